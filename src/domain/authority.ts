@@ -1,0 +1,226 @@
+/**
+ * The time-based authority matrix: who may approve a rollback at a given minute of the incident.
+ * Pure: the caller passes the clock (`now`) and the user's roles, resolved from Slack at click time.
+ */
+import type { AuthorityPolicy, TierSpec } from './plan.js';
+
+export interface ActiveTier {
+  index: number;
+  spec: TierSpec;
+  /** Absolute time (epoch ms) at which this tier began for this incident. */
+  since: number;
+  /** Absolute time at which the next tier takes over; null for the last tier. */
+  until: number | null;
+}
+
+export interface ApprovalRecord {
+  user: string;
+  /** The role that qualified the approver (their highest role in the policy). */
+  role: string;
+  tier: number;
+  at: number;
+  /** Whole minutes since the incident started when the approval was given. */
+  minute: number;
+}
+
+export interface Actor {
+  userId: string;
+  roles: readonly string[];
+}
+
+export type RefusalCode =
+  | 'no_role'
+  | 'rank_too_low'
+  | 'self_approval'
+  | 'already_approved'
+  | 'expired';
+
+export type AuthorityDecision =
+  | {
+      allowed: true;
+      role: string;
+      tier: ActiveTier;
+      minute: number;
+      /** Approvals that will exist once this one is recorded, and how many are needed. */
+      approvalsAfter: number;
+      approvalsRequired: number;
+      complete: boolean;
+    }
+  | { allowed: false; code: RefusalCode; reason: string; tier: ActiveTier };
+
+export function minutesSince(start: number, now: number): number {
+  return Math.max(0, Math.floor((now - start) / 60_000));
+}
+
+/** The tier in force at `now`; before the incident start (clock skew) the first tier applies. */
+export function tierAt(policy: AuthorityPolicy, incidentStartedAt: number, now: number): ActiveTier {
+  const elapsed = Math.max(0, now - incidentStartedAt);
+  let index = 0;
+  policy.tiers.forEach((tier, i) => {
+    if (tier.afterMs <= elapsed) index = i;
+  });
+  const spec = policy.tiers[index]!;
+  const next = policy.tiers[index + 1];
+  return {
+    index,
+    spec,
+    since: incidentStartedAt + spec.afterMs,
+    until: next ? incidentStartedAt + next.afterMs : null,
+  };
+}
+
+/** When the required tier changes next (for the engine's timer); null when the last tier is in force. */
+export function nextTierChangeAt(
+  policy: AuthorityPolicy,
+  incidentStartedAt: number,
+  now: number,
+): number | null {
+  return tierAt(policy, incidentStartedAt, now).until;
+}
+
+/** Rank of a role in the policy (0 = lowest), or -1 when the policy does not know it. */
+export function roleRank(policy: AuthorityPolicy, role: string): number {
+  return policy.roles.findIndex((r) => r.name === role);
+}
+
+/** The user's highest-ranked role known to the policy, if any. */
+export function highestRole(policy: AuthorityPolicy, roles: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestRank = -1;
+  for (const role of roles) {
+    const rank = roleRank(policy, role);
+    if (rank > bestRank) {
+      best = role;
+      bestRank = rank;
+    }
+  }
+  return best;
+}
+
+/**
+ * The policy's roles a user holds, from explicit user ids and from the members of Slack user groups
+ * (`usergroupMembers` maps a group id to its members, as the Slack adapter resolved them).
+ */
+export function resolveRoles(
+  policy: AuthorityPolicy,
+  userId: string,
+  usergroupMembers: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  return policy.roles
+    .filter(
+      (role) =>
+        role.members.users.includes(userId) ||
+        (role.members.usergroup !== undefined &&
+          (usergroupMembers.get(role.members.usergroup) ?? []).includes(userId)),
+    )
+    .map((role) => role.name);
+}
+
+export function approvalsRequired(policy: AuthorityPolicy, environment: string): number {
+  return policy.approvalsRequired.byEnvironment[environment] ?? policy.approvalsRequired.default;
+}
+
+/**
+ * Whether the actor ranks high enough for the tier in force: the check behind approve, reject and
+ * accepting a failed validation. It does not look at earlier approvals.
+ */
+export function checkRank(
+  policy: AuthorityPolicy,
+  actor: Actor,
+  incidentStartedAt: number,
+  now: number,
+):
+  | { allowed: true; role: string; tier: ActiveTier; minute: number }
+  | { allowed: false; code: 'no_role' | 'rank_too_low'; reason: string; tier: ActiveTier } {
+  const tier = tierAt(policy, incidentStartedAt, now);
+  const minute = minutesSince(incidentStartedAt, now);
+  const needed = tier.spec.approver;
+  const since = tier.spec.afterMs > 0 ? ` since minute ${Math.round(tier.spec.afterMs / 60_000)}` : '';
+  const role = highestRole(policy, actor.roles);
+  if (role === undefined) {
+    return {
+      allowed: false,
+      code: 'no_role',
+      tier,
+      reason: `needs ${needed} or above${since}; you hold no role in authority policy "${policy.name}"`,
+    };
+  }
+  if (roleRank(policy, role) < roleRank(policy, needed)) {
+    return {
+      allowed: false,
+      code: 'rank_too_low',
+      tier,
+      reason: `needs ${needed} or above${since}; you are ${role}`,
+    };
+  }
+  return { allowed: true, role, tier, minute };
+}
+
+export interface ApprovalRequest {
+  policy: AuthorityPolicy;
+  actor: Actor;
+  environment: string;
+  incidentStartedAt: number;
+  declaredAt: number;
+  declaredBy: string;
+  approvals: readonly ApprovalRecord[];
+  now: number;
+}
+
+/** May this user approve now? Checks expiry, self-approval, duplicates and rank, in that order. */
+export function canApprove(request: ApprovalRequest): AuthorityDecision {
+  const { policy, actor, now } = request;
+  const tier = tierAt(policy, request.incidentStartedAt, now);
+  if (now >= request.declaredAt + policy.expireAfterMs) {
+    return {
+      allowed: false,
+      code: 'expired',
+      tier,
+      reason: `the approval request expired ${Math.round(policy.expireAfterMs / 60_000)} minutes after the declaration; declare the rollback again`,
+    };
+  }
+  if (!policy.selfApproval && actor.userId === request.declaredBy) {
+    return {
+      allowed: false,
+      code: 'self_approval',
+      tier,
+      reason: `authority policy "${policy.name}" forbids approving a rollback you declared; ask another approver`,
+    };
+  }
+  if (request.approvals.some((a) => a.user === actor.userId)) {
+    return {
+      allowed: false,
+      code: 'already_approved',
+      tier,
+      reason: 'you have already approved this rollback; it needs another approver',
+    };
+  }
+  const rank = checkRank(policy, actor, request.incidentStartedAt, now);
+  if (!rank.allowed) return rank;
+  const needed = approvalsRequired(policy, request.environment);
+  const after = request.approvals.length + 1;
+  return {
+    allowed: true,
+    role: rank.role,
+    tier: rank.tier,
+    minute: rank.minute,
+    approvalsAfter: after,
+    approvalsRequired: needed,
+    complete: after >= needed,
+  };
+}
+
+/** Cancelling needs any role of the policy (DESIGN section 9), whatever the tier. */
+export function canCancel(
+  policy: AuthorityPolicy,
+  actor: Actor,
+): { allowed: true; role: string } | { allowed: false; reason: string } {
+  const role = highestRole(policy, actor.roles);
+  if (role === undefined) {
+    return {
+      allowed: false,
+      reason: `cancelling needs a role in authority policy "${policy.name}"; you hold none`,
+    };
+  }
+  return { allowed: true, role };
+}

@@ -1,0 +1,107 @@
+/**
+ * The rollback plan and authority policy as the domain sees them: already parsed and checked by
+ * `src/config`, durations in milliseconds, defaults filled in. The YAML format users write lives in
+ * `src/config/manifest-schema.ts`; this is the shape the machine and the authority matrix work on.
+ */
+
+export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Criticality = (typeof CRITICALITIES)[number];
+
+/** What a failed step does next. `retry` retries up to `times` more, then asks a human. */
+export type OnFailure = { kind: 'ask' } | { kind: 'abort' } | { kind: 'retry'; times: number };
+
+/** Executor kinds that touch a database: a plan using one always needs a human approval. */
+export const DATABASE_EXECUTORS: ReadonlySet<string> = new Set(['postgres-backup']);
+
+export interface StepSpec {
+  name: string;
+  /** Executor kind, e.g. `http`, `command`, `manual`. */
+  uses: string;
+  /** Executor parameters, validated by the executor's own schema; may hold `{{ templates }}`. */
+  with: Record<string, unknown>;
+  onFailure: OnFailure;
+  /** Marks a step that changes a database, so automatic triggers still wait for a human. */
+  database: boolean;
+}
+
+export interface CheckSpec {
+  name: string;
+  uses: string;
+  with: Record<string, unknown>;
+}
+
+export interface StrategySpec {
+  name: string;
+  steps: StepSpec[];
+  validate: CheckSpec[];
+  stabilizeMs: number;
+}
+
+export interface TriggerSpec {
+  name: string;
+  match: Record<string, string>;
+  action: 'propose' | 'auto';
+  /** Strategy to use; the plan's default when absent. */
+  strategy?: string;
+  delayMs: number;
+}
+
+export interface PlanCommunications {
+  sns?: { topicArn: string };
+  statuspage?: { pageId: string; componentIds: string[] };
+  /** Name of a `Communications` manifest whose templates and targets apply. */
+  use?: string;
+  templates?: Record<string, string>;
+}
+
+export interface RollbackPlan {
+  name: string;
+  service: string;
+  channel: string;
+  environments: string[];
+  criticality: Criticality;
+  rtoMs: number;
+  rpoMs?: number;
+  owner?: string;
+  authority: string;
+  defaultStrategy: string;
+  strategies: Record<string, StrategySpec>;
+  triggers: TriggerSpec[];
+  limitations: string[];
+  communications?: PlanCommunications;
+}
+
+export interface RoleMembers {
+  usergroup?: string;
+  users: string[];
+}
+
+export interface RoleSpec {
+  name: string;
+  members: RoleMembers;
+}
+
+export interface TierSpec {
+  /** Minutes since the incident started, in milliseconds, from which this tier applies. */
+  afterMs: number;
+  approver: string;
+  notify?: string;
+}
+
+export interface AuthorityPolicy {
+  name: string;
+  /** Rank order, lowest first: a role may do what any role below it may. */
+  roles: RoleSpec[];
+  /** Sorted by `afterMs`; the first starts at 0. */
+  tiers: TierSpec[];
+  selfApproval: boolean;
+  /** Approvals needed per environment; `default` applies to any environment not listed. */
+  approvalsRequired: { default: number; byEnvironment: Record<string, number> };
+  reminderEveryMs: number;
+  expireAfterMs: number;
+}
+
+/** True when any step of the strategy touches a database (then a human must approve). */
+export function strategyNeedsHuman(strategy: StrategySpec): boolean {
+  return strategy.steps.some((step) => step.database || DATABASE_EXECUTORS.has(step.uses));
+}
