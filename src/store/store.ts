@@ -1,0 +1,164 @@
+/**
+ * Everything the bot keeps, behind one interface with two implementations: Redis (production, any
+ * number of replicas) and memory (the demo and unit tests). Values are plain JSON: the store never
+ * interprets a snapshot, it only guards its version.
+ *
+ * One rule makes "loses no data" possible: a transition is written by ONE atomic `commit` — the new
+ * snapshot, its audit entries, the effects to carry out and the timers to set — guarded by the
+ * version the writer read. Effects are carried out only after that write, and at least once.
+ */
+
+export interface StoredRollback {
+  id: string;
+  service: string;
+  environment: string;
+  /** 1 when created, +1 for every accepted transition: a gap or a repeat would mean a forked state. */
+  version: number;
+  /** Top-level state name (`declared`, `executing`, ...), kept beside the snapshot for listings. */
+  state: string;
+  /** Whether the state is final (resolved, rejected, cancelled, aborted, failed). */
+  final: boolean;
+  /** The machine's persisted snapshot, opaque to the store. */
+  snapshot: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AuditEntry {
+  /** Version of the rollback this entry produced. */
+  version: number;
+  at: number;
+  /** Event type (`APPROVE`, `STEP_SUCCEEDED`, ...) or `DECLARE` for the creation. */
+  event: string;
+  /** Slack user id, `policy` or `system`. */
+  by: string;
+  /** Top-level state after the event. */
+  state: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface OutboxEffect {
+  /** Unique and stable (`<rollbackId>:<version>:<index>`): handlers use it to make repeats harmless. */
+  id: string;
+  rollbackId: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface TimerRecord {
+  rollbackId: string;
+  timer: string;
+  /** Sequence number of the deadline in the rollback's context: a mismatch means a stale timer. */
+  seq: number;
+  dueAt: number;
+}
+
+export interface Commit {
+  /** The record after the transition: `version` must be `expectedVersion + 1`. */
+  rollback: StoredRollback;
+  /** 0 to create a new rollback (fails if the id exists). */
+  expectedVersion: number;
+  audit: AuditEntry[];
+  effects: OutboxEffect[];
+  timers: TimerRecord[];
+}
+
+export type CommitResult = { ok: true } | { ok: false; reason: 'version_conflict'; currentVersion: number };
+
+/** An effect handed to one consumer; acknowledge it once carried out, or it is delivered again. */
+export interface EffectDelivery {
+  /** Opaque handle for `ackEffect`. */
+  receipt: string;
+  effect: OutboxEffect;
+  /** How many times the effect has been delivered, this delivery included. */
+  deliveries: number;
+}
+
+export interface RollbackFilter {
+  service?: string;
+  state?: string;
+  /** Only rollbacks that are not final. */
+  activeOnly?: boolean;
+  limit?: number;
+}
+
+export interface Deployment {
+  service: string;
+  environment: string;
+  version: string;
+  commit?: string;
+  by?: string;
+  at: number;
+}
+
+/** A JSON document kept by key with an optimistic version (incidents, freezes, settings). */
+export interface VersionedDoc<T> {
+  version: number;
+  value: T;
+}
+
+export interface Store {
+  /** The single atomic write of a transition; see `Commit`. */
+  commit(commit: Commit): Promise<CommitResult>;
+  getRollback(id: string): Promise<StoredRollback | null>;
+  /** Newest first (by `createdAt`). */
+  listRollbacks(filter?: RollbackFilter): Promise<StoredRollback[]>;
+  /** In version order. */
+  readAudit(rollbackId: string): Promise<AuditEntry[]>;
+
+  /** Effects not yet delivered to any consumer, oldest first; waits up to `blockMs` when none. */
+  readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]>;
+  /** Takes over effects delivered to consumers that went silent for `minIdleMs` (a dead worker). */
+  reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]>;
+  ackEffect(delivery: EffectDelivery): Promise<void>;
+
+  /**
+   * Timers due at `now`, each claimed by exactly one caller: a claimed timer is hidden for
+   * `visibilityMs` and comes back unless acknowledged (the claimer died).
+   */
+  claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]>;
+  ackTimer(timer: TimerRecord): Promise<void>;
+  /** The earliest due time of any timer, for sleeping until then. */
+  nextTimerDueAt(): Promise<number | null>;
+
+  /** A lease with a fencing token (increasing per name); null when someone else holds it. */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null>;
+  renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<boolean>;
+  leaseHolder(name: string): Promise<string | null>;
+
+  /** True the first time a key is seen within `ttlMs` (deduplicating retries and repeated clicks). */
+  rememberOnce(key: string, ttlMs: number): Promise<boolean>;
+
+  /** At most one active rollback per service and environment: returns the holder when taken. */
+  acquireActiveLock(
+    service: string,
+    environment: string,
+    rollbackId: string,
+  ): Promise<{ ok: true } | { ok: false; holder: string }>;
+  /** Replaces a stale holder (a final or missing rollback) only if it is still `expectedHolder`. */
+  replaceActiveLock(
+    service: string,
+    environment: string,
+    expectedHolder: string,
+    rollbackId: string,
+  ): Promise<boolean>;
+  /** Removes the lock only when `rollbackId` holds it. */
+  releaseActiveLock(service: string, environment: string, rollbackId: string): Promise<void>;
+  activeRollbackId(service: string, environment: string): Promise<string | null>;
+
+  /** Versioned JSON documents by collection and key (incidents by fingerprint, freezes). */
+  getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null>;
+  /** Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. */
+  putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean>;
+  listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>>;
+  deleteDoc(collection: string, key: string): Promise<void>;
+
+  recordDeployment(deployment: Deployment): Promise<void>;
+  /** Newest first. */
+  listDeployments(service: string, environment: string, limit?: number): Promise<Deployment[]>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
