@@ -151,7 +151,7 @@ export interface Store {
   /** Versioned JSON documents by collection and key (incidents by fingerprint, freezes). */
   getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null>;
   /** Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. */
-  putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean>;
+  putDoc(collection: string, key: string, value: unknown, expectedVersion: number): Promise<boolean>;
   listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>>;
   deleteDoc(collection: string, key: string): Promise<void>;
 

@@ -1,0 +1,153 @@
+/**
+ * Carries out the effects that transitions stored in the outbox, at least once. An effect is
+ * acknowledged only after its handler returned; a handler that throws leaves it pending, and any
+ * worker takes it over once it has been idle for `reclaimIdleMs` (the worker that had it may be dead).
+ * Handlers make repeats harmless with the effect's stable id.
+ */
+import type { Logger } from 'pino';
+import type { EffectDelivery, OutboxEffect, Store } from '../store/store.js';
+
+export interface EffectContext {
+  /** Aborted when the worker shuts down and the grace period is over. */
+  signal: AbortSignal;
+  /** 1 on the first delivery; more means an earlier attempt failed or its worker died. */
+  deliveries: number;
+}
+
+export type EffectHandler = (effect: OutboxEffect, context: EffectContext) => Promise<void>;
+
+export interface OutboxWorkerOptions {
+  store: Store;
+  handlers: Readonly<Record<string, EffectHandler>>;
+  log: Logger;
+  /** Unique per process: pending entries are owned by a consumer name. */
+  consumer: string;
+  /** How long an unacknowledged effect stays with its worker before another takes it over. */
+  reclaimIdleMs: number;
+  /** Effects carried out at once (a running step occupies one slot for its whole duration). */
+  concurrency?: number;
+  /** After this many deliveries a failing effect is given up (logged) instead of retried forever. */
+  maxDeliveries?: number;
+  pollMs?: number;
+}
+
+export class OutboxWorker {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+  private readonly abortRunning = new AbortController();
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastReclaim = 0;
+
+  constructor(private readonly options: OutboxWorkerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Wakes the loop at once (after a local commit) instead of waiting for the next poll. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /**
+   * Stops taking effects and waits up to `graceMs` for those in flight; then aborts them. An aborted
+   * effect is not acknowledged, so it is delivered again (a step handler turns that into
+   * STEP_INTERRUPTED rather than running the step twice).
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+    const settled = Promise.allSettled([...this.inFlight.values()]);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      setTimeout(() => {
+        resolve('timeout');
+      }, graceMs).unref();
+    });
+    if ((await Promise.race([settled, timeout])) === 'timeout') {
+      this.abortRunning.abort();
+      await settled;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { store, log, consumer, reclaimIdleMs } = this.options;
+    const concurrency = this.options.concurrency ?? 16;
+    const pollMs = this.options.pollMs ?? 200;
+    while (!this.stopping.signal.aborted) {
+      try {
+        const free = concurrency - this.inFlight.size;
+        if (free > 0) {
+          const now = Date.now();
+          if (now - this.lastReclaim >= Math.min(reclaimIdleMs, 1_000)) {
+            this.lastReclaim = now;
+            for (const delivery of await store.reclaimEffects(consumer, {
+              minIdleMs: reclaimIdleMs,
+              count: free,
+            })) {
+              this.handle(delivery);
+            }
+          }
+          const room = concurrency - this.inFlight.size;
+          if (room > 0) {
+            const deliveries = await store.readEffects(consumer, { count: room });
+            for (const delivery of deliveries) this.handle(delivery);
+            if (deliveries.length > 0) continue;
+          }
+        }
+      } catch (error) {
+        log.error({ err: error }, 'outbox read failed; retrying');
+      }
+      await this.sleep(pollMs);
+    }
+  }
+
+  private handle(delivery: EffectDelivery): void {
+    const { effect } = delivery;
+    if (this.inFlight.has(effect.id)) return;
+    const task = this.carryOut(delivery).finally(() => this.inFlight.delete(effect.id));
+    this.inFlight.set(effect.id, task);
+  }
+
+  private async carryOut(delivery: EffectDelivery): Promise<void> {
+    const { store, handlers, log } = this.options;
+    const { effect } = delivery;
+    const maxDeliveries = this.options.maxDeliveries ?? 10;
+    const handler = handlers[effect.kind];
+    const fields = { effectId: effect.id, rollbackId: effect.rollbackId, kind: effect.kind };
+    if (!handler) {
+      log.error(fields, 'no handler for this effect kind; dropping it');
+      await store.ackEffect(delivery);
+      return;
+    }
+    try {
+      await handler(effect, { signal: this.abortRunning.signal, deliveries: delivery.deliveries });
+      await store.ackEffect(delivery);
+    } catch (error) {
+      if (delivery.deliveries >= maxDeliveries) {
+        log.error(
+          { ...fields, err: error, deliveries: delivery.deliveries },
+          'effect failed too often; giving up',
+        );
+        await store.ackEffect(delivery).catch(() => undefined);
+      } else {
+        log.warn(
+          { ...fields, err: error, deliveries: delivery.deliveries },
+          'effect failed; it will be retried',
+        );
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

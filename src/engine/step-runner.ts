@@ -1,0 +1,175 @@
+/**
+ * Effect handlers that run a plan's steps and validation checks through a `perform` function that
+ * the composition root wires to the executors.
+ *
+ * A step is never run twice by accident: the runner holds a lease on the rollback's step slot and
+ * renews it while the step runs; STEP_STARTED is stored before any work begins. A delivery that
+ * finds the step already started (its worker died, or shut down mid-step) reports
+ * STEP_INTERRUPTED instead of running it again, and a human chooses Retry, Skip or Abort.
+ * Checks only read, so running one again is harmless and needs no lease.
+ */
+import type { Logger } from 'pino';
+import type { OutboxEffect, Store } from '../store/store.js';
+import type { Engine } from './engine.js';
+import type { EffectContext, EffectHandler } from './outbox-worker.js';
+
+export type StepOutcome =
+  { outcome: 'succeeded'; output: Record<string, unknown> } | { outcome: 'failed'; error: string };
+
+export type CheckOutcome =
+  | { outcome: 'passed'; detail?: string }
+  | { outcome: 'failed'; detail: string }
+  | { outcome: 'inconclusive'; detail: string };
+
+export interface StepWork {
+  rollbackId: string;
+  index: number;
+  attempt: number;
+  /** The rollback's persisted snapshot as it was when the work began. */
+  snapshot: unknown;
+}
+
+export interface StepRunnerOptions {
+  store: Store;
+  engine: Pick<Engine<unknown>, 'dispatch'>;
+  log: Logger;
+  now: () => number;
+  /** Lease owner name, unique per process. */
+  owner: string;
+  /** A step's lease lapses this long after its worker stopped renewing it (crash detection time). */
+  leaseTtlMs: number;
+  performStep: (work: StepWork, signal: AbortSignal) => Promise<StepOutcome>;
+  performCheck: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
+}
+
+const stepLease = (rollbackId: string): string => `step:${rollbackId}`;
+
+function indexAndAttempt(effect: OutboxEffect, indexField: string): { index: number; attempt: number } {
+  const index = effect.payload[indexField];
+  const attempt = effect.payload['attempt'];
+  if (typeof index !== 'number' || typeof attempt !== 'number') {
+    throw new Error(`effect ${effect.id} lacks ${indexField}/attempt`);
+  }
+  return { index, attempt };
+}
+
+export function createStepHandlers(options: StepRunnerOptions): {
+  runStep: EffectHandler;
+  runCheck: EffectHandler;
+} {
+  const { store, engine, log, now, owner, leaseTtlMs } = options;
+
+  async function runStep(effect: OutboxEffect, context: EffectContext): Promise<void> {
+    const { index, attempt } = indexAndAttempt(effect, 'stepIndex');
+    const rollbackId = effect.rollbackId;
+    const lease = stepLease(rollbackId);
+    if ((await store.acquireLease(lease, owner, leaseTtlMs)) === null) {
+      throw new Error(
+        `step lease of ${rollbackId} is held by ${(await store.leaseHolder(lease)) ?? 'nobody'}`,
+      );
+    }
+    try {
+      const step = { step: index, attempt };
+      const started = await engine.dispatch(rollbackId, {
+        type: 'STEP_STARTED',
+        ...step,
+        at: now(),
+        by: 'system',
+      });
+      if (!started.accepted) {
+        // Started before by a worker that is gone (its lease lapsed, we hold it now) or already over.
+        const interrupted = await engine.dispatch(rollbackId, {
+          type: 'STEP_INTERRUPTED',
+          ...step,
+          at: now(),
+          by: 'system',
+        });
+        if (interrupted.accepted) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
+        return;
+      }
+      const outcome = await runWithLease(lease, context.signal, (signal) =>
+        options.performStep({ rollbackId, index, attempt, snapshot: started.rollback.snapshot }, signal),
+      );
+      if (outcome === 'lost' || outcome === 'aborted') {
+        await engine.dispatch(rollbackId, { type: 'STEP_INTERRUPTED', ...step, at: now(), by: 'system' });
+        return;
+      }
+      const event =
+        outcome.outcome === 'succeeded'
+          ? { type: 'STEP_SUCCEEDED', ...step, output: outcome.output }
+          : { type: 'STEP_FAILED', ...step, error: outcome.error };
+      await engine.dispatch(rollbackId, { ...event, at: now(), by: 'system' });
+    } finally {
+      await store.releaseLease(lease, owner);
+    }
+  }
+
+  /** Runs `work` while renewing the lease; a lost lease or a shutdown aborts the work. */
+  async function runWithLease<T>(
+    lease: string,
+    shutdown: AbortSignal,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T | 'lost' | 'aborted'> {
+    const controller = new AbortController();
+    const renewal = { lost: false };
+    const onShutdown = (): void => {
+      controller.abort(new Error('the bot is shutting down'));
+    };
+    shutdown.addEventListener('abort', onShutdown);
+    const heartbeat = setInterval(
+      () => {
+        void store.renewLease(lease, owner, leaseTtlMs).then(
+          (renewed) => {
+            if (!renewed && !renewal.lost) {
+              renewal.lost = true;
+              controller.abort(new Error('step lease lost'));
+            }
+          },
+          (error: unknown) => {
+            log.warn({ err: error, lease }, 'lease renewal failed');
+          },
+        );
+      },
+      Math.max(50, Math.floor(leaseTtlMs / 3)),
+    );
+    try {
+      const result = await work(controller.signal);
+      if (renewal.lost) return 'lost';
+      if (controller.signal.aborted) return 'aborted';
+      return result;
+    } catch (error) {
+      if (renewal.lost) return 'lost';
+      if (controller.signal.aborted) return 'aborted';
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  async function runCheck(effect: OutboxEffect, context: EffectContext): Promise<void> {
+    const { index, attempt } = indexAndAttempt(effect, 'checkIndex');
+    const rollback = await store.getRollback(effect.rollbackId);
+    if (!rollback || rollback.final) return;
+    const outcome = await options.performCheck(
+      { rollbackId: effect.rollbackId, index, attempt, snapshot: rollback.snapshot },
+      context.signal,
+    );
+    const type =
+      outcome.outcome === 'passed'
+        ? 'CHECK_PASSED'
+        : outcome.outcome === 'failed'
+          ? 'CHECK_FAILED'
+          : 'CHECK_INCONCLUSIVE';
+    await engine.dispatch(effect.rollbackId, {
+      type,
+      check: index,
+      attempt,
+      ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+      at: now(),
+      by: 'system',
+    });
+  }
+
+  return { runStep, runCheck };
+}
