@@ -60,7 +60,9 @@ describe('runProcess (real child processes)', () => {
 
   it('stops on abort', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    setTimeout(() => {
+      controller.abort();
+    }, 100);
     const result = await runProcess({ argv: ['sleep', '30'], timeoutMs: 10_000, signal: controller.signal });
     expect(result.ended).toBe('aborted');
   });
