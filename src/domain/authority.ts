@@ -28,12 +28,7 @@ export interface Actor {
   roles: readonly string[];
 }
 
-export type RefusalCode =
-  | 'no_role'
-  | 'rank_too_low'
-  | 'self_approval'
-  | 'already_approved'
-  | 'expired';
+export type RefusalCode = 'no_role' | 'rank_too_low' | 'self_approval' | 'already_approved' | 'expired';
 
 export type AuthorityDecision =
   | {
