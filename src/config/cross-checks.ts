@@ -191,13 +191,11 @@ function checkUses(
       },
     ];
   }
-  const paramFindings: Finding[] = context.registry
-    .validateParams(step.uses, step.with)
-    .map((problem) => ({
-      path: [...at, 'with', ...problem.path],
-      message: problem.message,
-      severity: 'error',
-    }));
+  const paramFindings: Finding[] = context.registry.validateParams(step.uses, step.with).map((problem) => ({
+    path: [...at, 'with', ...problem.path],
+    message: problem.message,
+    severity: 'error',
+  }));
   const reported = new Set(paramFindings.map((f) => formatPath(f.path)));
   const valueFindings = checkWithValues(step.with, [...at, 'with'], {
     ...order,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CRITICALITIES } from '../domain/plan.js';
+import type { ExecutorRegistry } from '../executors/registry.js';
 import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
 import { communicationsSpec, planCommunications } from './communications-schema.js';
 
@@ -166,13 +167,29 @@ export type CommunicationsManifest = z.output<typeof communicationsManifest>;
 export type StepManifest = z.output<typeof step>;
 export type CheckManifest = z.output<typeof check>;
 
-/** The JSON Schema published for editors (`rollback-bot schema`): what users may write. */
-export function manifestJsonSchema(): Record<string, unknown> {
+/**
+ * The JSON Schema published for editors (`rollback-bot schema`): what users may write. Each step's
+ * `with` is described by its executor's parameter schema, chosen by `uses`.
+ */
+export function manifestJsonSchema(registry: ExecutorRegistry): Record<string, unknown> {
   const anyManifest = z
     .discriminatedUnion('kind', [rollbackPlanManifest, authorityPolicyManifest, communicationsManifest])
     .describe('A rollback-bot manifest: RollbackPlan, AuthorityPolicy or Communications.');
-  return {
-    ...z.toJSONSchema(anyManifest, { io: 'input', unrepresentable: 'any' }),
-    title: 'rollback-bot manifest (apiVersion rollback-bot/v1)',
-  };
+  const paramsByKind = registry.kinds().map((kind) => ({
+    if: { properties: { uses: { const: kind } }, required: ['uses'] },
+    then: { properties: { with: jsonSchemaOf(registry.get(kind)!.params) } },
+  }));
+  const schema = z.toJSONSchema(anyManifest, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === step || zodSchema === check) jsonSchema.allOf = paramsByKind;
+    },
+  });
+  return { ...schema, title: `rollback-bot manifest (apiVersion ${API_VERSION})` };
+}
+
+function jsonSchemaOf(params: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(params, { io: 'input', unrepresentable: 'any' });
+  return schema;
 }

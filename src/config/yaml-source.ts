@@ -36,8 +36,9 @@ export function readYamlDocuments(
     return { line, column: col };
   };
   parsed.forEach((doc, index) => {
+    // Only the first syntax error of a document: the following ones are nearly always its echoes.
     for (const [severity, list] of [
-      ['error', doc.errors],
+      ['error', doc.errors.slice(0, 1)],
       ['warning', doc.warnings],
     ] as const) {
       for (const error of list) {
@@ -50,14 +51,14 @@ export function readYamlDocuments(
         });
       }
     }
-    if (doc.errors.length > 0 || doc.contents === null) return;
+    if (doc.errors.length > 0 || isBlank(doc)) return;
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
       problems.push({
         file,
-        ...position(doc.contents.range[0]),
+        ...position(doc.contents?.range[0] ?? 0),
         path: '',
         message: `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} times): ${yamlMessage(String(error))}`,
         severity: 'error',
@@ -74,8 +75,13 @@ export function readYamlDocuments(
       },
     });
   });
-  const empty = parsed.every((doc) => doc.contents === null) && problems.length === 0;
+  const empty = parsed.every(isBlank) && problems.length === 0;
   return { documents, problems, empty };
+}
+
+/** A document with nothing in it, as a trailing `---` or a file of comments makes. */
+function isBlank(doc: Document.Parsed): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
 }
 
 function offsetOf(doc: Document.Parsed, path: IssuePath): number | undefined {

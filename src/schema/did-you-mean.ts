@@ -27,7 +27,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  // Short words are too close to everything: only an exact match ignoring case suggests anything.
+  const allowed = word.length < 3 ? 0 : Math.max(1, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 
