@@ -7,7 +7,7 @@
  * or one per target (`slack`, `sns`, `statuspage`).
  */
 import { z } from 'zod';
-import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
+import { duration, nonEmptyText, strictObject, unknownKeys } from '../schema/zod-kit.js';
 
 export const COMMUNICATION_EVENTS = [
   'incident-opened',
@@ -45,7 +45,7 @@ const template = z
   .describe('One text for every target, or one per target.');
 
 const templates = z
-  .partialRecord(z.enum(COMMUNICATION_EVENTS), template)
+  .partialRecord(z.enum(COMMUNICATION_EVENTS), template, { error: unknownKeys(COMMUNICATION_EVENTS) })
   .describe(`Templates by event: ${COMMUNICATION_EVENTS.join(', ')}.`);
 
 const events = z
@@ -97,7 +97,7 @@ export const planCommunications = strictObject({
   sns: strictObject({ topicArn }).optional(),
   statuspage: strictObject({ pageId, componentIds }).optional(),
   templates: z
-    .partialRecord(z.enum(COMMUNICATION_EVENTS), templateText)
+    .partialRecord(z.enum(COMMUNICATION_EVENTS), templateText, { error: unknownKeys(COMMUNICATION_EVENTS) })
     .optional()
     .describe('Template overrides for this plan, one text per event for every target.'),
 }).describe("Who is told besides the plan's channel; only Slack when absent.");

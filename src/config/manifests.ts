@@ -141,7 +141,16 @@ export async function loadManifests(
   const files = await Promise.all(
     paths.map(async (file) => ({ file: relative(cwd, file) || file, ...(await readCapped(file)) })),
   );
-  return validateManifestTexts(files, registry, { ...options, skipForeignFiles: isFolder });
+  const set = validateManifestTexts(files, registry, { ...options, skipForeignFiles: isFolder });
+  if (files.length === 0) {
+    set.problems.push({
+      file: relative(cwd, path) || path,
+      path: '',
+      message: 'no *.yaml or *.yml file in this folder',
+      severity: 'warning',
+    });
+  }
+  return set;
 }
 
 async function yamlFilesUnder(folder: string): Promise<string[]> {

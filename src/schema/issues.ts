@@ -26,7 +26,7 @@ function issueToProblems(issue: Issue, input: unknown, prefix: IssuePath): Schem
   const path = [...prefix, ...issue.path.map(toKey)];
   if (issue.code === 'unrecognized_keys') {
     // One problem per key, located at the key, so the line number points at the typo.
-    const messages = issue.message.split('; ');
+    const messages = ZOD_DEFAULT_MESSAGE.test(issue.message) ? [] : issue.message.split('; ');
     return issue.keys.map((key, i) => ({
       path: [...path, key],
       message: messages[i] ?? `unknown key "${key}"`,

@@ -8,13 +8,15 @@ import { didYouMean } from './did-you-mean.js';
 
 /** Strict object whose unknown keys fail with a suggestion: `unknown key "retires" (did you mean "retries"?)`. */
 export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `unknown key "${key}"${didYouMean(key, known)}`).join('; ')
-        : undefined,
-  });
+  return z.strictObject(shape, { error: unknownKeys(Object.keys(shape)) });
+}
+
+/** Error map for a strict object or an enum-keyed record: names the unknown keys and suggests a known one. */
+export function unknownKeys(known: readonly string[]) {
+  return (issue: z.core.$ZodRawIssue): string | undefined =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `unknown key "${key}"${didYouMean(key, known)}`).join('; ')
+      : undefined;
 }
 
 export const DURATION_PATTERN = '^\\s*(\\d+(ms|s|m|h|d))+\\s*$';

@@ -272,6 +272,25 @@ describe('hostile and odd inputs', () => {
     expect(validate([{ file: 'policy.yaml', text }]).problems).toEqual([]);
   });
 
+  it('suggests the event a misspelt Communications template meant', () => {
+    const text =
+      'apiVersion: rollback-bot/v1\nkind: Communications\nmetadata: { name: c }\nspec:\n  templates: { resolvd: x }\n';
+    expect(validate([{ file: 'c.yaml', text }]).problems).toEqual([
+      expect.objectContaining({
+        line: 5,
+        path: 'spec.templates.resolvd',
+        message: 'unknown key "resolvd" (did you mean "resolved"?)',
+      }),
+    ]);
+  });
+
+  it('warns when a folder holds no manifest file', async () => {
+    const set = await loadManifests(join(root, 'src/cli'), defaultRegistry(), { cwd: root });
+    expect(set.problems).toEqual([
+      { file: 'src/cli', path: '', message: 'no *.yaml or *.yml file in this folder', severity: 'warning' },
+    ]);
+  });
+
   it('reports duplicate keys with their line', () => {
     const { problems } = validate([
       { file: 'dup.yaml', text: 'apiVersion: rollback-bot/v1\nkind: X\nkind: Y\n' },
