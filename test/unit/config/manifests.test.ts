@@ -162,6 +162,50 @@ describe('format extensions', () => {
   });
 });
 
+describe('cross-document checks', () => {
+  it('refuses two manifests of one kind with the same name, pointing at the first', () => {
+    const errors = errorsOf([
+      { file: 'a.yaml', text: policy },
+      { file: 'b.yaml', text: policy },
+    ]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        file: 'b.yaml',
+        line: 5,
+        path: 'metadata.name',
+        message:
+          'another AuthorityPolicy is already named "default" (a.yaml:5); names must be unique per kind',
+      }),
+    ]);
+  });
+
+  it('refuses tiers out of order and duplicate roles, and warns about roles without members', () => {
+    const text = policy.replace(
+      '- { name: team-lead, members: { users: [U0LEAD1] } }',
+      '- { name: team-lead, members: {} }\n    - { name: team-lead, members: { users: [U0LEAD2] } }',
+    );
+    expect(validate([{ file: 'p.yaml', text }]).problems.map((p) => [p.severity, p.path, p.message])).toEqual(
+      [
+        [
+          'warning',
+          'spec.roles[1].members',
+          'role "team-lead" has no members: nobody can approve or be told as team-lead',
+        ],
+        ['error', 'spec.roles[2].name', 'role "team-lead" is listed twice'],
+      ],
+    );
+    const reordered = validate([
+      { file: 'p.yaml', text: policy.replace('after: 15m', 'after: 0m') },
+    ]).problems;
+    expect(reordered).toEqual([
+      expect.objectContaining({
+        path: 'spec.tiers[1].after',
+        message: 'tiers must be in ascending order of after: this one does not come after tier 1',
+      }),
+    ]);
+  });
+});
+
 describe('secrets and environment references', () => {
   const flag = (token: string) =>
     withPolicy(
