@@ -31,8 +31,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'http', 'net', 'child_process'], message: 'src/domain is pure: no I/O.' },
-            { group: ['ioredis', '@slack/*', 'pino'], message: 'src/domain is pure: adapters live outside it.' },
+            {
+              group: ['node:*', 'fs', 'http', 'net', 'child_process'],
+              message: 'src/domain is pure: no I/O.',
+            },
+            {
+              group: ['ioredis', '@slack/*', 'pino'],
+              message: 'src/domain is pure: adapters live outside it.',
+            },
             { group: ['../*'], message: 'src/domain imports nothing of ours outside src/domain.' },
           ],
         },

@@ -1,4 +1,35 @@
-/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`. */
-const [command = 'help'] = process.argv.slice(2);
-process.stdout.write(`rollback-bot: ${command} is not implemented yet\n`);
-process.exitCode = command === 'help' ? 0 : 1;
+/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`, `help`. */
+import { USAGE, type CliIo } from './io.js';
+import { runSchema } from './schema.js';
+import { runValidate } from './validate.js';
+
+export async function runCli(io: CliIo): Promise<number> {
+  const [command, ...args] = io.argv;
+  switch (command) {
+    case 'validate':
+      return runValidate(args, io);
+    case 'schema':
+      return runSchema(args, io);
+    case 'demo':
+      io.err('rollback-bot demo: not available yet; it arrives with the Slack issue\n');
+      return 1;
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(USAGE);
+      return 0;
+    default:
+      io.err(
+        `${command === undefined ? 'rollback-bot: no command given' : `rollback-bot: unknown command "${command}"`}\n\n${USAGE}`,
+      );
+      return 2;
+  }
+}
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+});

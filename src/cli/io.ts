@@ -1,0 +1,19 @@
+/** What a CLI command may touch, passed in so tests can run commands without a child process. */
+export interface CliIo {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const USAGE = `usage: rollback-bot <command>
+
+commands:
+  validate [PATH] [--env-check]  check the manifests in PATH (a file or a folder; default
+                                 ROLLBACK_CONFIG, else manifests/); --env-check also requires
+                                 every \${env:NAME} to be set in this environment
+  schema [FILE]                  write the JSON Schema of the manifests to FILE (default: stdout)
+  demo                           run the whole journey locally, without Slack or Redis
+  help                           show this
+`;

@@ -1,0 +1,53 @@
+/** `rollback-bot validate [PATH] [--env-check]`: every problem on its own line, then a summary. */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadManifests, type ManifestSet } from '../config/manifests.js';
+import { formatProblem } from '../config/problem.js';
+import { defaultRegistry } from '../executors/default-registry.js';
+import { USAGE, type CliIo } from './io.js';
+
+export async function runValidate(args: readonly string[], io: CliIo): Promise<number> {
+  const flags = args.filter((arg) => arg.startsWith('-'));
+  const paths = args.filter((arg) => !arg.startsWith('-'));
+  const unknown = flags.filter((flag) => flag !== '--env-check');
+  if (unknown.length > 0 || paths.length > 1) {
+    io.err(`rollback-bot validate: unexpected ${[...unknown, ...paths.slice(1)].join(' ')}\n\n${USAGE}`);
+    return 2;
+  }
+  const path = paths[0] ?? io.env.ROLLBACK_CONFIG ?? 'manifests/';
+  const absolute = resolve(io.cwd, path);
+  if (!(await exists(absolute))) {
+    io.err(`${path}: no such file or folder (give a manifest file or a folder of them)\n`);
+    return 1;
+  }
+  const set = await loadManifests(absolute, defaultRegistry(), {
+    cwd: io.cwd,
+    ...(flags.includes('--env-check') ? { env: io.env } : {}),
+  });
+  for (const problem of set.problems) io.out(`${formatProblem(problem)}\n`);
+  io.out(`${summary(set)}\n`);
+  return set.problems.some((p) => p.severity === 'error') ? 1 : 0;
+}
+
+/** `3 plans, 1 authority policy, 0 communications: 2 errors, 1 warning` */
+export function summary(set: ManifestSet): string {
+  const errors = set.problems.filter((p) => p.severity === 'error').length;
+  const warnings = set.problems.length - errors;
+  return (
+    `${count(set.plans.size, 'plan', 'plans')}, ${count(set.policies.size, 'authority policy', 'authority policies')}, ` +
+    `${set.communications.size} communications: ${count(errors, 'error', 'errors')}, ${count(warnings, 'warning', 'warnings')}`
+  );
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Who is told what (DESIGN section 7). A `Communications` manifest names message templates per
+ * event and the targets they go to; a plan points at one with `communications.use` and may add
+ * its own SNS topic, status page and template overrides. Without any, only Slack is told.
+ *
+ * Templates are Handlebars text (`{{ service }}`); a template is either one text for every target
+ * or one per target (`slack`, `sns`, `statuspage`).
+ */
+import { z } from 'zod';
+import { duration, nonEmptyText, strictObject, unknownKeys } from '../schema/zod-kit.js';
+
+export const COMMUNICATION_EVENTS = [
+  'incident-opened',
+  'rollback-declared',
+  'approval-requested',
+  'escalated',
+  'authorized',
+  'step-started',
+  'step-succeeded',
+  'step-failed',
+  'validation-passed',
+  'validation-failed',
+  'periodic-update',
+  'resolved',
+  'failed',
+] as const;
+export type CommunicationEvent = (typeof COMMUNICATION_EVENTS)[number];
+
+export const TARGETS = ['slack', 'sns', 'statuspage'] as const;
+
+const templateText = z
+  .string()
+  .min(1)
+  .describe('Handlebars text, e.g. "Rolled back {{ service }} to {{ toVersion }}".');
+
+const template = z
+  .union([
+    templateText,
+    strictObject({
+      slack: templateText.optional(),
+      sns: templateText.optional(),
+      statuspage: templateText.optional(),
+    }),
+  ])
+  .describe('One text for every target, or one per target.');
+
+const templates = z
+  .partialRecord(z.enum(COMMUNICATION_EVENTS), template, { error: unknownKeys(COMMUNICATION_EVENTS) })
+  .describe(`Templates by event: ${COMMUNICATION_EVENTS.join(', ')}.`);
+
+const events = z
+  .array(z.enum(COMMUNICATION_EVENTS))
+  .min(1)
+  .optional()
+  .describe('Events sent to this target (default: all that have a template).');
+
+const topicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, {
+    error: 'must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stakeholders',
+  })
+  .describe('SNS topic that stakeholders subscribe to.');
+const pageId = nonEmptyText('Statuspage page id.');
+const componentIds = z
+  .array(nonEmptyText('Component id.'))
+  .default([])
+  .describe('Components whose status follows the rollback.');
+
+const snsTarget = strictObject({ topicArn, events });
+const statuspageTarget = strictObject({ pageId, componentIds, events });
+
+const slackTarget = strictObject({
+  channels: z
+    .array(nonEmptyText('Slack channel id (C...).'))
+    .min(1)
+    .describe("Channels told besides the plan's own channel and thread, e.g. a stakeholders channel."),
+  events,
+});
+
+export const communicationsSpec = strictObject({
+  targets: strictObject({
+    slack: slackTarget.optional(),
+    sns: snsTarget.optional(),
+    statuspage: statuspageTarget.optional(),
+  })
+    .default({})
+    .describe("Where messages go besides the plan's Slack thread."),
+  templates: templates.default({}),
+  updateEvery: duration('How often a periodic update is posted while a rollback runs (default 5m).').prefault(
+    '5m',
+  ),
+});
+
+/** The `communications` block of a RollbackPlan. */
+export const planCommunications = strictObject({
+  use: nonEmptyText('Name of a Communications manifest whose targets and templates apply.').optional(),
+  sns: strictObject({ topicArn }).optional(),
+  statuspage: strictObject({ pageId, componentIds }).optional(),
+  templates: z
+    .partialRecord(z.enum(COMMUNICATION_EVENTS), templateText, { error: unknownKeys(COMMUNICATION_EVENTS) })
+    .optional()
+    .describe('Template overrides for this plan, one text per event for every target.'),
+}).describe("Who is told besides the plan's channel; only Slack when absent.");

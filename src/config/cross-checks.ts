@@ -1,0 +1,253 @@
+/**
+ * Checks that need more than one document, or more than the shape of one: references between
+ * manifests, executor parameters, templates, step order, tier order and duplicates.
+ */
+import { stepId } from '../domain/template-vars.js';
+import type { ExecutorRegistry } from '../executors/registry.js';
+import { didYouMean } from '../schema/did-you-mean.js';
+import { formatPath } from './problem.js';
+import { checkWithValues, type Finding } from './template-refs.js';
+import type { SourceDocument } from './yaml-source.js';
+import type {
+  AuthorityPolicyManifest,
+  CheckManifest,
+  CommunicationsManifest,
+  RollbackPlanManifest,
+  StepManifest,
+} from './manifest-schema.js';
+
+export type ParsedManifest =
+  | { kind: 'RollbackPlan'; doc: SourceDocument; manifest: RollbackPlanManifest }
+  | { kind: 'AuthorityPolicy'; doc: SourceDocument; manifest: AuthorityPolicyManifest }
+  | { kind: 'Communications'; doc: SourceDocument; manifest: CommunicationsManifest };
+
+export interface LocatedFinding extends Finding {
+  doc: SourceDocument;
+}
+
+export interface CrossCheckOptions {
+  registry: ExecutorRegistry;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function crossCheck(all: readonly ParsedManifest[], options: CrossCheckOptions): LocatedFinding[] {
+  const findings: LocatedFinding[] = [...checkDuplicates(all)];
+  const names = (kind: ParsedManifest['kind']) =>
+    all.filter((m) => m.kind === kind).map((m) => m.manifest.metadata.name);
+  const context = { ...options, policies: names('AuthorityPolicy'), communications: names('Communications') };
+  for (const parsed of all) {
+    const local =
+      parsed.kind === 'RollbackPlan'
+        ? checkPlan(parsed.manifest, context)
+        : parsed.kind === 'AuthorityPolicy'
+          ? checkPolicy(parsed.manifest)
+          : [];
+    findings.push(...local.map((finding) => ({ ...finding, doc: parsed.doc })));
+  }
+  return findings;
+}
+
+function checkDuplicates(all: readonly ParsedManifest[]): LocatedFinding[] {
+  const findings: LocatedFinding[] = [];
+  const seen = new Map<string, SourceDocument>();
+  const where = (doc: SourceDocument) => `${doc.file}${lineOf(doc, ['metadata', 'name'])}`;
+  for (const parsed of all) {
+    const key = `${parsed.kind}/${parsed.manifest.metadata.name}`;
+    const first = seen.get(key);
+    if (first) {
+      findings.push(
+        error(
+          parsed.doc,
+          ['metadata', 'name'],
+          `another ${parsed.kind} is already named "${parsed.manifest.metadata.name}" (${where(first)}); names must be unique per kind`,
+        ),
+      );
+    } else seen.set(key, parsed.doc);
+    if (parsed.kind !== 'RollbackPlan') continue;
+    const serviceKey = `service/${parsed.manifest.spec.service}`;
+    const owner = seen.get(serviceKey);
+    if (owner) {
+      findings.push(
+        error(
+          parsed.doc,
+          ['spec', 'service'],
+          `service "${parsed.manifest.spec.service}" already has a plan (${where(owner)}); one plan per service`,
+        ),
+      );
+    } else seen.set(serviceKey, parsed.doc);
+  }
+  return findings;
+}
+
+function lineOf(doc: SourceDocument, path: (string | number)[]): string {
+  const position = doc.locate(path);
+  return position ? `:${position.line}` : '';
+}
+
+function error(doc: SourceDocument, path: (string | number)[], message: string): LocatedFinding {
+  return { doc, path, message, severity: 'error' };
+}
+
+type PlanContext = CrossCheckOptions & { policies: string[]; communications: string[] };
+
+function checkPlan(plan: RollbackPlanManifest, context: PlanContext): Finding[] {
+  const findings: Finding[] = [];
+  const add = (path: (string | number)[], message: string, severity: Finding['severity'] = 'error') =>
+    findings.push({ path: ['spec', ...path], message, severity });
+  const { spec } = plan;
+  const strategies = Object.keys(spec.strategies);
+  if (!context.policies.includes(spec.authority)) {
+    add(
+      ['authority'],
+      `no AuthorityPolicy is named "${spec.authority}"${didYouMean(spec.authority, context.policies)}`,
+    );
+  }
+  const use = spec.communications?.use;
+  if (use !== undefined && !context.communications.includes(use)) {
+    add(
+      ['communications', 'use'],
+      `no Communications manifest is named "${use}"${didYouMean(use, context.communications)}`,
+    );
+  }
+  if (!strategies.includes(spec.defaultStrategy)) {
+    add(
+      ['defaultStrategy'],
+      `no strategy is named "${spec.defaultStrategy}"${didYouMean(spec.defaultStrategy, strategies)}; strategies: ${strategies.join(', ')}`,
+    );
+  }
+  spec.triggers.forEach((trigger, i) => {
+    if (trigger.strategy !== undefined && !strategies.includes(trigger.strategy)) {
+      add(
+        ['triggers', i, 'strategy'],
+        `no strategy is named "${trigger.strategy}"${didYouMean(trigger.strategy, strategies)}; strategies: ${strategies.join(', ')}`,
+      );
+    }
+    if (trigger.action === 'auto' && trigger.delay === undefined) {
+      add(
+        ['triggers', i, 'action'],
+        'an auto trigger needs a delay so humans can cancel it, e.g. delay: 30s (delay: 0s starts at once)',
+      );
+    }
+    if (trigger.action === 'propose' && trigger.delay !== undefined) {
+      add(
+        ['triggers', i, 'delay'],
+        'delay is ignored when action is propose: a human starts the rollback',
+        'warning',
+      );
+    }
+  });
+  for (const [name, strategy] of Object.entries(spec.strategies)) {
+    const ids = strategy.steps.map(stepId);
+    strategy.steps.forEach((step, i) => {
+      const path = ['strategies', name, 'steps', i];
+      findings.push(
+        ...checkStepOptions(step, path),
+        ...checkUses(step, path, context, { earlier: ids.slice(0, i), later: ids.slice(i + 1) }),
+      );
+      const duplicate = ids.indexOf(ids[i]!);
+      if (duplicate < i)
+        add(
+          [...path, step.id === undefined ? 'name' : 'id'],
+          `step id "${ids[i]!}" is also the id of step ${duplicate + 1}; give one of them an id`,
+        );
+    });
+    strategy.validate.forEach((check, i) => {
+      findings.push(
+        ...checkUses(check, ['strategies', name, 'validate', i], context, { earlier: ids, later: [] }),
+      );
+    });
+  }
+  return findings;
+}
+
+function checkStepOptions(step: StepManifest, path: (string | number)[]): Finding[] {
+  if (step.retries !== undefined && step.onFailure !== 'retry') {
+    return [
+      {
+        path: ['spec', ...path, 'retries'],
+        message: `retries is ignored unless onFailure is retry (it is ${step.onFailure})`,
+        severity: 'warning',
+      },
+    ];
+  }
+  return [];
+}
+
+function checkUses(
+  step: StepManifest | CheckManifest,
+  path: (string | number)[],
+  context: PlanContext,
+  order: { earlier: string[]; later: string[] },
+): Finding[] {
+  const at = ['spec', ...path];
+  const executor = context.registry.get(step.uses);
+  if (!executor) {
+    const kinds = context.registry.kinds();
+    return [
+      {
+        path: [...at, 'uses'],
+        severity: 'error',
+        message: `unknown executor "${step.uses}"${didYouMean(step.uses, kinds)}; known: ${kinds.join(', ')}`,
+      },
+    ];
+  }
+  const paramFindings: Finding[] = context.registry.validateParams(step.uses, step.with).map((problem) => ({
+    path: [...at, 'with', ...problem.path],
+    message: problem.message,
+    severity: 'error',
+  }));
+  const reported = new Set(paramFindings.map((f) => formatPath(f.path)));
+  const valueFindings = checkWithValues(step.with, [...at, 'with'], {
+    ...order,
+    ...(context.env ? { env: context.env } : {}),
+  }).filter((f) => !reported.has(formatPath(f.path)));
+  const findings = [...paramFindings, ...valueFindings];
+  if (findings.length === 0 && !executor.implemented) {
+    findings.push({
+      path: [...at, 'uses'],
+      severity: 'warning',
+      message: `"${step.name}" uses "${step.uses}": parameters valid; executor not implemented yet`,
+    });
+  }
+  return findings;
+}
+
+function checkPolicy(policy: AuthorityPolicyManifest): Finding[] {
+  const findings: Finding[] = [];
+  const add = (path: (string | number)[], message: string, severity: Finding['severity'] = 'error') =>
+    findings.push({ path: ['spec', ...path], message, severity });
+  const roles = policy.spec.roles.map((role) => role.name);
+  policy.spec.roles.forEach((role, i) => {
+    if (roles.indexOf(role.name) < i) add(['roles', i, 'name'], `role "${role.name}" is listed twice`);
+    if (role.members.usergroup === undefined && role.members.users.length === 0) {
+      add(
+        ['roles', i, 'members'],
+        `role "${role.name}" has no members: nobody can approve or be told as ${role.name}`,
+        'warning',
+      );
+    }
+  });
+  policy.spec.tiers.forEach((tier, i) => {
+    const previous = policy.spec.tiers[i - 1];
+    if (i === 0 && tier.after !== 0)
+      add(
+        ['tiers', 0, 'after'],
+        'the first tier must start at 0m, or nobody may approve at the start of an incident',
+      );
+    if (previous && tier.after <= previous.after)
+      add(
+        ['tiers', i, 'after'],
+        `tiers must be in ascending order of after: this one does not come after tier ${i}`,
+      );
+    for (const field of ['approver', 'notify'] as const) {
+      const name = tier[field];
+      if (name !== undefined && !roles.includes(name)) {
+        add(
+          ['tiers', i, field],
+          `no role is named "${name}"${didYouMean(name, roles)}; roles: ${roles.join(', ')}`,
+        );
+      }
+    }
+  });
+  return findings;
+}

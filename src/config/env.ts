@@ -1,0 +1,159 @@
+/**
+ * The bot's environment (DESIGN section 9), parsed once at start-up. `loadConfig` is strict: Slack's
+ * token and signing secret are required; a caller that can run without Slack (the demo) supplies
+ * its own values instead of loosening this. Every problem becomes one line of a `ConfigError` that
+ * says how to fix it, so an operator fixes them all in one go.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+
+export type { RedisTarget } from './redis-url.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+export interface Config {
+  slack: { botToken: string; signingSecret: string; appToken?: string; apiUrl: string };
+  port: number;
+  /** Unset: the in-memory store (a warning is in `warnings`); never in production. */
+  redis?: RedisTarget;
+  nodeEnv: (typeof NODE_ENVS)[number];
+  /** A manifest file or a folder of them. */
+  rollbackConfig: string;
+  alertWebhookToken?: string;
+  apiToken?: string;
+  statuspage: { apiKey?: string; apiUrl: string };
+  awsRegion?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Things that work but deserve a line in the start-up log. */
+  warnings: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** What to tell the operator for each variable, after "X is missing:" or "X <problem>:". */
+const FIX: Record<string, string> = {
+  SLACK_BOT_TOKEN: "set it to the bot token (xoxb-...) from your Slack app's OAuth & Permissions page",
+  SLACK_SIGNING_SECRET: "set it to the signing secret from your Slack app's Basic Information page",
+  SLACK_APP_TOKEN:
+    'set it to an app-level token (xapp-...) with connections:write to use Socket Mode, or unset it',
+  SLACK_API_URL: 'set it to the Web API base URL ending with a slash, e.g. https://slack.com/api/',
+  PORT: 'set it to a whole number from 0 to 65535 (0 picks a free port), or unset it for 3000',
+  REDIS_URL:
+    'set it to redis://[:password@]host:port[/db], rediss://... (TLS), redis+sentinel://host:port[,host:port]/master-name[/db], or a comma-separated list of redis:// URLs for a cluster',
+  NODE_ENV: `set it to one of ${NODE_ENVS.join(', ')}`,
+  ROLLBACK_CONFIG: 'set it to a manifest file or a folder of them, or unset it for manifests/',
+  ALERT_WEBHOOK_TOKEN: 'set it to the bearer token alert sources send to /alerts/*, or unset it',
+  API_TOKEN: 'set it to the bearer token CI and tools send to /api/*, or unset it',
+  STATUSPAGE_API_KEY: 'set it to an API key from your Statuspage profile, or unset it',
+  STATUSPAGE_API_URL: 'set it to the Statuspage API base, e.g. https://api.statuspage.io/v1',
+  AWS_REGION: 'set it to an AWS region name such as us-east-1, or unset it',
+  LOG_LEVEL: `set it to one of ${LOG_LEVELS.join(', ')}`,
+};
+
+/** Empty values count as unset: `FOO=` in an env file means "not given", not "the empty string". */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+function textWith(check: (value: string) => string | undefined) {
+  return optionalText.superRefine((value, ctx) => {
+    const problem = value === undefined ? undefined : check(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const noSpaces = (value: string) => (/\s/.test(value) ? 'contains whitespace' : undefined);
+const prefixed = (prefix: string) => (value: string) =>
+  value.startsWith(prefix) ? noSpaces(value) : `does not start with ${prefix}`;
+
+function httpUrl(value: string, mustEndWithSlash: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a URL ("${value}")`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http(s) URL ("${value}")`;
+  if (mustEndWithSlash && !value.endsWith('/')) return `must end with a slash ("${value}")`;
+  return undefined;
+}
+
+function port(value: string): string | undefined {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) return `is not a port number ("${value}")`;
+  return undefined;
+}
+
+function oneOf(values: readonly string[]) {
+  return (value: string) => (values.includes(value) ? undefined : `is "${value}", which is not allowed`);
+}
+
+const REQUIRED = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: textWith(prefixed('xoxb-')),
+  SLACK_SIGNING_SECRET: textWith(noSpaces),
+  SLACK_APP_TOKEN: textWith(prefixed('xapp-')),
+  SLACK_API_URL: textWith((v) => httpUrl(v, true)),
+  PORT: textWith(port),
+  REDIS_URL: textWith((v) => parseRedisUrl(v).problem),
+  NODE_ENV: textWith(oneOf(NODE_ENVS)),
+  ROLLBACK_CONFIG: optionalText,
+  ALERT_WEBHOOK_TOKEN: textWith(noSpaces),
+  API_TOKEN: textWith(noSpaces),
+  STATUSPAGE_API_KEY: textWith(noSpaces),
+  STATUSPAGE_API_URL: textWith((v) => httpUrl(v, false)),
+  AWS_REGION: textWith((v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : `is not a region ("${v}")`)),
+  LOG_LEVEL: textWith(oneOf(LOG_LEVELS)),
+});
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`${name} ${issue.message}: ${FIX[name] ?? 'fix or unset it'}`);
+    }
+  }
+  const values = parsed.success ? parsed.data : undefined;
+  for (const name of REQUIRED) {
+    if (!env[name]) problems.push(`${name} is missing: ${FIX[name] ?? ''}`);
+  }
+  const nodeEnv = (values?.NODE_ENV ?? 'development') as Config['nodeEnv'];
+  if (nodeEnv === 'production' && !env.REDIS_URL) {
+    problems.push(
+      `REDIS_URL is missing and NODE_ENV=production: the in-memory store loses every rollback on restart; ${FIX.REDIS_URL ?? ''}`,
+    );
+  }
+  if (values === undefined || problems.length > 0) throw new ConfigError(problems);
+  return toConfig(values, nodeEnv);
+}
+
+function toConfig(values: z.output<typeof envSchema>, nodeEnv: Config['nodeEnv']): Config {
+  const warnings: string[] = [];
+  const redis = values.REDIS_URL === undefined ? undefined : parseRedisUrl(values.REDIS_URL).target;
+  if (redis === undefined) {
+    warnings.push('REDIS_URL is not set: using the in-memory store; rollbacks are lost on restart');
+  }
+  return {
+    slack: {
+      botToken: values.SLACK_BOT_TOKEN ?? '',
+      signingSecret: values.SLACK_SIGNING_SECRET ?? '',
+      ...(values.SLACK_APP_TOKEN === undefined ? {} : { appToken: values.SLACK_APP_TOKEN }),
+      apiUrl: values.SLACK_API_URL ?? 'https://slack.com/api/',
+    },
+    port: values.PORT === undefined ? 3000 : Number(values.PORT),
+    ...(redis === undefined ? {} : { redis }),
+    nodeEnv,
+    rollbackConfig: values.ROLLBACK_CONFIG ?? 'manifests/',
+    ...(values.ALERT_WEBHOOK_TOKEN === undefined ? {} : { alertWebhookToken: values.ALERT_WEBHOOK_TOKEN }),
+    ...(values.API_TOKEN === undefined ? {} : { apiToken: values.API_TOKEN }),
+    statuspage: {
+      ...(values.STATUSPAGE_API_KEY === undefined ? {} : { apiKey: values.STATUSPAGE_API_KEY }),
+      apiUrl: (values.STATUSPAGE_API_URL ?? 'https://api.statuspage.io/v1').replace(/\/+$/, ''),
+    },
+    ...(values.AWS_REGION === undefined ? {} : { awsRegion: values.AWS_REGION }),
+    logLevel: (values.LOG_LEVEL ?? 'info') as Config['logLevel'],
+    warnings,
+  };
+}

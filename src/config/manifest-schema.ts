@@ -1,0 +1,195 @@
+/**
+ * The YAML manifests users write (DESIGN section 5), as zod schemas. The descriptions are the
+ * reference documentation: they go into the published JSON Schema that editors use. Durations are
+ * parsed to milliseconds here; executor parameters (`with`) are checked by each executor's own
+ * schema in a later pass, and cross-document references in `cross-checks.ts`.
+ */
+import { z } from 'zod';
+import { CRITICALITIES } from '../domain/plan.js';
+import type { ExecutorRegistry } from '../executors/registry.js';
+import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
+import { communicationsSpec, planCommunications } from './communications-schema.js';
+
+export const API_VERSION = 'rollback-bot/v1';
+export const KINDS = ['RollbackPlan', 'AuthorityPolicy', 'Communications'] as const;
+export type ManifestKind = (typeof KINDS)[number];
+
+const stepParams = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .describe("The executor's parameters; see the executor's documentation. Secrets only as ${env:NAME}.");
+
+const step = strictObject({
+  name: nonEmptyText('What the step does, as shown in Slack.'),
+  id: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, { error: 'must be kebab-case, e.g. take-backup' })
+    .optional()
+    .describe('Name used by later steps in {{ steps.<id>.output.<key> }} (default: the name in kebab-case).'),
+  uses: nonEmptyText(
+    'Executor kind: http, command, healthcheck, prometheus, kubernetes, ecs, feature-flag, postgres-backup or manual.',
+  ),
+  with: stepParams,
+  onFailure: z
+    .enum(['ask', 'abort', 'retry'])
+    .default('ask')
+    .describe(
+      'When the step fails: ask a human (Retry / Skip / Abort), abort the rollback, or retry then ask.',
+    ),
+  retries: z.int().min(1).max(10).optional().describe('Retries for onFailure: retry (default 2).'),
+  database: z
+    .boolean()
+    .default(false)
+    .describe('The step changes a database: the rollback always waits for a human approval.'),
+});
+
+const check = strictObject({
+  name: nonEmptyText('What is checked, as shown in Slack.'),
+  uses: nonEmptyText('Executor kind, usually healthcheck, prometheus or manual.'),
+  with: stepParams,
+});
+
+const strategy = strictObject({
+  steps: z
+    .array(step)
+    .min(1)
+    .describe('Run one after another; a failed step stops the rollback per onFailure.'),
+  validate: z.array(check).default([]).describe('Checks that must all pass after the steps.'),
+  stabilize: duration('How long the service must stay healthy after validation (default 0s).').prefault('0s'),
+});
+
+const trigger = strictObject({
+  name: nonEmptyText('Trigger name, shown in the incident thread.'),
+  match: z
+    .record(z.string(), z.string())
+    .refine((labels) => Object.keys(labels).length > 0, { error: 'must name at least one label' })
+    .describe('Alert labels that must all be equal for the trigger to apply.'),
+  action: z
+    .enum(['propose', 'auto'])
+    .default('propose')
+    .describe('propose: offer the rollback in the thread; auto: start it after delay unless cancelled.'),
+  strategy: nonEmptyText('Strategy to use (default: defaultStrategy).').optional(),
+  delay: duration('For action: auto, how long humans have to cancel before it starts.').optional(),
+});
+
+const metadata = strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/, {
+      error: 'must be lowercase letters, digits, ".", "_" or "-"',
+    })
+    .describe('Unique name among manifests of the same kind.'),
+  description: z.string().optional().describe('Free text for humans.'),
+});
+
+export const rollbackPlanSpec = strictObject({
+  service: nonEmptyText("Service name, as in the alerts' `service` label; one plan per service."),
+  channel: nonEmptyText('Slack channel id (C...) where incidents and status cards go.'),
+  environments: z.array(nonEmptyText('Environment name.')).min(1).describe('Environments this plan covers.'),
+  criticality: z.enum(CRITICALITIES).describe('low | medium | high | critical.'),
+  rto: duration('Recovery time objective: how long the rollback may take.'),
+  rpo: duration('Recovery point objective: how much data loss is acceptable.').optional(),
+  owner: nonEmptyText('Owning team.').optional(),
+  authority: nonEmptyText(
+    'Name of the AuthorityPolicy that decides who may approve (default "default").',
+  ).default('default'),
+  defaultStrategy: nonEmptyText('Strategy used when a declaration or trigger names none.'),
+  strategies: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'strategy names must be kebab-case' }),
+      strategy,
+    )
+    .refine((all) => Object.keys(all).length > 0, { error: 'must define at least one strategy' })
+    .describe('Ways to roll this service back, by name.'),
+  triggers: z.array(trigger).default([]).describe('Alerts that propose or start a rollback.'),
+  limitations: z.array(z.string()).default([]).describe('Known limits shown on the status card.'),
+  communications: planCommunications.optional(),
+});
+
+const role = strictObject({
+  name: nonEmptyText('Role name.'),
+  members: strictObject({
+    usergroup: nonEmptyText('Slack user group id (S...), resolved at click time.').optional(),
+    users: z.array(nonEmptyText('Slack user id (U...).')).default([]).describe('Slack user ids.'),
+  }).describe('Who holds the role: a Slack user group, explicit users, or both.'),
+});
+
+const tier = strictObject({
+  after: duration('Time since the incident started from which this tier applies; the first is 0m.'),
+  approver: nonEmptyText('Lowest role that may approve in this tier.'),
+  notify: nonEmptyText('Role told when this tier begins.').optional(),
+});
+
+const approvalCount = z.int().min(1);
+
+export const authorityPolicySpec = strictObject({
+  roles: z
+    .array(role)
+    .min(1)
+    .describe('Roles in rank order, lowest first; a higher role may do what a lower one may.'),
+  tiers: z.array(tier).min(1).describe('Who may approve, by time since the incident started, ascending.'),
+  selfApproval: z
+    .boolean()
+    .default(false)
+    .describe('May the person who declared a rollback approve it (default false)?'),
+  approvalsRequired: z
+    .union([approvalCount, z.record(z.string(), approvalCount)])
+    .default(1)
+    .describe(
+      'Approvals needed: a number, or per environment with `default` for the others, e.g. { default: 1, production: 2 }.',
+    ),
+  reminderEvery: duration('How often a pending approval is re-announced (default 5m).').prefault('5m'),
+  expireAfter: duration('When an unapproved declaration expires (default 2h).').prefault('2h'),
+});
+
+function manifest<Kind extends ManifestKind, Spec extends z.ZodType>(kind: Kind, spec: Spec) {
+  return strictObject({
+    apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
+    kind: z.literal(kind),
+    metadata,
+    spec,
+  });
+}
+
+export const rollbackPlanManifest = manifest('RollbackPlan', rollbackPlanSpec);
+export const authorityPolicyManifest = manifest('AuthorityPolicy', authorityPolicySpec);
+export const communicationsManifest = manifest('Communications', communicationsSpec);
+
+export const manifestSchemas = {
+  RollbackPlan: rollbackPlanManifest,
+  AuthorityPolicy: authorityPolicyManifest,
+  Communications: communicationsManifest,
+} as const;
+
+export type RollbackPlanManifest = z.output<typeof rollbackPlanManifest>;
+export type AuthorityPolicyManifest = z.output<typeof authorityPolicyManifest>;
+export type CommunicationsManifest = z.output<typeof communicationsManifest>;
+export type StepManifest = z.output<typeof step>;
+export type CheckManifest = z.output<typeof check>;
+
+/**
+ * The JSON Schema published for editors (`rollback-bot schema`): what users may write. Each step's
+ * `with` is described by its executor's parameter schema, chosen by `uses`.
+ */
+export function manifestJsonSchema(registry: ExecutorRegistry): Record<string, unknown> {
+  const anyManifest = z
+    .discriminatedUnion('kind', [rollbackPlanManifest, authorityPolicyManifest, communicationsManifest])
+    .describe('A rollback-bot manifest: RollbackPlan, AuthorityPolicy or Communications.');
+  const paramsByKind = registry.kinds().map((kind) => ({
+    if: { properties: { uses: { const: kind } }, required: ['uses'] },
+    then: { properties: { with: jsonSchemaOf(registry.get(kind)!.params) } },
+  }));
+  const schema = z.toJSONSchema(anyManifest, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (zodSchema === step || zodSchema === check) jsonSchema.allOf = paramsByKind;
+    },
+  });
+  return { ...schema, title: `rollback-bot manifest (apiVersion ${API_VERSION})` };
+}
+
+function jsonSchemaOf(params: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(params, { io: 'input', unrepresentable: 'any' });
+  return schema;
+}

@@ -1,0 +1,45 @@
+/**
+ * The variables a step's `with` values may use as `{{ name }}`. Validation checks every reference
+ * against this list before an incident needs it; executors receive the values at run time.
+ * Secrets are not template variables: they come from the environment as `${env:NAME}`.
+ */
+export interface TemplateVars {
+  rollback: { id: string; reason: string };
+  service: string;
+  environment: string;
+  /** Unknown when no deployment was recorded for the service. */
+  fromVersion: string | null;
+  toVersion: string;
+  strategy: string;
+  incident: { startedAt: string };
+  declaredBy: string;
+  /** Outputs of the steps already run, by step id (see `stepId`). */
+  steps: Record<string, { output: Record<string, unknown> }>;
+}
+
+export const TEMPLATE_VARIABLES: readonly string[] = [
+  'rollback.id',
+  'rollback.reason',
+  'service',
+  'environment',
+  'fromVersion',
+  'toVersion',
+  'strategy',
+  'incident.startedAt',
+  'declaredBy',
+];
+
+/**
+ * How `steps.<id>.output.<key>` names a step: its `id`, else its name in kebab-case
+ * ("Take a backup" -> `take-a-backup`), so plans can keep human step names.
+ */
+export function stepId(step: { id?: string | undefined; name: string }): string {
+  return slug(step.id ?? step.name);
+}
+
+export function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}

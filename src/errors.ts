@@ -1,0 +1,28 @@
+/**
+ * The base of the bot's typed errors. `code` is namespaced (`config_invalid`, `slack_...`) so replies,
+ * logs and metrics can switch on it; `userMessage` is safe to show a human as it is; `retryable` tells
+ * a caller whether trying the same thing again can help.
+ */
+export class RollbackError extends Error {
+  readonly code: string;
+  readonly userMessage: string;
+  readonly retryable: boolean;
+
+  constructor(options: { code: string; userMessage: string; retryable?: boolean; cause?: unknown }) {
+    super(options.userMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.userMessage = options.userMessage;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The environment or the manifests are wrong: one line per problem, each saying how to fix it. */
+export class ConfigError extends RollbackError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], cause?: unknown) {
+    super({ code: 'config_invalid', userMessage: problems.join('\n'), retryable: false, cause });
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { strictObject } from '../../schema/zod-kit.js';
+import { timeout } from '../shared-params.js';
+
+export const commandParams = strictObject({
+  argv: z
+    .array(z.string().min(1, { error: 'arguments must not be empty' }), {
+      error: 'must be a list of arguments such as ["./scripts/flag.sh", "off"]; shell strings are not run',
+    })
+    .min(1, { error: 'must name the program to run as its first item' })
+    .describe('Program and arguments, run without a shell; items may use {{ templates }}.'),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not a variable name' }), z.string())
+    .optional()
+    .describe('Extra environment variables for the program; secrets as ${env:NAME}.'),
+  cwd: z.string().min(1).optional().describe("Working directory (default: the bot's)."),
+  timeout: timeout('5m'),
+});
+
+export type CommandParams = z.output<typeof commandParams>;

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { nonEmptyText, strictObject } from '../../schema/zod-kit.js';
+import { timeout } from '../shared-params.js';
+
+export const ecsParams = strictObject({
+  cluster: nonEmptyText('ECS cluster name or ARN.'),
+  service: nonEmptyText('ECS service name.'),
+  taskDefinition: nonEmptyText(
+    'Task definition (family:revision or ARN) to return to (default: the previous one).',
+  ).optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region such as us-east-1' })
+    .optional()
+    .describe('AWS region (default: AWS_REGION).'),
+  timeout: timeout('15m'),
+});
+
+export type EcsParams = z.output<typeof ecsParams>;

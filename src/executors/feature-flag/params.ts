@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { nonEmptyText, secretReference, strictObject, templatedUrl } from '../../schema/zod-kit.js';
+import { timeout } from '../shared-params.js';
+
+const common = {
+  flag: nonEmptyText('Flag key.'),
+  enabled: z.boolean().default(false).describe('State to set the flag to (default false: turn it off).'),
+  timeout: timeout('30s'),
+};
+
+const unleash = strictObject({
+  provider: z.literal('unleash'),
+  url: templatedUrl('Unleash base URL, e.g. https://unleash.example.com/api.'),
+  token: secretReference('Unleash admin API token, as ${env:NAME}.'),
+  project: nonEmptyText('Unleash project (default "default").').default('default'),
+  environment: nonEmptyText('Unleash environment.'),
+  ...common,
+});
+
+const launchdarkly = strictObject({
+  provider: z.literal('launchdarkly'),
+  url: templatedUrl('LaunchDarkly API base (default https://app.launchdarkly.com).').default(
+    'https://app.launchdarkly.com',
+  ),
+  token: secretReference('LaunchDarkly API access token, as ${env:NAME}.'),
+  projectKey: nonEmptyText('LaunchDarkly project key.'),
+  environment: nonEmptyText('LaunchDarkly environment key.'),
+  ...common,
+});
+
+const generic = strictObject({
+  provider: z.literal('http'),
+  url: templatedUrl('Endpoint that sets the flag; it receives {"flag", "enabled", "environment"} as JSON.'),
+  token: secretReference('Bearer token sent to the endpoint, as ${env:NAME}.').optional(),
+  environment: nonEmptyText('Environment passed to the endpoint.').optional(),
+  ...common,
+});
+
+export const featureFlagParams = z
+  .discriminatedUnion('provider', [unleash, launchdarkly, generic])
+  .describe('Turns a feature flag off (or on) through Unleash, LaunchDarkly or a generic HTTP endpoint.');
+
+export type FeatureFlagParams = z.output<typeof featureFlagParams>;

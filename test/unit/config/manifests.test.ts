@@ -1,0 +1,358 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifests, validateManifestTexts, type ManifestText } from '../../../src/config/manifests.js';
+import { defaultRegistry } from '../../../src/executors/default-registry.js';
+
+const root = join(import.meta.dirname, '../../..');
+const example = join(root, 'manifests/examples/example-config.yaml');
+const contract = join(root, '../shared/contract/example-config.yaml');
+const policy = readFileSync(join(root, 'test/fixtures/broken-plans/00-authority-policy.yaml'), 'utf8');
+
+const validate = (files: ManifestText[], options = {}) =>
+  validateManifestTexts(files, defaultRegistry(), options);
+const errorsOf = (files: ManifestText[], options = {}) =>
+  validate(files, options).problems.filter((p) => p.severity === 'error');
+
+function plan(steps: string, extraSpec = ''): ManifestText {
+  return {
+    file: 'plan.yaml',
+    text: `apiVersion: rollback-bot/v1
+kind: RollbackPlan
+metadata: { name: svc }
+spec:
+  service: svc
+  channel: C0INCIDENTS
+  environments: [production]
+  criticality: low
+  rto: 10m
+  defaultStrategy: main
+  strategies:
+    main:
+      steps:
+${steps}
+${extraSpec}`,
+  };
+}
+const withPolicy = (file: ManifestText) => [{ file: 'policy.yaml', text: policy }, file];
+
+describe('the example configuration', () => {
+  it('is an exact copy of the shared contract', () => {
+    if (!existsSync(contract)) return;
+    expect(readFileSync(example, 'utf8')).toBe(readFileSync(contract, 'utf8'));
+  });
+
+  it.each([
+    ['the project copy', example],
+    ['the shared contract', contract],
+  ])('%s validates with zero errors', async (_, file) => {
+    if (!existsSync(file)) return; // shared/ sits beside the clone; skip only when it is absent
+    const set = await loadManifests(file);
+    expect(set.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect([...set.plans.keys()]).toEqual(['checkout']);
+    expect([...set.policies.keys()]).toEqual(['default']);
+  });
+
+  it('says which steps use executors that are not implemented yet', async () => {
+    const { problems } = await loadManifests(example);
+    expect(problems.filter((p) => p.severity === 'warning').map((p) => p.message)).toContain(
+      '"Switch traffic to the standby" uses "http": parameters valid; executor not implemented yet',
+    );
+  });
+
+  it('becomes domain types with durations in ms and defaults filled', async () => {
+    const set = await loadManifests(example);
+    const checkout = set.plans.get('checkout')!;
+    expect(checkout).toMatchObject({
+      rtoMs: 900_000,
+      rpoMs: 300_000,
+      authority: 'default',
+      criticality: 'high',
+    });
+    expect(checkout.strategies['blue-green']!.steps[1]).toMatchObject({
+      onFailure: { kind: 'ask' },
+      database: false,
+    });
+    expect(checkout.strategies['blue-green']!.stabilizeMs).toBe(0);
+    expect(checkout.triggers).toEqual([
+      {
+        name: 'error-rate',
+        match: { alertname: 'CheckoutHighErrorRate' },
+        action: 'propose',
+        strategy: 'feature-flag',
+        delayMs: 0,
+      },
+      {
+        name: 'health-checks-failing',
+        match: { alertname: 'CheckoutHealthChecksFailing' },
+        action: 'auto',
+        delayMs: 30_000,
+      },
+    ]);
+    const policy = set.policies.get('default')!;
+    expect(policy.tiers.map((t) => t.afterMs)).toEqual([0, 900_000, 1_800_000, 3_600_000]);
+    expect(policy).toMatchObject({
+      approvalsRequired: { default: 1, byEnvironment: {} },
+      expireAfterMs: 7_200_000,
+    });
+  });
+
+  it('reads the whole examples folder, Communications included', async () => {
+    const set = await loadManifests(join(root, 'manifests'));
+    expect(set.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(set.communications.get('stakeholders')).toMatchObject({
+      updateEveryMs: 300_000,
+      templates: { resolved: { slack: expect.stringContaining('ROLLBACK COMPLETE') as unknown } },
+    });
+  });
+});
+
+describe('format extensions', () => {
+  it('normalises onFailure, retries, database and per-environment approvals', () => {
+    const set = validate([
+      {
+        file: 'policy.yaml',
+        text: policy.replace('  tiers:', '  approvalsRequired: { default: 1, production: 2 }\n  tiers:'),
+      },
+      plan(`        - { name: Back up, uses: manual, onFailure: retry }
+        - { name: Migrate down, uses: manual, onFailure: retry, retries: 5, database: true }
+        - { name: Stop, uses: manual, onFailure: abort }`),
+    ]);
+    expect(set.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(set.plans.get('svc')!.strategies.main!.steps.map((s) => [s.onFailure, s.database])).toEqual([
+      [{ kind: 'retry', times: 2 }, false],
+      [{ kind: 'retry', times: 5 }, true],
+      [{ kind: 'abort' }, false],
+    ]);
+    expect(set.policies.get('default')!.approvalsRequired).toEqual({
+      default: 1,
+      byEnvironment: { production: 2 },
+    });
+  });
+
+  it('lets a step use the output of an earlier step, by id or by name', () => {
+    const errors = errorsOf(
+      withPolicy(
+        plan(`        - { name: Find version, uses: command, with: { argv: [./find.sh] } }
+        - { name: Dump, id: dump, uses: command, with: { argv: [./dump.sh] } }
+        - name: Deploy
+          uses: command
+          with: { argv: [./deploy.sh, '{{ steps.find-version.output.version }}', '{{ steps.dump.output.file }}'] }`),
+      ),
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('warns when retries is given without onFailure: retry, and when a propose trigger has a delay', () => {
+    const { problems } = validate(
+      withPolicy(
+        plan(
+          '        - { name: Stop, uses: manual, retries: 3 }',
+          '  triggers:\n    - { name: t, match: { alertname: A }, action: propose, delay: 1m }',
+        ),
+      ),
+    );
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(problems.map((p) => [p.path, p.message])).toEqual(
+      expect.arrayContaining([
+        ['spec.strategies.main.steps[0].retries', 'retries is ignored unless onFailure is retry (it is ask)'],
+        ['spec.triggers[0].delay', 'delay is ignored when action is propose: a human starts the rollback'],
+      ]),
+    );
+  });
+});
+
+describe('cross-document checks', () => {
+  it('refuses two manifests of one kind with the same name, pointing at the first', () => {
+    const errors = errorsOf([
+      { file: 'a.yaml', text: policy },
+      { file: 'b.yaml', text: policy },
+    ]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        file: 'b.yaml',
+        line: 5,
+        path: 'metadata.name',
+        message:
+          'another AuthorityPolicy is already named "default" (a.yaml:5); names must be unique per kind',
+      }),
+    ]);
+  });
+
+  it('refuses tiers out of order and duplicate roles, and warns about roles without members', () => {
+    const text = policy.replace(
+      '- { name: team-lead, members: { users: [U0LEAD1] } }',
+      '- { name: team-lead, members: {} }\n    - { name: team-lead, members: { users: [U0LEAD2] } }',
+    );
+    expect(validate([{ file: 'p.yaml', text }]).problems.map((p) => [p.severity, p.path, p.message])).toEqual(
+      [
+        [
+          'warning',
+          'spec.roles[1].members',
+          'role "team-lead" has no members: nobody can approve or be told as team-lead',
+        ],
+        ['error', 'spec.roles[2].name', 'role "team-lead" is listed twice'],
+      ],
+    );
+    const reordered = validate([
+      { file: 'p.yaml', text: policy.replace('after: 15m', 'after: 0m') },
+    ]).problems;
+    expect(reordered).toEqual([
+      expect.objectContaining({
+        path: 'spec.tiers[1].after',
+        message: 'tiers must be in ascending order of after: this one does not come after tier 1',
+      }),
+    ]);
+  });
+});
+
+describe('secrets and environment references', () => {
+  const flag = (token: string) =>
+    withPolicy(
+      plan(`        - name: Flag off
+          uses: feature-flag
+          with: { provider: unleash, url: 'https://unleash.example.com/api', token: '${token}', flag: f, environment: production }`),
+    );
+
+  it('reports a literal token once, at the token', () => {
+    const errors = errorsOf(flag('abc123'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ path: 'spec.strategies.main.steps[0].with.token', line: 16 });
+  });
+
+  it('accepts ${env:NAME}, and with an env map requires the variable to be set', () => {
+    expect(errorsOf(flag('${env:UNLEASH_TOKEN}'))).toEqual([]);
+    expect(errorsOf(flag('${env:UNLEASH_TOKEN}'), { env: { UNLEASH_TOKEN: 'x' } })).toEqual([]);
+    expect(errorsOf(flag('${env:UNLEASH_TOKEN}'), { env: {} })).toEqual([
+      expect.objectContaining({ message: 'needs the environment variable UNLEASH_TOKEN, which is not set' }),
+    ]);
+  });
+
+  it('refuses a malformed environment reference', () => {
+    const errors = errorsOf(
+      withPolicy(
+        plan(
+          "        - { name: Call, uses: http, with: { url: 'https://x.example.com/${env:lower-case}' } }",
+        ),
+      ),
+    );
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^has a malformed environment reference/) as unknown,
+      }),
+    ]);
+  });
+});
+
+describe('hostile and odd inputs', () => {
+  it('warns about an empty file', () => {
+    expect(validate([{ file: 'empty.yaml', text: '' }]).problems).toEqual([
+      {
+        file: 'empty.yaml',
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'file is empty: no manifests in it',
+        severity: 'warning',
+      },
+    ]);
+  });
+
+  it('refuses a 2 MB file without parsing it', () => {
+    const text = `# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+    const started = performance.now();
+    const { problems } = validate([{ file: 'huge.yaml', text }]);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        message: 'file is 2.0 MB; manifest files over 1 MB are refused: split it',
+      }),
+    ]);
+  });
+
+  it('stops an alias bomb', () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+      ['f', 'e'],
+      ['g', 'f'],
+      ['h', 'g'],
+      ['i', 'h'],
+    ]) {
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const started = performance.now();
+    const { problems } = validate([{ file: 'bomb.yaml', text: lines.join('\n') }]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        message: expect.stringMatching(/^YAML aliases expand too much/) as unknown,
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a list', '- apiVersion: rollback-bot/v1\n', /not a list$/],
+    ['a scalar', 'just some text\n', /not a single value \("just some text"\)$/],
+  ])('refuses a document that is %s', (_, text, message) => {
+    const { problems } = validate([{ file: 'odd.yaml', text }]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        line: 1,
+        path: '',
+        message: expect.stringMatching(message) as unknown,
+      }),
+    ]);
+  });
+
+  it('ignores blank documents such as a trailing ---', () => {
+    const text = `${policy}---\n# nothing more\n---\n`;
+    expect(validate([{ file: 'policy.yaml', text }]).problems).toEqual([]);
+  });
+
+  it('suggests the event a misspelt Communications template meant', () => {
+    const text =
+      'apiVersion: rollback-bot/v1\nkind: Communications\nmetadata: { name: c }\nspec:\n  templates: { resolvd: x }\n';
+    expect(validate([{ file: 'c.yaml', text }]).problems).toEqual([
+      expect.objectContaining({
+        line: 5,
+        path: 'spec.templates.resolvd',
+        message: 'unknown key "resolvd" (did you mean "resolved"?)',
+      }),
+    ]);
+  });
+
+  it('warns when a folder holds no manifest file', async () => {
+    const set = await loadManifests(join(root, 'src/cli'), defaultRegistry(), { cwd: root });
+    expect(set.problems).toEqual([
+      { file: 'src/cli', path: '', message: 'no *.yaml or *.yml file in this folder', severity: 'warning' },
+    ]);
+  });
+
+  it('reports duplicate keys with their line', () => {
+    const { problems } = validate([
+      { file: 'dup.yaml', text: 'apiVersion: rollback-bot/v1\nkind: X\nkind: Y\n' },
+    ]);
+    expect(problems).toEqual([expect.objectContaining({ line: 3, message: 'Map keys must be unique' })]);
+  });
+
+  it('skips foreign files only when a folder was given', () => {
+    const k8s = {
+      file: 'deployment.yaml',
+      text: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\n',
+    };
+    expect(validate([k8s], { skipForeignFiles: true }).problems).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringMatching(/^not a rollback-bot manifest/) as unknown,
+      }),
+    ]);
+    expect(errorsOf([k8s]).map((p) => p.path)).toEqual(['apiVersion', 'kind']);
+  });
+});
