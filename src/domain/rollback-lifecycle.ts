@@ -25,8 +25,9 @@ export function initialContext(input: RollbackInput): RollbackContext {
     id: input.id,
     service: input.service,
     environment: input.environment,
-    strategy: input.strategy,
-    policy: input.policy,
+    // Copies, so a config reload (or any later change to the plan objects) changes nothing here.
+    strategy: structuredClone(input.strategy),
+    policy: structuredClone(input.policy),
     fromVersion: input.fromVersion,
     toVersion: input.toVersion,
     reason: input.reason,
@@ -154,9 +155,25 @@ export function remind(d: Draft): void {
 
 // --- endings -----------------------------------------------------------------------------------
 
-/** Records how the rollback ended; every deadline goes (any timer still in flight is stale). */
+/**
+ * Records how the rollback ended. Every deadline goes (a timer still in flight is stale); a step
+ * still in flight (asked for or running) is interrupted and its executor told to stop; checks
+ * still running are skipped.
+ */
 export function finish(d: Draft, code: OutcomeCode, reason: string): void {
-  d.set({ outcome: { code, reason, by: d.by, at: d.at }, deadlines: {} });
+  const index = d.context.currentStep;
+  const step = d.context.steps[index];
+  if (step && (step.status === 'running' || (step.status === 'pending' && step.attempts > 0))) {
+    d.updateStep(index, (s) => ({ ...s, status: 'interrupted', endedAt: d.at }));
+    d.emit({ kind: 'cancelStep', stepIndex: index, attempt: step.attempts });
+  }
+  d.set({
+    outcome: { code, reason, by: d.by, at: d.at },
+    deadlines: {},
+    checks: d.context.checks.map((check) =>
+      check.status === 'running' ? { ...check, status: 'skipped' } : check,
+    ),
+  });
 }
 
 /** Entry of every final state: lift the freeze, tell everyone. */

@@ -196,6 +196,8 @@ export type NotifyEffect = { kind: 'notify'; at: number; by: string } & NotifyDe
 
 export type Effect =
   | { kind: 'runStep'; stepIndex: number; attempt: number }
+  /** The rollback ended while this attempt was asked for or running: stop it (AbortSignal). */
+  | { kind: 'cancelStep'; stepIndex: number; attempt: number }
   | { kind: 'runCheck'; checkIndex: number; attempt: number }
   | { kind: 'scheduleTimer'; timer: TimerName; dueAt: number; seq: number }
   | NotifyEffect
