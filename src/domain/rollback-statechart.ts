@@ -60,6 +60,7 @@ const whileRunning = {
 export const rollbackMachine = setup({
   types: { context: {} as RollbackContext, events: {} as RollbackEvent, input: {} as RollbackInput },
   actions: {
+    // Never run here: transition() returns it with its params, and the engine carries it out.
     [EFFECT_ACTION]: (_: unknown, _effect: Effect) => undefined,
     announceDeclared: act(life.announceDeclared),
     schedulePendingStart: act(life.schedulePendingStart),
