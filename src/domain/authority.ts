@@ -205,17 +205,29 @@ export function canApprove(request: ApprovalRequest): AuthorityDecision {
   };
 }
 
-/** Cancelling needs any role of the policy (DESIGN section 9), whatever the tier. */
-export function canCancel(
+/**
+ * Acting on a rollback (cancel, abort, retry, skip, start now, mark a check done) needs any role of
+ * the policy, whatever the tier. `action` names the act in the refusal, e.g. "aborting".
+ */
+export function canAct(
   policy: AuthorityPolicy,
   actor: Actor,
+  action: string,
 ): { allowed: true; role: string } | { allowed: false; reason: string } {
   const role = highestRole(policy, actor.roles);
   if (role === undefined) {
     return {
       allowed: false,
-      reason: `cancelling needs a role in authority policy "${policy.name}"; you hold none`,
+      reason: `${action} needs a role in authority policy "${policy.name}"; you hold none`,
     };
   }
   return { allowed: true, role };
+}
+
+/** Cancelling needs any role of the policy (DESIGN section 9), whatever the tier. */
+export function canCancel(
+  policy: AuthorityPolicy,
+  actor: Actor,
+): { allowed: true; role: string } | { allowed: false; reason: string } {
+  return canAct(policy, actor, 'cancelling');
 }

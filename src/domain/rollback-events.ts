@@ -1,0 +1,81 @@
+/**
+ * Events the rollback machine takes. Every event carries `at` (epoch ms: time only enters the
+ * domain on events) and `by` (a Slack user id, `policy` or `system`). Events that a person sends
+ * also carry the roles the adapter resolved for them at click time.
+ * The schema is checked before an event reaches the machine, so a malformed event is refused and
+ * reported instead of throwing inside a guard.
+ */
+import { z } from 'zod';
+import { TIMER_NAMES } from './rollback-types.js';
+
+const base = { at: z.number(), by: z.string().min(1) };
+const person = { ...base, roles: z.array(z.string()) };
+const index = z.number().int().nonnegative();
+const attempt = z.number().int().positive();
+
+export const rollbackEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('APPROVE'), ...person }),
+  z.object({ type: z.literal('REJECT'), ...person, reason: z.string().optional() }),
+  z.object({ type: z.literal('CANCEL'), ...person, reason: z.string().optional() }),
+  z.object({ type: z.literal('START_NOW'), ...person }),
+  z.object({ type: z.literal('STEP_STARTED'), ...base, step: index, attempt }),
+  z.object({
+    type: z.literal('STEP_SUCCEEDED'),
+    ...base,
+    step: index,
+    attempt: attempt.optional(),
+    output: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({
+    type: z.literal('STEP_FAILED'),
+    ...base,
+    step: index,
+    attempt: attempt.optional(),
+    error: z.string(),
+  }),
+  z.object({ type: z.literal('STEP_INTERRUPTED'), ...base, step: index, attempt: attempt.optional() }),
+  z.object({ type: z.literal('RETRY_STEP'), ...person, step: index.optional() }),
+  z.object({ type: z.literal('SKIP_STEP'), ...person, step: index }),
+  z.object({ type: z.literal('ABORT'), ...person, reason: z.string().optional() }),
+  z.object({
+    type: z.literal('CHECK_PASSED'),
+    ...base,
+    check: index,
+    attempt: attempt.optional(),
+    detail: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('CHECK_FAILED'),
+    ...base,
+    check: index,
+    attempt: attempt.optional(),
+    detail: z.string(),
+  }),
+  z.object({
+    type: z.literal('CHECK_INCONCLUSIVE'),
+    ...base,
+    check: index,
+    attempt: attempt.optional(),
+    detail: z.string(),
+  }),
+  z.object({ type: z.literal('MANUAL_DONE'), ...person, check: index }),
+  z.object({ type: z.literal('ACCEPT'), ...person }),
+  z.object({ type: z.literal('TIMER'), ...base, timer: z.enum(TIMER_NAMES), seq: z.number().int() }),
+]);
+
+export type RollbackEvent = z.infer<typeof rollbackEventSchema>;
+export type RollbackEventType = RollbackEvent['type'];
+export type EventOf<T extends RollbackEventType> = Extract<RollbackEvent, { type: T }>;
+
+export const EVENT_TYPES = rollbackEventSchema.options.map((o) => o.shape.type.value);
+
+export type EventParse = { ok: true; event: RollbackEvent } | { ok: false; reason: string };
+
+/** Checks an event's shape; the reason names the first problem in plain words. */
+export function parseRollbackEvent(raw: unknown): EventParse {
+  const result = rollbackEventSchema.safeParse(raw);
+  if (result.success) return { ok: true, event: result.data };
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
+  return { ok: false, reason: `malformed event${where}: ${issue?.message ?? 'invalid'}` };
+}

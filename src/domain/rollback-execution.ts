@@ -1,0 +1,202 @@
+/**
+ * What the transitions of execution and validation do, as pure functions over a `Draft`.
+ * Guards have already admitted the event when these run (see `rollback-rules.ts`).
+ */
+import { checkRank } from './authority.js';
+import type { EventOf } from './rollback-events.js';
+import { stepLabel } from './rollback-rules.js';
+import type { Draft } from './rollback-effects.js';
+import type { Choice, RollbackContext } from './rollback-types.js';
+import { finish } from './rollback-lifecycle.js';
+
+const STEP_CHOICES: Choice[] = ['retry', 'skip', 'abort'];
+const VALIDATION_CHOICES: Choice[] = ['revalidate', 'accept', 'abort'];
+
+// --- execution ---------------------------------------------------------------------------------
+
+export function beginExecution(d: Draft): void {
+  const ctx = d.context;
+  d.notify({ event: 'authorized', via: ctx.authorization?.via ?? 'policy' });
+  d.emit({ kind: 'freeze', on: true });
+  if (ctx.updateEveryMs > 0) d.schedule('update', d.at + ctx.updateEveryMs);
+  if (ctx.steps.length > 0) d.runStep(0);
+}
+
+export function statusUpdate(d: Draft): void {
+  d.notify({ event: 'status-update' });
+  d.schedule('update', d.at + d.context.updateEveryMs);
+}
+
+export function markStepStarted(d: Draft, event: EventOf<'STEP_STARTED'>): void {
+  d.updateStep(event.step, (step) => ({ ...step, status: 'running', startedAt: event.at }));
+  d.notify({ event: 'step-started', stepIndex: event.step, attempt: event.attempt });
+}
+
+/** Moves past the current step: the next one runs, or `currentStep` goes past the end. */
+function advance(d: Draft): void {
+  const next = d.context.currentStep + 1;
+  if (next < d.context.steps.length) d.runStep(next);
+  else d.set({ currentStep: d.context.steps.length });
+}
+
+export function completeStep(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {
+  const attempt = d.context.steps[event.step]!.attempts;
+  d.updateStep(event.step, (step) => ({
+    ...step,
+    status: 'succeeded',
+    endedAt: event.at,
+    ...(event.output === undefined ? {} : { output: event.output }),
+  }));
+  d.notify({ event: 'step-succeeded', stepIndex: event.step, attempt });
+  advance(d);
+}
+
+/** What the plan's `onFailure` says after this failure: `retry N` retries while attempts <= N. */
+export function failureRoute(ctx: RollbackContext): 'abort' | 'retry' | 'ask' {
+  const step = ctx.steps[ctx.currentStep];
+  const onFailure = ctx.strategy.steps[ctx.currentStep]?.onFailure;
+  if (!step || !onFailure) return 'ask';
+  if (onFailure.kind === 'retry') return step.attempts <= onFailure.times ? 'retry' : 'ask';
+  return onFailure.kind;
+}
+
+export function failStep(d: Draft, event: EventOf<'STEP_FAILED'>): void {
+  const route = failureRoute(d.context);
+  const attempt = d.context.steps[event.step]!.attempts;
+  d.updateStep(event.step, (step) => ({ ...step, status: 'failed', endedAt: event.at, error: event.error }));
+  d.notify({
+    event: 'step-failed',
+    stepIndex: event.step,
+    attempt,
+    error: event.error,
+    next: route,
+    choices: route === 'ask' ? STEP_CHOICES : [],
+  });
+  if (route === 'retry') d.runStep(event.step);
+  if (route === 'abort') finish(d, 'failed', `${stepLabel(d.context, event.step)} failed: ${event.error}`);
+}
+
+/** The worker died mid-step: the step is never re-run on its own; a human decides. */
+export function markInterrupted(d: Draft, event: EventOf<'STEP_INTERRUPTED'>): void {
+  const attempt = d.context.steps[event.step]!.attempts;
+  d.updateStep(event.step, (step) => ({ ...step, status: 'interrupted', endedAt: event.at }));
+  d.notify({ event: 'step-interrupted', stepIndex: event.step, attempt, choices: STEP_CHOICES });
+}
+
+export function retryStep(d: Draft): void {
+  d.runStep(d.context.currentStep);
+}
+
+export function skipStep(d: Draft, event: EventOf<'SKIP_STEP'>): void {
+  d.updateStep(event.step, (step) => ({
+    ...step,
+    status: 'skipped',
+    endedAt: event.at,
+    skippedBy: event.by,
+  }));
+  advance(d);
+}
+
+// --- validation --------------------------------------------------------------------------------
+
+function askForCheck(d: Draft, index: number): void {
+  const check = d.context.checks[index]!;
+  if (check.kind === 'auto') {
+    d.runCheck(index);
+  } else {
+    d.updateCheck(index, ({ name, uses, kind, attempts }) => ({
+      name,
+      uses,
+      kind,
+      attempts,
+      status: 'pending',
+    }));
+    d.notify({ event: 'manual-check-requested', checkIndex: index });
+  }
+}
+
+export function startValidation(d: Draft): void {
+  d.set({ currentStep: d.context.steps.length });
+  d.context.checks.forEach((_, index) => {
+    askForCheck(d, index);
+  });
+}
+
+export function recordCheck(
+  d: Draft,
+  event: EventOf<'CHECK_PASSED' | 'CHECK_FAILED' | 'CHECK_INCONCLUSIVE'>,
+): void {
+  const status =
+    event.type === 'CHECK_PASSED' ? 'succeeded' : event.type === 'CHECK_FAILED' ? 'failed' : 'inconclusive';
+  d.updateCheck(event.check, (check) => ({
+    ...check,
+    status,
+    at: event.at,
+    by: event.by,
+    ...(event.detail === undefined ? {} : { detail: event.detail }),
+  }));
+  if (status !== 'succeeded') {
+    d.notify({
+      event: 'validation-failed',
+      checkIndex: event.check,
+      status,
+      detail: event.detail ?? '',
+      choices: VALIDATION_CHOICES,
+    });
+  }
+}
+
+export function recordManualDone(d: Draft, event: EventOf<'MANUAL_DONE'>): void {
+  d.updateCheck(event.check, (check) => ({ ...check, status: 'succeeded', at: event.at, by: event.by }));
+}
+
+export function allChecksSucceeded(ctx: RollbackContext): boolean {
+  return ctx.checks.every((check) => check.status === 'succeeded');
+}
+
+function stabilizeUntil(d: Draft): number | null {
+  const ms = d.context.strategy.stabilizeMs;
+  return ms > 0 ? d.at + ms : null;
+}
+
+export function validationPassed(d: Draft): void {
+  d.notify({ event: 'validation-passed', accepted: false, stabilizeUntil: stabilizeUntil(d) });
+}
+
+/** Re-validate: every check that did not succeed runs (or is asked for) again. */
+export function revalidate(d: Draft): void {
+  d.context.checks.forEach((check, index) => {
+    if (check.status === 'failed' || check.status === 'inconclusive' || check.status === 'skipped') {
+      askForCheck(d, index);
+    }
+  });
+}
+
+/** An authorised user accepts a failed validation: checks still out are skipped, stabilising starts. */
+export function acceptValidation(d: Draft, event: EventOf<'ACCEPT'>): void {
+  const ctx = d.context;
+  const verdict = checkRank(
+    ctx.policy,
+    { userId: event.by, roles: event.roles },
+    ctx.incidentStartedAt,
+    event.at,
+  );
+  if (!verdict.allowed) return;
+  const role = verdict.role;
+  d.set({
+    acceptance: { by: event.by, role, at: event.at },
+    checks: d.context.checks.map((check) =>
+      check.status === 'running' || check.status === 'pending' ? { ...check, status: 'skipped' } : check,
+    ),
+  });
+  d.notify({ event: 'validation-passed', accepted: true, stabilizeUntil: stabilizeUntil(d) });
+}
+
+export function startStabilizing(d: Draft): void {
+  const until = stabilizeUntil(d);
+  if (until !== null) d.schedule('stabilize', until);
+}
+
+export function clearStabilizeTimer(d: Draft): void {
+  d.clearTimers(['stabilize']);
+}

@@ -1,0 +1,314 @@
+/**
+ * The rollback statechart (DESIGN section 3). It is only ever driven through xstate's pure
+ * `initialTransition`/`transition` (see `rollback-machine.ts`), so it has no delays (`after`) and
+ * invokes nothing: time arrives on events, deadlines are absolute times in the context, and side
+ * effects leave as custom `effect` actions that the engine persists and carries out.
+ */
+import { and, enqueueActions, setup } from 'xstate';
+import { Draft, EFFECT_ACTION } from './rollback-effects.js';
+import type { EventOf, RollbackEvent, RollbackEventType } from './rollback-events.js';
+import {
+  refuseApproval,
+  refuseCheckResult,
+  refuseManualDone,
+  refuseNoRole,
+  refuseRank,
+  refuseStepDecision,
+  refuseStepInterrupt,
+  refuseStepResult,
+  refuseStepStart,
+  refuseTimer,
+  refuseUnknownCheck,
+  approvalDecision,
+} from './rollback-rules.js';
+import type { Effect, RollbackContext, RollbackInput, TimerName } from './rollback-types.js';
+import * as life from './rollback-lifecycle.js';
+import * as run from './rollback-execution.js';
+
+type EffectAction = { type: typeof EFFECT_ACTION; params: Effect };
+
+/** An action that applies `update` to a draft, then assigns the context and emits the effects. */
+function act(update: (draft: Draft, event: RollbackEvent) => void) {
+  return enqueueActions<RollbackContext, RollbackEvent, undefined, RollbackEvent, never, EffectAction, never>(
+    ({ context, event, enqueue }) => {
+      const draft = Draft.of(context, event);
+      update(draft, event);
+      enqueue.assign(draft.context);
+      for (const effect of draft.effects) enqueue({ type: EFFECT_ACTION, params: effect });
+    },
+  );
+}
+
+/** The same, for a transition taken on one event type (its guard has already checked the type). */
+function on<T extends RollbackEventType>(type: T, update: (draft: Draft, event: EventOf<T>) => void) {
+  return act((draft, event) => {
+    if (event.type === type) update(draft, event as EventOf<T>);
+  });
+}
+
+const is = <T extends RollbackEventType>(event: RollbackEvent, type: T): event is EventOf<T> =>
+  event.type === type;
+
+const timerDue = (timer: TimerName) => ({ type: 'timerDue', params: { timer } }) as const;
+const failureIs = (route: 'abort' | 'retry' | 'ask') => ({ type: 'failureIs', params: { route } }) as const;
+
+const whileRunning = {
+  TIMER: { guard: timerDue('update'), actions: 'statusUpdate' },
+  ABORT: { guard: 'hasRole', target: '#rollback.aborted', actions: 'abortRollback' },
+} as const;
+
+export const rollbackMachine = setup({
+  types: { context: {} as RollbackContext, events: {} as RollbackEvent, input: {} as RollbackInput },
+  actions: {
+    // Never run here: transition() returns it with its params, and the engine carries it out.
+    [EFFECT_ACTION]: (_: unknown, _effect: Effect) => undefined,
+    announceDeclared: act(life.announceDeclared),
+    schedulePendingStart: act(life.schedulePendingStart),
+    clearPendingTimer: act((d) => {
+      d.clearTimers(['pending']);
+    }),
+    requestApproval: act(life.requestApproval),
+    clearApprovalTimers: act(life.clearApprovalTimers),
+    recordApproval: on('APPROVE', life.recordApproval),
+    authorizeByPolicy: act(life.authorizeByPolicy),
+    escalate: act(life.escalate),
+    remind: act(life.remind),
+    rejectRollback: on('REJECT', life.rejectRollback),
+    cancelBeforeExecution: on('CANCEL', life.cancelBeforeExecution),
+    cancelAfterExecutionBegan: on('CANCEL', life.cancelAfterExecutionBegan),
+    abortRollback: on('ABORT', life.abortRollback),
+    expireApproval: act(life.expireApproval),
+    resolveRollback: act(life.resolveRollback),
+    announceOutcome: act(life.announceOutcome),
+    beginExecution: act(run.beginExecution),
+    statusUpdate: act(run.statusUpdate),
+    markStepStarted: on('STEP_STARTED', run.markStepStarted),
+    completeStep: on('STEP_SUCCEEDED', run.completeStep),
+    failStep: on('STEP_FAILED', run.failStep),
+    markInterrupted: on('STEP_INTERRUPTED', run.markInterrupted),
+    retryStep: act(run.retryStep),
+    skipStep: on('SKIP_STEP', run.skipStep),
+    startValidation: act(run.startValidation),
+    recordCheck: act((d, e) => {
+      if (is(e, 'CHECK_PASSED') || is(e, 'CHECK_FAILED') || is(e, 'CHECK_INCONCLUSIVE'))
+        run.recordCheck(d, e);
+    }),
+    recordManualDone: on('MANUAL_DONE', run.recordManualDone),
+    validationPassed: act(run.validationPassed),
+    revalidate: act(run.revalidate),
+    acceptValidation: on('ACCEPT', run.acceptValidation),
+    startStabilizing: act(run.startStabilizing),
+    clearStabilizeTimer: act(run.clearStabilizeTimer),
+  },
+  guards: {
+    isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
+    needsHuman: ({ context }) => context.requiresHuman,
+    hasNoSteps: ({ context }) => context.steps.length === 0,
+    mayApprove: ({ context, event }) => is(event, 'APPROVE') && !refuseApproval(context, event),
+    approvalCompletes: ({ context, event }) => {
+      if (!is(event, 'APPROVE')) return false;
+      const decision = approvalDecision(context, event);
+      return decision.allowed && decision.complete;
+    },
+    hasRank: ({ context, event }) =>
+      (is(event, 'REJECT') || is(event, 'ACCEPT')) && !refuseRank(context, event),
+    hasRole: ({ context, event }) => 'roles' in event && !refuseNoRole(context, event),
+    timerDue: ({ context, event }, params: { timer: TimerName }) =>
+      is(event, 'TIMER') && !refuseTimer(context, event, params.timer),
+    stepStartIsCurrent: ({ context, event }) => is(event, 'STEP_STARTED') && !refuseStepStart(context, event),
+    stepResultIsCurrent: ({ context, event }) =>
+      (is(event, 'STEP_SUCCEEDED') || is(event, 'STEP_FAILED')) && !refuseStepResult(context, event),
+    stepInterruptIsCurrent: ({ context, event }) =>
+      is(event, 'STEP_INTERRUPTED') && !refuseStepInterrupt(context, event),
+    failureIs: ({ context }, params: { route: 'abort' | 'retry' | 'ask' }) =>
+      run.failureRoute(context) === params.route,
+    hasStepAfterCurrent: ({ context }) => context.currentStep + 1 < context.steps.length,
+    stepDecisionAllowed: ({ context, event }) =>
+      (is(event, 'RETRY_STEP') || is(event, 'SKIP_STEP')) && !refuseStepDecision(context, event),
+    checkResultIsCurrent: ({ context, event }) =>
+      (is(event, 'CHECK_PASSED') || is(event, 'CHECK_FAILED') || is(event, 'CHECK_INCONCLUSIVE')) &&
+      !refuseCheckResult(context, event),
+    checkIsKnown: ({ context, event }) => is(event, 'CHECK_FAILED') && !refuseUnknownCheck(context, event),
+    manualDoneAllowed: ({ context, event }) => is(event, 'MANUAL_DONE') && !refuseManualDone(context, event),
+    allChecksSucceeded: ({ context }) => run.allChecksSucceeded(context),
+    noStabilization: ({ context }) => context.strategy.stabilizeMs <= 0,
+  },
+}).createMachine({
+  id: 'rollback',
+  context: ({ input }) => life.initialContext(input),
+  // `intake` is transient: it announces the declaration and routes at once, so no snapshot rests in it.
+  initial: 'intake',
+  states: {
+    intake: {
+      entry: 'announceDeclared',
+      always: [{ guard: 'isAutoTrigger', target: 'pending' }, { target: 'declared' }],
+    },
+    pending: {
+      entry: 'schedulePendingStart',
+      exit: 'clearPendingTimer',
+      on: {
+        START_NOW: [
+          { guard: and(['hasRole', 'needsHuman']), target: 'declared' },
+          { guard: 'hasRole', target: 'authorized', actions: 'authorizeByPolicy' },
+        ],
+        TIMER: [
+          { guard: and([timerDue('pending'), 'needsHuman']), target: 'declared' },
+          { guard: timerDue('pending'), target: 'authorized', actions: 'authorizeByPolicy' },
+        ],
+        CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
+      },
+    },
+    declared: {
+      entry: 'requestApproval',
+      exit: 'clearApprovalTimers',
+      on: {
+        APPROVE: [
+          {
+            guard: and(['mayApprove', 'approvalCompletes']),
+            target: 'authorized',
+            actions: 'recordApproval',
+          },
+          { guard: 'mayApprove', actions: 'recordApproval' },
+        ],
+        REJECT: { guard: 'hasRank', target: 'rejected', actions: 'rejectRollback' },
+        CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
+        TIMER: [
+          { guard: timerDue('tier'), actions: 'escalate' },
+          { guard: timerDue('reminder'), actions: 'remind' },
+          { guard: timerDue('expire'), target: 'cancelled', actions: 'expireApproval' },
+        ],
+      },
+    },
+    authorized: {
+      entry: 'beginExecution',
+      always: { guard: 'hasNoSteps', target: 'validating' },
+      on: {
+        ...whileRunning,
+        STEP_STARTED: {
+          guard: 'stepStartIsCurrent',
+          target: 'executing.running',
+          actions: 'markStepStarted',
+        },
+        STEP_INTERRUPTED: {
+          guard: 'stepInterruptIsCurrent',
+          target: 'executing.awaitingDecision',
+          actions: 'markInterrupted',
+        },
+        CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
+      },
+    },
+    executing: {
+      initial: 'queued',
+      on: {
+        ...whileRunning,
+        CANCEL: { guard: 'hasRole', target: 'aborted', actions: 'cancelAfterExecutionBegan' },
+      },
+      states: {
+        queued: {
+          on: {
+            STEP_STARTED: { guard: 'stepStartIsCurrent', target: 'running', actions: 'markStepStarted' },
+            STEP_INTERRUPTED: {
+              guard: 'stepInterruptIsCurrent',
+              target: 'awaitingDecision',
+              actions: 'markInterrupted',
+            },
+          },
+        },
+        running: {
+          on: {
+            STEP_SUCCEEDED: [
+              {
+                guard: and(['stepResultIsCurrent', 'hasStepAfterCurrent']),
+                target: 'queued',
+                actions: 'completeStep',
+              },
+              { guard: 'stepResultIsCurrent', target: '#rollback.validating', actions: 'completeStep' },
+            ],
+            STEP_FAILED: [
+              {
+                guard: and(['stepResultIsCurrent', failureIs('abort')]),
+                target: '#rollback.failed',
+                actions: 'failStep',
+              },
+              {
+                guard: and(['stepResultIsCurrent', failureIs('retry')]),
+                target: 'queued',
+                actions: 'failStep',
+              },
+              { guard: 'stepResultIsCurrent', target: 'awaitingDecision', actions: 'failStep' },
+            ],
+            STEP_INTERRUPTED: {
+              guard: 'stepInterruptIsCurrent',
+              target: 'awaitingDecision',
+              actions: 'markInterrupted',
+            },
+          },
+        },
+        awaitingDecision: {
+          on: {
+            RETRY_STEP: { guard: 'stepDecisionAllowed', target: 'queued', actions: 'retryStep' },
+            SKIP_STEP: [
+              {
+                guard: and(['stepDecisionAllowed', 'hasStepAfterCurrent']),
+                target: 'queued',
+                actions: 'skipStep',
+              },
+              { guard: 'stepDecisionAllowed', target: '#rollback.validating', actions: 'skipStep' },
+            ],
+          },
+        },
+      },
+    },
+    validating: {
+      entry: 'startValidation',
+      initial: 'checking',
+      on: {
+        ...whileRunning,
+        CANCEL: { guard: 'hasRole', target: 'aborted', actions: 'cancelAfterExecutionBegan' },
+      },
+      states: {
+        checking: {
+          always: { guard: 'allChecksSucceeded', target: 'stabilizing', actions: 'validationPassed' },
+          on: {
+            CHECK_PASSED: { guard: 'checkResultIsCurrent', actions: 'recordCheck' },
+            CHECK_FAILED: {
+              guard: 'checkResultIsCurrent',
+              target: 'awaitingDecision',
+              actions: 'recordCheck',
+            },
+            CHECK_INCONCLUSIVE: {
+              guard: 'checkResultIsCurrent',
+              target: 'awaitingDecision',
+              actions: 'recordCheck',
+            },
+            MANUAL_DONE: { guard: 'manualDoneAllowed', actions: 'recordManualDone' },
+          },
+        },
+        awaitingDecision: {
+          on: {
+            CHECK_PASSED: { guard: 'checkResultIsCurrent', actions: 'recordCheck' },
+            CHECK_FAILED: { guard: 'checkResultIsCurrent', actions: 'recordCheck' },
+            CHECK_INCONCLUSIVE: { guard: 'checkResultIsCurrent', actions: 'recordCheck' },
+            MANUAL_DONE: { guard: 'manualDoneAllowed', actions: 'recordManualDone' },
+            RETRY_STEP: { guard: 'stepDecisionAllowed', target: 'checking', actions: 'revalidate' },
+            ACCEPT: { guard: 'hasRank', target: 'stabilizing', actions: 'acceptValidation' },
+          },
+        },
+        stabilizing: {
+          entry: 'startStabilizing',
+          exit: 'clearStabilizeTimer',
+          always: { guard: 'noStabilization', target: '#rollback.resolved', actions: 'resolveRollback' },
+          on: {
+            TIMER: { guard: timerDue('stabilize'), target: '#rollback.resolved', actions: 'resolveRollback' },
+            CHECK_FAILED: { guard: 'checkIsKnown', target: 'awaitingDecision', actions: 'recordCheck' },
+          },
+        },
+      },
+    },
+    resolved: { type: 'final', entry: 'announceOutcome' },
+    rejected: { type: 'final', entry: 'announceOutcome' },
+    cancelled: { type: 'final', entry: 'announceOutcome' },
+    aborted: { type: 'final', entry: 'announceOutcome' },
+    failed: { type: 'final', entry: 'announceOutcome' },
+  },
+});

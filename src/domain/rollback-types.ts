@@ -1,0 +1,206 @@
+/**
+ * Data shapes of one rollback as the machine keeps it: the input at declaration, the context
+ * (JSON-serialisable only: it is persisted as is), and the effects the engine carries out.
+ * Events and their validation live in `rollback-events.ts`; the machine in `rollback-machine.ts`.
+ */
+import type { ApprovalRecord } from './authority.js';
+import type { AuthorityPolicy, StrategySpec } from './plan.js';
+
+export const STATE_NAMES = [
+  'declared',
+  'pending',
+  'authorized',
+  'executing',
+  'validating',
+  'resolved',
+  'rejected',
+  'cancelled',
+  'aborted',
+  'failed',
+] as const;
+/** Top-level state names: the public `state` of a rollback (DESIGN section 9). */
+export type StateName = (typeof STATE_NAMES)[number];
+
+export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
+export type FinalStateName = (typeof FINAL_STATES)[number];
+
+export const TIMER_NAMES = ['tier', 'reminder', 'expire', 'pending', 'stabilize', 'update'] as const;
+export type TimerName = (typeof TIMER_NAMES)[number];
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+export type CheckStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'inconclusive' | 'skipped';
+
+export type Trigger = { kind: 'manual' } | { kind: 'auto'; delayMs: number };
+
+export interface RollbackInput {
+  id: string;
+  service: string;
+  environment: string;
+  strategy: StrategySpec;
+  /** Copied into the context: a config reload mid-incident changes nothing retroactively. */
+  policy: AuthorityPolicy;
+  fromVersion: string | null;
+  toVersion: string;
+  reason: string;
+  declaredBy: string;
+  /** Declaration time (epoch ms). */
+  at: number;
+  incidentStartedAt: number;
+  trigger: Trigger;
+  drill: boolean;
+  /** The plan touches a database (`strategyNeedsHuman`): an automatic trigger still waits for a human. */
+  requiresHuman: boolean;
+  /** Period of the `status-update` notification while the rollback runs; absent or 0: none. */
+  updateEveryMs?: number;
+}
+
+export interface StepState {
+  name: string;
+  uses: string;
+  status: StepStatus;
+  /** Attempts requested so far (a `runStep` effect was emitted for each). */
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** The last failure, cleared when the step is run again. */
+  error?: string;
+  output?: Record<string, unknown>;
+  /** Who skipped it, when skipped. */
+  skippedBy?: string;
+}
+
+export interface CheckState {
+  name: string;
+  uses: string;
+  /** `manual` when the check `uses: manual`: a human marks it done. */
+  kind: 'auto' | 'manual';
+  status: CheckStatus;
+  attempts: number;
+  at?: number;
+  by?: string;
+  detail?: string;
+}
+
+export interface Deadline {
+  dueAt: number;
+  seq: number;
+}
+
+export type OutcomeCode = 'resolved' | 'rejected' | 'cancelled' | 'expired' | 'aborted' | 'failed';
+
+export interface Outcome {
+  code: OutcomeCode;
+  reason: string;
+  by: string;
+  at: number;
+}
+
+export interface Authorization {
+  /** A user id (last approver) or `policy`. */
+  by: string;
+  at: number;
+  via: 'approval' | 'policy';
+}
+
+export interface Acceptance {
+  by: string;
+  role: string;
+  at: number;
+}
+
+export interface RollbackContext {
+  id: string;
+  service: string;
+  environment: string;
+  strategy: StrategySpec;
+  policy: AuthorityPolicy;
+  fromVersion: string | null;
+  toVersion: string;
+  reason: string;
+  declaredBy: string;
+  declaredAt: number;
+  incidentStartedAt: number;
+  trigger: Trigger;
+  drill: boolean;
+  requiresHuman: boolean;
+  updateEveryMs: number;
+  steps: StepState[];
+  checks: CheckState[];
+  approvals: ApprovalRecord[];
+  /** Index of the step being run or decided on; `steps.length` once execution is over. */
+  currentStep: number;
+  /** Index of the authority tier in force, as last announced. */
+  currentTier: number;
+  /** When the approval request went out (expiry counts from here); null before `declared`. */
+  approvalRequestedAt: number | null;
+  timerSeq: number;
+  deadlines: Partial<Record<TimerName, Deadline>>;
+  authorization: Authorization | null;
+  /** A failed validation accepted by an authorised user. */
+  acceptance: Acceptance | null;
+  outcome: Outcome | null;
+  lastEventAt: number;
+}
+
+/** What a human may decide when the machine asks. */
+export type Choice = 'retry' | 'skip' | 'abort' | 'revalidate' | 'accept';
+
+export interface TierNotice {
+  index: number;
+  approver: string;
+  notify?: string;
+  since: number;
+  until: number | null;
+}
+
+export interface ApprovalTally {
+  count: number;
+  required: number;
+}
+
+export type NotifyDetail =
+  | { event: 'declared'; autoStartAt: number | null }
+  | { event: 'approval-requested'; tier: TierNotice; approvals: ApprovalTally; expiresAt: number }
+  | { event: 'approved'; approver: string; role: string; approvals: ApprovalTally }
+  | { event: 'escalated'; tier: TierNotice }
+  | { event: 'reminder'; tier: TierNotice; approvals: ApprovalTally; expiresAt: number }
+  | { event: 'authorized'; via: Authorization['via'] }
+  | { event: 'step-started'; stepIndex: number; attempt: number }
+  | { event: 'step-succeeded'; stepIndex: number; attempt: number }
+  | {
+      event: 'step-failed';
+      stepIndex: number;
+      attempt: number;
+      error: string;
+      /** What happens next: retried automatically, a human is asked, or the rollback fails. */
+      next: 'retry' | 'ask' | 'abort';
+      choices: Choice[];
+    }
+  | { event: 'step-interrupted'; stepIndex: number; attempt: number; choices: Choice[] }
+  | { event: 'validation-passed'; accepted: boolean; stabilizeUntil: number | null }
+  | {
+      event: 'validation-failed';
+      checkIndex: number;
+      status: 'failed' | 'inconclusive';
+      detail: string;
+      choices: Choice[];
+    }
+  | { event: 'manual-check-requested'; checkIndex: number }
+  | { event: 'status-update' }
+  | { event: 'resolved' | 'failed' | 'aborted' | 'cancelled' | 'rejected' | 'expired'; reason: string };
+
+export type NotifyEvent = NotifyDetail['event'];
+
+/** A notification: `at`/`by` say when and through whom it happened. */
+export type NotifyEffect = { kind: 'notify'; at: number; by: string } & NotifyDetail;
+
+export type Effect =
+  | { kind: 'runStep'; stepIndex: number; attempt: number }
+  /** The rollback ended while this attempt was asked for or running: stop it (AbortSignal). */
+  | { kind: 'cancelStep'; stepIndex: number; attempt: number }
+  | { kind: 'runCheck'; checkIndex: number; attempt: number }
+  | { kind: 'scheduleTimer'; timer: TimerName; dueAt: number; seq: number }
+  | NotifyEffect
+  | { kind: 'freeze'; on: boolean };
+
+export type EffectKind = Effect['kind'];

@@ -1,0 +1,280 @@
+/**
+ * Property-based: random event sequences (aimed at what the rollback is doing about half of the
+ * time, random otherwise) never throw, keep the state among the ten names, keep the steps, checks
+ * and deadlines consistent, and final states accept nothing.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  EVENT_TYPES,
+  type RollbackEvent,
+  type RollbackEventType,
+} from '../../../src/domain/rollback-events.js';
+import {
+  applyEvent,
+  isFinal,
+  start,
+  stateName,
+  statePath,
+  type RollbackSnapshot,
+} from '../../../src/domain/rollback-machine.js';
+import type { OnFailure } from '../../../src/domain/plan.js';
+import {
+  STATE_NAMES,
+  TIMER_NAMES,
+  type RollbackContext,
+  type TimerName,
+} from '../../../src/domain/rollback-types.js';
+import {
+  MINUTE,
+  ROLES,
+  USERS,
+  at,
+  rollbackInput,
+  standardPolicy,
+  standardStrategy,
+  step,
+  strictPolicy,
+} from '../../support/domain-fixtures.js';
+
+const PEOPLE: [string, string[]][] = [
+  [USERS.declarer, ROLES.oncall],
+  [USERS.oncall, ROLES.oncall],
+  [USERS.oncall2, ROLES.oncall],
+  [USERS.lead, ROLES.lead],
+  [USERS.cto, ROLES.cto],
+  [USERS.outsider, ROLES.none],
+];
+
+const onFailureArb: fc.Arbitrary<OnFailure> = fc.oneof(
+  fc.constant({ kind: 'ask' } as const),
+  fc.constant({ kind: 'abort' } as const),
+  fc.integer({ min: 0, max: 2 }).map((times) => ({ kind: 'retry', times }) as const),
+);
+
+const inputArb = fc
+  .record({
+    failures: fc.array(onFailureArb, { minLength: 0, maxLength: 3 }),
+    checks: fc.constantFrom(0, 1, 2),
+    stabilizeMs: fc.constantFrom(0, 5 * MINUTE),
+    strict: fc.boolean(),
+    auto: fc.boolean(),
+    requiresHuman: fc.boolean(),
+    declaredAfter: fc.integer({ min: 0, max: 70 * MINUTE }),
+    updateEveryMs: fc.constantFrom(0, 2 * MINUTE),
+  })
+  .map((o) =>
+    rollbackInput({
+      strategy: standardStrategy({
+        steps: o.failures.map((f, i) => step(`Step ${i}`, f)),
+        validate: standardStrategy().validate.slice(0, o.checks),
+        stabilizeMs: o.stabilizeMs,
+      }),
+      policy: o.strict ? strictPolicy() : standardPolicy(),
+      trigger: o.auto ? { kind: 'auto', delayMs: 30_000 } : { kind: 'manual' },
+      requiresHuman: o.requiresHuman,
+      at: at(o.declaredAfter),
+      updateEveryMs: o.updateEveryMs,
+    }),
+  );
+
+/** Any event type, with the ones that move a rollback forward more often, so runs get deep. */
+const typeArb: fc.Arbitrary<RollbackEventType> = fc.oneof(
+  { arbitrary: fc.constantFrom(...EVENT_TYPES), weight: 2 },
+  {
+    arbitrary: fc.constantFrom<RollbackEventType>(
+      'APPROVE',
+      'STEP_STARTED',
+      'STEP_SUCCEEDED',
+      'STEP_FAILED',
+      'CHECK_PASSED',
+      'MANUAL_DONE',
+      'TIMER',
+    ),
+    weight: 3,
+  },
+);
+
+const intentArb = fc.record({
+  type: typeArb,
+  person: fc.integer({ min: 0, max: PEOPLE.length - 1 }),
+  dt: fc.integer({ min: 0, max: 20 * MINUTE }),
+  aimed: fc.boolean(),
+  index: fc.integer({ min: 0, max: 3 }),
+  attempt: fc.integer({ min: 1, max: 4 }),
+  timer: fc.constantFrom(...TIMER_NAMES),
+  seq: fc.integer({ min: 0, max: 12 }),
+});
+type Intent = typeof intentArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Turns an intent into an event, aimed at the current step/check/timer when `aimed`. */
+function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEvent {
+  const [by, roles] = PEOPLE[intent.person]!;
+  const stepIndex = intent.aimed ? ctx.currentStep : intent.index;
+  const attempt = intent.aimed ? Math.max(1, ctx.steps[stepIndex]?.attempts ?? 1) : intent.attempt;
+  const check = intent.aimed
+    ? ctx.checks.findIndex((c) => c.status === 'running' || c.status === 'pending')
+    : intent.index;
+  const checkIndex = Math.max(0, check);
+  const scheduled = Object.entries(ctx.deadlines)[0] as
+    [TimerName, { dueAt: number; seq: number }] | undefined;
+  const type: RollbackEventType = intent.type;
+  switch (type) {
+    case 'APPROVE':
+    case 'START_NOW':
+    case 'ACCEPT':
+      return { type, at: now, by, roles };
+    case 'REJECT':
+    case 'CANCEL':
+    case 'ABORT':
+      return { type, at: now, by, roles, reason: 'property' };
+    case 'STEP_STARTED':
+      return { type, at: now, by: 'system', step: stepIndex, attempt };
+    case 'STEP_SUCCEEDED':
+      return { type, at: now, by: 'system', step: stepIndex, output: { n: intent.seq } };
+    case 'STEP_FAILED':
+      return { type, at: now, by: 'system', step: stepIndex, error: 'boom' };
+    case 'STEP_INTERRUPTED':
+      return { type, at: now, by: 'system', step: stepIndex };
+    case 'RETRY_STEP':
+      return intent.aimed ? { type, at: now, by, roles } : { type, at: now, by, roles, step: stepIndex };
+    case 'SKIP_STEP':
+      return { type, at: now, by, roles, step: stepIndex };
+    case 'CHECK_PASSED':
+      return { type, at: now, by: 'system', check: checkIndex };
+    case 'CHECK_FAILED':
+    case 'CHECK_INCONCLUSIVE':
+      return { type, at: now, by: 'system', check: checkIndex, detail: 'bad' };
+    case 'MANUAL_DONE':
+      return { type, at: now, by, roles, check: checkIndex };
+    case 'TIMER':
+      return intent.aimed && scheduled
+        ? {
+            type,
+            at: Math.max(now, scheduled[1].dueAt),
+            by: 'system',
+            timer: scheduled[0],
+            seq: scheduled[1].seq,
+          }
+        : { type, at: now, by: 'system', timer: intent.timer, seq: intent.seq };
+  }
+}
+
+const DONE = new Set(['succeeded', 'skipped']);
+
+function checkInvariants(snapshot: RollbackSnapshot): void {
+  const ctx = snapshot.context;
+  const name = stateName(snapshot);
+  const path = statePath(snapshot);
+  expect(STATE_NAMES).toContain(name);
+  expect(isFinal(snapshot)).toBe(snapshot.status === 'done');
+  // Steps: before the current one done, after it untouched, at most one running.
+  expect(ctx.currentStep).toBeGreaterThanOrEqual(0);
+  expect(ctx.currentStep).toBeLessThanOrEqual(ctx.steps.length);
+  ctx.steps.forEach((s, i) => {
+    if (i < ctx.currentStep) expect(DONE.has(s.status), `step ${i} ${s.status}`).toBe(true);
+    if (i > ctx.currentStep) expect(s).toMatchObject({ status: 'pending', attempts: 0 });
+    if (s.status === 'running') expect(path).toBe('executing.running');
+  });
+  const current = ctx.steps[ctx.currentStep];
+  if (path === 'executing.running') expect(current?.status).toBe('running');
+  if (path === 'executing.queued' || name === 'authorized') {
+    expect(current).toMatchObject({ status: 'pending' });
+    expect(current!.attempts).toBeGreaterThan(0);
+  }
+  if (path === 'executing.awaitingDecision') expect(['failed', 'interrupted']).toContain(current?.status);
+  if (name === 'validating' || name === 'resolved') {
+    expect(ctx.currentStep).toBe(ctx.steps.length);
+    expect(ctx.steps.every((s) => DONE.has(s.status))).toBe(true);
+  }
+  if (name === 'resolved') {
+    expect(ctx.checks.every((c) => c.status === 'succeeded') || ctx.acceptance !== null).toBe(true);
+  }
+  if (isFinal(snapshot)) {
+    expect(ctx.outcome).not.toBeNull();
+    expect(ctx.deadlines).toEqual({});
+    expect(ctx.steps.some((s) => s.status === 'running')).toBe(false);
+    expect(ctx.checks.some((c) => c.status === 'running')).toBe(false);
+  }
+  // Authority: never two approvals by one person, never more than approved means authorised.
+  expect(new Set(ctx.approvals.map((a) => a.user)).size).toBe(ctx.approvals.length);
+  for (const deadline of Object.values(ctx.deadlines)) expect(deadline.seq).toBeLessThanOrEqual(ctx.timerSeq);
+  if (['executing', 'validating', 'resolved'].includes(name)) expect(ctx.authorization).not.toBeNull();
+}
+
+describe('random event sequences', () => {
+  it('never throw, keep the state valid and consistent, and final states accept nothing', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.array(intentArb, { minLength: 5, maxLength: 60, size: 'max' }),
+        (input, intents) => {
+          let snapshot = start(input).snapshot;
+          let now = input.at;
+          checkInvariants(snapshot);
+          for (const intent of intents) {
+            now += intent.dt;
+            const event = eventFor(intent, snapshot.context, now);
+            const wasFinal = isFinal(snapshot);
+            const result = applyEvent(snapshot, event);
+            if (wasFinal) expect(result.accepted).toBe(false);
+            if (result.accepted) {
+              expect(result.state).toBe(stateName(result.snapshot));
+              expect(JSON.parse(JSON.stringify(result.persisted))).toEqual(result.persisted);
+              snapshot = result.snapshot;
+              now = Math.max(now, event.at);
+            } else {
+              expect(result.reason).not.toBe('');
+            }
+            checkInvariants(snapshot);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reach every state and substate (the generator explores deep enough)', () => {
+    const seen = new Set<string>();
+    const paths: Record<string, number> = {};
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.array(
+          intentArb.map((i) => ({ ...i, aimed: true })),
+          { minLength: 10, maxLength: 40, size: 'max' },
+        ),
+        (input, intents) => {
+          let snapshot = start(input).snapshot;
+          let now = input.at;
+          seen.add(stateName(snapshot));
+          for (const intent of intents) {
+            now += intent.dt % (3 * MINUTE);
+            const result = applyEvent(snapshot, eventFor(intent, snapshot.context, now));
+            if (result.accepted) snapshot = result.snapshot;
+            seen.add(stateName(snapshot));
+            paths[statePath(snapshot)] = (paths[statePath(snapshot)] ?? 0) + 1;
+          }
+        },
+      ),
+      { numRuns: 400, seed: 42 },
+    );
+    expect([...seen].sort()).toEqual([...STATE_NAMES].sort());
+    expect(Object.keys(paths).sort()).toEqual([
+      'aborted',
+      'authorized',
+      'cancelled',
+      'declared',
+      'executing.awaitingDecision',
+      'executing.queued',
+      'executing.running',
+      'failed',
+      'pending',
+      'rejected',
+      'resolved',
+      'validating.awaitingDecision',
+      'validating.checking',
+      'validating.stabilizing',
+    ]);
+  });
+});
