@@ -43,3 +43,34 @@ export function slug(text: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 }
+
+/** The values a rollback offers its steps' templates. */
+export function templateVarsFor(rollback: {
+  id: string;
+  reason: string;
+  service: string;
+  environment: string;
+  fromVersion: string | null;
+  toVersion: string;
+  strategy: { name: string; steps: ReadonlyArray<{ id?: string | undefined; name: string }> };
+  incidentStartedAt: number;
+  declaredBy: string;
+  steps: ReadonlyArray<{ output?: Record<string, unknown> | undefined }>;
+}): TemplateVars {
+  const steps: TemplateVars['steps'] = {};
+  rollback.strategy.steps.forEach((spec, index) => {
+    const output = rollback.steps[index]?.output;
+    if (output) steps[stepId(spec)] = { output };
+  });
+  return {
+    rollback: { id: rollback.id, reason: rollback.reason },
+    service: rollback.service,
+    environment: rollback.environment,
+    fromVersion: rollback.fromVersion,
+    toVersion: rollback.toVersion,
+    strategy: rollback.strategy.name,
+    incident: { startedAt: new Date(rollback.incidentStartedAt).toISOString() },
+    declaredBy: rollback.declaredBy,
+    steps,
+  };
+}

@@ -56,8 +56,11 @@ function indexAndAttempt(effect: OutboxEffect, indexField: string): { index: num
 export function createStepHandlers(options: StepRunnerOptions): {
   runStep: EffectHandler;
   runCheck: EffectHandler;
+  cancelStep: EffectHandler;
 } {
   const { store, engine, log, now, owner, leaseTtlMs } = options;
+  /** Steps running in this process, so a cancel or abort can stop them at once. */
+  const running = new Map<string, AbortController>();
 
   async function runStep(effect: OutboxEffect, context: EffectContext): Promise<void> {
     const { index, attempt } = indexAndAttempt(effect, 'stepIndex');
@@ -111,6 +114,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T | 'lost' | 'aborted'> {
     const controller = new AbortController();
+    running.set(lease, controller);
     const renewal = { lost: false };
     const onShutdown = (): void => {
       controller.abort(new Error('the bot is shutting down'));
@@ -143,6 +147,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
       throw error;
     } finally {
       clearInterval(heartbeat);
+      running.delete(lease);
       shutdown.removeEventListener('abort', onShutdown);
     }
   }
@@ -171,5 +176,15 @@ export function createStepHandlers(options: StepRunnerOptions): {
     });
   }
 
-  return { runStep, runCheck };
+  /**
+   * Stops a step the rollback no longer wants (cancelled or aborted while it ran). Only a step
+   * running in this process can be stopped here; on another replica it runs to its end and its
+   * late result is refused as stale.
+   */
+  function cancelStep(effect: OutboxEffect): Promise<void> {
+    running.get(stepLease(effect.rollbackId))?.abort(new Error('the rollback no longer wants this step'));
+    return Promise.resolve();
+  }
+
+  return { runStep, runCheck, cancelStep };
 }

@@ -1,8 +1,71 @@
-import { notImplementedExecutor } from '../executor.js';
-import { commandParams } from './params.js';
+import type { Executor } from '../executor.js';
+import { commandParams, type CommandParams } from './params.js';
+import { runProcess } from './run-process.js';
 
-export const commandExecutor = notImplementedExecutor(
-  'command',
-  'Runs a program with arguments (never through a shell); output is captured and truncated.',
-  commandParams,
-);
+/** The last output line, when it is a JSON object, becomes the step's output for later steps. */
+function outputOf(text: string): Record<string, unknown> {
+  const last = text.trimEnd().split('\n').at(-1)?.trim() ?? '';
+  if (!last.startsWith('{')) return {};
+  try {
+    const parsed: unknown = JSON.parse(last);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+export const commandExecutor: Executor<CommandParams> = {
+  kind: 'command',
+  description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
+  params: commandParams,
+  implemented: true,
+  async run(ctx, params) {
+    const [program, ...args] = params.argv;
+    if (program === undefined) return { outcome: 'failed', error: 'no program to run' };
+    const result = await runProcess({
+      argv: [program, ...args],
+      ...(params.cwd === undefined ? {} : { cwd: params.cwd }),
+      ...(params.env === undefined ? {} : { env: params.env }),
+      timeoutMs: Math.min(params.timeout, ctx.timeoutMs),
+      signal: ctx.signal,
+      onLine: (line) => {
+        ctx.log.line(line);
+      },
+    });
+    const output = {
+      ...outputOf(result.output),
+      exitCode: result.exitCode,
+      tail: result.output.slice(-2_000),
+    };
+    const seconds = (result.durationMs / 1_000).toFixed(1);
+    switch (result.ended) {
+      case 'spawn_error':
+        return {
+          outcome: 'failed',
+          error: `could not start ${program}: ${result.spawnError ?? 'unknown error'}`,
+        };
+      case 'timeout':
+        return {
+          outcome: 'failed',
+          error: `${program} did not finish within its time limit and was stopped`,
+          output,
+        };
+      case 'aborted':
+        return {
+          outcome: 'failed',
+          error: `${program} was stopped (rollback cancelled or bot shutting down)`,
+          output,
+        };
+      case 'exited':
+        return result.exitCode === 0
+          ? { outcome: 'succeeded', output, summary: `${program} exited 0 in ${seconds}s` }
+          : {
+              outcome: 'failed',
+              error: `${program} exited with ${result.exitCode === null ? `signal ${result.signal ?? '?'}` : `code ${result.exitCode}`}`,
+              output,
+            };
+    }
+  },
+};
