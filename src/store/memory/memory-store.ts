@@ -107,6 +107,7 @@ export class MemoryStore implements Store {
     consumer: string,
     options: { count: number; blockMs?: number },
   ): Promise<EffectDelivery[]> {
+    if (options.count <= 0) return [];
     const deadline = Date.now() + (options.blockMs ?? 0);
     for (;;) {
       await Promise.resolve();

@@ -44,6 +44,7 @@ export class OutboxReader {
   }
 
   async read(consumer: string, count: number, blockMs: number): Promise<EffectDelivery[]> {
+    if (count <= 0) return [];
     const deadline = Date.now() + blockMs;
     for (;;) {
       const seen = this.wakeups;
@@ -55,6 +56,7 @@ export class OutboxReader {
   }
 
   async reclaim(consumer: string, minIdleMs: number, count: number): Promise<EffectDelivery[]> {
+    if (count <= 0) return [];
     const out: EffectDelivery[] = [];
     for (const shard of this.rotation()) {
       if (out.length >= count) break;

@@ -51,13 +51,13 @@ export function describeCoordinationContract(store: GetStore): void {
 
     it('expires after its TTL unless renewed', async () => {
       const name = newId('lease');
-      const first = await store().acquireLease(name, 'a', 150);
+      const first = await store().acquireLease(name, 'a', 300);
       await sleep(100);
-      expect(await store().renewLease(name, 'a', 300)).toBe(true);
-      await sleep(100);
+      expect(await store().renewLease(name, 'a', 600)).toBe(true);
+      await sleep(300); // past the first TTL, inside the renewed one
       expect(await store().leaseHolder(name)).toBe('a');
       expect(await store().acquireLease(name, 'b', 100)).toBeNull();
-      await sleep(300);
+      await sleep(450);
       expect(await store().leaseHolder(name)).toBeNull();
       expect(await store().renewLease(name, 'a', 300)).toBe(false);
       expect(await store().acquireLease(name, 'b', 1_000)).toBeGreaterThan(first!);
@@ -67,11 +67,11 @@ export function describeCoordinationContract(store: GetStore): void {
   describe('rememberOnce', () => {
     it('is true the first time a key is seen within the TTL, and again after it', async () => {
       const key = newId('event');
-      expect(await store().rememberOnce(key, 150)).toBe(true);
-      expect(await store().rememberOnce(key, 150)).toBe(false);
-      expect(await store().rememberOnce(newId('event'), 150)).toBe(true);
-      await sleep(250);
-      expect(await store().rememberOnce(key, 150)).toBe(true);
+      expect(await store().rememberOnce(key, 300)).toBe(true);
+      expect(await store().rememberOnce(key, 300)).toBe(false);
+      expect(await store().rememberOnce(newId('event'), 300)).toBe(true);
+      await sleep(400);
+      expect(await store().rememberOnce(key, 300)).toBe(true);
     });
 
     it('is true for exactly one of 20 concurrent callers', async () => {
