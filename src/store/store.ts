@@ -60,7 +60,12 @@ export interface Commit {
   /** 0 to create a new rollback (fails if the id exists). */
   expectedVersion: number;
   audit: AuditEntry[];
+  /** Effects of this rollback only (`effect.rollbackId === rollback.id`): they share its shard. */
   effects: OutboxEffect[];
+  /**
+   * Timers of this rollback only. A timer is identified by all four fields: setting the same one again
+   * is a no-op, a new deadline takes a new `seq`.
+   */
   timers: TimerRecord[];
 }
 
@@ -99,30 +104,47 @@ export interface VersionedDoc<T> {
 }
 
 export interface Store {
-  /** The single atomic write of a transition; see `Commit`. */
+  /**
+   * The single atomic write of a transition; see `Commit`. A conflict writes nothing at all. A malformed
+   * commit (version not `expectedVersion + 1`, another rollback's effect or timer) is refused with an
+   * error before anything is written.
+   */
   commit(commit: Commit): Promise<CommitResult>;
   getRollback(id: string): Promise<StoredRollback | null>;
-  /** Newest first (by `createdAt`). */
+  /** Newest first (by `createdAt`, then id descending). An unknown service gives []. */
   listRollbacks(filter?: RollbackFilter): Promise<StoredRollback[]>;
   /** In version order. */
   readAudit(rollbackId: string): Promise<AuditEntry[]>;
 
-  /** Effects not yet delivered to any consumer, oldest first; waits up to `blockMs` when none. */
+  /**
+   * At most `count` effects not yet delivered to any consumer; each is handed to exactly one caller.
+   * One rollback's effects come out in commit order; across rollbacks, no global order is promised
+   * (Redis visits its shards in turn). Waits up to `blockMs` when none, returning early when one is
+   * committed.
+   */
   readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]>;
-  /** Takes over effects delivered to consumers that went silent for `minIdleMs` (a dead worker). */
+  /**
+   * Takes over (at most `count`) effects delivered but not acknowledged for `minIdleMs` (a dead worker);
+   * each reclaim counts as a delivery. Idle time is measured by the store's clock (Redis's own).
+   */
   reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]>;
+  /** Removes the effect for good; acknowledging twice, or after another consumer reclaimed it, is harmless. */
   ackEffect(delivery: EffectDelivery): Promise<void>;
 
   /**
    * Timers due at `now`, each claimed by exactly one caller: a claimed timer is hidden for
-   * `visibilityMs` and comes back unless acknowledged (the claimer died).
+   * `visibilityMs` and comes back unless acknowledged (the claimer died). Returned with their original
+   * `dueAt`, earliest first within one call.
    */
   claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]>;
   ackTimer(timer: TimerRecord): Promise<void>;
   /** The earliest due time of any timer, for sleeping until then. */
   nextTimerDueAt(): Promise<number | null>;
 
-  /** A lease with a fencing token (increasing per name); null when someone else holds it. */
+  /**
+   * A lease with a fencing token (strictly increasing per name, never reused, also across expiry);
+   * null when someone else holds it. The holder acquiring again extends it and gets a new token.
+   */
   acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null>;
   renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<boolean>;
@@ -131,7 +153,10 @@ export interface Store {
   /** True the first time a key is seen within `ttlMs` (deduplicating retries and repeated clicks). */
   rememberOnce(key: string, ttlMs: number): Promise<boolean>;
 
-  /** At most one active rollback per service and environment: returns the holder when taken. */
+  /**
+   * At most one active rollback per service and environment: returns the holder when taken. Idempotent
+   * for the holder itself. The lock has no TTL: it is released, or replaced when found stale.
+   */
   acquireActiveLock(
     service: string,
     environment: string,
@@ -151,12 +176,16 @@ export interface Store {
   /** Versioned JSON documents by collection and key (incidents by fingerprint, freezes). */
   getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null>;
   /** Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. */
-  putDoc(collection: string, key: string, value: unknown, expectedVersion: number): Promise<boolean>;
+  // T lets a caller write `putDoc<Freeze>(...)` and have the value checked against the type it reads back.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+  putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean>;
+  /** Ordered by key. */
   listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>>;
   deleteDoc(collection: string, key: string): Promise<void>;
 
+  /** Keeps the newest 200 per service and environment; recording the same deployment again is a no-op. */
   recordDeployment(deployment: Deployment): Promise<void>;
-  /** Newest first. */
+  /** Newest first by `at` (default limit 200). */
   listDeployments(service: string, environment: string, limit?: number): Promise<Deployment[]>;
 
   ping(): Promise<void>;

@@ -1,0 +1,334 @@
+/**
+ * The store of the demo and the unit tests: one process, nothing survives it. It keeps the Redis
+ * store's semantics exactly (the contract suite runs against both), including that values go through
+ * JSON on the way in and out, so what works here does not break on Redis. Lease and rememberOnce TTLs
+ * and effect idle times follow the injected clock; a `blockMs` wait is real time.
+ */
+import { checkCommit } from '../commit-rules.js';
+import { jsonCopy, toJson } from '../json.js';
+import type {
+  AuditEntry,
+  Commit,
+  CommitResult,
+  Deployment,
+  EffectDelivery,
+  OutboxEffect,
+  RollbackFilter,
+  Store,
+  StoredRollback,
+  TimerRecord,
+  VersionedDoc,
+} from '../store.js';
+
+export interface MemoryStoreOptions {
+  /** Milliseconds since the epoch; tests pass a fake clock to expire leases without waiting. */
+  now?: () => number;
+}
+
+interface OutboxEntry {
+  seq: number;
+  effect: OutboxEffect;
+  /** 0 while never delivered. */
+  deliveries: number;
+  deliveredAt: number;
+}
+
+const DEPLOYMENTS_KEPT = 200;
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const timerKey = (t: TimerRecord): string => JSON.stringify([t.rollbackId, t.timer, t.seq, t.dueAt]);
+const deploymentKey = ({ service, environment, version, commit, by, at }: Deployment): string =>
+  JSON.stringify({ service, environment, version, commit, by, at });
+
+export class MemoryStore implements Store {
+  private readonly now: () => number;
+  private readonly rollbacks = new Map<string, StoredRollback>();
+  private readonly audit = new Map<string, AuditEntry[]>();
+  private readonly outbox: OutboxEntry[] = [];
+  private nextSeq = 1;
+  private readonly timers = new Map<string, { timer: TimerRecord; score: number }>();
+  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly fences = new Map<string, number>();
+  private readonly remembered = new Map<string, number>();
+  private readonly locks = new Map<string, string>();
+  private readonly docs = new Map<string, Map<string, { version: number; json: string }>>();
+  private readonly deployments = new Map<string, Map<string, Deployment>>();
+  private readonly wakers = new Set<() => void>();
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async commit(commit: Commit): Promise<CommitResult> {
+    await Promise.resolve();
+    checkCommit(commit);
+    const { rollback, expectedVersion } = commit;
+    const currentVersion = this.rollbacks.get(rollback.id)?.version ?? 0;
+    if (currentVersion !== expectedVersion) return { ok: false, reason: 'version_conflict', currentVersion };
+    this.rollbacks.set(rollback.id, jsonCopy(rollback));
+    const audit = this.audit.get(rollback.id) ?? [];
+    audit.push(...jsonCopy(commit.audit));
+    this.audit.set(rollback.id, audit);
+    for (const effect of jsonCopy(commit.effects)) {
+      this.outbox.push({ seq: this.nextSeq++, effect, deliveries: 0, deliveredAt: 0 });
+    }
+    for (const timer of jsonCopy(commit.timers))
+      this.timers.set(timerKey(timer), { timer, score: timer.dueAt });
+    if (commit.effects.length > 0) this.wake();
+    return { ok: true };
+  }
+
+  async getRollback(id: string): Promise<StoredRollback | null> {
+    await Promise.resolve();
+    const rollback = this.rollbacks.get(id);
+    return rollback ? jsonCopy(rollback) : null;
+  }
+
+  async listRollbacks(filter: RollbackFilter = {}): Promise<StoredRollback[]> {
+    await Promise.resolve();
+    const found = [...this.rollbacks.values()]
+      .filter(
+        (r) =>
+          (filter.service === undefined || r.service === filter.service) &&
+          (filter.state === undefined || r.state === filter.state) &&
+          !(filter.activeOnly && r.final),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt || compareText(b.id, a.id));
+    return jsonCopy(found.slice(0, filter.limit ?? found.length));
+  }
+
+  async readAudit(rollbackId: string): Promise<AuditEntry[]> {
+    await Promise.resolve();
+    return jsonCopy(this.audit.get(rollbackId) ?? []);
+  }
+
+  async readEffects(
+    consumer: string,
+    options: { count: number; blockMs?: number },
+  ): Promise<EffectDelivery[]> {
+    if (options.count <= 0) return [];
+    const deadline = Date.now() + (options.blockMs ?? 0);
+    for (;;) {
+      await Promise.resolve();
+      const fresh = this.outbox.filter((entry) => entry.deliveries === 0).slice(0, options.count);
+      const left = deadline - Date.now();
+      if (fresh.length > 0 || left <= 0 || this.closed) return fresh.map((entry) => this.deliver(entry));
+      await this.sleep(left);
+    }
+  }
+
+  async reclaimEffects(
+    consumer: string,
+    options: { minIdleMs: number; count: number },
+  ): Promise<EffectDelivery[]> {
+    await Promise.resolve();
+    const now = this.now();
+    return this.outbox
+      .filter((entry) => entry.deliveries > 0 && now - entry.deliveredAt >= options.minIdleMs)
+      .slice(0, options.count)
+      .map((entry) => this.deliver(entry));
+  }
+
+  async ackEffect(delivery: EffectDelivery): Promise<void> {
+    await Promise.resolve();
+    const index = this.outbox.findIndex((entry) => `m/${entry.seq}` === delivery.receipt);
+    if (index >= 0) this.outbox.splice(index, 1);
+  }
+
+  async claimDueTimers(
+    now: number,
+    options: { limit: number; visibilityMs: number },
+  ): Promise<TimerRecord[]> {
+    await Promise.resolve();
+    const due = [...this.timers.entries()]
+      .filter(([, { score }]) => score <= now)
+      .sort(([keyA, a], [keyB, b]) => a.score - b.score || compareText(keyA, keyB))
+      .slice(0, options.limit);
+    for (const [, entry] of due) entry.score = now + options.visibilityMs;
+    return due.map(([, { timer }]) => jsonCopy(timer)).sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  async ackTimer(timer: TimerRecord): Promise<void> {
+    await Promise.resolve();
+    this.timers.delete(timerKey(timer));
+  }
+
+  async nextTimerDueAt(): Promise<number | null> {
+    await Promise.resolve();
+    const scores = [...this.timers.values()].map(({ score }) => score);
+    return scores.length > 0 ? Math.min(...scores) : null;
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null> {
+    await Promise.resolve();
+    const holder = this.holder(name);
+    if (holder !== null && holder !== owner) return null;
+    this.leases.set(name, { owner, expiresAt: this.now() + ttlMs });
+    const token = (this.fences.get(name) ?? 0) + 1;
+    this.fences.set(name, token);
+    return token;
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    await Promise.resolve();
+    if (this.holder(name) !== owner) return false;
+    this.leases.set(name, { owner, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    await Promise.resolve();
+    if (this.holder(name) !== owner) return false;
+    this.leases.delete(name);
+    return true;
+  }
+
+  async leaseHolder(name: string): Promise<string | null> {
+    await Promise.resolve();
+    return this.holder(name);
+  }
+
+  private holder(name: string): string | null {
+    const lease = this.leases.get(name);
+    return lease && lease.expiresAt > this.now() ? lease.owner : null;
+  }
+
+  async rememberOnce(key: string, ttlMs: number): Promise<boolean> {
+    await Promise.resolve();
+    const now = this.now();
+    if ((this.remembered.get(key) ?? 0) > now) return false;
+    if (this.remembered.size > 10_000) {
+      for (const [old, expiresAt] of this.remembered) if (expiresAt <= now) this.remembered.delete(old);
+    }
+    this.remembered.set(key, now + ttlMs);
+    return true;
+  }
+
+  async acquireActiveLock(
+    service: string,
+    environment: string,
+    rollbackId: string,
+  ): Promise<{ ok: true } | { ok: false; holder: string }> {
+    await Promise.resolve();
+    const key = JSON.stringify([service, environment]);
+    const holder = this.locks.get(key);
+    if (holder !== undefined && holder !== rollbackId) return { ok: false, holder };
+    this.locks.set(key, rollbackId);
+    return { ok: true };
+  }
+
+  async replaceActiveLock(
+    service: string,
+    environment: string,
+    expectedHolder: string,
+    rollbackId: string,
+  ): Promise<boolean> {
+    await Promise.resolve();
+    const key = JSON.stringify([service, environment]);
+    if (this.locks.get(key) !== expectedHolder) return false;
+    this.locks.set(key, rollbackId);
+    return true;
+  }
+
+  async releaseActiveLock(service: string, environment: string, rollbackId: string): Promise<void> {
+    await Promise.resolve();
+    const key = JSON.stringify([service, environment]);
+    if (this.locks.get(key) === rollbackId) this.locks.delete(key);
+  }
+
+  async activeRollbackId(service: string, environment: string): Promise<string | null> {
+    await Promise.resolve();
+    return this.locks.get(JSON.stringify([service, environment])) ?? null;
+  }
+
+  async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
+    await Promise.resolve();
+    const doc = this.docs.get(collection)?.get(key);
+    return doc ? { version: doc.version, value: JSON.parse(doc.json) as T } : null;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
+  async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
+    await Promise.resolve();
+    const docs = this.docs.get(collection) ?? new Map<string, { version: number; json: string }>();
+    const version = docs.get(key)?.version ?? 0;
+    if (version !== expectedVersion) return false;
+    docs.set(key, { version: version + 1, json: toJson(value) });
+    this.docs.set(collection, docs);
+    return true;
+  }
+
+  async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
+    await Promise.resolve();
+    return [...(this.docs.get(collection) ?? new Map<string, { version: number; json: string }>())]
+      .sort(([a], [b]) => compareText(a, b))
+      .map(([key, doc]) => ({ key, version: doc.version, value: JSON.parse(doc.json) as T }));
+  }
+
+  async deleteDoc(collection: string, key: string): Promise<void> {
+    await Promise.resolve();
+    this.docs.get(collection)?.delete(key);
+  }
+
+  async recordDeployment(deployment: Deployment): Promise<void> {
+    await Promise.resolve();
+    if (!Number.isFinite(deployment.at))
+      throw new Error(`deployment time must be a number, got ${deployment.at}`);
+    const key = JSON.stringify([deployment.service, deployment.environment]);
+    const list = this.deployments.get(key) ?? new Map<string, Deployment>();
+    list.set(deploymentKey(deployment), jsonCopy(deployment));
+    const kept = this.sortedDeployments(list).slice(0, DEPLOYMENTS_KEPT);
+    this.deployments.set(key, new Map(kept));
+  }
+
+  async listDeployments(
+    service: string,
+    environment: string,
+    limit = DEPLOYMENTS_KEPT,
+  ): Promise<Deployment[]> {
+    await Promise.resolve();
+    const list = this.deployments.get(JSON.stringify([service, environment]));
+    if (!list || limit <= 0) return [];
+    return this.sortedDeployments(list)
+      .slice(0, limit)
+      .map(([, deployment]) => jsonCopy(deployment));
+  }
+
+  async ping(): Promise<void> {
+    await Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await Promise.resolve();
+    this.closed = true;
+    this.wake();
+  }
+
+  /** Newest first; equal times in the order Redis gives them (member text, descending). */
+  private sortedDeployments(list: Map<string, Deployment>): Array<[string, Deployment]> {
+    return [...list].sort(([keyA, a], [keyB, b]) => b.at - a.at || compareText(keyB, keyA));
+  }
+
+  private deliver(entry: OutboxEntry): EffectDelivery {
+    entry.deliveries += 1;
+    entry.deliveredAt = this.now();
+    return { receipt: `m/${entry.seq}`, effect: jsonCopy(entry.effect), deliveries: entry.deliveries };
+  }
+
+  private wake(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+}

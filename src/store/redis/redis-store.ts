@@ -1,0 +1,305 @@
+/**
+ * The production store: Redis through ioredis, on one node, a Sentinel group or Redis Cluster. The key
+ * layout (and why the shard is the hash tag) is described in keys.ts and docs/operations/redis.md.
+ * Every TTL and idle time (leases, rememberOnce, effect reclaim) is measured by Redis's own clock, so
+ * replicas with skewed clocks agree; timers are the exception, claimed against the `now` the caller
+ * passes, which the engine takes from its own clock.
+ */
+import type {
+  AuditEntry,
+  Commit,
+  CommitResult,
+  Deployment,
+  EffectDelivery,
+  RollbackFilter,
+  Store,
+  StoredRollback,
+  TimerRecord,
+  VersionedDoc,
+} from '../store.js';
+import { checkCommit } from '../commit-rules.js';
+import { toJson } from '../json.js';
+import {
+  asArray,
+  asInteger,
+  asString,
+  decodeAudit,
+  decodeDeployment,
+  decodeDoc,
+  decodeRollback,
+  deploymentMember,
+  fieldValue,
+  rollbackFields,
+  timerMember,
+} from './codec.js';
+import { connectRedis, type RedisClient } from './connect.js';
+import { DEFAULT_SHARDS, DEPLOYMENTS_KEPT, KeySpace } from './keys.js';
+import { OutboxReader } from './outbox.js';
+import { defineScripts } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** `REDIS_URL`: see connect.ts for the accepted forms. One of `url` and `client` is required. */
+  url?: string;
+  /** A client made by the caller; the store then leaves closing it to the caller. */
+  client?: RedisClient;
+  /** Every key starts with `<prefix>:`. No braces. */
+  prefix: string;
+  /** Rollbacks are spread over this many hash slots. Fixed for the life of the data: see keys.ts. */
+  shards?: number;
+  /** How often an empty `readEffects` with `blockMs` looks again (default 100 ms). */
+  pollIntervalMs?: number;
+}
+
+/** Connects, registers the scripts and checks that the data under `prefix` uses the same shard count. */
+export async function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
+  const keys = new KeySpace(options.prefix, options.shards ?? DEFAULT_SHARDS);
+  const client = options.client ?? (options.url ? connectRedis(options.url) : undefined);
+  if (!client) throw new Error('createRedisStore needs a url or a client');
+  const owned = options.client === undefined;
+  try {
+    defineScripts(client);
+    await client.set(keys.meta(), String(keys.shards), 'NX');
+    const stored = await client.get(keys.meta());
+    if (stored !== String(keys.shards)) {
+      throw new Error(
+        `the data under Redis prefix "${keys.prefix}" was written with ${stored ?? '?'} shards but this ` +
+          `process is configured with ${keys.shards}: every rollback would move. Keep ${stored ?? '?'}.`,
+      );
+    }
+  } catch (error) {
+    if (owned) client.disconnect();
+    throw error;
+  }
+  return new RedisStore(client, keys, owned, options.pollIntervalMs ?? 100);
+}
+
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export class RedisStore implements Store {
+  private readonly outbox: OutboxReader;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: KeySpace,
+    private readonly ownsClient: boolean,
+    pollIntervalMs: number,
+  ) {
+    this.outbox = new OutboxReader(client, keys, pollIntervalMs);
+  }
+
+  async commit(commit: Commit): Promise<CommitResult> {
+    const { rollback, expectedVersion } = commit;
+    checkCommit(commit);
+    const shard = this.keys.shardOf(rollback.id);
+    const reply = await this.client.rbCommit(
+      this.keys.rollback(rollback.id),
+      this.keys.audit(rollback.id),
+      this.keys.outbox(shard),
+      this.keys.timers(shard),
+      this.keys.index(shard),
+      this.keys.active(shard),
+      this.keys.serviceIndex(shard, rollback.service),
+      expectedVersion,
+      ...rollbackFields(rollback),
+      commit.audit.length,
+      ...commit.audit.map((entry) => JSON.stringify(entry)),
+      commit.effects.length,
+      ...commit.effects.map((effect) => JSON.stringify(effect)),
+      commit.timers.length,
+      ...commit.timers.flatMap((timer) => [timer.dueAt, timerMember(timer)]),
+    );
+    const [written, version] = asArray(reply, 'commit');
+    if (asInteger(written, 'commit') === 1) {
+      if (commit.effects.length > 0) this.outbox.wake();
+      return { ok: true };
+    }
+    return { ok: false, reason: 'version_conflict', currentVersion: asInteger(version, 'version') };
+  }
+
+  async getRollback(id: string): Promise<StoredRollback | null> {
+    const key = this.keys.rollback(id);
+    return decodeRollback(await this.client.hgetall(key), key);
+  }
+
+  async listRollbacks(filter: RollbackFilter = {}): Promise<StoredRollback[]> {
+    const indexOf = (shard: number): string =>
+      filter.service !== undefined
+        ? this.keys.serviceIndex(shard, filter.service)
+        : filter.activeOnly
+          ? this.keys.active(shard)
+          : this.keys.index(shard);
+    const indexes = await Promise.all(
+      this.keys.allShards().map((shard) => this.client.zrange(indexOf(shard), '0', '-1', 'WITHSCORES')),
+    );
+    const candidates = indexes
+      .flatMap((flat) => {
+        const pairs: Array<{ id: string; createdAt: number }> = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          pairs.push({ id: asString(flat[i], 'index id'), createdAt: Number(flat[i + 1]) });
+        }
+        return pairs;
+      })
+      .sort((a, b) => b.createdAt - a.createdAt || compareIds(b.id, a.id));
+    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    const out: StoredRollback[] = [];
+    for (let i = 0; i < candidates.length && out.length < limit; i += 50) {
+      const batch = await Promise.all(candidates.slice(i, i + 50).map(({ id }) => this.getRollback(id)));
+      for (const rollback of batch) {
+        if (rollback && out.length < limit && matches(rollback, filter)) out.push(rollback);
+      }
+    }
+    return out;
+  }
+
+  async readAudit(rollbackId: string): Promise<AuditEntry[]> {
+    const entries = await this.client.xrange(this.keys.audit(rollbackId), '-', '+');
+    return entries.map(([, fields]) => decodeAudit(fieldValue(fields, 'e', 'audit entry')));
+  }
+
+  readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]> {
+    return this.outbox.read(consumer, options.count, options.blockMs ?? 0);
+  }
+
+  reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]> {
+    return this.outbox.reclaim(consumer, options.minIdleMs, options.count);
+  }
+
+  ackEffect(delivery: EffectDelivery): Promise<void> {
+    return this.outbox.ack(delivery.receipt);
+  }
+
+  claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]> {
+    return this.outbox.claimTimers(now, options.limit, options.visibilityMs);
+  }
+
+  async ackTimer(timer: TimerRecord): Promise<void> {
+    await this.client.zrem(this.keys.timers(this.keys.shardOf(timer.rollbackId)), timerMember(timer));
+  }
+
+  nextTimerDueAt(): Promise<number | null> {
+    return this.outbox.nextTimerDueAt();
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null> {
+    const token = await this.client.rbAcquireLease(
+      this.keys.lease(name),
+      this.keys.fence(name),
+      owner,
+      ttlMs,
+    );
+    return token === null ? null : asInteger(token, 'fencing token');
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return asInteger(await this.client.rbRenewLease(this.keys.lease(name), owner, ttlMs), 'renew') === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    return asInteger(await this.client.rbDeleteIfEqual(this.keys.lease(name), owner), 'release') === 1;
+  }
+
+  leaseHolder(name: string): Promise<string | null> {
+    return this.client.get(this.keys.lease(name));
+  }
+
+  async rememberOnce(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(this.keys.once(key), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async acquireActiveLock(
+    service: string,
+    environment: string,
+    rollbackId: string,
+  ): Promise<{ ok: true } | { ok: false; holder: string }> {
+    const reply = await this.client.rbAcquireLock(this.keys.lock(service, environment), rollbackId);
+    const [taken, holder] = asArray(reply, 'active lock');
+    return asInteger(taken, 'active lock') === 1
+      ? { ok: true }
+      : { ok: false, holder: asString(holder, 'holder') };
+  }
+
+  async replaceActiveLock(
+    service: string,
+    environment: string,
+    expectedHolder: string,
+    rollbackId: string,
+  ): Promise<boolean> {
+    const lock = this.keys.lock(service, environment);
+    return asInteger(await this.client.rbReplaceLock(lock, expectedHolder, rollbackId), 'replace lock') === 1;
+  }
+
+  async releaseActiveLock(service: string, environment: string, rollbackId: string): Promise<void> {
+    await this.client.rbDeleteIfEqual(this.keys.lock(service, environment), rollbackId);
+  }
+
+  activeRollbackId(service: string, environment: string): Promise<string | null> {
+    return this.client.get(this.keys.lock(service, environment));
+  }
+
+  async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
+    const docs = this.keys.docs(collection);
+    const text = await this.client.hget(docs, key);
+    if (text === null) return null;
+    const { version, value } = decodeDoc(text, `${docs} ${key}`);
+    // The store keeps what it was given; the caller owns the shape of T.
+    return { version, value: value as T };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
+  async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
+    const json = toJson(value);
+    const reply = await this.client.rbPutDoc(this.keys.docs(collection), key, expectedVersion, json);
+    return asInteger(reply, 'put doc') === 1;
+  }
+
+  async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
+    const docs = this.keys.docs(collection);
+    const hash = await this.client.hgetall(docs);
+    return Object.entries(hash)
+      .sort(([a], [b]) => compareIds(a, b))
+      .map(([key, text]) => {
+        const { version, value } = decodeDoc(text, `${docs} ${key}`);
+        return { key, version, value: value as T };
+      });
+  }
+
+  async deleteDoc(collection: string, key: string): Promise<void> {
+    await this.client.hdel(this.keys.docs(collection), key);
+  }
+
+  async recordDeployment(deployment: Deployment): Promise<void> {
+    if (!Number.isFinite(deployment.at))
+      throw new Error(`deployment time must be a number, got ${deployment.at}`);
+    const key = this.keys.deployments(deployment.service, deployment.environment);
+    await this.client
+      .multi()
+      .zadd(key, deployment.at, deploymentMember(deployment))
+      .zremrangebyrank(key, 0, -(DEPLOYMENTS_KEPT + 1))
+      .exec();
+  }
+
+  async listDeployments(
+    service: string,
+    environment: string,
+    limit = DEPLOYMENTS_KEPT,
+  ): Promise<Deployment[]> {
+    if (limit <= 0) return [];
+    const members = await this.client.zrevrange(this.keys.deployments(service, environment), 0, limit - 1);
+    return members.map((member) => decodeDeployment(member));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    this.outbox.close();
+    if (this.ownsClient) await this.client.quit();
+  }
+}
+
+function matches(rollback: StoredRollback, filter: RollbackFilter): boolean {
+  if (filter.service !== undefined && rollback.service !== filter.service) return false;
+  if (filter.state !== undefined && rollback.state !== filter.state) return false;
+  return !(filter.activeOnly && rollback.final);
+}
