@@ -35,7 +35,7 @@ export function renderParams(
           problems.push(`template variable "${path}" has no value`);
           return '';
         }
-        return typeof found === 'object' ? JSON.stringify(found) : String(found);
+        return typeof found === 'string' ? found : JSON.stringify(found);
       })
       .replace(SECRET, (_match, name: string) => {
         const secret = env[name];
