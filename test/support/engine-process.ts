@@ -1,0 +1,40 @@
+/**
+ * A whole engine in its own process, as a bot replica would run it, for crash and shutdown tests:
+ * real Redis (REDIS_URL, STORE_PREFIX), real executors, the real clock. Prints `ready` once working;
+ * on SIGTERM shuts down gracefully and prints how long that took.
+ */
+import { randomUUID } from 'node:crypto';
+import { createEngineRuntime } from '../../src/engine/runtime.js';
+import { defaultRegistry } from '../../src/executors/default-registry.js';
+import { createStepPerformer } from '../../src/executors/step-performer.js';
+import { createLogger } from '../../src/logging.js';
+import { createRedisStore } from '../../src/store/redis/redis-store.js';
+
+const log = createLogger('warn');
+const store = await createRedisStore({
+  url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  prefix: process.env['STORE_PREFIX'] ?? 'rollback-bot-test:process',
+});
+const runtime = createEngineRuntime({
+  store,
+  log,
+  now: Date.now,
+  workerId: `process-${process.pid}-${randomUUID().slice(0, 6)}`,
+  ...createStepPerformer({ registry: defaultRegistry(), env: process.env, log }),
+  handlers: { notify: () => Promise.resolve(), freeze: () => Promise.resolve() },
+  leaseTtlMs: Number(process.env['LEASE_TTL_MS'] ?? 2_000),
+  timerPollMs: 100,
+  outboxPollMs: 50,
+});
+runtime.start();
+process.on('SIGTERM', () => {
+  const started = performance.now();
+  void runtime
+    .stop(Number(process.env['GRACE_MS'] ?? 1_000))
+    .then(() => store.close())
+    .then(() => {
+      process.stdout.write(`stopped in ${Math.round(performance.now() - started)} ms\n`);
+      process.exit(0);
+    });
+});
+process.stdout.write('ready\n');
