@@ -35,14 +35,19 @@ function startReplica(redisUrl = REDIS_URL): Promise<{ child: ChildProcess; outp
       output += chunk.toString();
       if (output.includes('ready')) resolve({ child, output: () => output });
     });
-    child.on('exit', (code) => { reject(new Error(`replica exited early with ${code}`)); });
+    child.on('exit', (code) => {
+      reject(new Error(`replica exited early with ${code}`));
+    });
   });
 }
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.on('exit', () => { resolve(); });
+    else
+      child.on('exit', () => {
+        resolve();
+      });
   });
 }
 
