@@ -1,4 +1,5 @@
 /** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`, `help`. */
+import { runDemo } from './demo.js';
 import { USAGE, type CliIo } from './io.js';
 import { runSchema } from './schema.js';
 import { runValidate } from './validate.js';
@@ -11,8 +12,7 @@ export async function runCli(io: CliIo): Promise<number> {
     case 'schema':
       return runSchema(args, io);
     case 'demo':
-      io.err('rollback-bot demo: not available yet; it arrives with the Slack issue\n');
-      return 1;
+      return runDemo(io);
     case 'help':
     case '--help':
     case '-h':

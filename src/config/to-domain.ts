@@ -17,6 +17,7 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
     strategies[name] = {
       name,
       steps: strategy.steps.map((step) => ({
+        ...(step.id === undefined ? {} : { id: step.id }),
         name: step.name,
         uses: step.uses,
         with: step.with,

@@ -14,6 +14,8 @@ export type OnFailure = { kind: 'ask' } | { kind: 'abort' } | { kind: 'retry'; t
 export const DATABASE_EXECUTORS: ReadonlySet<string> = new Set(['postgres-backup']);
 
 export interface StepSpec {
+  /** Names the step in `{{ steps.<id>.output.<key> }}`; its kebab-cased name when absent. */
+  id?: string;
   name: string;
   /** Executor kind, e.g. `http`, `command`, `manual`. */
   uses: string;

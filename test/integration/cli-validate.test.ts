@@ -32,7 +32,7 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('1 plan, 1 authority policy, 1 communications: 0 errors, 5 warnings');
+    expect(lines.at(-1)).toBe('2 plans, 2 authority policies, 1 communications: 0 errors, 5 warnings');
     expect(lines).toContain(
       'manifests/examples/example-config.yaml:51:11  spec.strategies.blue-green.steps[1].uses  warning: "Switch traffic to the standby" uses "http": parameters valid; executor not implemented yet',
     );
