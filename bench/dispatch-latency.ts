@@ -18,6 +18,7 @@ import { Engine } from '../src/engine/engine.js';
 import { rollbackDecider } from '../src/engine/rollback-decider.js';
 import { silentLogger } from '../src/logging.js';
 import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
+import { standardPolicy } from '../test/support/domain-fixtures.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,29 +27,8 @@ const prefix = `bench-dispatch:${process.pid}-${Date.now().toString(36)}`;
 const ROLLBACKS = 1_112;
 const PARALLEL = 16;
 const STEPS = 4;
-const MINUTE = 60_000;
 
-/** The standard policy of the test fixtures (test/support/domain-fixtures.ts), copied. */
-const policy: AuthorityPolicy = {
-  name: 'default',
-  roles: [
-    { name: 'on-call-engineer', members: { usergroup: 'S0ONCALL', users: [] } },
-    { name: 'team-lead', members: { users: ['U0LEAD1'] } },
-    { name: 'engineering-manager', members: { users: ['U0EM1'] } },
-    { name: 'vp-engineering', members: { users: ['U0VP1'] } },
-    { name: 'cto', members: { users: ['U0CTO1'] } },
-  ],
-  tiers: [
-    { afterMs: 0, approver: 'on-call-engineer', notify: 'team-lead' },
-    { afterMs: 15 * MINUTE, approver: 'team-lead', notify: 'engineering-manager' },
-    { afterMs: 30 * MINUTE, approver: 'engineering-manager', notify: 'vp-engineering' },
-    { afterMs: 60 * MINUTE, approver: 'vp-engineering', notify: 'cto' },
-  ],
-  selfApproval: true,
-  approvalsRequired: { default: 1, byEnvironment: {} },
-  reminderEveryMs: 5 * MINUTE,
-  expireAfterMs: 2 * 60 * MINUTE,
-};
+const policy: AuthorityPolicy = standardPolicy();
 
 const strategy: StrategySpec = {
   name: 'bench',
