@@ -33,7 +33,7 @@ export interface EngineOptions<Input> {
   maxConflictRetries?: number;
 }
 
-type CommittedListener = (rollback: StoredRollback, effects: OutboxEffect[]) => void;
+type CommittedListener = (rollback: StoredRollback, effects: OutboxEffect[], timers: TimerRecord[]) => void;
 
 export class Engine<Input> {
   private readonly queue = new KeyedQueue();
@@ -137,7 +137,7 @@ export class Engine<Input> {
       timers,
     });
     if (!result.ok) return false;
-    for (const listener of this.listeners) listener(rollback, effects);
+    for (const listener of this.listeners) listener(rollback, effects, timers);
     return true;
   }
 

@@ -5,6 +5,7 @@
  * Handlers make repeats harmless with the effect's stable id.
  */
 import type { Logger } from 'pino';
+import { Sleeper } from '../sleeper.js';
 import type { EffectDelivery, OutboxEffect, Store } from '../store/store.js';
 
 export interface EffectContext {
@@ -36,7 +37,7 @@ export class OutboxWorker {
   private readonly stopping = new AbortController();
   private readonly abortRunning = new AbortController();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   private lastReclaim = 0;
 
   constructor(private readonly options: OutboxWorkerOptions) {}
@@ -47,7 +48,7 @@ export class OutboxWorker {
 
   /** Wakes the loop at once (after a local commit) instead of waiting for the next poll. */
   nudge(): void {
-    this.wake?.();
+    this.sleeper.wake();
   }
 
   /**
@@ -57,7 +58,7 @@ export class OutboxWorker {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     const settled = Promise.allSettled([...this.inFlight.values()]);
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -76,6 +77,7 @@ export class OutboxWorker {
     const concurrency = this.options.concurrency ?? 16;
     const pollMs = this.options.pollMs ?? 200;
     while (!this.stopping.signal.aborted) {
+      const mark = this.sleeper.mark();
       try {
         const free = concurrency - this.inFlight.size;
         if (free > 0) {
@@ -99,7 +101,7 @@ export class OutboxWorker {
       } catch (error) {
         log.error({ err: error }, 'outbox read failed; retrying');
       }
-      await this.sleep(pollMs);
+      await this.sleeper.sleep(pollMs, mark);
     }
   }
 
@@ -138,16 +140,5 @@ export class OutboxWorker {
         );
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -66,9 +66,9 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     now,
     ...(options.timerPollMs === undefined ? {} : { pollMs: options.timerPollMs }),
   });
-  engine.onCommitted((_rollback, effects) => {
+  engine.onCommitted((_rollback, effects, scheduled) => {
     if (effects.length > 0) outbox.nudge();
-    timers.nudge();
+    if (scheduled.length > 0) timers.nudge();
   });
   return {
     engine,

@@ -5,6 +5,7 @@
  * sequence number is no longer current, so a repeat or a stale timer is harmless.
  */
 import type { Logger } from 'pino';
+import { Sleeper } from '../sleeper.js';
 import type { Store } from '../store/store.js';
 import type { Engine } from './engine.js';
 
@@ -21,7 +22,7 @@ export interface TimerPollerOptions {
 export class TimerPoller {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
 
   constructor(private readonly options: TimerPollerOptions) {}
 
@@ -31,12 +32,12 @@ export class TimerPoller {
 
   /** Looks at the timer set at once (after a commit that scheduled one, or a clock jump in tests). */
   nudge(): void {
-    this.wake?.();
+    this.sleeper.wake();
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
   }
 
@@ -65,6 +66,7 @@ export class TimerPoller {
     const { store, log, now } = this.options;
     const pollMs = this.options.pollMs ?? 1_000;
     while (!this.stopping.signal.aborted) {
+      const mark = this.sleeper.mark();
       let sleepMs = pollMs;
       try {
         if ((await this.fireDue()) > 0) continue;
@@ -73,14 +75,7 @@ export class TimerPoller {
       } catch (error) {
         log.error({ err: error }, 'timer poll failed; retrying');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, sleepMs);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
+      await this.sleeper.sleep(sleepMs, mark);
     }
   }
 }

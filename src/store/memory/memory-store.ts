@@ -4,6 +4,7 @@
  * JSON on the way in and out, so what works here does not break on Redis. Lease and rememberOnce TTLs
  * and effect idle times follow the injected clock; a `blockMs` wait is real time.
  */
+import { Sleeper } from '../../sleeper.js';
 import { checkCommit } from '../commit-rules.js';
 import { jsonCopy, toJson } from '../json.js';
 import type {
@@ -53,7 +54,7 @@ export class MemoryStore implements Store {
   private readonly locks = new Map<string, string>();
   private readonly docs = new Map<string, Map<string, { version: number; json: string }>>();
   private readonly deployments = new Map<string, Map<string, Deployment>>();
-  private readonly wakers = new Set<() => void>();
+  private readonly sleeper = new Sleeper();
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -114,7 +115,7 @@ export class MemoryStore implements Store {
       const fresh = this.outbox.filter((entry) => entry.deliveries === 0).slice(0, options.count);
       const left = deadline - Date.now();
       if (fresh.length > 0 || left <= 0 || this.closed) return fresh.map((entry) => this.deliver(entry));
-      await this.sleep(left);
+      await this.sleeper.sleep(left);
     }
   }
 
@@ -317,18 +318,6 @@ export class MemoryStore implements Store {
   }
 
   private wake(): void {
-    for (const wake of [...this.wakers]) wake();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
-    });
+    this.sleeper.wake();
   }
 }

@@ -15,15 +15,15 @@
 import type { EffectDelivery, TimerRecord } from '../store.js';
 import { asArray, asInteger, asString, decodeEffect, decodeTimer, fieldValue } from './codec.js';
 import type { RedisClient } from './connect.js';
+import { Sleeper } from '../../sleeper.js';
 import { OUTBOX_GROUP, type KeySpace } from './keys.js';
 
 const isNoGroup = (error: unknown): boolean => error instanceof Error && error.message.includes('NOGROUP');
 
 export class OutboxReader {
   private nextShard = 0;
-  private readonly wakers = new Set<() => void>();
-  /** Counts wake-ups, so a commit landing between a read and the sleep after it is not missed. */
-  private wakeups = 0;
+  /** Woken by local commits; a commit landing between a read and the sleep after it is not missed. */
+  private readonly sleeper = new Sleeper();
   private closed = false;
 
   constructor(
@@ -34,8 +34,7 @@ export class OutboxReader {
 
   /** Wakes readers waiting in `read` (called after a local commit that added effects). */
   wake(): void {
-    this.wakeups += 1;
-    for (const wake of [...this.wakers]) wake();
+    this.sleeper.wake();
   }
 
   close(): void {
@@ -47,11 +46,11 @@ export class OutboxReader {
     if (count <= 0) return [];
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const seen = this.wakeups;
+      const seen = this.sleeper.mark();
       const deliveries = await this.readOnce(consumer, count);
       const left = deadline - Date.now();
       if (deliveries.length > 0 || left <= 0 || this.closed) return deliveries;
-      if (seen === this.wakeups) await this.sleep(Math.min(left, this.pollIntervalMs));
+      await this.sleeper.sleep(Math.min(left, this.pollIntervalMs), seen);
     }
   }
 
@@ -163,17 +162,5 @@ export class OutboxReader {
       }
       return command();
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
-    });
   }
 }
