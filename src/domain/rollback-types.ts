@@ -108,21 +108,9 @@ export interface Acceptance {
   at: number;
 }
 
-export interface RollbackContext {
-  id: string;
-  service: string;
-  environment: string;
-  strategy: StrategySpec;
-  policy: AuthorityPolicy;
-  fromVersion: string | null;
-  toVersion: string;
-  reason: string;
-  declaredBy: string;
+/** The declaration, as given (with `at` kept as `declaredAt`), plus everything that happened since. */
+export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEveryMs'> {
   declaredAt: number;
-  incidentStartedAt: number;
-  trigger: Trigger;
-  drill: boolean;
-  requiresHuman: boolean;
   updateEveryMs: number;
   steps: StepState[];
   checks: CheckState[];
