@@ -3,7 +3,7 @@
  * nothing secret-looking is written in a file. Runs before any incident, so a typo in a variable
  * name fails `validate` instead of sending "{{ toVersoin }}" to production.
  */
-import { stepId, TEMPLATE_VARIABLES } from '../domain/template-vars.js';
+import { stepId, TEMPLATE_VARIABLES, VARIABLE_PATH } from '../domain/template-vars.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { IssuePath } from '../schema/issues.js';
 
@@ -26,7 +26,6 @@ export interface StepScope {
 const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|authorization|credentials?)$/i;
 const ENV_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/;
 const TEMPLATE = /\{\{(.*?)\}\}/gs;
-const VARIABLE_PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
 
 export function checkWithValues(value: unknown, path: IssuePath, scope: StepScope): Finding[] {
   const findings: Finding[] = [];

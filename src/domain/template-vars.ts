@@ -17,6 +17,12 @@ export interface TemplateVars {
   steps: Record<string, { output: Record<string, unknown> }>;
 }
 
+/** What may stand inside `{{ }}`: a dotted path such as `steps.find-version.output.version`. */
+export const VARIABLE_PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
+
+/** A well-formed `{{ path }}` reference inside a text; group 1 is the path. */
+export const TEMPLATE_REFERENCE = /\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}/g;
+
 export const TEMPLATE_VARIABLES: readonly string[] = [
   'rollback.id',
   'rollback.reason',

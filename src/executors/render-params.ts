@@ -4,10 +4,8 @@
  * snapshot or the thread: the rendered values live only for the executor's run, and `secretsOf`
  * tells the logger what to mask.
  */
-import type { TemplateVars } from '../domain/template-vars.js';
-
-const TEMPLATE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
-const SECRET = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+import { TEMPLATE_REFERENCE, type TemplateVars } from '../domain/template-vars.js';
+import { SECRET_REFERENCE } from '../schema/zod-kit.js';
 
 export type Rendered = { ok: true; value: unknown; secrets: string[] } | { ok: false; error: string };
 
@@ -29,7 +27,7 @@ export function renderParams(
   const problems: string[] = [];
   const renderString = (text: string): string =>
     text
-      .replace(TEMPLATE, (_match, path: string) => {
+      .replace(TEMPLATE_REFERENCE, (_match, path: string) => {
         const found = lookup(vars, path);
         if (found === undefined || found === null) {
           problems.push(`template variable "${path}" has no value`);
@@ -37,7 +35,7 @@ export function renderParams(
         }
         return typeof found === 'string' ? found : JSON.stringify(found);
       })
-      .replace(SECRET, (_match, name: string) => {
+      .replace(SECRET_REFERENCE, (_match, name: string) => {
         const secret = env[name];
         if (secret === undefined) {
           problems.push(`environment variable ${name} is not set`);

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { templateVarsFor } from '../../../src/domain/template-vars.js';
+import { maskSecrets, renderParams } from '../../../src/executors/render-params.js';
+import { rollbackInput } from '../../support/domain-fixtures.js';
+
+const input = rollbackInput();
+const vars = templateVarsFor({
+  ...input,
+  strategy: {
+    ...input.strategy,
+    steps: [{ id: 'find-version', name: 'Find version' }, { name: 'Switch traffic' }],
+  },
+  steps: [{ output: { previous: 'v1.4.0' } }, {}],
+});
+
+describe('renderParams', () => {
+  it('fills template variables everywhere in the parameters, earlier step outputs included', () => {
+    const rendered = renderParams(
+      {
+        url: 'http://x/{{ service }}',
+        json: { to: '{{toVersion}}', prev: ['{{ steps.find-version.output.previous }}'] },
+      },
+      vars,
+      {},
+    );
+    expect(rendered).toEqual({
+      ok: true,
+      value: { url: 'http://x/checkout', json: { to: 'v1.4.1', prev: ['v1.4.0'] } },
+      secrets: [],
+    });
+  });
+
+  it('takes secrets from the environment and reports them for masking', () => {
+    const rendered = renderParams({ headers: { Authorization: 'Bearer ${env:FLAG_TOKEN}' } }, vars, {
+      FLAG_TOKEN: 's3cr3t',
+    });
+    expect(rendered).toEqual({
+      ok: true,
+      value: { headers: { Authorization: 'Bearer s3cr3t' } },
+      secrets: ['s3cr3t'],
+    });
+    expect(maskSecrets('401 for Bearer s3cr3t', ['s3cr3t'])).toBe('401 for Bearer •••');
+  });
+
+  it('fails with a plain reason on a missing variable or secret, and leaves no partial value', () => {
+    expect(renderParams({ a: '{{ steps.switch-traffic.output.x }}', b: '${env:NOPE}' }, vars, {})).toEqual({
+      ok: false,
+      error:
+        'template variable "steps.switch-traffic.output.x" has no value; environment variable NOPE is not set',
+    });
+  });
+
+  it('keeps numbers, booleans and text without templates as they are', () => {
+    expect(renderParams({ n: 3, b: true, s: 'plain {not a template}' }, vars, {})).toMatchObject({
+      ok: true,
+      value: { n: 3, b: true, s: 'plain {not a template}' },
+    });
+  });
+});
