@@ -86,8 +86,11 @@ export async function waitFor(
     const rollback = await store.getRollback(id);
     if (rollback && predicate(rollback)) return rollback;
     if (Date.now() > deadline) {
+      // Say where it got stuck: the step statuses and the audit trail.
+      const steps = rollback ? stepStatuses(rollback).join(',') : '';
+      const audit = (await store.readAudit(id)).map((entry) => `${entry.event}>${entry.state}`).join(' ');
       throw new Error(
-        `rollback ${id} did not get there in ${timeoutMs} ms; it is ${rollback?.state ?? 'missing'}`,
+        `rollback ${id} did not get there in ${timeoutMs} ms; it is ${rollback?.state ?? 'missing'} [${steps}] after ${audit}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
 import { silentLogger } from '../../../src/logging.js';
@@ -55,8 +55,13 @@ beforeAll(async () => {
   admin = new Redis(REDIS_URL);
   store = await createRedisStore({ url: REDIS_URL, prefix });
 });
+// Each test's replicas end with it: a replica left running would take the next test's steps.
+afterEach(async () => {
+  const alive = children.splice(0);
+  for (const child of alive) child.kill('SIGKILL');
+  await Promise.all(alive.map(exited));
+});
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
   await store.close();
   await deleteKeysWithPrefix(admin, prefix);
   await admin.quit();
@@ -83,6 +88,9 @@ describe('crash recovery (real processes, real Redis)', () => {
     const first = await startReplica();
     await engine.dispatch('rb-crash', approval(Date.now()));
     await waitFor(store, 'rb-crash', (r) => stepStatuses(r)[0] === 'running', 20_000);
+    // Kill it in the middle of the step: once the command has really begun, not merely been recorded
+    // as started (under load the two are seconds apart, and the retry would then do the slow part).
+    await expect.poll(() => existsSync(marker), { timeout: 20_000 }).toBe(true);
     first.child.kill('SIGKILL');
     await exited(first.child);
     const killedAt = Date.now();
@@ -130,7 +138,14 @@ describe('crash recovery (real processes, real Redis)', () => {
     await exited(replica.child);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(replica.output()).toMatch(/stopped in \d+ ms/);
-    const after = await waitFor(store, 'rb-sigterm', (r) => stepStatuses(r)[0] === 'interrupted', 5_000);
+    const after = await waitFor(
+      store,
+      'rb-sigterm',
+      (r) => stepStatuses(r)[0] === 'interrupted',
+      5_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nreplica said:\n${replica.output()}`);
+    });
     expect(after.state).toBe('executing');
   }, 60_000);
 
