@@ -1,0 +1,111 @@
+/**
+ * The rollback as people and programs see it: the JSON of `GET /api/rollbacks/:id` (DESIGN section 9)
+ * and what the Slack status card is drawn from. Built from the stored record and its audit trail;
+ * the authority fields (who may approve now, until when) need the current time.
+ */
+import { tierAt } from '../domain/authority.js';
+import { describeState, restore, type PersistedRollback } from '../domain/rollback-machine.js';
+import type { CheckStatus, RollbackContext, StepStatus } from '../domain/rollback-types.js';
+import type { AuditEntry, StoredRollback } from '../store/store.js';
+
+const iso = (ms: number | undefined | null): string | null =>
+  ms == null ? null : new Date(ms).toISOString();
+
+export interface RollbackView {
+  id: string;
+  service: string;
+  environment: string;
+  state: string;
+  /** The state in words, e.g. `executing (step 2 ("Switch traffic") is running)`. */
+  stateDetail: string;
+  strategy: string;
+  fromVersion: string | null;
+  toVersion: string;
+  reason: string;
+  declaredBy: string;
+  declaredAt: string;
+  incidentStartedAt: string;
+  drill: boolean;
+  steps: Array<{
+    name: string;
+    uses: string;
+    status: StepStatus;
+    attempts: number;
+    startedAt: string | null;
+    endedAt: string | null;
+    error?: string;
+  }>;
+  checks: Array<{
+    name: string;
+    kind: 'auto' | 'manual';
+    status: CheckStatus;
+    at: string | null;
+    by?: string;
+    detail?: string;
+  }>;
+  approvals: Array<{ user: string; role: string; at: string; tier: number; minute: number }>;
+  /** While approval is pending: who may approve now and until when (null: until the end). */
+  approver: { role: string; notify: string | null; until: string | null } | null;
+  outcome: { code: string; reason: string; by: string; at: string } | null;
+  timeline: Array<{ at: string; event: string; by: string; state: string }>;
+  version: number;
+}
+
+export function contextOf(rollback: StoredRollback): RollbackContext {
+  return restore(rollback.snapshot as PersistedRollback).context;
+}
+
+export function rollbackView(
+  rollback: StoredRollback,
+  audit: readonly AuditEntry[],
+  now: number,
+): RollbackView {
+  const snapshot = restore(rollback.snapshot as PersistedRollback);
+  const ctx = snapshot.context;
+  const tier = rollback.state === 'declared' ? tierAt(ctx.policy, ctx.incidentStartedAt, now) : null;
+  return {
+    id: rollback.id,
+    service: ctx.service,
+    environment: ctx.environment,
+    state: rollback.state,
+    stateDetail: describeState(snapshot),
+    strategy: ctx.strategy.name,
+    fromVersion: ctx.fromVersion,
+    toVersion: ctx.toVersion,
+    reason: ctx.reason,
+    declaredBy: ctx.declaredBy,
+    declaredAt: iso(ctx.declaredAt)!,
+    incidentStartedAt: iso(ctx.incidentStartedAt)!,
+    drill: ctx.drill,
+    steps: ctx.steps.map((step) => ({
+      name: step.name,
+      uses: step.uses,
+      status: step.status,
+      attempts: step.attempts,
+      startedAt: iso(step.startedAt),
+      endedAt: iso(step.endedAt),
+      ...(step.error === undefined ? {} : { error: step.error }),
+    })),
+    checks: ctx.checks.map((check) => ({
+      name: check.name,
+      kind: check.kind,
+      status: check.status,
+      at: iso(check.at),
+      ...(check.by === undefined ? {} : { by: check.by }),
+      ...(check.detail === undefined ? {} : { detail: check.detail }),
+    })),
+    approvals: ctx.approvals.map((a) => ({
+      user: a.user,
+      role: a.role,
+      at: iso(a.at)!,
+      tier: a.tier,
+      minute: a.minute,
+    })),
+    approver: tier && { role: tier.spec.approver, notify: tier.spec.notify ?? null, until: iso(tier.until) },
+    outcome: ctx.outcome && { ...ctx.outcome, at: iso(ctx.outcome.at)! },
+    timeline: [...audit]
+      .sort((a, b) => a.at - b.at || a.version - b.version)
+      .map((entry) => ({ at: iso(entry.at)!, event: entry.event, by: entry.by, state: entry.state })),
+    version: rollback.version,
+  };
+}
