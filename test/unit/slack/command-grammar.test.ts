@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseRollbackCommand, tokenize } from '../../../src/slack/command-grammar.js';
+
+const parsed = (text: string) => {
+  const result = parseRollbackCommand(text);
+  if (!result.ok) throw new Error(result.message);
+  return result.command;
+};
+const refused = (text: string): string => {
+  const result = parseRollbackCommand(text);
+  if (result.ok) throw new Error(`expected a refusal, got ${JSON.stringify(result.command)}`);
+  return result.message;
+};
+
+describe('/rollback grammar', () => {
+  it('opens the modal when called alone', () => {
+    expect(parsed('')).toEqual({ kind: 'modal' });
+    expect(parsed('   ')).toEqual({ kind: 'modal' });
+  });
+
+  it('parses a declaration with every flag, quoted text and = forms', () => {
+    expect(
+      parsed('user-service --env production --to v1.4.1 --strategy blue-green --reason "5xx spike"'),
+    ).toEqual({
+      kind: 'declare',
+      service: 'user-service',
+      environment: 'production',
+      toVersion: 'v1.4.1',
+      strategy: 'blue-green',
+      reason: '5xx spike',
+    });
+    expect(parsed('checkout -e staging --reason=“after deploy 42”')).toEqual({
+      kind: 'declare',
+      service: 'checkout',
+      environment: 'staging',
+      reason: 'after deploy 42',
+    });
+    expect(parsed('checkout')).toEqual({ kind: 'declare', service: 'checkout' });
+  });
+
+  it('parses the subcommands', () => {
+    expect(parsed('help')).toEqual({ kind: 'help' });
+    expect(parsed('LIST')).toEqual({ kind: 'list' });
+    expect(parsed('status')).toEqual({ kind: 'status' });
+    expect(parsed('status rb-7k3f')).toEqual({ kind: 'status', id: 'rb-7k3f' });
+    expect(parsed('history')).toEqual({ kind: 'history' });
+    expect(parsed('history checkout')).toEqual({ kind: 'history', service: 'checkout' });
+    expect(parsed('plan checkout')).toEqual({ kind: 'plan', service: 'checkout' });
+    expect(parsed('cancel rb-1')).toEqual({ kind: 'cancel', id: 'rb-1' });
+    expect(parsed('freeze on')).toEqual({ kind: 'freeze', on: true });
+    expect(parsed('freeze OFF')).toEqual({ kind: 'freeze', on: false });
+    expect(parsed('stats')).toEqual({ kind: 'stats' });
+    expect(parsed('drill checkout')).toEqual({ kind: 'drill', service: 'checkout' });
+  });
+
+  it('explains every malformed command in one plain sentence', () => {
+    expect(refused('checkout --evn production')).toMatch(/unknown option `--evn` \(did you mean `--env`\?\)/);
+    expect(refused('checkout --to')).toMatch(/`--to` needs a value/);
+    expect(refused('checkout --to --env prod')).toMatch(/`--to` needs a value/);
+    expect(refused('checkout --env a --env b')).toMatch(/`--env` is given twice/);
+    expect(refused('checkout 5xx spike')).toMatch(/put text in an option, e.g. --reason/);
+    expect(refused('stauts rb-1')).toMatch(/did you mean `\/rollback status`\?/);
+    expect(refused('cancel')).toMatch(/needs a rollback id/);
+    expect(refused('plan')).toMatch(/needs a service/);
+    expect(refused('plan a b')).toMatch(/unexpected "b"/);
+    expect(refused('freeze maybe')).toMatch(/takes `on` or `off`/);
+    expect(refused('help me')).toMatch(/takes no arguments/);
+    expect(refused('--env production')).toMatch(/name the service first/);
+    expect(refused('checkout --reason "unclosed')).toMatch(/quote \(“?"?\)? ?is not closed|is not closed/);
+  });
+
+  it('never throws, whatever is typed', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => {
+        const result = parseRollbackCommand(text);
+        expect(typeof result.ok).toBe('boolean');
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('keeps quoted text intact', () => {
+    expect(tokenize(`a "b c" 'd e' ""`)).toEqual({ ok: true, tokens: ['a', 'b c', 'd e', ''] });
+  });
+});
