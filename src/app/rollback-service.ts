@@ -1,0 +1,181 @@
+/**
+ * The one way into rollbacks for Slack, alerts and the HTTP API: declare from a plan, act on one
+ * (approve, retry, cancel ...), read them. Turns the plan and the authority policy in force into the
+ * machine's input, resolves who the actor is at the moment they act, and answers with outcomes that
+ * carry a message a person can read.
+ */
+import type { Logger } from 'pino';
+import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
+import { strategyNeedsHuman } from '../domain/plan.js';
+import type { RollbackInput, Trigger } from '../domain/rollback-types.js';
+import type { Engine } from '../engine/engine.js';
+import { closest } from '../schema/did-you-mean.js';
+import type { Store, StoredRollback } from '../store/store.js';
+import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
+
+export interface Catalog {
+  plans: ReadonlyMap<string, RollbackPlan>;
+  policies: ReadonlyMap<string, AuthorityPolicy>;
+}
+
+export interface RollbackServiceOptions {
+  engine: Pick<Engine<RollbackInput>, 'declare' | 'dispatch'>;
+  store: Store;
+  catalog: () => Catalog;
+  /** The policy's roles this user holds now (Slack user groups are looked up at click time). */
+  rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
+  now: () => number;
+  newId: () => string;
+  log: Logger;
+}
+
+export interface DeclareRequest {
+  service: string;
+  environment?: string | undefined;
+  toVersion?: string | undefined;
+  strategy?: string | undefined;
+  reason?: string | undefined;
+  by: string;
+  /** The incident's start when an alert opened it; else the declaration time. */
+  incidentStartedAt?: number;
+  trigger?: Trigger;
+  drill?: boolean;
+}
+
+export type DeclareOutcome =
+  | { ok: true; rollback: StoredRollback; plan: RollbackPlan }
+  | { ok: false; code: string; message: string; activeId?: string };
+
+export type ActOutcome =
+  { ok: true; rollback: StoredRollback } | { ok: false; code: 'not_found' | 'refused'; message: string };
+
+/** The events a person may send from Slack or the API (workers send the others). */
+export type HumanEvent =
+  | { type: 'APPROVE' | 'REJECT' | 'CANCEL' | 'START_NOW' | 'ABORT' | 'ACCEPT'; reason?: string }
+  | { type: 'RETRY_STEP'; step?: number }
+  | { type: 'SKIP_STEP'; step: number }
+  | { type: 'MANUAL_DONE'; check: number };
+
+const DEFAULT_ENVIRONMENT = 'production';
+
+export class RollbackService {
+  constructor(private readonly options: RollbackServiceOptions) {}
+
+  plans(): RollbackPlan[] {
+    return [...this.options.catalog().plans.values()];
+  }
+
+  findPlan(service: string): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
+    const plans = this.options.catalog().plans;
+    const plan = plans.get(service);
+    if (plan) return { ok: true, plan };
+    const suggestion = closest(service, plans.keys());
+    return {
+      ok: false,
+      message: suggestion
+        ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
+        : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
+    };
+  }
+
+  async declare(request: DeclareRequest): Promise<DeclareOutcome> {
+    const { now, newId, store, engine } = this.options;
+    const found = this.findPlan(request.service);
+    if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
+    const plan = found.plan;
+    const environment =
+      request.environment ??
+      (plan.environments.includes(DEFAULT_ENVIRONMENT) ? DEFAULT_ENVIRONMENT : plan.environments[0]!);
+    if (!plan.environments.includes(environment)) {
+      return {
+        ok: false,
+        code: 'unknown_environment',
+        message: `the ${plan.service} plan covers ${plan.environments.join(', ')}, not "${environment}".`,
+      };
+    }
+    const strategyName = request.strategy ?? plan.defaultStrategy;
+    const strategy = plan.strategies[strategyName];
+    if (!strategy) {
+      const suggestion = closest(strategyName, Object.keys(plan.strategies));
+      return {
+        ok: false,
+        code: 'unknown_strategy',
+        message: `the ${plan.service} plan has no strategy "${strategyName}"${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; it has ${Object.keys(plan.strategies).join(', ')}.`,
+      };
+    }
+    const policy = this.options.catalog().policies.get(plan.authority);
+    if (!policy) {
+      return {
+        ok: false,
+        code: 'unknown_policy',
+        message: `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
+      };
+    }
+    const deployments = await store.listDeployments(plan.service, environment, 2);
+    const fromVersion = deployments[0]?.version ?? null;
+    const toVersion = request.toVersion ?? deployments[1]?.version;
+    if (toVersion === undefined) {
+      return {
+        ok: false,
+        code: 'unknown_target',
+        message: `no earlier deployment of ${plan.service} in ${environment} is recorded: say which version to roll back to with --to VERSION.`,
+      };
+    }
+    const at = now();
+    const id = newId();
+    const input: RollbackInput = {
+      id,
+      service: plan.service,
+      environment,
+      strategy,
+      policy,
+      fromVersion,
+      toVersion,
+      reason: request.reason ?? 'no reason given',
+      declaredBy: request.by,
+      at,
+      incidentStartedAt: Math.min(request.incidentStartedAt ?? at, at),
+      trigger: request.trigger ?? { kind: 'manual' },
+      drill: request.drill ?? false,
+      requiresHuman: strategyNeedsHuman(strategy),
+    };
+    const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);
+    if (!result.ok) {
+      return {
+        ok: false,
+        code: result.code,
+        message: result.message,
+        ...(result.code === 'active_rollback_exists' ? { activeId: result.activeId } : {}),
+      };
+    }
+    return { ok: true, rollback: result.rollback, plan };
+  }
+
+  /** A person's decision: the actor's roles are resolved now, on the server, whatever the card says. */
+  async act(rollbackId: string, userId: string, event: HumanEvent): Promise<ActOutcome> {
+    const { store, engine, now, rolesOf } = this.options;
+    const current = await store.getRollback(rollbackId);
+    if (!current) return { ok: false, code: 'not_found', message: `there is no rollback ${rollbackId}.` };
+    const policy = contextOf(current).policy;
+    const roles = await rolesOf(userId, policy);
+    const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() });
+    if (result.accepted) return { ok: true, rollback: result.rollback };
+    return { ok: false, code: result.code === 'not_found' ? 'not_found' : 'refused', message: result.reason };
+  }
+
+  async view(rollbackId: string): Promise<RollbackView | null> {
+    const rollback = await this.options.store.getRollback(rollbackId);
+    if (!rollback) return null;
+    return rollbackView(rollback, await this.options.store.readAudit(rollbackId), this.options.now());
+  }
+
+  async list(
+    filter: { service?: string; state?: string; activeOnly?: boolean; limit?: number } = {},
+  ): Promise<RollbackView[]> {
+    const rollbacks = await this.options.store.listRollbacks(filter);
+    const now = this.options.now();
+    return Promise.all(
+      rollbacks.map(async (r) => rollbackView(r, await this.options.store.readAudit(r.id), now)),
+    );
+  }
+}
