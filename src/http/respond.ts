@@ -1,0 +1,36 @@
+/** Small helpers for the bot's own HTTP routes (they run inside Bolt's server as custom routes). */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage.js';
+import type { Logger } from 'pino';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Compares the bearer token in constant time; an unset token refuses everyone. */
+export function hasBearer(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return false;
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Bolt types route handlers as returning void and does not catch async errors: a rejected promise
+ * would take the process down. Every route goes through this, which answers 500 with a reference.
+ */
+export function safeRoute(
+  log: Logger,
+  handler: (req: ParamsIncomingMessage, res: ServerResponse) => Promise<void>,
+): (req: ParamsIncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      const reference = Math.random().toString(36).slice(2, 10);
+      log.error({ err: error, reference, url: req.url }, 'route failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', reference });
+    });
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The status card: one parent message per rollback in the plan's channel, updated in place, with a
+ * thread for everything that happens. Updates are coalesced per card: at most one `chat.update` in
+ * flight, and a refresh asked for meanwhile redraws once more from the newest stored state, so a
+ * burst of transitions costs two calls, not one each. The card's address (channel, ts) is kept in
+ * the store so every replica updates the same message.
+ */
+import type { KnownBlock } from '@slack/types';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+
+export interface SlackMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export interface ChatApi {
+  chat: {
+    postMessage(args: {
+      channel: string;
+      text: string;
+      blocks?: KnownBlock[];
+      thread_ts?: string;
+    }): Promise<{ ts?: string; channel?: string }>;
+    update(args: { channel: string; ts: string; text: string; blocks?: KnownBlock[] }): Promise<unknown>;
+  };
+}
+
+export interface CardAddress {
+  channel: string;
+  ts: string;
+}
+
+const CARDS = 'slack-cards';
+
+export class CardPublisher {
+  private readonly refreshing = new Map<string, Promise<void>>();
+  /** Cards asked to refresh while an update was in flight. */
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    private readonly options: {
+      client: ChatApi;
+      store: Store;
+      log: Logger;
+      /** Draws the card from the newest stored state; null when the rollback is gone. */
+      draw: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
+    },
+  ) {}
+
+  async address(rollbackId: string): Promise<CardAddress | null> {
+    return (await this.options.store.getDoc<CardAddress>(CARDS, rollbackId))?.value ?? null;
+  }
+
+  /** Posts the card if it does not exist yet; returns where it is. */
+  async ensure(rollbackId: string): Promise<CardAddress | null> {
+    const existing = await this.address(rollbackId);
+    if (existing) return existing;
+    const drawn = await this.options.draw(rollbackId);
+    if (!drawn) return null;
+    const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
+    if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+    const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
+    if (!(await this.options.store.putDoc(CARDS, rollbackId, address, 0))) {
+      // Another replica posted it first: keep theirs (ours becomes a harmless extra message).
+      return this.address(rollbackId);
+    }
+    return address;
+  }
+
+  /** Redraws the card; concurrent requests for one card collapse into at most one more update. */
+  refresh(rollbackId: string): Promise<void> {
+    const running = this.refreshing.get(rollbackId);
+    if (running) {
+      this.dirty.add(rollbackId);
+      return running;
+    }
+    const done = (async () => {
+      try {
+        do {
+          this.dirty.delete(rollbackId);
+          await this.redraw(rollbackId);
+        } while (this.dirty.has(rollbackId));
+      } finally {
+        this.refreshing.delete(rollbackId);
+      }
+    })();
+    this.refreshing.set(rollbackId, done);
+    return done;
+  }
+
+  async reply(rollbackId: string, message: SlackMessage): Promise<void> {
+    const card = await this.ensure(rollbackId);
+    if (!card) return;
+    await this.options.client.chat.postMessage({ channel: card.channel, thread_ts: card.ts, ...message });
+  }
+
+  private async redraw(rollbackId: string): Promise<void> {
+    const card = await this.ensure(rollbackId);
+    const drawn = await this.options.draw(rollbackId);
+    if (!card || !drawn) return;
+    await this.options.client.chat.update({ channel: card.channel, ts: card.ts, ...drawn.message });
+  }
+}
