@@ -140,6 +140,37 @@ describe('Web API methods', () => {
   });
 });
 
+describe('other ways in', () => {
+  it('accepts JSON bodies with the token in the body', async () => {
+    const response = await fetch(`${sim.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ token: TOKEN, channel: 'C2', text: 'as json', blocks: [section('hi')] }),
+    });
+    expect(await response.json()).toMatchObject({ ok: true, channel: 'C2', message: { text: 'as json' } });
+    expect(sim.callsTo('chat.postMessage')[0]!.args).not.toHaveProperty('token');
+  });
+
+  it('serves response_urls: ephemeral to the user by default, in_channel into the channel', async () => {
+    const { id, url } = sim.createResponseUrl({ channel: 'C1', user: 'U1' });
+    const post = (body: object) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ text: 'just you' })).status).toBe(200);
+    expect((await post({ response_type: 'in_channel', text: 'everyone' })).status).toBe(200);
+    expect(sim.responsePosts(id).map((p) => [p.response_type, p.text])).toEqual([
+      ['ephemeral', 'just you'],
+      ['in_channel', 'everyone'],
+    ]);
+    expect(sim.ephemerals({ user: 'U1' }).map((e) => e.text)).toEqual(['just you']);
+    expect(sim.messages('C1').map((m) => m.text)).toEqual(['everyone']);
+    expect((await fetch(`${url}x`, { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+});
+
 describe('errors as Slack gives them', () => {
   it('invalid_blocks at 51 blocks, with response_metadata.messages', async () => {
     const blocks = Array.from({ length: 51 }, (_, i) => section(`block ${i}`));
