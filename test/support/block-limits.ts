@@ -92,7 +92,9 @@ export function checkBlockLimits(blocks: unknown, maxBlocks: number = LIMITS.mes
         if (b.text !== undefined) checkText(`${where}.text`, b.text, LIMITS.sectionText, problems);
         const f = arr(b.fields);
         if (f.length > LIMITS.fields) problems.push(`${where}: ${f.length} fields`);
-        f.forEach((t, j) => checkText(`${where}.fields[${j}]`, t, LIMITS.fieldText, problems));
+        f.forEach((t, j) => {
+          checkText(`${where}.fields[${j}]`, t, LIMITS.fieldText, problems);
+        });
         if (b.accessory !== undefined) checkElement(`${where}.accessory`, b.accessory, problems);
         break;
       }
@@ -100,14 +102,18 @@ export function checkBlockLimits(blocks: unknown, maxBlocks: number = LIMITS.mes
         const els = arr(b.elements);
         if (els.length === 0 || els.length > LIMITS.contextElements)
           problems.push(`${where}: ${els.length} elements`);
-        els.forEach((e, j) => checkElement(`${where}.elements[${j}]`, e, problems));
+        els.forEach((e, j) => {
+          checkElement(`${where}.elements[${j}]`, e, problems);
+        });
         break;
       }
       case 'actions': {
         const els = arr(b.elements);
         if (els.length === 0 || els.length > LIMITS.actionsElements)
           problems.push(`${where}: ${els.length} elements`);
-        els.forEach((e, j) => checkElement(`${where}.elements[${j}]`, e, problems));
+        els.forEach((e, j) => {
+          checkElement(`${where}.elements[${j}]`, e, problems);
+        });
         break;
       }
       case 'input':

@@ -32,4 +32,5 @@ export const CHECK_EMOJI: Record<CheckStatus, string> = {
   skipped: '⏭️',
 };
 
-export const stateEmoji = (state: string): string => STATE_EMOJI[state as StateName] ?? '❓';
+export const stateEmoji = (state: string): string =>
+  (STATE_EMOJI as Partial<Record<string, string>>)[state] ?? '❓';

@@ -39,7 +39,7 @@ export function truncateStart(text: string, max: number): string {
   const first = cut.charCodeAt(0);
   if (first >= 0xdc00 && first <= 0xdfff) cut = cut.slice(1);
   // A leading fragment of an entity (`amp;`, `;`) or of a token (`...>`): drop it.
-  cut = cut.replace(/^[a-zA-Z0-9#]*;/, (m) => (/^(amp|lt|gt|quot|#\d+);$/.test(m) ? '' : m));
+  cut = cut.replace(/^[a-z]*;/, (m) => (['amp;', 'lt;', 'gt;'].some((e) => e.endsWith(m)) ? '' : m));
   const close = cut.indexOf('>');
   if (close !== -1 && !cut.slice(0, close).includes('<')) cut = cut.slice(close + 1);
   return ELLIPSIS + cut;
