@@ -1,0 +1,328 @@
+/**
+ * The status card: one message per rollback, re-drawn (chat.update) on every change. It shows what
+ * is being rolled back, where it stands, who may act now, and only the buttons the machine would
+ * accept at this moment (`eventsAccepted`). Pure: the time comes in as `now`.
+ *
+ * Role names are bold text here, not user-group mentions: the card is re-drawn often and is not the
+ * place to page people; the thread notices (`thread-messages.ts`) do the paging.
+ */
+import type { Button, KnownBlock } from '@slack/web-api';
+import type { RollbackView } from '../../app/rollback-view.js';
+import { formatDuration } from '../../domain/duration.js';
+import { CHECK_EMOJI, STEP_EMOJI, stateEmoji } from './emoji.js';
+import {
+  ACTION_IDS,
+  LIMITS,
+  actions,
+  button,
+  confirm,
+  context,
+  divider,
+  fields,
+  header,
+  section,
+} from './kit.js';
+import { DATE_FORMATS, escapeMrkdwn, mention, slackDateIso, truncate } from './text.js';
+
+export interface StatusCardInput {
+  view: RollbackView;
+  /** The plan's limitations, acknowledged by whoever approves. */
+  limitations: string[];
+  /** `eventsAccepted(snapshot)`: which buttons to show. */
+  acceptedEvents: readonly string[];
+  now: number;
+  /** Approvals the environment needs (policy `approvalsRequired`); shown as "1 of 2" when given. */
+  approvalsRequired?: number;
+}
+
+export interface RenderedMessage {
+  /** Fallback for notifications and clients without blocks. */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+type View = RollbackView;
+type Step = View['steps'][number];
+type Check = View['checks'][number];
+
+/** Longest error or detail shown under a step or check; the thread has the rest. */
+const DETAIL_MAX = 500;
+/** Checks listed one per block before the rest are summarised. */
+const MAX_CHECK_BLOCKS = 10;
+
+const esc = escapeMrkdwn;
+const code = (text: string): string => `\`${esc(text).replace(/`/g, "'")}\``;
+/** A multi-line quote of user text: escaped, each line prefixed. */
+export const quote = (text: string, max = DETAIL_MAX): string =>
+  truncate(esc(text), max)
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+
+const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+
+export function versionsText(view: View): string {
+  return `${view.fromVersion === null ? '_unknown_' : code(view.fromVersion)} → ${code(view.toVersion)}`;
+}
+
+export function fallbackText(view: View): string {
+  const drill = view.drill ? ' [DRILL]' : '';
+  const from = view.fromVersion ?? 'unknown';
+  return truncate(
+    esc(
+      `${stateEmoji(view.state)} Rollback of ${view.service} (${view.environment})${drill} ${from} → ${view.toVersion}: ${view.stateDetail}`,
+    ),
+    LIMITS.fallbackText,
+  );
+}
+
+function stepLine(view: View, step: Step, index: number, now: number): string {
+  const parts = [
+    `${STEP_EMOJI[step.status]} *${index + 1}. ${esc(step.name)}*`,
+    code(step.uses),
+    step.status,
+  ];
+  if (step.attempts > 1 || step.status === 'failed') parts.push(`attempt ${step.attempts}`);
+  const started = ms(step.startedAt);
+  const ended = ms(step.endedAt);
+  if (started !== null && ended !== null) parts.push(formatDuration(ended - started));
+  else if (started !== null && step.status === 'running')
+    parts.push(`running for ${formatDuration(now - started)}`);
+  let text = parts.join(' · ');
+  if (step.status === 'interrupted') {
+    text += '\n_The bot restarted while this step ran; it was NOT re-run._';
+  }
+  if (step.error !== undefined) text += `\n${quote(step.error)}`;
+  return text;
+}
+
+function countByStatus(steps: Array<{ status: string }>): string {
+  const counts = new Map<string, number>();
+  for (const s of steps) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+}
+
+/** The step that waits for Retry / Skip: the first failed or interrupted one. */
+function decisionStep(view: View, accepted: readonly string[]): number | null {
+  if (view.state !== 'executing') return null;
+  if (!accepted.includes('RETRY_STEP') && !accepted.includes('SKIP_STEP')) return null;
+  const index = view.steps.findIndex((s) => s.status === 'failed' || s.status === 'interrupted');
+  return index === -1 ? null : index;
+}
+
+function stepButtons(view: View, index: number, accepted: readonly string[]): KnownBlock {
+  const value = { rollbackId: view.id, step: index };
+  const buttons: Button[] = [];
+  if (accepted.includes('RETRY_STEP')) {
+    buttons.push(button(`Retry step ${index + 1}`, ACTION_IDS.retryStep, value, { style: 'primary' }));
+  }
+  if (accepted.includes('SKIP_STEP')) {
+    buttons.push(
+      button(`Skip step ${index + 1}`, ACTION_IDS.skipStep, value, {
+        confirm: confirm(
+          'Skip this step?',
+          `Step ${index + 1} ("${view.steps[index]!.name}") will be marked skipped and the rollback goes on with the next step.`,
+          'Skip it',
+        ),
+      }),
+    );
+  }
+  return actions(buttons, `steps:${index}`);
+}
+
+/** Steps in at most `budget` blocks: all of them, or a window around the active step plus summaries. */
+function stepBlocks(view: View, input: StatusCardInput, budget: number): KnownBlock[] {
+  const { steps } = view;
+  const decision = decisionStep(view, input.acceptedEvents);
+  const avail = budget - (decision === null ? 0 : 1);
+  const line = (i: number): KnownBlock => section(stepLine(view, steps[i]!, i, input.now));
+  const out: KnownBlock[] = [];
+  let start = 0;
+  let end = steps.length;
+  if (steps.length > avail) {
+    const shown = Math.max(1, avail - 2);
+    let focus = steps.findIndex((s) => s.status !== 'succeeded' && s.status !== 'skipped');
+    if (focus === -1) focus = steps.length - 1;
+    start = Math.min(Math.max(0, focus - 2), steps.length - shown);
+    end = start + shown;
+  }
+  if (start > 0) {
+    out.push(section(`… steps 1–${start}: ${countByStatus(steps.slice(0, start))}`));
+  }
+  for (let i = start; i < end; i++) {
+    out.push(line(i));
+    if (i === decision) out.push(stepButtons(view, i, input.acceptedEvents));
+  }
+  if (end < steps.length) {
+    out.push(section(`… and ${steps.length - end} more steps (${countByStatus(steps.slice(end))})`));
+  }
+  return out;
+}
+
+function checkLine(view: View, check: Check, index: number): string {
+  let text = `${CHECK_EMOJI[check.status]} *${index + 1}. ${esc(check.name)}* · ${check.kind} · ${check.status}`;
+  if (check.by !== undefined) text += ` · ${mention(check.by)}`;
+  if (check.at !== null && check.status !== 'pending')
+    text += ` ${slackDateIso(check.at, DATE_FORMATS.timeSecs)}`;
+  if (view.state === 'validating' && check.kind === 'manual' && check.status === 'pending')
+    text += '\n_Waiting for someone to do this and mark it done._';
+  if (check.detail !== undefined) text += `\n${quote(check.detail)}`;
+  return text;
+}
+
+function checkBlocks(view: View, input: StatusCardInput): KnownBlock[] {
+  const { checks } = view;
+  const canMark = input.acceptedEvents.includes('MANUAL_DONE');
+  const shown = checks.length > MAX_CHECK_BLOCKS ? MAX_CHECK_BLOCKS - 1 : checks.length;
+  const out: KnownBlock[] = checks
+    .slice(0, shown)
+    .map((check, i) =>
+      section(
+        checkLine(view, check, i),
+        canMark && check.kind === 'manual' && check.status === 'pending'
+          ? button('Mark done', ACTION_IDS.checkDone, { rollbackId: view.id, check: i }, { style: 'primary' })
+          : undefined,
+      ),
+    );
+  if (shown < checks.length) {
+    out.push(section(`… and ${checks.length - shown} more checks (${countByStatus(checks.slice(shown))})`));
+  }
+  return out;
+}
+
+function approverBlock(view: View, input: StatusCardInput): KnownBlock | null {
+  const { approver } = view;
+  if (approver === null) return null;
+  let text = `🔐 *Who may approve now:* *${esc(approver.role)}* or above`;
+  text +=
+    approver.until === null
+      ? ' (the last tier: no further escalation)'
+      : ` until ${slackDateIso(approver.until)}, then the next tier`;
+  if (approver.notify !== null) text += `\n📣 Notified: *${esc(approver.notify)}*`;
+  const count = view.approvals.length;
+  const required = input.approvalsRequired;
+  text += `\n*Approvals:* ${count}${required === undefined ? '' : ` of ${required} required`}`;
+  return section(text);
+}
+
+function approvalsBlock(view: View): KnownBlock | null {
+  if (view.approvals.length === 0) return null;
+  const lines = view.approvals
+    .slice(0, 10)
+    .map(
+      (a) =>
+        `✅ ${mention(a.user)} as *${esc(a.role)}* · tier ${a.tier + 1} · minute ${a.minute} · ${slackDateIso(a.at, DATE_FORMATS.timeSecs)}`,
+    );
+  if (view.approvals.length > 10) lines.push(`… and ${view.approvals.length - 10} more`);
+  return section(`*Approved by*\n${lines.join('\n')}`);
+}
+
+function limitationsBlock(limitations: string[]): KnownBlock | null {
+  if (limitations.length === 0) return null;
+  return section(
+    `⚠️ *Limitations: acknowledge before approving*\n${limitations.map((l) => `• ${esc(l)}`).join('\n')}`,
+  );
+}
+
+function outcomeBlock(view: View): KnownBlock | null {
+  const { outcome } = view;
+  if (outcome === null) return null;
+  const took = Date.parse(outcome.at) - Date.parse(view.declaredAt);
+  return section(
+    `${stateEmoji(view.state)} *Outcome: ${esc(outcome.code)}* after ${formatDuration(took)}\n` +
+      `${quote(outcome.reason)}\nby ${mention(outcome.by)} ${slackDateIso(outcome.at)}`,
+  );
+}
+
+function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null {
+  const r = { rollbackId: view.id };
+  const has = (event: string): boolean => accepted.includes(event);
+  const buttons: Button[] = [];
+  if (has('APPROVE')) buttons.push(button('Approve', ACTION_IDS.approve, r, { style: 'primary' }));
+  if (has('START_NOW')) buttons.push(button('Start now', ACTION_IDS.startNow, r, { style: 'primary' }));
+  if (view.state === 'validating' && has('RETRY_STEP')) {
+    buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));
+  }
+  if (has('ACCEPT')) {
+    buttons.push(
+      button('Accept as is', ACTION_IDS.accept, r, {
+        confirm: confirm(
+          'Accept a failed validation?',
+          `${view.service} will be marked resolved although a check failed. Your name and role are recorded.`,
+          'Accept',
+        ),
+      }),
+    );
+  }
+  if (has('REJECT')) {
+    buttons.push(
+      button('Reject', ACTION_IDS.reject, r, {
+        style: 'danger',
+        confirm: confirm('Reject this rollback?', `The rollback of ${view.service} will not run.`, 'Reject'),
+      }),
+    );
+  }
+  if (has('CANCEL')) {
+    buttons.push(
+      button('Cancel', ACTION_IDS.cancel, r, {
+        style: 'danger',
+        confirm: confirm(
+          'Cancel this rollback?',
+          `The rollback of ${view.service} will not run.`,
+          'Cancel it',
+        ),
+      }),
+    );
+  }
+  if (has('ABORT')) {
+    buttons.push(
+      button('Abort', ACTION_IDS.abort, r, {
+        style: 'danger',
+        confirm: confirm(
+          'Abort this rollback?',
+          `No further step runs. Steps already done are NOT undone: ${view.service} may be half rolled back.`,
+          'Abort',
+        ),
+      }),
+    );
+  }
+  return buttons.length === 0 ? null : actions(buttons, 'rollback');
+}
+
+export function renderStatusCard(input: StatusCardInput): RenderedMessage {
+  const { view, now } = input;
+  const drill = view.drill ? ' · 🧪 DRILL' : '';
+  const incidentAge = now - Date.parse(view.incidentStartedAt);
+  const top: KnownBlock[] = [
+    header(`${stateEmoji(view.state)} Rollback: ${view.service} (${view.environment})${drill}`),
+    fields([
+      `*Versions*\n${versionsText(view)}`,
+      `*Strategy*\n${code(view.strategy)}`,
+      `*State*\n${stateEmoji(view.state)} ${esc(view.stateDetail)}`,
+      `*Declared by*\n${mention(view.declaredBy)} ${slackDateIso(view.declaredAt)}`,
+      `*Incident started*\n${slackDateIso(view.incidentStartedAt)} (${formatDuration(incidentAge)} ago)`,
+      `*Rollback*\n${code(view.id)}`,
+    ]),
+    section(`*Reason*\n${quote(view.reason, 2_000)}`),
+    ...[approverBlock(view, input), approvalsBlock(view), limitationsBlock(input.limitations)].filter(
+      (b): b is KnownBlock => b !== null,
+    ),
+  ];
+  if (view.drill) {
+    top.push(context(['🧪 This is a *drill*: a practice run of the plan, not an incident.']));
+  }
+  const tail: KnownBlock[] = [
+    ...[outcomeBlock(view), mainButtons(view, input.acceptedEvents)].filter(
+      (b): b is KnownBlock => b !== null,
+    ),
+    context([
+      `Rollback ${code(view.id)} · card v${view.version} · updated ${slackDateIso(new Date(now).toISOString(), DATE_FORMATS.timeSecs)}`,
+    ]),
+  ];
+  const checks =
+    view.checks.length === 0 ? [] : [divider(), section('*Validation*'), ...checkBlocks(view, input)];
+  const stepsHead: KnownBlock[] = [divider(), section(`*Steps* (${countByStatus(view.steps) || 'none'})`)];
+  const budget = LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length;
+  const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...checks, ...tail];
+  return { text: fallbackText(view), blocks };
+}

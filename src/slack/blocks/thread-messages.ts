@@ -1,0 +1,281 @@
+/**
+ * Messages in the rollback's thread: one per `notify` effect (DESIGN section 7), plus step output
+ * as a code block. These page people (user-group mentions of the tier's roles); the card does not.
+ * Pure: the caller passes the view, the role -> user-group map and any step output it has.
+ */
+import type { Button, KnownBlock } from '@slack/web-api';
+import type { RollbackView } from '../../app/rollback-view.js';
+import { formatDuration } from '../../domain/duration.js';
+import type { Choice, NotifyDetail, TierNotice } from '../../domain/rollback-types.js';
+import { ACTION_IDS, LIMITS, actions, button, confirm, context, fields, header, section } from './kit.js';
+import { quote, versionsText } from './status-card.js';
+import { escapeMrkdwn, groupMention, mention, slackDate, truncate, truncateStart } from './text.js';
+
+export interface ThreadMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+/** A notify effect's detail; `by`/`at` when the caller has the whole effect. */
+export type Notice = NotifyDetail & { by?: string; at?: number };
+
+export interface NoticeOptions {
+  /** Role name -> Slack user-group id (`S...`): roles become `<!subteam^S...>` mentions. */
+  roleGroups?: Record<string, string>;
+  /** Output lines of the step a step notice is about (already masked); the tail is shown. */
+  output?: string[];
+}
+
+const esc = escapeMrkdwn;
+const OUTPUT_EXCERPT_LINES = 10;
+const OUTPUT_EXCERPT_CHARS = 1_000;
+
+/** `<!subteam^S1> (team-lead)` when the role has a user group, else `*team-lead*`. */
+export function roleMention(role: string, roleGroups: Record<string, string> = {}): string {
+  const group = roleGroups[role];
+  return group === undefined ? `*${esc(role)}*` : `${groupMention(group)} (${esc(role)})`;
+}
+
+/** Output lines as a code block, keeping the tail (the end of a log says why it failed). */
+export function renderStepOutput(stepName: string, lines: string[]): ThreadMessage {
+  const title = `🧾 Output of *${esc(stepName)}*`;
+  const head = truncate(title, 200);
+  const body = lines.length === 0 ? '(no output)' : esc(lines.join('\n')).replace(/```/g, '`\u200b``');
+  const room = LIMITS.sectionText - head.length - '\n```\n\n```'.length;
+  const text = `${head}\n\`\`\`\n${truncateStart(body, room)}\n\`\`\``;
+  return { text: truncate(`Output of ${esc(stepName)}`, LIMITS.fallbackText), blocks: [section(text)] };
+}
+
+function stepLabel(view: RollbackView, index: number): string {
+  const step = view.steps[index];
+  const name = step === undefined ? `#${index + 1}` : esc(step.name);
+  return `step ${index + 1}/${view.steps.length} *${name}*`;
+}
+
+function checkLabel(view: RollbackView, index: number): string {
+  const check = view.checks[index];
+  return check === undefined ? `check ${index + 1}` : `*${esc(check.name)}*`;
+}
+
+function stepDuration(view: RollbackView, index: number): string {
+  const step = view.steps[index];
+  if (!step?.startedAt || !step.endedAt) return '';
+  return ` in ${formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}`;
+}
+
+const CHOICE_TEXT: Record<Choice, string> = {
+  retry: 'Retry',
+  skip: 'Skip',
+  abort: 'Abort',
+  revalidate: 'Re-validate',
+  accept: 'Accept as is',
+};
+
+/** Buttons for what the machine asks a human; the same action ids and values as the card. */
+function choiceButtons(view: RollbackView, choices: Choice[], step: number | null): KnownBlock | null {
+  const r = { rollbackId: view.id };
+  const s = step === null ? r : { ...r, step };
+  const buttons: Button[] = choices.map((choice) => {
+    switch (choice) {
+      case 'retry':
+        return button(CHOICE_TEXT.retry, ACTION_IDS.retryStep, s, { style: 'primary' });
+      case 'skip':
+        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s);
+      case 'revalidate':
+        return button(CHOICE_TEXT.revalidate, ACTION_IDS.retryStep, r, { style: 'primary' });
+      case 'accept':
+        return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, {
+          confirm: confirm('Accept a failed validation?', 'Your name and role are recorded.', 'Accept'),
+        });
+      case 'abort':
+        return button(CHOICE_TEXT.abort, ACTION_IDS.abort, r, {
+          style: 'danger',
+          confirm: confirm('Abort this rollback?', 'Steps already done are NOT undone.', 'Abort'),
+        });
+    }
+  });
+  return buttons.length === 0 ? null : actions(buttons);
+}
+
+const choiceWords = (choices: Choice[]): string => choices.map((c) => CHOICE_TEXT[c]).join(' / ');
+
+function tierText(tier: TierNotice, roleGroups: Record<string, string>): string {
+  const until = tier.until === null ? '' : ` until ${slackDate(tier.until)}`;
+  return `${roleMention(tier.approver, roleGroups)} or above may approve${until}`;
+}
+
+function message(lines: string[], extra: Array<KnownBlock | null> = []): ThreadMessage {
+  const text = lines.join('\n');
+  return {
+    text: truncate(text, LIMITS.fallbackText),
+    blocks: [section(text), ...extra.filter((b): b is KnownBlock => b !== null)],
+  };
+}
+
+/** A final message on the seed's "ROLLBACK COMPLETE" model: a header and the four facts. */
+function finalMessage(title: string, view: RollbackView, facts: Array<[string, string]>): ThreadMessage {
+  const blocks: KnownBlock[] = [
+    header(title),
+    fields(facts.map(([k, v]) => `*${k}*\n${v}`)),
+    context([`Rollback \`${esc(view.id)}\` · ${esc(view.service)} (${esc(view.environment)})`]),
+  ];
+  const text = truncate(`${title}\n${facts.map(([k, v]) => `${k}: ${v}`).join('\n')}`, LIMITS.fallbackText);
+  return { text, blocks };
+}
+
+export function renderNotice(notice: Notice, view: RollbackView, options: NoticeOptions = {}): ThreadMessage {
+  const groups = options.roleGroups ?? {};
+  const who = (fallback: string): string => mention(notice.by ?? fallback);
+  const elapsed = (): string =>
+    notice.at === undefined ? '' : formatDuration(notice.at - Date.parse(view.declaredAt));
+  const drill = view.drill ? ' 🧪 *DRILL*' : '';
+  const svc = `*${esc(view.service)}* (${esc(view.environment)})`;
+  switch (notice.event) {
+    case 'declared':
+      return message([
+        `📝 ${who(view.declaredBy)} declared a rollback of ${svc}${drill}: ${versionsText(view)} with \`${esc(view.strategy)}\``,
+        quote(view.reason),
+        ...(notice.autoStartAt === null
+          ? []
+          : [`⏳ Starts automatically ${slackDate(notice.autoStartAt)} unless someone presses *Cancel*.`]),
+      ]);
+    case 'approval-requested':
+      return message([
+        `🔐 Approval needed for the rollback of ${svc}: ${tierText(notice.tier, groups)}.`,
+        `Approvals: ${notice.approvals.count} of ${notice.approvals.required}. The request expires ${slackDate(notice.expiresAt)}.`,
+        ...(notice.tier.notify === undefined ? [] : [`FYI ${roleMention(notice.tier.notify, groups)}`]),
+      ]);
+    case 'approved':
+      return message([
+        `✅ ${mention(notice.approver)} approved as *${esc(notice.role)}* (${notice.approvals.count} of ${notice.approvals.required}).`,
+      ]);
+    case 'escalated':
+      return message([
+        `⏫ Escalated to tier ${notice.tier.index + 1}: ${tierText(notice.tier, groups)}.`,
+        ...(notice.tier.notify === undefined ? [] : [`FYI ${roleMention(notice.tier.notify, groups)}`]),
+      ]);
+    case 'reminder':
+      return message([
+        `⏰ Reminder: the rollback of ${svc} still waits for approval (${notice.approvals.count} of ${notice.approvals.required}). ${tierText(notice.tier, groups)}.`,
+        `The request expires ${slackDate(notice.expiresAt)}.`,
+      ]);
+    case 'authorized':
+      return message([
+        notice.via === 'policy'
+          ? `🔓 Authorized by the authority policy (automatic trigger). Starting the ${view.steps.length} steps.`
+          : `🔓 Authorized. Starting the ${view.steps.length} steps.`,
+      ]);
+    case 'step-started':
+      return message([`▶️ ${stepLabel(view, notice.stepIndex)} started (attempt ${notice.attempt}).`]);
+    case 'step-succeeded': {
+      const excerpt =
+        options.output === undefined || options.output.length === 0
+          ? null
+          : section(
+              `\`\`\`\n${truncateStart(esc(options.output.slice(-OUTPUT_EXCERPT_LINES).join('\n')).replace(/```/g, '`\u200b``'), OUTPUT_EXCERPT_CHARS)}\n\`\`\``,
+            );
+      return message(
+        [
+          `✅ ${stepLabel(view, notice.stepIndex)} succeeded${stepDuration(view, notice.stepIndex)} (attempt ${notice.attempt}).`,
+        ],
+        [excerpt],
+      );
+    }
+    case 'step-failed': {
+      const next =
+        notice.next === 'retry'
+          ? 'Retrying automatically.'
+          : notice.next === 'abort'
+            ? 'The plan says abort: the rollback stops here.'
+            : `The plan asks a human: *${choiceWords(notice.choices)}*?`;
+      return message(
+        [
+          `❌ ${stepLabel(view, notice.stepIndex)} failed (attempt ${notice.attempt}).`,
+          quote(notice.error),
+          next,
+        ],
+        [notice.next === 'ask' ? choiceButtons(view, notice.choices, notice.stepIndex) : null],
+      );
+    }
+    case 'step-interrupted':
+      return message(
+        [
+          `⚠️ ${stepLabel(view, notice.stepIndex)} was interrupted (attempt ${notice.attempt}): the bot restarted while this step ran; it was NOT re-run.`,
+          `Check what it did, then choose: *${choiceWords(notice.choices)}*.`,
+        ],
+        [choiceButtons(view, notice.choices, notice.stepIndex)],
+      );
+    case 'manual-check-requested':
+      return message(
+        [`📋 Manual check ${checkLabel(view, notice.checkIndex)}: do it, then press *Mark done*.`],
+        [
+          actions([
+            button(
+              'Mark done',
+              ACTION_IDS.checkDone,
+              { rollbackId: view.id, check: notice.checkIndex },
+              { style: 'primary' },
+            ),
+          ]),
+        ],
+      );
+    case 'validation-passed':
+      return message([
+        notice.accepted
+          ? `✅ Validation accepted as is by ${who('system')}.`
+          : `✅ All ${view.checks.length} checks passed.`,
+        ...(notice.stabilizeUntil === null
+          ? []
+          : [`Watching ${svc} for stability until ${slackDate(notice.stabilizeUntil)}.`]),
+      ]);
+    case 'validation-failed':
+      return message(
+        [
+          `❌ Check ${checkLabel(view, notice.checkIndex)} ${notice.status}.`,
+          quote(notice.detail),
+          `Choose: *${choiceWords(notice.choices)}*.`,
+        ],
+        [choiceButtons(view, notice.choices, null)],
+      );
+    case 'status-update': {
+      const done = view.steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
+      const since = elapsed();
+      return message([
+        `ℹ️ Status of the rollback of ${svc}: ${esc(view.stateDetail)}.`,
+        `Steps done: ${done} of ${view.steps.length}${since === '' ? '' : ` · ${since} since it was declared`}.`,
+      ]);
+    }
+    case 'resolved':
+      return finalMessage(`✅ ROLLBACK COMPLETE${view.drill ? ' (DRILL)' : ''}`, view, [
+        ['Issue', truncate(esc(view.reason), 1_000)],
+        ['Resolution', `Rolled back ${esc(view.service)} to version \`${esc(view.toVersion)}\``],
+        ['Status', esc(notice.reason)],
+        ['Next', 'Post-incident review: the post-mortem draft follows in this thread.'],
+        ...(elapsed() === '' ? [] : [['Took', elapsed()] as [string, string]]),
+      ]);
+    case 'failed':
+      return finalMessage(`❌ ROLLBACK FAILED${view.drill ? ' (DRILL)' : ''}`, view, [
+        ['Issue', truncate(esc(view.reason), 1_000)],
+        ['Why', truncate(esc(notice.reason), 1_000)],
+        ['Status', `${esc(view.service)} may be partly rolled back: see the steps on the card.`],
+        ['Next', 'Escalate: decide on a fix forward or a manual rollback.'],
+      ]);
+    case 'aborted':
+      return message([
+        `🛑 Rollback aborted by ${who(view.outcome?.by ?? 'system')}. Steps already done were NOT undone.`,
+        quote(notice.reason),
+      ]);
+    case 'cancelled':
+      return message([
+        `🚫 Rollback cancelled by ${who(view.outcome?.by ?? 'system')}.`,
+        quote(notice.reason),
+      ]);
+    case 'rejected':
+      return message([`⛔ Rollback rejected by ${who(view.outcome?.by ?? 'system')}.`, quote(notice.reason)]);
+    case 'expired':
+      return message([
+        `⌛ The approval request expired: nobody approved in time. The rollback will not run.`,
+        quote(notice.reason),
+      ]);
+  }
+}

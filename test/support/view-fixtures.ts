@@ -1,0 +1,216 @@
+/**
+ * `RollbackView` fixtures for the Slack renderers, built by hand as plain objects of the interface
+ * (no machine, no store): one per state the card must draw. Times count from the domain fixtures'
+ * `T0` (2026-11-23T06:00:00Z), so goldens are stable.
+ */
+import type { RollbackView } from '../../src/app/rollback-view.js';
+import { MINUTE, SECOND, T0, USERS } from './domain-fixtures.js';
+
+export const iso = (ms: number): string => new Date(T0 + ms).toISOString();
+
+export const LIMITATIONS = [
+  'Sessions created on v1.5.0 are lost: users on them must sign in again.',
+  'The `user_prefs` migration is not reverted; v1.4.1 ignores the new column.',
+];
+
+type Step = RollbackView['steps'][number];
+type Check = RollbackView['checks'][number];
+
+const step = (name: string, uses: string, extra: Partial<Step> = {}): Step => ({
+  name,
+  uses,
+  status: 'pending',
+  attempts: 0,
+  startedAt: null,
+  endedAt: null,
+  ...extra,
+});
+
+const done = (from: number, to: number): Partial<Step> => ({
+  status: 'succeeded',
+  attempts: 1,
+  startedAt: iso(from),
+  endedAt: iso(to),
+});
+
+export const STEPS: Step[] = [
+  step('Freeze deployments', 'http'),
+  step('Switch traffic to blue', 'command'),
+  step('Scale down green', 'command'),
+];
+
+const check = (name: string, kind: 'auto' | 'manual', extra: Partial<Check> = {}): Check => ({
+  name,
+  kind,
+  status: 'pending',
+  at: null,
+  ...extra,
+});
+
+export const CHECKS: Check[] = [
+  check('Health endpoint', 'auto'),
+  check('Smoke-test the sign-in page', 'manual'),
+];
+
+export function baseView(overrides: Partial<RollbackView> = {}): RollbackView {
+  return {
+    id: 'rb_01JDX4Q2',
+    service: 'user-service',
+    environment: 'production',
+    state: 'declared',
+    stateDetail: 'declared',
+    strategy: 'blue-green',
+    fromVersion: 'v1.5.0',
+    toVersion: 'v1.4.1',
+    reason: '5xx spike after the v1.5.0 deploy',
+    declaredBy: USERS.declarer,
+    declaredAt: iso(2 * MINUTE),
+    incidentStartedAt: iso(0),
+    drill: false,
+    steps: STEPS,
+    checks: CHECKS,
+    approvals: [],
+    approver: null,
+    outcome: null,
+    timeline: [{ at: iso(2 * MINUTE), event: 'DECLARE', by: USERS.declarer, state: 'declared' }],
+    version: 1,
+    ...overrides,
+  };
+}
+
+/** Declared in production, one of two approvals in, the on-call tier in force until minute 15. */
+export const declaredView = (): RollbackView =>
+  baseView({
+    approvals: [{ user: USERS.oncall, role: 'on-call-engineer', at: iso(4 * MINUTE), tier: 0, minute: 4 }],
+    approver: { role: 'on-call-engineer', notify: 'team-lead', until: iso(15 * MINUTE) },
+    version: 2,
+  });
+
+export const pendingView = (): RollbackView =>
+  baseView({
+    state: 'pending',
+    stateDetail: 'pending',
+    declaredBy: 'policy',
+    reason: 'Alert HighErrorRate fired',
+  });
+
+/** Step 2 failed twice; the plan asks a human: Retry / Skip / Abort. */
+export const failedStepView = (): RollbackView =>
+  baseView({
+    state: 'executing',
+    stateDetail: 'executing (waiting for a decision on step 2 ("Switch traffic to blue"))',
+    approvals: [
+      { user: USERS.oncall, role: 'on-call-engineer', at: iso(4 * MINUTE), tier: 0, minute: 4 },
+      { user: USERS.oncall2, role: 'on-call-engineer', at: iso(5 * MINUTE), tier: 0, minute: 5 },
+    ],
+    steps: [
+      step('Freeze deployments', 'http', done(5 * MINUTE, 5 * MINUTE + 2 * SECOND)),
+      step('Switch traffic to blue', 'command', {
+        status: 'failed',
+        attempts: 2,
+        startedAt: iso(6 * MINUTE),
+        endedAt: iso(6 * MINUTE + 45 * SECOND),
+        error: 'exit code 1: traffic-router: upstream "blue" has 0 healthy hosts',
+      }),
+      STEPS[2]!,
+    ],
+    version: 9,
+  });
+
+export const interruptedView = (): RollbackView =>
+  baseView({
+    state: 'executing',
+    stateDetail: 'executing (waiting for a decision on step 2 ("Switch traffic to blue"))',
+    approvals: [{ user: USERS.lead, role: 'team-lead', at: iso(16 * MINUTE), tier: 1, minute: 16 }],
+    steps: [
+      step('Freeze deployments', 'http', done(17 * MINUTE, 17 * MINUTE + SECOND)),
+      step('Switch traffic to blue', 'command', {
+        status: 'interrupted',
+        attempts: 1,
+        startedAt: iso(17 * MINUTE + 2 * SECOND),
+      }),
+      STEPS[2]!,
+    ],
+    version: 7,
+  });
+
+const allDone: Step[] = [
+  step('Freeze deployments', 'http', done(5 * MINUTE, 5 * MINUTE + 2 * SECOND)),
+  step('Switch traffic to blue', 'command', done(5 * MINUTE + 3 * SECOND, 6 * MINUTE + 10 * SECOND)),
+  step('Scale down green', 'command', done(6 * MINUTE + 11 * SECOND, 6 * MINUTE + 40 * SECOND)),
+];
+
+export const validatingView = (): RollbackView =>
+  baseView({
+    state: 'validating',
+    stateDetail: 'validating (checks are running)',
+    approvals: [{ user: USERS.oncall, role: 'on-call-engineer', at: iso(4 * MINUTE), tier: 0, minute: 4 }],
+    steps: allDone,
+    checks: [
+      check('Health endpoint', 'auto', {
+        status: 'succeeded',
+        at: iso(7 * MINUTE),
+        detail: 'HTTP 200 in 84ms',
+      }),
+      check('Smoke-test the sign-in page', 'manual'),
+    ],
+    version: 14,
+  });
+
+export const resolvedView = (): RollbackView =>
+  baseView({
+    state: 'resolved',
+    stateDetail: 'resolved',
+    approvals: [{ user: USERS.oncall, role: 'on-call-engineer', at: iso(4 * MINUTE), tier: 0, minute: 4 }],
+    steps: allDone,
+    checks: [
+      check('Health endpoint', 'auto', {
+        status: 'succeeded',
+        at: iso(7 * MINUTE),
+        detail: 'HTTP 200 in 84ms',
+      }),
+      check('Smoke-test the sign-in page', 'manual', {
+        status: 'succeeded',
+        at: iso(9 * MINUTE),
+        by: USERS.oncall,
+      }),
+    ],
+    outcome: {
+      code: 'resolved',
+      reason: 'all checks passed and the service stayed healthy for 5m',
+      by: 'system',
+      at: iso(14 * MINUTE),
+    },
+    version: 20,
+  });
+
+export const abortedView = (): RollbackView => {
+  const view = failedStepView();
+  return {
+    ...view,
+    state: 'aborted',
+    stateDetail: 'aborted',
+    outcome: {
+      code: 'aborted',
+      reason: 'blue is unhealthy too; escalating to a hotfix',
+      by: USERS.lead,
+      at: iso(9 * MINUTE),
+    },
+    version: 11,
+  };
+};
+
+export const drillView = (): RollbackView =>
+  baseView({
+    environment: 'staging',
+    drill: true,
+    state: 'executing',
+    stateDetail: 'executing (step 1 ("Freeze deployments") is running)',
+    declaredBy: USERS.oncall,
+    steps: [
+      step('Freeze deployments', 'http', { status: 'running', attempts: 1, startedAt: iso(3 * MINUTE) }),
+      STEPS[1]!,
+      STEPS[2]!,
+    ],
+    version: 4,
+  });

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import type { RollbackView } from '../../../src/app/rollback-view.js';
+import { decodeButtonValue, encodeButtonValue } from '../../../src/slack/blocks/kit.js';
+import { renderStatusCard, type StatusCardInput } from '../../../src/slack/blocks/status-card.js';
+import { MINUTE, T0 } from '../../support/domain-fixtures.js';
+import { expectGolden } from '../../support/golden.js';
+import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
+import {
+  LIMITATIONS,
+  abortedView,
+  baseView,
+  declaredView,
+  drillView,
+  failedStepView,
+  interruptedView,
+  iso,
+  pendingView,
+  resolvedView,
+  validatingView,
+} from '../../support/view-fixtures.js';
+
+const NOW = T0 + 10 * MINUTE;
+
+const card = (view: RollbackView, acceptedEvents: string[], extra: Partial<StatusCardInput> = {}) =>
+  renderStatusCard({ view, limitations: LIMITATIONS, acceptedEvents, now: NOW, ...extra });
+
+interface Button {
+  action_id: string;
+  value: string;
+}
+/** Every button of a rendered card: in actions blocks and as section accessories. */
+function buttonsOf(blocks: unknown[]): Button[] {
+  const out: Button[] = [];
+  for (const b of blocks as Array<{ type: string; elements?: Button[]; accessory?: Button }>) {
+    if (b.type === 'actions') out.push(...(b.elements ?? []));
+    if (b.accessory) out.push(b.accessory);
+  }
+  return out;
+}
+
+function valid(rendered: { text: string; blocks: unknown[] }): void {
+  expect(checkBlockLimits(rendered.blocks)).toEqual([]);
+  const problems: string[] = [];
+  checkMrkdwn('text', rendered.text, problems);
+  expect(problems).toEqual([]);
+}
+
+const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInput>?]> = [
+  ['card-declared', declaredView, ['APPROVE', 'REJECT', 'CANCEL'], { approvalsRequired: 2 }],
+  ['card-pending', pendingView, ['CANCEL', 'START_NOW']],
+  ['card-failed-step', failedStepView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
+  ['card-interrupted', interruptedView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
+  ['card-validating', validatingView, ['MANUAL_DONE', 'ABORT']],
+  ['card-resolved', resolvedView, []],
+  ['card-aborted', abortedView, []],
+  ['card-drill', drillView, ['ABORT']],
+];
+
+describe('renderStatusCard', () => {
+  it.each(CASES)('%s matches its golden and the limits', (name, view, accepted, extra) => {
+    const rendered = card(view(), accepted, extra);
+    valid(rendered);
+    expectGolden(name, rendered);
+  });
+
+  it('shows only the buttons of accepted events, with the exact action ids', () => {
+    const ids = (accepted: string[], view = declaredView()) =>
+      buttonsOf(card(view, accepted).blocks).map((b) => b.action_id);
+    expect(ids(['APPROVE', 'REJECT', 'CANCEL'])).toEqual([
+      'rollback:approve',
+      'rollback:reject',
+      'rollback:cancel',
+    ]);
+    expect(ids([])).toEqual([]);
+    expect(ids(['RETRY_STEP', 'SKIP_STEP', 'ABORT'], failedStepView())).toEqual([
+      'rollback:retry-step',
+      'rollback:skip-step',
+      'rollback:abort',
+    ]);
+    expect(ids(['MANUAL_DONE', 'ABORT'], validatingView())).toEqual([
+      'rollback:check-done',
+      'rollback:abort',
+    ]);
+    expect(ids(['ACCEPT', 'RETRY_STEP', 'ABORT'], { ...validatingView(), state: 'validating' })).toEqual([
+      'rollback:retry-step',
+      'rollback:accept',
+      'rollback:abort',
+    ]);
+    expect(ids(['START_NOW', 'CANCEL'], pendingView())).toEqual(['rollback:start-now', 'rollback:cancel']);
+  });
+
+  it('button values decode back to the rollback, step and check', () => {
+    const failed = buttonsOf(card(failedStepView(), ['RETRY_STEP', 'SKIP_STEP', 'ABORT']).blocks);
+    expect(failed.map((b) => decodeButtonValue(b.value))).toEqual([
+      { rollbackId: 'rb_01JDX4Q2', step: 1 },
+      { rollbackId: 'rb_01JDX4Q2', step: 1 },
+      { rollbackId: 'rb_01JDX4Q2' },
+    ]);
+    const [done] = buttonsOf(card(validatingView(), ['MANUAL_DONE']).blocks);
+    expect(done!.value).toBe('{"r":"rb_01JDX4Q2","c":1}');
+    expect(decodeButtonValue(done!.value)).toEqual({ rollbackId: 'rb_01JDX4Q2', check: 1 });
+  });
+
+  it('escapes user text: a reason cannot ping the channel or mention a user', () => {
+    const rendered = card(
+      baseView({
+        reason: 'ping <!channel> and <@U1> & <https://evil.example|click>',
+        stateDetail: 'declared <!here>',
+      }),
+      [],
+    );
+    valid(rendered);
+    const json = JSON.stringify(rendered);
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<@U1>');
+    expect(json).not.toContain('<!here>');
+    expect(json).toContain('&lt;!channel&gt; and &lt;@U1&gt; &amp; &lt;https://evil.example|click&gt;');
+  });
+
+  it('stays within 50 blocks and every limit with 200 steps, 30 checks and 5,000-character texts', () => {
+    const long = '⚠️ <@U1> & 🧨 '.repeat(400).slice(0, 5_000);
+    const steps = Array.from({ length: 200 }, (_, i) => ({
+      name: `Step ${i} ${long}`,
+      uses: 'command',
+      status: i < 120 ? ('succeeded' as const) : i === 120 ? ('failed' as const) : ('pending' as const),
+      attempts: i <= 120 ? 1 : 0,
+      startedAt: i <= 120 ? iso(i * 1000) : null,
+      endedAt: i <= 120 ? iso(i * 1000 + 500) : null,
+      ...(i === 120 ? { error: long } : {}),
+    }));
+    const checks = Array.from({ length: 30 }, (_, i) => ({
+      name: `Check ${i} ${long}`,
+      kind: i % 2 === 0 ? ('auto' as const) : ('manual' as const),
+      status: 'pending' as const,
+      at: null,
+      detail: long,
+    }));
+    const approvals = Array.from({ length: 12 }, (_, i) => ({
+      user: `U0APPROVER${i}`,
+      role: long,
+      at: iso(i * MINUTE),
+      tier: 0,
+      minute: i,
+    }));
+    const view = baseView({
+      service: long,
+      environment: long,
+      strategy: long,
+      toVersion: long,
+      fromVersion: long,
+      reason: long,
+      stateDetail: long,
+      steps,
+      checks,
+      approvals,
+      approver: { role: long, notify: long, until: iso(15 * MINUTE) },
+      outcome: { code: 'failed', reason: long, by: long, at: iso(20 * MINUTE) },
+    });
+    const accepted = [
+      'APPROVE',
+      'REJECT',
+      'CANCEL',
+      'START_NOW',
+      'RETRY_STEP',
+      'SKIP_STEP',
+      'ABORT',
+      'MANUAL_DONE',
+      'ACCEPT',
+    ];
+    for (const state of ['executing', 'validating', 'declared']) {
+      const rendered = card({ ...view, state }, accepted, { limitations: Array(50).fill(long) as string[] });
+      valid(rendered);
+      expect(rendered.blocks.length).toBeLessThanOrEqual(50);
+      if (state === 'executing') {
+        const text = JSON.stringify(rendered.blocks);
+        expect(text).toContain('more steps');
+        expect(text).toContain('*121. Step 120'); // the failed step stays in view
+        expect(buttonsOf(rendered.blocks).map((b) => decodeButtonValue(b.value)?.step)).toContain(120);
+      }
+    }
+  });
+});
+
+describe('button values', () => {
+  it('round-trip', () => {
+    for (const v of [
+      { rollbackId: 'rb_1' },
+      { rollbackId: 'rb_1', step: 0 },
+      { rollbackId: 'rb_"x', check: 3 },
+    ]) {
+      expect(decodeButtonValue(encodeButtonValue(v))).toEqual(v);
+    }
+    expect(encodeButtonValue({ rollbackId: 'rb_1', step: 2 })).toBe('{"r":"rb_1","s":2}');
+  });
+
+  it('decode refuses garbage', () => {
+    for (const raw of [
+      undefined,
+      42,
+      '',
+      'nope',
+      '{}',
+      '{"r":""}',
+      '{"r":"x","s":-1}',
+      '{"r":"x","s":1.5}',
+      '{"r":"x","z":1}',
+      '[1]',
+      'null',
+    ]) {
+      expect(decodeButtonValue(raw)).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import type { Notice } from '../../../src/slack/blocks/thread-messages.js';
+import { renderNotice, renderStepOutput } from '../../../src/slack/blocks/thread-messages.js';
+import { decodeButtonValue } from '../../../src/slack/blocks/kit.js';
+import type { NotifyEvent } from '../../../src/domain/rollback-types.js';
+import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
+import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
+import { expectGolden } from '../../support/golden.js';
+import { declaredView, failedStepView, resolvedView, validatingView } from '../../support/view-fixtures.js';
+
+const ROLE_GROUPS = {
+  'on-call-engineer': 'S0ONCALL',
+  'team-lead': 'S0LEADS',
+  'engineering-manager': 'S0EMS',
+};
+const tier0 = {
+  index: 0,
+  approver: 'on-call-engineer',
+  notify: 'team-lead',
+  since: T0,
+  until: T0 + 15 * MINUTE,
+};
+const tier1 = {
+  index: 1,
+  approver: 'team-lead',
+  notify: 'engineering-manager',
+  since: T0 + 15 * MINUTE,
+  until: T0 + 30 * MINUTE,
+};
+const tally = { count: 1, required: 2 };
+
+const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, string[]?]> = [
+  ['declared', { event: 'declared', autoStartAt: null, by: USERS.declarer }, declaredView()],
+  [
+    'approval-requested',
+    {
+      event: 'approval-requested',
+      tier: tier0,
+      approvals: { count: 0, required: 2 },
+      expiresAt: T0 + 62 * MINUTE,
+    },
+    declaredView(),
+  ],
+  [
+    'approved',
+    { event: 'approved', approver: USERS.oncall, role: 'on-call-engineer', approvals: tally },
+    declaredView(),
+  ],
+  ['escalated', { event: 'escalated', tier: tier1 }, declaredView()],
+  [
+    'reminder',
+    { event: 'reminder', tier: tier0, approvals: tally, expiresAt: T0 + 62 * MINUTE },
+    declaredView(),
+  ],
+  ['authorized', { event: 'authorized', via: 'approval' }, failedStepView()],
+  ['step-started', { event: 'step-started', stepIndex: 1, attempt: 2 }, failedStepView()],
+  [
+    'step-succeeded',
+    { event: 'step-succeeded', stepIndex: 0, attempt: 1 },
+    failedStepView(),
+    ['PUT /freeze', 'HTTP 200 {"frozen":true}'],
+  ],
+  [
+    'step-failed',
+    {
+      event: 'step-failed',
+      stepIndex: 1,
+      attempt: 2,
+      error: 'exit code 1: upstream "blue" has 0 healthy hosts',
+      next: 'ask',
+      choices: ['retry', 'skip', 'abort'],
+    },
+    failedStepView(),
+  ],
+  [
+    'step-interrupted',
+    { event: 'step-interrupted', stepIndex: 1, attempt: 1, choices: ['retry', 'skip', 'abort'] },
+    failedStepView(),
+  ],
+  ['manual-check-requested', { event: 'manual-check-requested', checkIndex: 1 }, validatingView()],
+  [
+    'validation-passed',
+    { event: 'validation-passed', accepted: false, stabilizeUntil: T0 + 14 * MINUTE },
+    validatingView(),
+  ],
+  [
+    'validation-failed',
+    {
+      event: 'validation-failed',
+      checkIndex: 0,
+      status: 'failed',
+      detail: 'HTTP 503 from /health',
+      choices: ['revalidate', 'accept', 'abort'],
+    },
+    validatingView(),
+  ],
+  ['status-update', { event: 'status-update', at: T0 + 8 * MINUTE }, failedStepView()],
+  [
+    'resolved',
+    { event: 'resolved', reason: 'all checks passed; stable for 5m', at: T0 + 14 * MINUTE },
+    resolvedView(),
+  ],
+  ['failed', { event: 'failed', reason: 'step 2 failed and the plan says abort' }, failedStepView()],
+  ['aborted', { event: 'aborted', reason: 'blue is unhealthy too', by: USERS.lead }, failedStepView()],
+  ['cancelled', { event: 'cancelled', reason: 'false alarm', by: USERS.declarer }, declaredView()],
+  ['rejected', { event: 'rejected', reason: 'fix forward instead', by: USERS.lead }, declaredView()],
+  ['expired', { event: 'expired', reason: 'no approval within 60m' }, declaredView()],
+];
+
+function valid(message: { text: string; blocks?: unknown[] }): void {
+  expect(checkBlockLimits(message.blocks ?? [])).toEqual([]);
+  const problems: string[] = [];
+  checkMrkdwn('text', message.text, problems);
+  expect(problems).toEqual([]);
+}
+
+describe('renderNotice', () => {
+  it.each(NOTICES)('%s matches its golden', (name, notice, view, output) => {
+    const message = renderNotice(notice, view, { roleGroups: ROLE_GROUPS, ...(output ? { output } : {}) });
+    valid(message);
+    expectGolden(`notice-${name}`, message);
+  });
+
+  it('covers every notify event of the union', () => {
+    const all: Record<NotifyEvent, true> = {
+      declared: true,
+      'approval-requested': true,
+      approved: true,
+      escalated: true,
+      reminder: true,
+      authorized: true,
+      'step-started': true,
+      'step-succeeded': true,
+      'step-failed': true,
+      'step-interrupted': true,
+      'validation-passed': true,
+      'validation-failed': true,
+      'manual-check-requested': true,
+      'status-update': true,
+      resolved: true,
+      failed: true,
+      aborted: true,
+      cancelled: true,
+      rejected: true,
+      expired: true,
+    };
+    expect(NOTICES.map(([name]) => name).sort()).toEqual(Object.keys(all).sort());
+  });
+
+  it('mentions the tier roles through their user groups, and plain names without one', () => {
+    const escalated = renderNotice({ event: 'escalated', tier: tier1 }, declaredView(), {
+      roleGroups: ROLE_GROUPS,
+    });
+    expect(escalated.text).toContain('<!subteam^S0LEADS> (team-lead)');
+    expect(escalated.text).toContain('FYI <!subteam^S0EMS> (engineering-manager)');
+    expect(renderNotice({ event: 'escalated', tier: tier1 }, declaredView()).text).toContain('*team-lead*');
+  });
+
+  it('step buttons in the thread carry the step index', () => {
+    const [, notice, view] = NOTICES.find(([n]) => n === 'step-failed')!;
+    const blocks = renderNotice(notice, view).blocks as Array<{
+      type: string;
+      elements?: Array<{ action_id: string; value: string }>;
+    }>;
+    const buttons = blocks.flatMap((b) => b.elements ?? []);
+    expect(buttons.map((b) => [b.action_id, decodeButtonValue(b.value)])).toEqual([
+      ['rollback:retry-step', { rollbackId: 'rb_01JDX4Q2', step: 1 }],
+      ['rollback:skip-step', { rollbackId: 'rb_01JDX4Q2', step: 1 }],
+      ['rollback:abort', { rollbackId: 'rb_01JDX4Q2' }],
+    ]);
+  });
+
+  it('escapes errors and reasons', () => {
+    const message = renderNotice(
+      {
+        event: 'step-failed',
+        stepIndex: 1,
+        attempt: 1,
+        error: '<!channel> boom & <@U1>',
+        next: 'abort',
+        choices: [],
+      },
+      failedStepView(),
+    );
+    valid(message);
+    expect(JSON.stringify(message)).not.toContain('<!channel>');
+    expect(message.text).toContain('&lt;!channel&gt; boom &amp; &lt;@U1&gt;');
+  });
+});
+
+describe('renderStepOutput', () => {
+  it('is a code block that keeps the tail of a long output', () => {
+    const lines = Array.from({ length: 2_000 }, (_, i) => `line ${i} <tag> & more`);
+    const message = renderStepOutput('Switch traffic', lines);
+    valid(message);
+    const text = (message.blocks![0] as { text: { text: string } }).text.text;
+    expect(text.length).toBeLessThanOrEqual(3_000);
+    expect(text).toContain('line 1999 &lt;tag&gt; &amp; more\n```');
+    expect(text).not.toContain('line 0 ');
+    expect(text).toMatch(/```\n…/);
+    expectGolden('step-output', renderStepOutput('Switch traffic', ['$ router switch blue', 'ok: 12 hosts']));
+  });
+});
