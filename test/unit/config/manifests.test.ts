@@ -56,7 +56,7 @@ describe('the example configuration', () => {
   it('says which steps use executors that are not implemented yet', async () => {
     const { problems } = await loadManifests(example);
     expect(problems.filter((p) => p.severity === 'warning').map((p) => p.message)).toContain(
-      '"Switch traffic to the standby" uses "http": parameters valid; executor not implemented yet',
+      '"Check the standby environment" uses "healthcheck": parameters valid; executor not implemented yet',
     );
   });
 
