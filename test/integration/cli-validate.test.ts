@@ -32,9 +32,9 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('2 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings');
+    expect(lines.at(-1)).toBe('2 plans, 2 authority policies, 1 communications: 0 errors, 2 warnings');
     expect(lines).toContain(
-      'manifests/examples/example-config.yaml:48:11  spec.strategies.blue-green.steps[0].uses  warning: "Check the standby environment" uses "healthcheck": parameters valid; executor not implemented yet',
+      'manifests/examples/example-config.yaml:63:11  spec.strategies.blue-green.validate[1].uses  warning: "Smoke-test the checkout journey" uses "manual": parameters valid; executor not implemented yet',
     );
   });
 
@@ -42,8 +42,8 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate', '../shared/contract/example-config.yaml']);
     if (stdout === '' && code === 1) return; // shared/ is absent on this machine
     expect(code).toBe(0);
-    // The three warnings are the steps and checks whose executors are still stubs (command and http are real).
-    expect(stdout).toMatch(/1 plan, 1 authority policy, 0 communications: 0 errors, 3 warnings\n$/);
+    // The one warning is the check whose executor is still a stub (manual).
+    expect(stdout).toMatch(/1 plan, 1 authority policy, 0 communications: 0 errors, 1 warning\n$/);
   });
 
   it('prints one line per problem and fails on the broken plans', async () => {

@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command and http implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, healthcheck and http implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -21,7 +21,11 @@ describe('ExecutorRegistry', () => {
       'postgres-backup',
       'prometheus',
     ]);
-    expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual(['command', 'http']);
+    expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual([
+      'command',
+      'healthcheck',
+      'http',
+    ]);
   });
 
   it('refuses to register a kind twice', () => {

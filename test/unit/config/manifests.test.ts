@@ -56,7 +56,7 @@ describe('the example configuration', () => {
   it('says which steps use executors that are not implemented yet', async () => {
     const { problems } = await loadManifests(example);
     expect(problems.filter((p) => p.severity === 'warning').map((p) => p.message)).toContain(
-      '"Check the standby environment" uses "healthcheck": parameters valid; executor not implemented yet',
+      '"Smoke-test the checkout journey" uses "manual": parameters valid; executor not implemented yet',
     );
   });
 
