@@ -32,7 +32,7 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines).toEqual(['2 plans, 2 authority policies, 1 communications: 0 errors, 0 warnings']);
+    expect(lines).toEqual(['4 plans, 2 authority policies, 1 communications: 0 errors, 0 warnings']);
   });
 
   it('passes on the shared contract file', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpExecutor } from '../../../src/executors/http/index.js';
+import { renderParams } from '../../../src/executors/render-params.js';
 import { reply, startPeer, stepContext, type HttpPeer, type PeerHandler } from '../../support/http-peer.js';
 
 let peer: HttpPeer | undefined;
@@ -50,6 +51,28 @@ describe('http executor (real local server)', () => {
     });
     expect(result.outcome === 'succeeded' && result.output['durationMs']).toBeGreaterThanOrEqual(0);
     expect(lines).toEqual([`POST ${url}/switch?to=blue`, expect.stringMatching(/^→ 200 OK \(\d+ ms\)$/)]);
+  });
+
+  it('gives later steps the fields of a JSON answer: {{ steps.<id>.output.body.<field> }}', async () => {
+    const { url, requests } = await serve((req, res) => {
+      reply(res, 200, req.path === '/release' ? { image: 'search:41', tags: ['stable'] } : 'switched');
+    });
+    const first = await run({ url: `${url}/release` });
+    expect(first.result.outcome).toBe('succeeded');
+    const { ctx } = stepContext();
+    const vars = {
+      ...ctx.vars,
+      steps: { release: { output: first.result.outcome === 'succeeded' ? first.result.output : {} } },
+    };
+    const rendered = renderParams(
+      { method: 'POST', url: `${url}/switch`, json: { image: '{{ steps.release.output.body.image }}' } },
+      vars,
+      {},
+    );
+    expect(rendered.ok).toBe(true);
+    const second = await run(rendered.ok ? (rendered.value as Record<string, unknown>) : {});
+    expect(second.result.outcome).toBe('succeeded');
+    expect(JSON.parse(requests[1]!.body)).toEqual({ image: 'search:41' });
   });
 
   it('sends a form body url-encoded, keeping a content type the plan sets', async () => {
