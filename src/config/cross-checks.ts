@@ -140,6 +140,8 @@ function checkPlan(plan: RollbackPlanManifest, context: PlanContext): Finding[] 
     const ids = strategy.steps.map(stepId);
     strategy.steps.forEach((step, i) => {
       const path = ['strategies', name, 'steps', i];
+      const notAStep = context.registry.get(step.uses)?.notAStep;
+      if (notAStep !== undefined) add([...path, 'uses'], notAStep);
       findings.push(
         ...checkStepOptions(step, path),
         ...checkUses(step, path, context, { earlier: ids.slice(0, i), later: ids.slice(i + 1) }),

@@ -32,6 +32,8 @@ export interface Executor<P> {
   description: string;
   params: z.ZodType<P>;
   implemented: boolean;
+  /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
+  notAStep?: string;
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;
 }
 

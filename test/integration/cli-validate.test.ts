@@ -28,33 +28,30 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('rollback-bot validate', () => {
-  it('passes on the project manifests (the default path), warning about stub executors', async () => {
+  it('passes on the project manifests (the default path), with no warning: their executors are real', async () => {
     const { code, stdout } = await cli(['validate']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('2 plans, 2 authority policies, 1 communications: 0 errors, 5 warnings');
-    expect(lines).toContain(
-      'manifests/examples/example-config.yaml:51:11  spec.strategies.blue-green.steps[1].uses  warning: "Switch traffic to the standby" uses "http": parameters valid; executor not implemented yet',
-    );
+    expect(lines).toEqual(['4 plans, 2 authority policies, 1 communications: 0 errors, 0 warnings']);
   });
 
   it('passes on the shared contract file', async () => {
     const { code, stdout } = await cli(['validate', '../shared/contract/example-config.yaml']);
     if (stdout === '' && code === 1) return; // shared/ is absent on this machine
     expect(code).toBe(0);
-    // The four warnings are the steps and checks whose executors are still stubs (command is real).
-    expect(stdout).toMatch(/1 plan, 1 authority policy, 0 communications: 0 errors, 4 warnings\n$/);
+    // No warning: every executor it uses (healthcheck, http, manual, command) is implemented.
+    expect(stdout).toMatch(/1 plan, 1 authority policy, 0 communications: 0 errors, 0 warnings\n$/);
   });
 
   it('prints one line per problem and fails on the broken plans', async () => {
     const { code, stdout } = await cli(['validate', 'test/fixtures/broken-plans']);
     expect(code).toBe(1);
     const errors = stdout.split('\n').filter((line) => line.includes('  error: '));
-    expect(errors).toHaveLength(19);
+    expect(errors).toHaveLength(20);
     expect(errors).toContain(
       'test/fixtures/broken-plans/07-bad-duration.yaml:11:3  spec.rto  error: "15 minutes" is not a duration: write a number followed by ms, s, m, h or d, e.g. 30s, 15m, 1h30m',
     );
-    expect(stdout).toMatch(/\n11 plans, 3 authority policies, 0 communications: 19 errors, \d+ warnings\n$/);
+    expect(stdout).toMatch(/\n12 plans, 3 authority policies, 0 communications: 20 errors, \d+ warnings\n$/);
   });
 
   it('reads ROLLBACK_CONFIG when no path is given', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, strictObject, templatedUrl } from '../../schema/zod-kit.js';
-import { expectStatus, timeout } from '../shared-params.js';
+import { expectStatus } from '../shared-params.js';
 
 export const healthcheckParams = strictObject({
   url: templatedUrl('Health endpoint to poll.'),
@@ -12,8 +12,10 @@ export const healthcheckParams = strictObject({
     .string()
     .refine(compiles, { error: 'is not a valid regular expression' })
     .optional()
-    .describe('Regular expression the response body must match.'),
-  timeout: timeout('5s'),
+    .describe('Regular expression the response body must match (a plain word matches as a substring).'),
+  timeout: duration('Time limit for each probe; a probe that takes longer fails (default 5s).').prefault(
+    '5s',
+  ),
 }).superRefine((params, ctx) => {
   if (params.successes > params.attempts) {
     ctx.addIssue({

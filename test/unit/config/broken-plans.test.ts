@@ -116,6 +116,12 @@ const cases: Record<string, Expected> = {
     line: 10,
     message: /^must be one of "low", "medium", "high", "critical", not the text "urgent"$/,
   },
+  '20-manual-in-steps.yaml': {
+    path: 'spec.strategies.redeploy.steps[1].uses',
+    line: 21,
+    message:
+      /^manual items belong under validate: they are checked off by a person; steps must run by themselves$/,
+  },
 };
 
 describe('broken plans: one mistake, one precise error', () => {

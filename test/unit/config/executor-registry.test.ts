@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, healthcheck, http and manual implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -21,7 +21,12 @@ describe('ExecutorRegistry', () => {
       'postgres-backup',
       'prometheus',
     ]);
-    expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual(['command']);
+    expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual([
+      'command',
+      'healthcheck',
+      'http',
+      'manual',
+    ]);
   });
 
   it('refuses to register a kind twice', () => {
@@ -36,10 +41,10 @@ describe('ExecutorRegistry', () => {
   });
 
   it('stub executors fail honestly', async () => {
-    const http = registry.get('http')!;
-    await expect(http.run({} as never, {})).resolves.toEqual({
+    const prometheus = registry.get('prometheus')!;
+    await expect(prometheus.run({} as never, {})).resolves.toEqual({
       outcome: 'failed',
-      error: 'the http executor is not implemented yet',
+      error: 'the prometheus executor is not implemented yet',
     });
   });
 
