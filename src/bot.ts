@@ -1,0 +1,212 @@
+/**
+ * The whole bot assembled from its parts: engine runtime, application service, Slack app and
+ * routes over one store. `main.ts` builds it from the environment; the e2e tests and the demo build
+ * it against the Slack simulator with an injected clock.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { App } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { RollbackService, type Catalog } from './app/rollback-service.js';
+import { contextOf } from './app/rollback-view.js';
+import { approvalsRequired } from './domain/authority.js';
+import { eventsAccepted, restore, type PersistedRollback } from './domain/rollback-machine.js';
+import { createEngineRuntime, type EngineRuntime } from './engine/runtime.js';
+import type { StepWork } from './engine/step-runner.js';
+import type { ExecutorRegistry } from './executors/registry.js';
+import { createStepPerformer } from './executors/step-performer.js';
+import { httpRoutes } from './http/routes.js';
+import { createSlackApp } from './slack/app.js';
+import { boltLogger } from './slack/bolt-logger.js';
+import { renderStatusCard } from './slack/blocks/status-card.js';
+import { renderStepOutput } from './slack/blocks/thread-messages.js';
+import { CardPublisher } from './slack/card-publisher.js';
+import { slackNotifyHandler } from './slack/notify-handler.js';
+import { RoleDirectory } from './slack/role-directory.js';
+import type { Store } from './store/store.js';
+
+export interface BotOptions {
+  slack: {
+    botToken: string;
+    signingSecret: string;
+    appToken?: string | undefined;
+    apiUrl: string;
+    retries?: number;
+  };
+  apiToken?: string | undefined;
+  store: Store;
+  catalog: () => Catalog;
+  registry: ExecutorRegistry;
+  /** The process environment, for `${env:NAME}` secrets in step parameters. */
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+  now?: () => number;
+  newId?: () => string;
+  leaseTtlMs?: number;
+}
+
+export interface Bot {
+  app: App;
+  runtime: EngineRuntime;
+  service: RollbackService;
+  /** Starts the workers and the HTTP server; resolves with the bound port. */
+  start(port: number, host?: string): Promise<number>;
+  /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const newRollbackId = (): string => `rb-${randomBytes(3).toString('hex')}`;
+
+export async function createBot(options: BotOptions): Promise<Bot> {
+  const { store, log, catalog } = options;
+  const now = options.now ?? Date.now;
+  const client = new WebClient(options.slack.botToken, {
+    slackApiUrl: options.slack.apiUrl,
+    logger: boltLogger(log),
+    ...(options.slack.retries === undefined ? {} : { retryConfig: { retries: options.slack.retries } }),
+  });
+  const roles = new RoleDirectory({ client, now, log });
+  // The notify handler needs the service, which needs the engine the handler is given to.
+  const assembled: { service?: RollbackService } = {};
+  const serviceOf = (): RollbackService => {
+    if (!assembled.service) throw new Error('the bot is not assembled yet');
+    return assembled.service;
+  };
+
+  const drawCard = async (rollbackId: string) => {
+    const rollback = await store.getRollback(rollbackId);
+    const view = await serviceOf().view(rollbackId);
+    if (!rollback || !view) return null;
+    const context = contextOf(rollback);
+    const plan = catalog().plans.get(context.service);
+    const message = renderStatusCard({
+      view,
+      limitations: plan?.limitations ?? [],
+      acceptedEvents: eventsAccepted(restore(rollback.snapshot as PersistedRollback)),
+      now: now(),
+      approvalsRequired: approvalsRequired(context.policy, context.environment),
+    });
+    return { channel: plan?.channel ?? context.declaredBy, message };
+  };
+  const cards = new CardPublisher({ client, store, log, draw: drawCard });
+
+  const performer = createStepPerformer({
+    registry: options.registry,
+    env: options.env,
+    log,
+    onLine: (work, line) => outputOf(work).push(line),
+  });
+  const output = new Map<string, string[]>();
+  const keyOf = (work: StepWork): string => `${work.rollbackId}:${work.index}:${work.attempt}`;
+  function outputOf(work: StepWork): string[] {
+    const lines = output.get(keyOf(work)) ?? [];
+    output.set(keyOf(work), lines);
+    return lines;
+  }
+  const runtime = createEngineRuntime({
+    store,
+    log,
+    now,
+    workerId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
+    performCheck: performer.performCheck,
+    async performStep(work, signal) {
+      try {
+        return await performer.performStep(work, signal);
+      } finally {
+        const lines = output.get(keyOf(work)) ?? [];
+        output.delete(keyOf(work));
+        const step = restore(work.snapshot as PersistedRollback).context.steps[work.index];
+        if (lines.length > 0 && step) {
+          await cards.reply(work.rollbackId, renderStepOutput(step.name, lines)).catch((error: unknown) => {
+            log.warn({ err: error, rollbackId: work.rollbackId }, 'could not post step output');
+          });
+        }
+      }
+    },
+    handlers: {
+      notify: slackNotifyHandler({
+        store,
+        service: { view: (id) => serviceOf().view(id) },
+        cards,
+        roleGroups: () => roleGroupsOf(catalog()),
+      }),
+      // The deployment freeze arrives with the communications issue; the effect is acknowledged.
+      freeze: () => Promise.resolve(),
+    },
+    ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+  });
+  const service = new RollbackService({
+    engine: runtime.engine,
+    store,
+    catalog,
+    rolesOf: (userId, policy) => roles.rolesOf(userId, policy),
+    now,
+    newId: options.newId ?? newRollbackId,
+    log,
+  });
+  assembled.service = service;
+  const app = await createSlackApp(
+    {
+      ...options.slack,
+      routes: httpRoutes({
+        service,
+        apiToken: options.apiToken,
+        log,
+        ready: async () => {
+          const detail: Record<string, string> = {};
+          let ok = true;
+          try {
+            await store.ping();
+            detail['store'] = 'ok';
+          } catch (error) {
+            ok = false;
+            detail['store'] = String(error);
+          }
+          return { ok, detail };
+        },
+      }),
+      log,
+    },
+    {
+      service,
+      cards,
+      drawCard,
+      previewSteps: (plan, strategyName) =>
+        (plan.strategies[strategyName]?.steps ?? []).map((step) => ({
+          name: step.name,
+          uses: step.uses,
+          params: step.with,
+        })),
+      store,
+      log,
+    },
+  );
+
+  return {
+    app,
+    runtime,
+    service,
+    async start(port, host = '0.0.0.0') {
+      runtime.start();
+      const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };
+      const address = server.address();
+      return typeof address === 'object' && address !== null ? address.port : port;
+    },
+    async stop(graceMs = 8_000) {
+      await app.stop();
+      await runtime.stop(graceMs);
+    },
+  };
+}
+
+/** Role -> user group, from the authority policies, so escalation notices page the group. */
+function roleGroupsOf(catalog: Catalog): Record<string, string> {
+  const groups: Record<string, string> = {};
+  for (const policy of catalog.policies.values()) {
+    for (const role of policy.roles) {
+      if (role.members.usergroup !== undefined) groups[role.name] ??= role.members.usergroup;
+    }
+  }
+  return groups;
+}

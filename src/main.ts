@@ -1,0 +1,84 @@
+/**
+ * Composition root: environment -> logger -> manifests -> store -> bot. A misconfiguration stops
+ * start-up with one line per problem saying how to fix it; SIGTERM shuts down within 10 s.
+ */
+import { loadConfig } from './config/env.js';
+import { loadManifests } from './config/manifests.js';
+import { ConfigError } from './errors.js';
+import { defaultRegistry } from './executors/default-registry.js';
+import { createBot } from './bot.js';
+import { createLogger } from './logging.js';
+import { createStore } from './store/index.js';
+
+const SHUTDOWN_BUDGET_MS = 9_500;
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  for (const warning of config.warnings) log.warn(warning);
+
+  const registry = defaultRegistry();
+  const manifests = await loadManifests(config.rollbackConfig, registry, { env });
+  const errors = manifests.problems.filter((problem) => problem.severity === 'error');
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((p) => `${p.file}${p.line === undefined ? '' : `:${p.line}`} ${p.path} ${p.message}`.trim()),
+    );
+  }
+  const catalog = { plans: manifests.plans, policies: manifests.policies };
+  // REDIS_URL was checked by loadConfig; the store reads the same text.
+  const store = await createStore({ redisUrl: env['REDIS_URL'] });
+  const bot = await createBot({
+    slack: config.slack,
+    apiToken: config.apiToken,
+    store,
+    catalog: () => catalog,
+    registry,
+    env,
+    log,
+  });
+  const port = await bot.start(config.port);
+  log.info(
+    { port, plans: manifests.plans.size, store: config.redis ? config.redis.mode : 'memory' },
+    'rollback-bot is listening',
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing or handing back running steps');
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_BUDGET_MS).unref();
+    void bot
+      .stop(SHUTDOWN_BUDGET_MS - 2_000)
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`rollback-bot cannot start:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  } else {
+    process.stderr.write(
+      `rollback-bot cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

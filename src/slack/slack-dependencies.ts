@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { RollbackService } from '../app/rollback-service.js';
+import type { RollbackPlan } from '../domain/plan.js';
+import type { Store } from '../store/store.js';
+import type { PreviewStep } from './blocks/replies.js';
+import type { CardPublisher, SlackMessage } from './card-publisher.js';
+
+/** What the Slack listeners need; `slack/app.ts` receives it from the composition root. */
+export interface SlackDependencies {
+  service: RollbackService;
+  cards: CardPublisher;
+  /** The status card of a rollback as it is now, and the channel it belongs to. */
+  drawCard: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
+  /** The steps of a strategy with their parameters as they would run (secrets left as references). */
+  previewSteps: (plan: RollbackPlan, strategyName: string) => PreviewStep[];
+  store: Store;
+  log: Logger;
+}

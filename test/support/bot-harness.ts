@@ -1,0 +1,112 @@
+/**
+ * The whole bot over real HTTP against the Slack simulator: real Bolt, real Redis (or memory), real
+ * executors, a clock the test can move. Each harness gets its own Redis key prefix.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createBot, type Bot } from '../../src/bot.js';
+import { loadManifests } from '../../src/config/manifests.js';
+import { defaultRegistry } from '../../src/executors/default-registry.js';
+import { silentLogger } from '../../src/logging.js';
+import { decodeButtonValue } from '../../src/slack/blocks/kit.js';
+import { SlackDriver, startSlackSimulator, type SlackSimulator } from '../../src/simulator/index.js';
+import { createRedisStore } from '../../src/store/redis/redis-store.js';
+import type { Store } from '../../src/store/store.js';
+import { deleteKeysWithPrefix } from './redis-cleanup.js';
+
+export const SIGNING_SECRET = 'e2e-signing-secret';
+export const BOT_TOKEN = 'xoxb-e2e';
+export const CHANNEL = 'C0INCIDENTS';
+export const PEOPLE = {
+  declarer: 'U0DECL',
+  oncall: 'U0ONCALL1',
+  lead: 'U0LEAD1',
+  outsider: 'U0NOBODY',
+} as const;
+
+export interface BotHarness {
+  bot: Bot;
+  sim: SlackSimulator;
+  driver: SlackDriver;
+  store: Store;
+  clock: { now: number };
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startBotHarness(
+  options: { env?: Record<string, string>; planFile?: string; incidentStart?: number } = {},
+): Promise<BotHarness> {
+  const clock = { now: Date.now() };
+  const sim = await startSlackSimulator({
+    botToken: BOT_TOKEN,
+    botUserId: 'UBOT',
+    teamId: 'T0E2E',
+    channels: [CHANNEL, 'C0ELSEWHERE'],
+    users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id.toLowerCase() }])),
+    usergroups: { S0ONCALL: [PEOPLE.oncall] },
+  });
+  const url = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const prefix = `rollback-bot-test:e2e:${process.pid}-${randomBytes(4).toString('hex')}`;
+  const store = await createRedisStore({ url, prefix });
+  const registry = defaultRegistry();
+  const manifests = await loadManifests(options.planFile ?? 'test/fixtures/e2e/plans.yaml', registry);
+  const errors = manifests.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new Error(`e2e plans do not validate: ${JSON.stringify(errors)}`);
+  const bot = await createBot({
+    slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: sim.url, retries: 0 },
+    apiToken: 'e2e-api-token',
+    store,
+    catalog: () => manifests,
+    registry,
+    env: { E2E_FAIL_SWITCH: '', ...options.env },
+    log: silentLogger,
+    now: () => clock.now,
+    leaseTtlMs: 2_000,
+  });
+  const port = await bot.start(0, '127.0.0.1');
+  const driver = new SlackDriver({
+    botUrl: `http://127.0.0.1:${port}/slack/events`,
+    signingSecret: SIGNING_SECRET,
+    simulator: sim,
+  });
+  return {
+    bot,
+    sim,
+    driver,
+    store,
+    clock,
+    port,
+    async stop() {
+      await bot.stop(1_000);
+      await store.close();
+      await sim.stop();
+      const admin = new Redis(url);
+      await deleteKeysWithPrefix(admin, prefix);
+      await admin.quit();
+    },
+  };
+}
+
+/** A predicate for the `value` of a button naming this rollback (and step or check). */
+export const forRollback =
+  (id: string) =>
+  (value: string | undefined): boolean =>
+    decodeButtonValue(value)?.rollbackId === id;
+
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms; last value: ${((JSON.stringify(value) as string | undefined) ?? 'undefined').slice(0, 2_000)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
