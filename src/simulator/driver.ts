@@ -106,7 +106,10 @@ export class SlackDriver {
     return { ...delivery, responseUrl: response.url, triggerId, responses };
   }
 
-  async click(input: ButtonQuery & DeliveryOptions & ResponseWait): Promise<ClickDelivery> {
+  /** `actionTs` replays a click exactly (as Slack does when it retries a delivery); default: now. */
+  async click(
+    input: ButtonQuery & DeliveryOptions & ResponseWait & { actionTs?: string },
+  ): Promise<ClickDelivery> {
     const sim = this.options.simulator;
     const button = findButton(sim, input);
     const response = sim.createResponseUrl({
@@ -122,7 +125,7 @@ export class SlackDriver {
       button,
       responseUrl: response.url,
       triggerId,
-      actionTs: (Date.now() / 1000).toFixed(6),
+      actionTs: input.actionTs ?? (Date.now() / 1000).toFixed(6),
       ...(message === undefined
         ? {}
         : {
