@@ -12,9 +12,11 @@ import { RollbackService, type Catalog } from './app/rollback-service.js';
 import { contextOf } from './app/rollback-view.js';
 import { approvalsRequired } from './domain/authority.js';
 import { eventsAccepted, restore, type PersistedRollback } from './domain/rollback-machine.js';
+import { templateVarsFor } from './domain/template-vars.js';
 import { createEngineRuntime, type EngineRuntime } from './engine/runtime.js';
 import type { StepWork } from './engine/step-runner.js';
 import type { ExecutorRegistry } from './executors/registry.js';
+import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
 import { httpRoutes } from './http/routes.js';
 import { createSlackApp } from './slack/app.js';
@@ -172,12 +174,27 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       service,
       cards,
       drawCard,
-      previewSteps: (plan, strategyName) =>
-        (plan.strategies[strategyName]?.steps ?? []).map((step) => ({
+      previewSteps: (plan, strategyName) => {
+        const strategy = plan.strategies[strategyName];
+        if (!strategy) return [];
+        const vars = templateVarsFor({
+          id: '(not declared)',
+          reason: '(the reason given)',
+          service: plan.service,
+          environment: plan.environments[0] ?? 'production',
+          fromVersion: null,
+          toVersion: '(target version)',
+          strategy,
+          incidentStartedAt: now(),
+          declaredBy: '(you)',
+          steps: [],
+        });
+        return strategy.steps.map((step) => ({
           name: step.name,
           uses: step.uses,
-          params: step.with,
-        })),
+          params: previewParams(step.with, vars) as Record<string, unknown>,
+        }));
+      },
       store,
       log,
     },

@@ -18,6 +18,18 @@ function lookup(vars: TemplateVars, path: string): unknown {
   return current;
 }
 
+/** Applies `replace` to every string inside a parameter value, keeping its shape. */
+function mapStrings(node: unknown, replace: (text: string) => string): unknown {
+  if (typeof node === 'string') return replace(node);
+  if (Array.isArray(node)) return node.map((child) => mapStrings(child, replace));
+  if (typeof node === 'object' && node !== null) {
+    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, mapStrings(child, replace)]));
+  }
+  return node;
+}
+
+const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
 export function renderParams(
   value: unknown,
   vars: TemplateVars,
@@ -25,7 +37,7 @@ export function renderParams(
 ): Rendered {
   const secrets: string[] = [];
   const problems: string[] = [];
-  const renderString = (text: string): string =>
+  const rendered = mapStrings(value, (text) =>
     text
       .replace(TEMPLATE_REFERENCE, (_match, path: string) => {
         const found = lookup(vars, path);
@@ -33,7 +45,7 @@ export function renderParams(
           problems.push(`template variable "${path}" has no value`);
           return '';
         }
-        return typeof found === 'string' ? found : JSON.stringify(found);
+        return asText(found);
       })
       .replace(SECRET_REFERENCE, (_match, name: string) => {
         const secret = env[name];
@@ -43,19 +55,26 @@ export function renderParams(
         }
         if (secret.length > 0) secrets.push(secret);
         return secret;
-      });
-  const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return renderString(node);
-    if (Array.isArray(node)) return node.map(walk);
-    if (typeof node === 'object' && node !== null) {
-      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child)]));
-    }
-    return node;
-  };
-  const rendered = walk(value);
+      }),
+  );
   return problems.length > 0
     ? { ok: false, error: problems.join('; ') }
     : { ok: true, value: rendered, secrets };
+}
+
+/**
+ * Parameters as a dry run shows them: templates filled where a value is known (outputs of steps
+ * that have not run stay as `{{ ... }}`), secrets shown as `•••` and never read.
+ */
+export function previewParams(value: unknown, vars: TemplateVars): unknown {
+  return mapStrings(value, (text) =>
+    text
+      .replace(TEMPLATE_REFERENCE, (match, path: string) => {
+        const found = lookup(vars, path);
+        return found === undefined || found === null ? match : asText(found);
+      })
+      .replace(SECRET_REFERENCE, '•••'),
+  );
 }
 
 /** Replaces every secret in a text (output, error) by a mask. */

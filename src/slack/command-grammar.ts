@@ -54,6 +54,12 @@ const isFlag = (word: string): word is FlagName => word in FLAGS;
 
 const USAGE = 'Try `/rollback help`.';
 
+/** The subcommand a mistyped word probably meant (`stauts` -> `status`), if any. */
+export function suggestSubcommand(word: string): string | undefined {
+  const suggestion = closest(word, SUBCOMMANDS);
+  return suggestion === word.toLowerCase() ? undefined : suggestion;
+}
+
 /** Splits on spaces, keeping "quoted text" (straight or Slack's curly quotes) together. */
 export function tokenize(text: string): { ok: true; tokens: string[] } | { ok: false; message: string } {
   const tokens: string[] = [];
@@ -157,11 +163,11 @@ function parseDeclaration(service: string, words: string[]): CommandParse {
           message: `unknown option \`${name}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; options are --env, --to, --strategy, --reason.`,
         };
       }
-      const sub = closest(service, SUBCOMMANDS);
+      const sub = suggestSubcommand(service);
       return {
         ok: false,
         message:
-          i === 0 && sub && sub !== service
+          i === 0 && sub
             ? `unexpected "${raw}": did you mean \`/rollback ${sub}\`?`
             : `unexpected "${raw}": put text in an option, e.g. --reason "5xx spike after the deploy".`,
       };

@@ -1,7 +1,7 @@
 /** `/rollback ...`: ack at once, then parse and answer (ephemeral unless the card itself is posted). */
 import type { App } from '@slack/bolt';
 import type { SlackDependencies } from '../slack-dependencies.js';
-import { parseRollbackCommand, type RollbackCommand } from '../command-grammar.js';
+import { parseRollbackCommand, suggestSubcommand, type RollbackCommand } from '../command-grammar.js';
 import { renderDeclareModal } from '../blocks/declare-modal.js';
 import type { KnownBlock } from '@slack/types';
 import {
@@ -85,6 +85,12 @@ async function answerCommand(
       return { response_type: 'ephemeral', text: `Rollback ${command.id} is now ${outcome.rollback.state}.` };
     }
     case 'declare': {
+      const found = service.findPlan(command.service);
+      const meant = found.ok ? undefined : suggestSubcommand(command.service);
+      if (meant)
+        return renderRefusal(
+          `there is no service "${command.service}": did you mean \`/rollback ${meant}\`?`,
+        );
       const outcome = await service.declare({
         service: command.service,
         environment: command.environment,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { templateVarsFor } from '../../../src/domain/template-vars.js';
-import { maskSecrets, renderParams } from '../../../src/executors/render-params.js';
+import { maskSecrets, previewParams, renderParams } from '../../../src/executors/render-params.js';
 import { rollbackInput } from '../../support/domain-fixtures.js';
 
 const input = rollbackInput();
@@ -55,5 +55,16 @@ describe('renderParams', () => {
       ok: true,
       value: { n: 3, b: true, s: 'plain {not a template}' },
     });
+  });
+});
+
+describe('previewParams', () => {
+  it('fills what is known, keeps later outputs as templates and never reads a secret', () => {
+    expect(
+      previewParams(
+        { to: '{{ toVersion }}', prev: '{{ steps.later.output.x }}', auth: 'Bearer ${env:HOME}' },
+        vars,
+      ),
+    ).toEqual({ to: 'v1.4.1', prev: '{{ steps.later.output.x }}', auth: 'Bearer •••' });
   });
 });
