@@ -3,6 +3,8 @@
  * replica only), the bot's own routes beside it, and the listeners. `auth.test` runs once, at init.
  */
 import { App, type CustomRoute } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import { registerDeclareView } from './listeners/declare-view.js';
@@ -28,8 +30,13 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
       'Socket Mode: Slack hands each payload to one random connection, so run a single replica',
     );
   }
+  const identity = await whoAmI(options);
   const app = new App({
     token: options.botToken,
+    // auth.test ran once above; with the ids given, Bolt neither repeats it per request nor at init.
+    botId: identity.botId,
+    botUserId: identity.botUserId,
+    tokenVerificationEnabled: false,
     signingSecret: options.signingSecret,
     ...(socketMode ? { socketMode: true, appToken: options.appToken } : {}),
     customRoutes: options.routes,
@@ -49,4 +56,31 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
   registerDeclareView(app, deps);
   await app.init();
   return app;
+}
+
+/**
+ * `auth.test` once at start-up, with few retries: a wrong token or an unreachable Slack stops the
+ * bot at once with a sentence saying what to check, instead of minutes of retries.
+ */
+async function whoAmI(options: SlackAppOptions): Promise<{ botId: string; botUserId: string }> {
+  const client = new WebClient(options.botToken, {
+    slackApiUrl: options.apiUrl,
+    logger: boltLogger(options.log),
+    retryConfig: { retries: 2, factor: 1, minTimeout: 200, maxTimeout: 500 },
+  });
+  try {
+    const auth = await client.auth.test();
+    if (!auth.bot_id || !auth.user_id)
+      throw new Error('auth.test did not name the bot: is SLACK_BOT_TOKEN a bot token (xoxb-)?');
+    options.log.info({ team: auth.team, bot: auth.user }, 'Slack accepted the bot token');
+    return { botId: auth.bot_id, botUserId: auth.user_id };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new RollbackError({
+      code: 'slack_auth_failed',
+      userMessage: `Slack's auth.test failed at ${options.apiUrl} (${detail}): check SLACK_BOT_TOKEN and SLACK_API_URL`,
+      retryable: true,
+      cause: error,
+    });
+  }
 }
