@@ -87,7 +87,9 @@ export function channelTranscript(
   return lines.join('\n');
 }
 
-function pushBody(lines: string[], head: string, indent: string, body: string[]): void {
+function pushBody(lines: string[], head: string, indent: string, rawBody: string[]): void {
+  // A text with line breaks (a code block, a multi-line context) keeps the message's indent on each line.
+  const body = rawBody.flatMap((line) => line.split('\n'));
   if (body.length === 1) lines.push(`${head} ${body[0]!}`);
   else lines.push(head, ...body.map((l) => `${indent}  ${l}`));
 }
@@ -126,7 +128,8 @@ function blockLines(block: JsonObject): string[] {
       return [`# ${textOf(block.text)}`];
     case 'section': {
       const lines = textOf(block.text) === '' ? [] : textOf(block.text).split('\n');
-      const fields = objects(block.fields).map((f) => str(f.text) ?? '');
+      // A field is a cell: its own line breaks become spaces so the row stays one line.
+      const fields = objects(block.fields).map((f) => (str(f.text) ?? '').replace(/\s*\n\s*/g, ' '));
       if (fields.length > 0) lines.push(fields.join(' | '));
       if (isObject(block.accessory)) lines.push(elementText(block.accessory));
       return lines;

@@ -35,6 +35,8 @@ const CARDS = 'slack-cards';
 
 export class CardPublisher {
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** Cards being posted: concurrent callers in this process wait for the one post. */
+  private readonly posting = new Map<string, Promise<CardAddress | null>>();
   /** Cards asked to refresh while an update was in flight. */
   private readonly dirty = new Set<string>();
 
@@ -53,7 +55,15 @@ export class CardPublisher {
   }
 
   /** Posts the card if it does not exist yet; returns where it is. */
-  async ensure(rollbackId: string): Promise<CardAddress | null> {
+  ensure(rollbackId: string): Promise<CardAddress | null> {
+    const running = this.posting.get(rollbackId);
+    if (running) return running;
+    const posted = this.post(rollbackId).finally(() => this.posting.delete(rollbackId));
+    this.posting.set(rollbackId, posted);
+    return posted;
+  }
+
+  private async post(rollbackId: string): Promise<CardAddress | null> {
     const existing = await this.address(rollbackId);
     if (existing) return existing;
     const drawn = await this.options.draw(rollbackId);

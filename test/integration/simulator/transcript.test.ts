@@ -1,6 +1,11 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { channelTranscript, startSlackSimulator, type SlackSimulator } from '../../../src/simulator/index.js';
+import {
+  bodyLines,
+  channelTranscript,
+  startSlackSimulator,
+  type SlackSimulator,
+} from '../../../src/simulator/index.js';
 
 const TOKEN = 'xoxb-sim-token';
 // 2024-11-23T06:00:00Z, advanced by hand so the transcript's times are fixed.
@@ -80,4 +85,35 @@ it('renders a channel as a person reads it: blocks flattened, replies indented, 
       '06:00:06 (only you) rollback-bot: You may not approve yet',
     ].join('\n'),
   );
+});
+
+it('keeps a field on one line and every line of a multi-line text indented under its message', async () => {
+  const at = clock;
+  clock += 60_000;
+  await client.chat.postMessage({
+    channel: 'C1',
+    text: 'card',
+    blocks: [
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: '*Versions*\n`v2` → `v1`' },
+          { type: 'mrkdwn', text: '*State*\ndeclared' },
+        ],
+      },
+      { type: 'section', text: { type: 'mrkdwn', text: 'Output\n```\nline 1\nline 2\n```' } },
+    ],
+  });
+  expect(bodyLines('', [{ type: 'section', fields: [{ type: 'mrkdwn', text: '*A*\nb' }] }], [])).toEqual([
+    '*A* b',
+  ]);
+  expect(channelTranscript(sim, 'C1').split('\n').slice(-7)).toEqual([
+    `${new Date(at + 60_000).toISOString().slice(11, 19)} rollback-bot:`,
+    '  *Versions* `v2` → `v1` | *State* declared',
+    '  Output',
+    '  ```',
+    '  line 1',
+    '  line 2',
+    '  ```',
+  ]);
 });
