@@ -10,9 +10,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-slim AS runtime
+# Mount your rollback plans and authority policies at /config (a file or a folder of YAML files).
 ENV NODE_ENV=production \
     PORT=3000 \
-    ROLLBACK_CONFIG=/app/manifests
+    ROLLBACK_CONFIG=/config
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
