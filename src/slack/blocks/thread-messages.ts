@@ -250,7 +250,7 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         ['Issue', truncate(esc(view.reason), 1_000)],
         ['Resolution', `Rolled back ${esc(view.service)} to version \`${esc(view.toVersion)}\``],
         ['Status', esc(notice.reason)],
-        ['Next', 'Post-incident review: the post-mortem draft follows in this thread.'],
+        ['Next', 'Post-incident review scheduled; the timeline is in this thread and at /api/rollbacks.'],
         ...(elapsed() === '' ? [] : [['Took', elapsed()] as [string, string]]),
       ]);
     case 'failed':
