@@ -153,6 +153,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ...options.slack,
       routes: httpRoutes({
         service,
+        store,
+        now,
         apiToken: options.apiToken,
         log,
         ready: async () => {

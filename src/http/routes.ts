@@ -1,20 +1,38 @@
 /**
  * The HTTP routes beside Slack's (DESIGN section 9): health for the load balancer, and the JSON API
- * for pipelines and dashboards (bearer `API_TOKEN`). Alerts, deployments and freeze arrive with
- * their issues.
+ * for pipelines and dashboards (bearer `API_TOKEN`): rollbacks, deployments, the deployment freeze.
+ * Alert receivers arrive with their issue.
  */
 import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { RollbackService } from '../app/rollback-service.js';
+import type { Store } from '../store/store.js';
+import { readJson } from './read-json.js';
 import { hasBearer, safeRoute, sendJson } from './respond.js';
 
 export interface RouteDependencies {
   service: Pick<RollbackService, 'view' | 'list'>;
+  store: Pick<Store, 'recordDeployment' | 'activeRollbackId' | 'getRollback'>;
+  now: () => number;
   apiToken: string | undefined;
   /** Whether the bot can serve: the store answers and Slack accepted the token. */
   ready: () => Promise<{ ok: boolean; detail: Record<string, string> }>;
   log: Logger;
 }
+
+const name = z.string().trim().min(1).max(200);
+const deploymentSchema = z.strictObject({
+  service: name,
+  environment: name,
+  version: name,
+  commit: z.string().max(200).optional(),
+  by: z.string().max(200).optional(),
+  at: z.iso.datetime({ offset: true }).optional(),
+});
+
+const problemText = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 
 export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
   const { log, service } = deps;
@@ -54,6 +72,51 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         if (serviceName) filter.service = serviceName;
         if (state) filter.state = state;
         sendJson(res, 200, { rollbacks: await service.list(filter) });
+      }),
+    },
+    {
+      path: '/api/deployments',
+      method: ['POST'],
+      handler: api(async (req, res) => {
+        const body = await readJson(req);
+        if (!body.ok) {
+          sendJson(res, body.status, { error: body.error });
+          return;
+        }
+        const parsed = deploymentSchema.safeParse(body.value);
+        if (!parsed.success) {
+          sendJson(res, 400, { error: problemText(parsed.error) });
+          return;
+        }
+        const { at, ...deployment } = parsed.data;
+        const recorded = { ...deployment, at: at === undefined ? deps.now() : Date.parse(at) };
+        await deps.store.recordDeployment(recorded);
+        sendJson(res, 201, { ...recorded, at: new Date(recorded.at).toISOString() });
+      }),
+    },
+    {
+      path: '/api/freeze',
+      method: ['GET'],
+      handler: api(async (req, res) => {
+        const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        const serviceName = query.get('service');
+        const environment = query.get('environment') ?? 'production';
+        if (!serviceName) {
+          sendJson(res, 400, { error: 'say which service: /api/freeze?service=S&environment=E' });
+          return;
+        }
+        // Deploys are frozen while a rollback of the service and environment is active.
+        const rollbackId = await deps.store.activeRollbackId(serviceName, environment);
+        const active = rollbackId === null ? null : await deps.store.getRollback(rollbackId);
+        if (active && !active.final) {
+          sendJson(res, 200, {
+            frozen: true,
+            reason: `rollback ${active.id} is ${active.state}`,
+            rollbackId: active.id,
+          });
+        } else {
+          sendJson(res, 200, { frozen: false });
+        }
       }),
     },
     {

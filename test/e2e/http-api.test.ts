@@ -74,3 +74,69 @@ describe('HTTP API', () => {
     expect((await get('/api/rollbacks/rb-nope')).status).toBe(404);
   });
 });
+
+describe('deployments and the freeze', () => {
+  const post = (
+    body: unknown,
+    headers: Record<string, string> = { ...auth, 'content-type': 'application/json' },
+  ) =>
+    fetch(`http://127.0.0.1:${h.port}/api/deployments`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+
+  it('records deployments, and a declaration without --to rolls back to the previous one', async () => {
+    const first = await post({
+      service: 'checkout',
+      environment: 'staging',
+      version: 'v2.0.0',
+      commit: 'abc123',
+      by: 'ci',
+      at: '2026-11-23T06:00:00Z',
+    });
+    expect(first.status).toBe(201);
+    expect((await post({ service: 'checkout', environment: 'staging', version: 'v2.1.0' })).status).toBe(201);
+    const command = await h.driver.slashCommand({
+      user: PEOPLE.declarer,
+      channel: CHANNEL,
+      text: 'checkout --env staging',
+      expectResponses: 1,
+    });
+    const stagingId = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
+    const view = (await (await get(`/api/rollbacks/${stagingId}`)).json()) as {
+      fromVersion: string;
+      toVersion: string;
+    };
+    expect(view).toMatchObject({ fromVersion: 'v2.1.0', toVersion: 'v2.0.0' });
+  });
+
+  it('refuses bad deployment bodies with the reason, and requests without the token', async () => {
+    const missing = await post({ service: 'checkout', version: 'v1' });
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('environment');
+    expect(
+      (await post({ service: 'checkout', environment: 'production', version: 'v1', extra: 1 })).status,
+    ).toBe(400);
+    expect(
+      (
+        await post(
+          { service: 'checkout', environment: 'production', version: 'v1' },
+          { 'content-type': 'application/json' },
+        )
+      ).status,
+    ).toBe(401);
+    expect((await post('x', { ...auth, 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('answers the freeze from the active rollback', async () => {
+    expect(await (await get('/api/freeze?service=checkout&environment=production')).json()).toEqual({
+      frozen: true,
+      reason: `rollback ${id} is declared`,
+      rollbackId: id,
+    });
+    expect(await (await get('/api/freeze?service=other')).json()).toEqual({ frozen: false });
+    expect((await get('/api/freeze')).status).toBe(400);
+    expect((await get('/api/freeze?service=checkout', {})).status).toBe(401);
+  });
+});
