@@ -40,7 +40,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
     const rendered = renderParams(spec.with, templateVarsFor(context), options.env);
     if (!rendered.ok) return { outcome: 'failed', error: rendered.error };
-    const parsed = executor.params.safeParse(rendered.value);
+    const parsed = (executor.runParams ?? executor.params).safeParse(rendered.value);
     if (!parsed.success) {
       return {
         outcome: 'failed',

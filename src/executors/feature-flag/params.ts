@@ -2,42 +2,60 @@ import { z } from 'zod';
 import { nonEmptyText, secretReference, strictObject, templatedUrl } from '../../schema/zod-kit.js';
 import { timeout } from '../shared-params.js';
 
-const common = {
-  flag: nonEmptyText('Flag key.'),
-  enabled: z.boolean().default(false).describe('State to set the flag to (default false: turn it off).'),
-  timeout: timeout('30s'),
-};
+/**
+ * The schema built twice: plans must write tokens as `${env:NAME}` (`featureFlagParams`), while
+ * the step runs with them rendered to the secret itself (`featureFlagRunParams`).
+ */
+function build(secret: (description: string) => z.ZodString) {
+  const common = {
+    flag: nonEmptyText('Flag key.'),
+    enabled: z.boolean().default(false).describe('State to set the flag to (default false: turn it off).'),
+    timeout: timeout('30s'),
+  };
 
-const unleash = strictObject({
-  provider: z.literal('unleash'),
-  url: templatedUrl('Unleash base URL, e.g. https://unleash.example.com/api.'),
-  token: secretReference('Unleash admin API token, as ${env:NAME}.'),
-  project: nonEmptyText('Unleash project (default "default").').default('default'),
-  environment: nonEmptyText('Unleash environment.'),
-  ...common,
-});
+  const unleash = strictObject({
+    provider: z.literal('unleash'),
+    url: templatedUrl(
+      'Unleash base URL, e.g. https://unleash.example.com (with or without the trailing /api).',
+    ),
+    token: secret('Unleash admin API token, as ${env:NAME}.'),
+    project: nonEmptyText('Unleash project (default "default").').default('default'),
+    environment: nonEmptyText('Unleash environment.'),
+    ...common,
+  });
 
-const launchdarkly = strictObject({
-  provider: z.literal('launchdarkly'),
-  url: templatedUrl('LaunchDarkly API base (default https://app.launchdarkly.com).').default(
-    'https://app.launchdarkly.com',
-  ),
-  token: secretReference('LaunchDarkly API access token, as ${env:NAME}.'),
-  projectKey: nonEmptyText('LaunchDarkly project key.'),
-  environment: nonEmptyText('LaunchDarkly environment key.'),
-  ...common,
-});
+  const launchdarkly = strictObject({
+    provider: z.literal('launchdarkly'),
+    url: templatedUrl('LaunchDarkly API base (default https://app.launchdarkly.com).').default(
+      'https://app.launchdarkly.com',
+    ),
+    token: secret('LaunchDarkly API access token, as ${env:NAME}.'),
+    projectKey: nonEmptyText('LaunchDarkly project key.'),
+    environment: nonEmptyText('LaunchDarkly environment key.'),
+    ...common,
+  });
 
-const generic = strictObject({
-  provider: z.literal('http'),
-  url: templatedUrl('Endpoint that sets the flag; it receives {"flag", "enabled", "environment"} as JSON.'),
-  token: secretReference('Bearer token sent to the endpoint, as ${env:NAME}.').optional(),
-  environment: nonEmptyText('Environment passed to the endpoint.').optional(),
-  ...common,
-});
+  const generic = strictObject({
+    provider: z.literal('http'),
+    method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method (default POST).'),
+    url: templatedUrl(
+      'Endpoint that sets the flag; it receives {"flag", "enabled", "environment"} as JSON and must answer 2xx.',
+    ),
+    token: secret('Bearer token sent to the endpoint, as ${env:NAME}.').optional(),
+    environment: nonEmptyText('Environment passed to the endpoint.').optional(),
+    ...common,
+  });
 
-export const featureFlagParams = z
-  .discriminatedUnion('provider', [unleash, launchdarkly, generic])
-  .describe('Turns a feature flag off (or on) through Unleash, LaunchDarkly or a generic HTTP endpoint.');
+  return z
+    .discriminatedUnion('provider', [unleash, launchdarkly, generic])
+    .describe('Turns a feature flag off (or on) through Unleash, LaunchDarkly or a generic HTTP endpoint.');
+}
+
+export const featureFlagParams = build(secretReference);
+
+/** The same parameters once rendered: tokens are the secrets themselves. */
+export const featureFlagRunParams = build((description) =>
+  z.string().min(1, { error: 'must not be empty' }).describe(description),
+);
 
 export type FeatureFlagParams = z.output<typeof featureFlagParams>;

@@ -17,7 +17,17 @@ const baseline = strictObject({
 
 export const prometheusParams = strictObject({
   url: templatedUrl('Prometheus base URL, e.g. http://prometheus:9090.'),
-  query: z.string().trim().min(1).describe('PromQL query returning one number; may use {{ templates }}.'),
+  query: z
+    .string()
+    .trim()
+    .min(1)
+    .describe('PromQL instant query returning one number per series; may use {{ templates }}.'),
+  label: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('What the query measures, for the thread: "error rate" (default "value").'),
   threshold: threshold.optional(),
   baseline: baseline.optional(),
   timeout: timeout('30s'),

@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command, healthcheck, http and manual implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, feature-flag, healthcheck, http, manual and prometheus implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -23,9 +23,11 @@ describe('ExecutorRegistry', () => {
     ]);
     expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual([
       'command',
+      'feature-flag',
       'healthcheck',
       'http',
       'manual',
+      'prometheus',
     ]);
   });
 
@@ -41,10 +43,10 @@ describe('ExecutorRegistry', () => {
   });
 
   it('stub executors fail honestly', async () => {
-    const prometheus = registry.get('prometheus')!;
-    await expect(prometheus.run({} as never, {})).resolves.toEqual({
+    const kubernetes = registry.get('kubernetes')!;
+    await expect(kubernetes.run({} as never, {})).resolves.toEqual({
       outcome: 'failed',
-      error: 'the prometheus executor is not implemented yet',
+      error: 'the kubernetes executor is not implemented yet',
     });
   });
 
