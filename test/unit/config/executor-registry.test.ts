@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command, healthcheck, http and manual implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, ecs, healthcheck, http and manual implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -23,6 +23,7 @@ describe('ExecutorRegistry', () => {
     ]);
     expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual([
       'command',
+      'ecs',
       'healthcheck',
       'http',
       'manual',
