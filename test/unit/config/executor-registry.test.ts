@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command, ecs, healthcheck, http and manual implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, ecs, healthcheck, http, manual and postgres-backup implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -27,6 +27,7 @@ describe('ExecutorRegistry', () => {
       'healthcheck',
       'http',
       'manual',
+      'postgres-backup',
     ]);
   });
 
