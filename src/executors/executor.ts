@@ -31,11 +31,6 @@ export interface Executor<P> {
   kind: string;
   description: string;
   params: z.ZodType<P>;
-  /**
-   * The schema the step performer checks rendered parameters with, when it differs from `params`:
-   * a `${env:NAME}`-only secret field holds the secret itself once rendered. Default: `params`.
-   */
-  runParams?: z.ZodType<P>;
   implemented: boolean;
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;

@@ -5,6 +5,7 @@
  * tells the logger what to mask.
  */
 import { TEMPLATE_REFERENCE, type TemplateVars } from '../domain/template-vars.js';
+import type { z } from 'zod';
 import { SECRET_REFERENCE } from '../schema/zod-kit.js';
 
 export type Rendered = { ok: true; value: unknown; secrets: string[] } | { ok: false; error: string };
@@ -30,36 +31,77 @@ function mapStrings(node: unknown, replace: (text: string) => string): unknown {
 
 const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
+/** Fills `{{ template }}` references; `${env:NAME}` secrets are left for `injectSecrets`. */
+export function renderTemplates(
+  value: unknown,
+  vars: TemplateVars,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const problems: string[] = [];
+  const rendered = mapStrings(value, (text) =>
+    text.replace(TEMPLATE_REFERENCE, (_match, path: string) => {
+      const found = lookup(vars, path);
+      if (found === undefined || found === null) {
+        problems.push(`template variable "${path}" has no value`);
+        return '';
+      }
+      return asText(found);
+    }),
+  );
+  return problems.length > 0 ? { ok: false, error: problems.join('; ') } : { ok: true, value: rendered };
+}
+
+/** Puts the secrets in, from the environment; returns them too, so output can be masked. */
+export function injectSecrets(value: unknown, env: Readonly<Record<string, string | undefined>>): Rendered {
+  const secrets: string[] = [];
+  const problems: string[] = [];
+  const rendered = mapStrings(value, (text) =>
+    text.replace(SECRET_REFERENCE, (_match, name: string) => {
+      const secret = env[name];
+      if (secret === undefined) {
+        problems.push(`environment variable ${name} is not set`);
+        return '';
+      }
+      if (secret.length > 0) secrets.push(secret);
+      return secret;
+    }),
+  );
+  return problems.length > 0
+    ? { ok: false, error: problems.join('; ') }
+    : { ok: true, value: rendered, secrets };
+}
+
+/** Templates, then secrets: what a step's parameters look like when it runs. */
 export function renderParams(
   value: unknown,
   vars: TemplateVars,
   env: Readonly<Record<string, string | undefined>>,
 ): Rendered {
-  const secrets: string[] = [];
-  const problems: string[] = [];
-  const rendered = mapStrings(value, (text) =>
-    text
-      .replace(TEMPLATE_REFERENCE, (_match, path: string) => {
-        const found = lookup(vars, path);
-        if (found === undefined || found === null) {
-          problems.push(`template variable "${path}" has no value`);
-          return '';
-        }
-        return asText(found);
-      })
-      .replace(SECRET_REFERENCE, (_match, name: string) => {
-        const secret = env[name];
-        if (secret === undefined) {
-          problems.push(`environment variable ${name} is not set`);
-          return '';
-        }
-        if (secret.length > 0) secrets.push(secret);
-        return secret;
-      }),
-  );
-  return problems.length > 0
-    ? { ok: false, error: problems.join('; ') }
-    : { ok: true, value: rendered, secrets };
+  const templated = renderTemplates(value, vars);
+  if (!templated.ok) {
+    const secrets = injectSecrets(value, env);
+    return { ok: false, error: secrets.ok ? templated.error : `${templated.error}; ${secrets.error}` };
+  }
+  return injectSecrets(templated.value, env);
+}
+
+/**
+ * A step's parameters ready to run: templates filled, then checked with the executor's schema (which
+ * requires secrets as `${env:NAME}`, so the check sees the references, never the secrets), then the
+ * secrets put into the checked values.
+ */
+export function prepareParams<P>(
+  schema: z.ZodType<P>,
+  value: unknown,
+  vars: TemplateVars,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; params: P; secrets: string[] } | { ok: false; error: string } {
+  const templated = renderTemplates(value, vars);
+  if (!templated.ok) return templated;
+  const parsed = schema.safeParse(templated.value);
+  if (!parsed.success) return { ok: false, error: `parameters are invalid: ${parsed.error.message}` };
+  const withSecrets = injectSecrets(parsed.data, env);
+  if (!withSecrets.ok) return withSecrets;
+  return { ok: true, params: withSecrets.value as P, secrets: withSecrets.secrets };
 }
 
 /**

@@ -9,7 +9,7 @@ import { templateVarsFor } from '../domain/template-vars.js';
 import type { CheckOutcome, StepOutcome, StepWork } from '../engine/step-runner.js';
 import type { StepLogger, StepResult } from './executor.js';
 import type { ExecutorRegistry } from './registry.js';
-import { maskSecrets, renderParams } from './render-params.js';
+import { maskSecrets, prepareParams } from './render-params.js';
 
 export interface StepPerformerOptions {
   registry: ExecutorRegistry;
@@ -38,16 +38,9 @@ export function createStepPerformer(options: StepPerformerOptions): {
     if (!spec) return { outcome: 'failed', error: `the plan has no ${which} item ${work.index}` };
     const executor = options.registry.get(spec.uses);
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
-    const rendered = renderParams(spec.with, templateVarsFor(context), options.env);
-    if (!rendered.ok) return { outcome: 'failed', error: rendered.error };
-    const parsed = (executor.runParams ?? executor.params).safeParse(rendered.value);
-    if (!parsed.success) {
-      return {
-        outcome: 'failed',
-        error: maskSecrets(`parameters are invalid: ${parsed.error.message}`, rendered.secrets),
-      };
-    }
-    const mask = (text: string): string => maskSecrets(text, rendered.secrets);
+    const prepared = prepareParams(executor.params, spec.with, templateVarsFor(context), options.env);
+    if (!prepared.ok) return { outcome: 'failed', error: prepared.error };
+    const mask = (text: string): string => maskSecrets(text, prepared.secrets);
     const log: StepLogger = {
       line: (text) => options.onLine?.(work, mask(text)),
       warn: (text) => options.onLine?.(work, `⚠️ ${mask(text)}`),
@@ -62,7 +55,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
           log,
           rollback: { id: context.id, service: context.service, environment: context.environment },
         },
-        parsed.data,
+        prepared.params,
       );
       return result.outcome === 'failed' ? { ...result, error: mask(result.error) } : result;
     } catch (error) {

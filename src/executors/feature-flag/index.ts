@@ -6,13 +6,12 @@
  */
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
 import { excerpt, human, sendHttp, statusLine } from '../http-kit.js';
-import { featureFlagParams, featureFlagRunParams, type FeatureFlagParams } from './params.js';
+import { featureFlagParams, type FeatureFlagParams } from './params.js';
 
 export const featureFlagExecutor: Executor<FeatureFlagParams> = {
   kind: 'feature-flag',
   description: 'Turns a feature flag off or on through Unleash, LaunchDarkly or a generic HTTP endpoint.',
   params: featureFlagParams,
-  runParams: featureFlagRunParams,
   implemented: true,
   run: runFeatureFlag,
 };

@@ -2,10 +2,7 @@ import { z } from 'zod';
 import { nonEmptyText, secretReference, strictObject, templatedUrl } from '../../schema/zod-kit.js';
 import { timeout } from '../shared-params.js';
 
-/**
- * The schema built twice: plans must write tokens as `${env:NAME}` (`featureFlagParams`), while
- * the step runs with them rendered to the secret itself (`featureFlagRunParams`).
- */
+/** Tokens are written as `${env:NAME}`; the step performer puts the secret in after this check. */
 function build(secret: (description: string) => z.ZodString) {
   const common = {
     flag: nonEmptyText('Flag key.'),
@@ -52,10 +49,5 @@ function build(secret: (description: string) => z.ZodString) {
 }
 
 export const featureFlagParams = build(secretReference);
-
-/** The same parameters once rendered: tokens are the secrets themselves. */
-export const featureFlagRunParams = build((description) =>
-  z.string().min(1, { error: 'must not be empty' }).describe(description),
-);
 
 export type FeatureFlagParams = z.output<typeof featureFlagParams>;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { featureFlagExecutor } from '../../../src/executors/feature-flag/index.js';
-import { renderParams } from '../../../src/executors/render-params.js';
+import { prepareParams } from '../../../src/executors/render-params.js';
 import { reply, startPeer, stepContext, type HttpPeer, type PeerHandler } from '../../support/http-peer.js';
 
 let peer: HttpPeer | undefined;
@@ -17,16 +17,16 @@ async function serve(handler: PeerHandler): Promise<HttpPeer> {
 const TOKEN = 'user:4f1c0ffee-s3cret';
 
 /**
- * Runs the executor as the step performer does: `${env:...}` rendered, then the rendered
- * parameters checked by the executor's run-time schema.
+ * Runs the executor as the step performer does: templates filled, the parameters checked with the
+ * executor's schema, then `${env:...}` secrets put in.
  */
 async function run(params: Record<string, unknown>, signal?: AbortSignal) {
-  const rendered = renderParams(params, stepContext().ctx.vars, { FLAG_TOKEN: TOKEN });
-  if (!rendered.ok) throw new Error(rendered.error);
-  expect(featureFlagExecutor.params.safeParse(params).success).toBe(true);
+  const prepared = prepareParams(featureFlagExecutor.params, params, stepContext().ctx.vars, {
+    FLAG_TOKEN: TOKEN,
+  });
+  if (!prepared.ok) throw new Error(prepared.error);
   const { ctx, lines, warnings } = stepContext(signal);
-  const schema = featureFlagExecutor.runParams ?? featureFlagExecutor.params;
-  const result = await featureFlagExecutor.run(ctx, schema.parse(rendered.value));
+  const result = await featureFlagExecutor.run(ctx, prepared.params);
   const said = [...lines, ...warnings, JSON.stringify(result)].join('\n');
   expect(said).not.toContain(TOKEN);
   return { result, lines };
@@ -270,7 +270,7 @@ describe('feature-flag executor: time limits', () => {
 });
 
 describe('feature-flag parameters', () => {
-  it('plans must name the token as ${env:NAME}; the rendered secret passes only the run-time schema', () => {
+  it('plans must name the token as ${env:NAME}; the secret is put in after the check', () => {
     const params = {
       provider: 'unleash',
       url: 'https://unleash.example.com',
@@ -279,6 +279,14 @@ describe('feature-flag parameters', () => {
       flag: 'f',
     };
     expect(featureFlagExecutor.params.safeParse(params).success).toBe(false);
-    expect(featureFlagExecutor.runParams!.safeParse(params).success).toBe(true);
+    const prepared = prepareParams(
+      featureFlagExecutor.params,
+      { ...params, token: '${env:FLAG_TOKEN}' },
+      stepContext().ctx.vars,
+      {
+        FLAG_TOKEN: TOKEN,
+      },
+    );
+    expect(prepared).toMatchObject({ ok: true, params: { token: TOKEN }, secrets: [TOKEN] });
   });
 });

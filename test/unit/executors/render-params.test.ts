@@ -1,6 +1,12 @@
+import { postgresBackupParams } from '../../../src/executors/postgres-backup/params.js';
 import { describe, expect, it } from 'vitest';
 import { templateVarsFor } from '../../../src/domain/template-vars.js';
-import { maskSecrets, previewParams, renderParams } from '../../../src/executors/render-params.js';
+import {
+  maskSecrets,
+  prepareParams,
+  previewParams,
+  renderParams,
+} from '../../../src/executors/render-params.js';
 import { rollbackInput } from '../../support/domain-fixtures.js';
 
 const input = rollbackInput();
@@ -66,5 +72,34 @@ describe('previewParams', () => {
         vars,
       ),
     ).toEqual({ to: 'v1.4.1', prev: '{{ steps.later.output.x }}', auth: 'Bearer •••' });
+  });
+});
+
+describe('prepareParams', () => {
+  it('checks the references, then puts the secrets in: a secret-only field works at run time', () => {
+    const prepared = prepareParams(
+      postgresBackupParams,
+      { database: '${env:DB_URL}', outputDir: '/backups/{{ service }}' },
+      vars,
+      { DB_URL: 'postgres://app:pw@db/app' },
+    );
+    expect(prepared).toMatchObject({
+      ok: true,
+      params: { database: 'postgres://app:pw@db/app', outputDir: '/backups/checkout', format: 'custom' },
+      secrets: ['postgres://app:pw@db/app'],
+    });
+  });
+
+  it('refuses a literal secret before any secret is read, and a missing variable plainly', () => {
+    expect(
+      prepareParams(postgresBackupParams, { database: 'postgres://app:pw@db/app' }, vars, {}),
+    ).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^parameters are invalid/) as unknown,
+    });
+    expect(prepareParams(postgresBackupParams, { database: '${env:NOPE}' }, vars, {})).toEqual({
+      ok: false,
+      error: 'environment variable NOPE is not set',
+    });
   });
 });
