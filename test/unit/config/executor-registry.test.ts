@@ -9,7 +9,7 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, with command, healthcheck, http and manual implemented so far', () => {
+  it('knows every kind of DESIGN section 6, with command, healthcheck, http, kubernetes and manual implemented so far', () => {
     expect(registry.kinds()).toEqual([
       'command',
       'ecs',
@@ -25,6 +25,7 @@ describe('ExecutorRegistry', () => {
       'command',
       'healthcheck',
       'http',
+      'kubernetes',
       'manual',
     ]);
   });
