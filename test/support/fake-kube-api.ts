@@ -80,6 +80,7 @@ export interface FakeDeployment {
     strategy: unknown;
     revisionHistoryLimit: number;
     progressDeadlineSeconds: number;
+    paused?: boolean;
   };
   status: {
     observedGeneration: number;

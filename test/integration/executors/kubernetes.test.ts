@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StepResult } from '../../../src/executors/executor.js';
 import { defaultRegistry } from '../../../src/executors/default-registry.js';
@@ -237,6 +240,68 @@ describe('kubernetes executor: Deployment rollout undo (fake API server)', () =>
     const fake = await cluster();
     const { result } = await run(fake, { context: 'prod' });
     expect(result).toEqual({ outcome: 'failed', error: 'kubeconfig has no context "prod"; contexts: fake' });
+  });
+
+  it('refuses a paused Deployment without patching it', async () => {
+    const fake = await cluster();
+    fake.deployments.get('checkout/api')!.spec.paused = true;
+    const { result } = await run(fake, {});
+    expect(result).toEqual({
+      outcome: 'failed',
+      error: 'deployment checkout/api is paused: resume it before rolling it back',
+    });
+    expect(fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('succeeds without a patch when the Deployment already runs the target revision', async () => {
+    const fake = await cluster();
+    const { result } = await run(fake, { toRevision: 7 });
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      output: { fromRevision: 7, toRevision: 7, images: ['app:v1.5.0'], changed: false },
+      summary: 'deployment checkout/api already on revision 7 (app:v1.5.0): nothing to roll back',
+    });
+    expect(fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('loads a kubeconfig file and its named context with the default loader', async () => {
+    const fake = await cluster();
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    try {
+      const file = join(dir, 'config');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters:',
+          `- name: fake\n  cluster: { server: '${fake.url}', insecure-skip-tls-verify: true }`,
+          "- name: elsewhere\n  cluster: { server: 'http://127.0.0.1:9' }",
+          'users:',
+          `- name: bot\n  user: { token: ${fake.token} }`,
+          'contexts:',
+          '- name: staging\n  context: { cluster: fake, user: bot }',
+          '- name: production\n  context: { cluster: elsewhere, user: bot }',
+          'current-context: production',
+          '',
+        ].join('\n'),
+      );
+      const executor = createKubernetesExecutor();
+      const { ctx } = stepContext();
+      const params = { kind: 'Deployment', namespace: 'checkout', name: 'api', pollInterval: '10ms' };
+      const result = await executor.run(
+        ctx,
+        executor.params.parse({ ...params, kubeconfig: file, context: 'staging' }),
+      );
+      expect(result).toMatchObject({ outcome: 'succeeded', output: { fromRevision: 7, toRevision: 6 } });
+      const missing = await executor.run(
+        ctx,
+        executor.params.parse({ ...params, kubeconfig: join(dir, 'absent') }),
+      );
+      expect(errorOf(missing)).toMatch(/^cannot load the kubeconfig .*absent: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad parameters are caught by validate', () => {
