@@ -1,0 +1,531 @@
+/**
+ * A local fake of the Kubernetes API server, serving exactly what the kubernetes executor calls:
+ * GET a Deployment, LIST ReplicaSets by label selector, PATCH a Deployment with a JSON Patch. Bodies
+ * and errors have the real shapes (Deployment, ReplicaSetList, Status). After a patch that changes
+ * the pod template it plays the Deployment controller: bumps the generation, reuses the ReplicaSet
+ * whose template matches (giving it the next revision, as the real controller does) or creates one,
+ * then advances the rollout by one step per read of the Deployment. Binds 127.0.0.1:0.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import type { RecordedRequest } from './http-peer.js';
+
+/** succeed: one more replica updated per read; stall: stuck at 1 updated, then ProgressDeadlineExceeded; never: nothing moves. */
+export type RolloutMode = 'succeed' | 'stall' | 'never';
+
+export interface FakeKubeOptions {
+  token?: string;
+  rollout?: RolloutMode;
+  /** stall: reads of the Deployment after the patch before the deadline condition appears. */
+  stallAfterReads?: number;
+  /** Reads of the Deployment after the patch are never answered (an API server that hangs). */
+  hangReadsAfterPatch?: boolean;
+}
+
+export interface SeedRevision {
+  revision: number;
+  image: string;
+}
+
+/** The JSON the fake keeps and serves (the fields it uses of the real objects). */
+export interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    containers: {
+      name: string;
+      image: string;
+      ports?: { containerPort: number; protocol: string }[];
+      env?: { name: string; value: string }[];
+    }[];
+    restartPolicy?: string;
+  };
+}
+
+interface Metadata {
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations: Record<string, string>;
+  ownerReferences?: {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller: boolean;
+    blockOwnerDeletion: boolean;
+  }[];
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message?: string;
+}
+
+export interface FakeDeployment {
+  apiVersion: 'apps/v1';
+  kind: 'Deployment';
+  metadata: Metadata & { generation: number };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    strategy: unknown;
+    revisionHistoryLimit: number;
+    progressDeadlineSeconds: number;
+    paused?: boolean;
+  };
+  status: {
+    observedGeneration: number;
+    replicas: number;
+    updatedReplicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    unavailableReplicas?: number;
+    conditions: Condition[];
+  };
+}
+
+export interface FakeReplicaSet {
+  metadata: Metadata;
+  spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: PodTemplate };
+  status: { replicas: number; observedGeneration: number };
+}
+
+export interface FakeKubeApi {
+  url: string;
+  token: string;
+  requests: RecordedRequest[];
+  deployments: Map<string, FakeDeployment>;
+  replicaSets: FakeReplicaSet[];
+  /** A KubeConfig pointing at this server, built with loadFromOptions (this server's token by default). */
+  kubeConfig(userToken?: string): k8s.KubeConfig;
+  addDeployment(seed: {
+    namespace: string;
+    name: string;
+    replicas: number;
+    revisions: SeedRevision[];
+  }): FakeDeployment;
+  /** A ReplicaSet with the same labels that another Deployment owns (must be ignored). */
+  addForeignReplicaSet(namespace: string, app: string, revision: number, image: string): void;
+  close(): Promise<void>;
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const HASH = 'pod-template-hash';
+
+export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
+  const token = options.token ?? 'fake-token';
+  const mode = options.rollout ?? 'succeed';
+  const requests: RecordedRequest[] = [];
+  const deployments = new Map<string, FakeDeployment>();
+  const replicaSets: FakeReplicaSet[] = [];
+  /** Reads of each Deployment since its last template change; absent when settled. */
+  const progress = new Map<string, number>();
+  let resourceVersion = 1000;
+  const nextVersion = () => String(++resourceVersion);
+
+  const server = createServer((req, res) => {
+    const at = performance.now();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at,
+      };
+      requests.push(recorded);
+      handle(recorded, res);
+    });
+  });
+
+  function handle(request: RecordedRequest, res: ServerResponse): void {
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      status(res, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    const url = new URL(request.path, 'http://fake');
+    const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname);
+    const rsList = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/.exec(url.pathname);
+    if (deployment && request.method === 'GET') {
+      readDeployment(res, deployment[1]!, deployment[2]!);
+    } else if (deployment && request.method === 'PATCH') {
+      patchDeployment(request, res, deployment[1]!, deployment[2]!);
+    } else if (rsList && request.method === 'GET') {
+      listReplicaSets(res, rsList[1]!, url.searchParams.get('labelSelector'));
+    } else {
+      status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    }
+  }
+
+  function readDeployment(res: ServerResponse, namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const found = deployments.get(key);
+    if (!found) {
+      notFound(res, name);
+      return;
+    }
+    const reads = progress.get(key);
+    if (reads !== undefined) {
+      if (options.hangReadsAfterPatch) return; // never answered
+      progress.set(key, reads + 1);
+      advance(key, found, reads + 1);
+    }
+    json(res, 200, found);
+  }
+
+  function listReplicaSets(res: ServerResponse, namespace: string, selector: string | null): void {
+    const wanted: Record<string, string> = {};
+    for (const term of selector ? selector.split(',') : []) {
+      const match = /^([^=!]+)=([^=]*)$/.exec(term);
+      if (!match) {
+        status(res, 400, 'BadRequest', `the fake supports only k=v selectors, not "${term}"`);
+        return;
+      }
+      wanted[match[1]!] = match[2]!;
+    }
+    const items = replicaSets.filter(
+      (rs) =>
+        rs.metadata.namespace === namespace &&
+        Object.entries(wanted).every(([k, v]) => rs.metadata.labels?.[k] === v),
+    );
+    json(res, 200, {
+      kind: 'ReplicaSetList',
+      apiVersion: 'apps/v1',
+      metadata: { resourceVersion: String(resourceVersion) },
+      items,
+    });
+  }
+
+  function patchDeployment(
+    request: RecordedRequest,
+    res: ServerResponse,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = `${namespace}/${name}`;
+    const found = deployments.get(key);
+    if (!found) {
+      notFound(res, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/json-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake applies only application/json-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let ops: unknown;
+    try {
+      ops = JSON.parse(request.body);
+    } catch {
+      ops = undefined;
+    }
+    if (!Array.isArray(ops)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON Patch list');
+      return;
+    }
+    const next = structuredClone(found);
+    const problem = applyJsonPatch(next as unknown as Record<string, unknown>, ops as JsonPatchOp[]);
+    if (problem) {
+      status(res, 422, 'Invalid', problem);
+      return;
+    }
+    next.metadata.resourceVersion = nextVersion();
+    if (!isDeepStrictEqual(next.spec, found.spec)) next.metadata.generation = found.metadata.generation + 1;
+    if (!isDeepStrictEqual(next.spec.template, found.spec.template)) {
+      startRollout(next);
+      progress.set(key, 0);
+    }
+    deployments.set(key, next);
+    json(res, 200, next);
+  }
+
+  const owned = (deployment: FakeDeployment) =>
+    replicaSets.filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === deployment.metadata.uid);
+
+  /** What the Deployment controller does on a new template: reuse the matching ReplicaSet or create one. */
+  function startRollout(deployment: FakeDeployment): void {
+    const mine = owned(deployment);
+    const revision = String(Math.max(0, ...mine.map((rs) => Number(rs.metadata.annotations[REVISION]))) + 1);
+    const match = mine.find((rs) =>
+      isDeepStrictEqual(withoutHash(rs.spec.template), deployment.spec.template),
+    );
+    if (match) match.metadata.annotations[REVISION] = revision;
+    else replicaSets.push(replicaSetFor(deployment, Number(revision), deployment.spec.template));
+    deployment.metadata.annotations[REVISION] = revision;
+  }
+
+  /** One step of the rollout per read; the first read after the patch is not observed yet. */
+  function advance(key: string, deployment: FakeDeployment, reads: number): void {
+    if (reads < 2) return;
+    const wanted = deployment.spec.replicas;
+    const s = deployment.status;
+    s.observedGeneration = deployment.metadata.generation;
+    const step = reads - 1;
+    let condition = progressing('True', 'ReplicaSetUpdated', 'ReplicaSet is progressing.');
+    if (mode === 'succeed') {
+      s.updatedReplicas = Math.min(wanted, step);
+      s.availableReplicas = Math.min(wanted, step - 1);
+      s.replicas = s.updatedReplicas + (wanted - s.availableReplicas);
+      if (s.updatedReplicas === wanted && s.availableReplicas === wanted) {
+        condition = progressing('True', 'NewReplicaSetAvailable', 'ReplicaSet has successfully progressed.');
+        progress.delete(key);
+      }
+    } else if (mode === 'stall') {
+      s.updatedReplicas = 1;
+      s.availableReplicas = wanted - 1;
+      s.replicas = wanted + 1;
+      if (step >= (options.stallAfterReads ?? 2)) {
+        const name = owned(deployment).find(
+          (rs) => rs.metadata.annotations[REVISION] === deployment.metadata.annotations[REVISION],
+        )?.metadata.name;
+        condition = progressing(
+          'False',
+          'ProgressDeadlineExceeded',
+          `ReplicaSet "${name}" has timed out progressing.`,
+        );
+      }
+    } else {
+      s.updatedReplicas = 0;
+      s.availableReplicas = wanted;
+      s.replicas = wanted;
+    }
+    s.readyReplicas = s.availableReplicas;
+    if (s.availableReplicas < wanted) s.unavailableReplicas = wanted - s.availableReplicas;
+    else delete s.unavailableReplicas;
+    s.conditions = [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }, condition];
+    deployment.metadata.resourceVersion = nextVersion();
+  }
+
+  function replicaSetFor(
+    owner: { metadata: { name: string; namespace: string; uid: string }; spec: { replicas: number } },
+    revision: number,
+    template: PodTemplate,
+  ): FakeReplicaSet {
+    const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+    const labels = { ...template.metadata.labels, [HASH]: hash };
+    const copy = structuredClone(template);
+    copy.metadata.labels = labels;
+    return {
+      metadata: {
+        name: `${owner.metadata.name}-${hash}`,
+        namespace: owner.metadata.namespace,
+        uid: randomUUID(),
+        resourceVersion: nextVersion(),
+        labels,
+        annotations: {
+          [REVISION]: String(revision),
+          'deployment.kubernetes.io/desired-replicas': String(owner.spec.replicas),
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: owner.metadata.name,
+            uid: owner.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { ...template.metadata.labels, [HASH]: hash } },
+        template: copy,
+      },
+      status: { replicas: 0, observedGeneration: 1 },
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    token,
+    requests,
+    deployments,
+    replicaSets,
+    kubeConfig(userToken = token) {
+      const config = new k8s.KubeConfig();
+      config.loadFromOptions({
+        clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+        users: [{ name: 'rollback-bot', token: userToken }],
+        contexts: [{ name: 'fake', cluster: 'fake', user: 'rollback-bot' }],
+        currentContext: 'fake',
+      });
+      return config;
+    },
+    addDeployment({ namespace, name, replicas, revisions }) {
+      const latest = revisions.reduce((a, b) => (b.revision > a.revision ? b : a));
+      const deployment: FakeDeployment = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name,
+          namespace,
+          uid: randomUUID(),
+          resourceVersion: nextVersion(),
+          generation: latest.revision,
+          annotations: { [REVISION]: String(latest.revision) },
+          labels: { app: name },
+        },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: templateFor(name, latest.image),
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+          revisionHistoryLimit: 10,
+          progressDeadlineSeconds: 600,
+        },
+        status: {
+          observedGeneration: latest.revision,
+          replicas,
+          updatedReplicas: replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+          conditions: [
+            { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+            progressing('True', 'NewReplicaSetAvailable', 'ReplicaSet has successfully progressed.'),
+          ],
+        },
+      };
+      for (const { revision, image } of revisions) {
+        replicaSets.push(replicaSetFor(deployment, revision, templateFor(name, image)));
+      }
+      deployments.set(`${namespace}/${name}`, deployment);
+      return deployment;
+    },
+    addForeignReplicaSet(namespace, app, revision, image) {
+      const other = {
+        metadata: { name: `${app}-canary`, namespace, uid: randomUUID() },
+        spec: { replicas: 1 },
+      };
+      replicaSets.push(replicaSetFor(other, revision, templateFor(app, image)));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+function templateFor(app: string, image: string): PodTemplate {
+  return {
+    metadata: { labels: { app }, annotations: { 'prometheus.io/scrape': 'true' } },
+    spec: {
+      containers: [
+        {
+          name: app,
+          image,
+          ports: [{ containerPort: 8080, protocol: 'TCP' }],
+          env: [{ name: 'MODE', value: 'prod' }],
+        },
+      ],
+      restartPolicy: 'Always',
+    },
+  };
+}
+
+function progressing(status: string, reason: string, message: string): Condition {
+  return { type: 'Progressing', status, reason, message };
+}
+
+function withoutHash(template: PodTemplate): PodTemplate {
+  const copy = structuredClone(template);
+  copy.metadata.labels = Object.fromEntries(Object.entries(copy.metadata.labels).filter(([k]) => k !== HASH));
+  return copy;
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function status(res: ServerResponse, code: number, reason: string, message: string, details?: object): void {
+  json(res, code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  });
+}
+
+function notFound(res: ServerResponse, name: string): void {
+  status(res, 404, 'NotFound', `deployments.apps "${name}" not found`, {
+    name,
+    group: 'apps',
+    kind: 'deployments',
+  });
+}
+
+interface JsonPatchOp {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+/** RFC 6902 add, replace, remove and test on object members; returns the failure, as the API server would. */
+export function applyJsonPatch(document: Record<string, unknown>, ops: JsonPatchOp[]): string | undefined {
+  for (const { op, path, value } of ops) {
+    const keys = path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = keys.pop();
+    if (last === undefined) return `the fake does not patch the whole document (path "${path}")`;
+    let parent: unknown = document;
+    for (const key of keys) {
+      parent =
+        typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined;
+    }
+    if (typeof parent !== 'object' || parent === null) return `doc is missing path: "${path}": missing value`;
+    const target = new Map(Object.entries(parent));
+    switch (op) {
+      case 'test':
+        if (!isDeepStrictEqual(target.get(last), value)) {
+          return `the server rejected our request due to an error in our request: testing value ${path} failed`;
+        }
+        break;
+      case 'add':
+        target.set(last, value);
+        break;
+      case 'replace':
+      case 'remove':
+        if (!target.has(last))
+          return `${op} operation does not apply: doc is missing key: ${path}: missing value`;
+        if (op === 'replace') target.set(last, value);
+        else target.delete(last);
+        break;
+      default:
+        return `the fake does not implement the JSON Patch op "${op}"`;
+    }
+    const record = parent as Record<string, unknown>;
+    for (const key of Object.keys(record)) Reflect.deleteProperty(record, key);
+    Object.assign(record, Object.fromEntries(target));
+  }
+  return undefined;
+}
