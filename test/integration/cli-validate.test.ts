@@ -34,7 +34,7 @@ describe('rollback-bot validate', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toEqual([
       'manifests/slack-app.yaml:1:1  warning: not a rollback-bot manifest (no document has apiVersion rollback-bot/v1 or a known kind): skipped',
-      '8 plans, 2 authority policies, 1 communications: 0 errors, 1 warning',
+      '9 plans, 2 authority policies, 1 communications: 0 errors, 1 warning',
     ]);
   });
 
