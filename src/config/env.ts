@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget } from '../store/redis/redis-url.js';
 
-export type { RedisTarget } from './redis-url.js';
+export type { RedisTarget } from '../store/redis/redis-url.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const NODE_ENVS = ['development', 'production', 'test'] as const;

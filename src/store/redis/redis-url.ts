@@ -16,9 +16,17 @@ export type RedisTarget =
       masterName: string;
       username?: string;
       password?: string;
+      /** The sentinels' own password, from `?sentinelPassword=`. */
+      sentinelPassword?: string;
       db: number;
     }
-  | { mode: 'cluster'; nodes: { host: string; port: number }[]; tls: boolean; password?: string };
+  | {
+      mode: 'cluster';
+      nodes: { host: string; port: number }[];
+      tls: boolean;
+      username?: string;
+      password?: string;
+    };
 
 export function parseRedisUrl(text: string): { target?: RedisTarget; problem?: string } {
   const value = text.trim();
@@ -35,13 +43,15 @@ export function parseRedisUrl(text: string): { target?: RedisTarget; problem?: s
 }
 
 function parseSentinel(value: string): { target?: RedisTarget; problem?: string } {
+  const [address = '', query = ''] = value.split('?', 2);
   const match = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/([^/]+)(?:\/(\d+))?\/?$/.exec(
-    value,
+    address,
   );
   if (!match) {
     return { problem: 'is a redis+sentinel:// URL without hosts and a master name (…/master-name[/db])' };
   }
   const [, username, password, hostList = '', masterName = '', db] = match;
+  const sentinelPassword = new URLSearchParams(query).get('sentinelPassword') ?? undefined;
   const sentinels = hostList.split(',').map((entry) => hostPort(entry, 26_379));
   if (sentinels.some((s) => s === undefined)) {
     return { problem: `has a sentinel address that is not host[:port] ("${hostList}")` };
@@ -53,6 +63,7 @@ function parseSentinel(value: string): { target?: RedisTarget; problem?: string 
       masterName: decodeURIComponent(masterName),
       ...(username ? { username: decodeURIComponent(username) } : {}),
       ...(password ? { password: decodeURIComponent(password) } : {}),
+      ...(sentinelPassword ? { sentinelPassword } : {}),
       db: db === undefined ? 0 : Number(db),
     },
   };
@@ -64,13 +75,19 @@ function parseCluster(value: string): { target?: RedisTarget; problem?: string }
     return { problem: 'is a comma-separated list, but not every entry is a redis:// or rediss:// URL' };
   }
   const valid = urls.filter((u) => u !== undefined);
-  const password = valid.find((u) => u.password !== '')?.password;
+  const withCredentials = valid.find((u) => u.password !== '' || u.username !== '');
+  const username = withCredentials?.username;
+  const password = withCredentials?.password;
   return {
     target: {
       mode: 'cluster',
-      nodes: valid.map((u) => ({ host: u.hostname, port: u.port === '' ? 6379 : Number(u.port) })),
+      nodes: valid.map((u) => ({
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port === '' ? 6379 : Number(u.port),
+      })),
       tls: valid.every((u) => u.protocol === 'rediss:'),
-      ...(password === undefined ? {} : { password: decodeURIComponent(password) }),
+      ...(username ? { username: decodeURIComponent(username) } : {}),
+      ...(password ? { password: decodeURIComponent(password) } : {}),
     },
   };
 }
@@ -91,6 +108,6 @@ function tryUrl(value: string): URL | undefined {
 }
 
 /** Error messages must never echo a password back into logs. */
-function redact(value: string): string {
+export function redact(value: string): string {
   return value.replace(/\/\/([^@/]*)@/, '//***@');
 }
