@@ -51,19 +51,21 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
 
 /** An ISO 8601 time with a zone, to epoch milliseconds. */
 export const isoTime = z
-  .string({ error: 'not an ISO time' })
+  .string({ error: 'must be an ISO time' })
   .max(64, { error: 'not an ISO time' })
   .refine((text) => ISO_TIME.test(text) && !Number.isNaN(Date.parse(text)), { error: 'not an ISO time' })
   .transform((text) => Date.parse(text));
 
 /** Like `isoTime`, but the zero time (and an empty string) mean "no end": null. */
-export const endTime = z.union([
-  z
-    .string()
-    .refine((text) => text === '' || ZERO_TIME.test(text))
-    .transform(() => null),
-  isoTime,
-]);
+export const endTime = z
+  .string({ error: 'must be an ISO time' })
+  .max(64, { error: 'not an ISO time' })
+  .transform((text, ctx) => {
+    if (text === '' || ZERO_TIME.test(text)) return null;
+    if (ISO_TIME.test(text) && !Number.isNaN(Date.parse(text))) return Date.parse(text);
+    ctx.addIssue({ code: 'custom', message: 'not an ISO time' });
+    return z.NEVER;
+  });
 
 /**
  * A label or annotation map: string keys, string values within the limits. Parsed into a
