@@ -132,6 +132,18 @@ describe('the generic webhook', () => {
     });
   });
 
+  it('accepts the example of docs/alerts.md', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/alerts.md'), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const result = parseGeneric(JSON.parse(example), now);
+    expect(result.ok && result.alerts[0]).toMatchObject({
+      service: 'checkout',
+      fingerprint: 'ci-run-1234',
+      startsAt: Date.parse('2026-11-23T04:41:45Z'),
+      labels: { rollback_trigger: 'error-rate' },
+    });
+  });
+
   it('checks X-Rollback-Signature: sha256=<hex> and the bearer token', () => {
     const body = JSON.stringify(one);
     expect(verifyGenericSignature(body, `sha256=${hex('s3cret', body)}`, 's3cret')).toBe(true);
