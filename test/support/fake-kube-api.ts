@@ -99,12 +99,41 @@ export interface FakeReplicaSet {
   status: { replicas: number; observedGeneration: number };
 }
 
+/** An argoproj.io/v1alpha1 Rollout (canary), with the status fields the Argo controller reports. */
+export interface FakeRollout {
+  apiVersion: 'argoproj.io/v1alpha1';
+  kind: 'Rollout';
+  metadata: Metadata & { generation: number };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    strategy: unknown;
+    revisionHistoryLimit: number;
+  };
+  status: {
+    phase: 'Healthy' | 'Progressing' | 'Paused' | 'Degraded';
+    message?: string;
+    abort?: boolean;
+    observedGeneration: string;
+    replicas: number;
+    updatedReplicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    currentPodHash: string;
+    stableRS: string;
+    currentStepIndex?: number;
+    conditions: Condition[];
+  };
+}
+
 export interface FakeKubeApi {
   url: string;
   token: string;
   requests: RecordedRequest[];
   deployments: Map<string, FakeDeployment>;
   replicaSets: FakeReplicaSet[];
+  rollouts: Map<string, FakeRollout>;
   /** A KubeConfig pointing at this server, built with loadFromOptions (this server's token by default). */
   kubeConfig(userToken?: string): k8s.KubeConfig;
   addDeployment(seed: {
@@ -113,6 +142,17 @@ export interface FakeKubeApi {
     replicas: number;
     revisions: SeedRevision[];
   }): FakeDeployment;
+  /**
+   * An Argo Rollout with one ReplicaSet per revision; `midway`: the last revision is a canary paused
+   * at its first step (1 replica updated, phase Paused), the one before it is stable.
+   */
+  addRollout(seed: {
+    namespace: string;
+    name: string;
+    replicas: number;
+    revisions: SeedRevision[];
+    midway?: boolean;
+  }): FakeRollout;
   /** A ReplicaSet with the same labels that another Deployment owns (must be ignored). */
   addForeignReplicaSet(namespace: string, app: string, revision: number, image: string): void;
   close(): Promise<void>;
@@ -120,6 +160,8 @@ export interface FakeKubeApi {
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const HASH = 'pod-template-hash';
+const ARGO_REVISION = 'rollout.argoproj.io/revision';
+const ARGO_HASH = 'rollouts-pod-template-hash';
 
 export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
   const token = options.token ?? 'fake-token';
@@ -129,6 +171,9 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
   const replicaSets: FakeReplicaSet[] = [];
   /** Reads of each Deployment since its last template change; absent when settled. */
   const progress = new Map<string, number>();
+  const rollouts = new Map<string, FakeRollout>();
+  /** Reads of each Rollout since its abort; absent when settled. */
+  const aborting = new Map<string, number>();
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
 
@@ -157,7 +202,17 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     const url = new URL(request.path, 'http://fake');
     const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname);
     const rsList = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/.exec(url.pathname);
-    if (deployment && request.method === 'GET') {
+    const rollout =
+      /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/rollouts\/([^/]+)(\/status)?$/.exec(
+        url.pathname,
+      );
+    if (rollout && request.method === 'GET' && !rollout[3]) {
+      readRollout(res, rollout[1]!, rollout[2]!);
+    } else if (rollout && request.method === 'PATCH' && rollout[3]) {
+      patchRolloutStatus(request, res, rollout[1]!, rollout[2]!);
+    } else if (rollout && request.method === 'PATCH') {
+      patchRollout(request, res, rollout[1]!, rollout[2]!);
+    } else if (deployment && request.method === 'GET') {
       readDeployment(res, deployment[1]!, deployment[2]!);
     } else if (deployment && request.method === 'PATCH') {
       patchDeployment(request, res, deployment[1]!, deployment[2]!);
@@ -253,6 +308,226 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     }
     deployments.set(key, next);
     json(res, 200, next);
+  }
+
+  function rolloutNotFound(res: ServerResponse, name: string): void {
+    status(res, 404, 'NotFound', `rollouts.argoproj.io "${name}" not found`, {
+      name,
+      group: 'argoproj.io',
+      kind: 'rollouts',
+    });
+  }
+
+  function readRollout(res: ServerResponse, namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const reads = progress.get(`rollout:${key}`);
+    if (reads !== undefined) {
+      if (options.hangReadsAfterPatch) return; // never answered
+      progress.set(`rollout:${key}`, reads + 1);
+      advanceRollout(key, found, reads + 1);
+    }
+    const abortReads = aborting.get(key);
+    if (abortReads !== undefined) {
+      if (options.hangReadsAfterPatch) return;
+      aborting.set(key, abortReads + 1);
+      advanceAbort(key, found, abortReads + 1);
+    }
+    json(res, 200, found);
+  }
+
+  /** The status subresource with a merge patch: only `status` changes, as on the real server. */
+  function patchRolloutStatus(
+    request: RecordedRequest,
+    res: ServerResponse,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/merge-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake patches a status only with application/merge-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON merge patch object');
+      return;
+    }
+    const next = structuredClone(found);
+    const patchedStatus = (body as { status?: unknown }).status;
+    if (patchedStatus !== undefined) {
+      next.status = mergePatch(next.status, patchedStatus) as FakeRollout['status'];
+    }
+    next.metadata.resourceVersion = nextVersion();
+    if (next.status.abort && !found.status.abort) aborting.set(key, 0);
+    rollouts.set(key, next);
+    json(res, 200, next);
+  }
+
+  function patchRollout(
+    request: RecordedRequest,
+    res: ServerResponse,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/json-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake applies only application/json-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let ops: unknown;
+    try {
+      ops = JSON.parse(request.body);
+    } catch {
+      ops = undefined;
+    }
+    if (!Array.isArray(ops)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON Patch list');
+      return;
+    }
+    const next = structuredClone(found);
+    const problem = applyJsonPatch(next as unknown as Record<string, unknown>, ops as JsonPatchOp[]);
+    if (problem) {
+      status(res, 422, 'Invalid', problem);
+      return;
+    }
+    next.status = found.status; // the main resource ignores status changes
+    next.metadata.resourceVersion = nextVersion();
+    if (!isDeepStrictEqual(next.spec, found.spec)) next.metadata.generation = found.metadata.generation + 1;
+    if (!isDeepStrictEqual(next.spec.template, found.spec.template)) {
+      startArgoRollout(next);
+      aborting.delete(key);
+      progress.set(`rollout:${key}`, 0);
+    }
+    rollouts.set(key, next);
+    json(res, 200, next);
+  }
+
+  const ownedByRollout = (rollout: FakeRollout) =>
+    replicaSets.filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === rollout.metadata.uid);
+
+  /** What the Argo controller does on a new template: clears abort, reuses or creates the ReplicaSet. */
+  function startArgoRollout(rollout: FakeRollout): void {
+    const mine = ownedByRollout(rollout);
+    const revision = Math.max(0, ...mine.map((rs) => Number(rs.metadata.annotations[ARGO_REVISION]))) + 1;
+    let match = mine.find((rs) =>
+      isDeepStrictEqual(withoutLabel(rs.spec.template, ARGO_HASH), rollout.spec.template),
+    );
+    if (match) match.metadata.annotations[ARGO_REVISION] = String(revision);
+    else {
+      match = argoReplicaSetFor(rollout, revision, rollout.spec.template);
+      replicaSets.push(match);
+    }
+    rollout.metadata.annotations[ARGO_REVISION] = String(revision);
+    delete rollout.status.abort;
+    rollout.status.currentPodHash = match.metadata.labels![ARGO_HASH]!;
+  }
+
+  /** One step per read, as for Deployments; Healthy at the end, or Degraded past the deadline. */
+  function advanceRollout(key: string, rollout: FakeRollout, reads: number): void {
+    if (reads < 2) return;
+    const wanted = rollout.spec.replicas;
+    const s = rollout.status;
+    s.observedGeneration = String(rollout.metadata.generation);
+    const step = reads - 1;
+    s.phase = 'Progressing';
+    s.message = 'more replicas need to be updated';
+    if (mode === 'succeed') {
+      s.updatedReplicas = Math.min(wanted, step);
+      s.availableReplicas = Math.min(wanted, step - 1);
+      s.replicas = s.updatedReplicas + (wanted - s.availableReplicas);
+      if (s.updatedReplicas === wanted && s.availableReplicas === wanted) {
+        s.phase = 'Healthy';
+        delete s.message;
+        s.stableRS = s.currentPodHash;
+        progress.delete(`rollout:${key}`);
+      }
+    } else if (mode === 'stall') {
+      s.updatedReplicas = 1;
+      s.availableReplicas = wanted - 1;
+      if (step >= (options.stallAfterReads ?? 2)) {
+        const name = ownedByRollout(rollout).find(
+          (rs) => rs.metadata.annotations[ARGO_REVISION] === rollout.metadata.annotations[ARGO_REVISION],
+        )?.metadata.name;
+        s.phase = 'Degraded';
+        s.message = `ProgressDeadlineExceeded: ReplicaSet "${name}" has timed out progressing.`;
+      }
+    } else {
+      s.updatedReplicas = 0;
+      s.availableReplicas = wanted;
+    }
+    s.readyReplicas = s.availableReplicas;
+    rollout.metadata.resourceVersion = nextVersion();
+  }
+
+  /** After an abort: RolloutAborted at once, the stable ReplicaSet back to full one read later. */
+  function advanceAbort(key: string, rollout: FakeRollout, reads: number): void {
+    const wanted = rollout.spec.replicas;
+    const s = rollout.status;
+    s.phase = 'Degraded';
+    s.message = `RolloutAborted: Rollout aborted update to revision ${rollout.metadata.annotations[ARGO_REVISION]}`;
+    s.updatedReplicas = 0;
+    s.availableReplicas = reads < 2 ? wanted - 1 : wanted;
+    s.readyReplicas = s.availableReplicas;
+    s.replicas = wanted;
+    delete s.currentStepIndex;
+    if (reads >= 2) aborting.delete(key);
+    rollout.metadata.resourceVersion = nextVersion();
+  }
+
+  function argoReplicaSetFor(rollout: FakeRollout, revision: number, template: PodTemplate): FakeReplicaSet {
+    const rs = replicaSetFor(rollout, revision, template);
+    const hash = rs.metadata.labels![HASH]!;
+    const relabel = (labels: Record<string, string>) => {
+      Reflect.deleteProperty(labels, HASH);
+      labels[ARGO_HASH] = hash;
+    };
+    relabel(rs.metadata.labels!);
+    relabel(rs.spec.selector.matchLabels);
+    relabel(rs.spec.template.metadata.labels);
+    rs.metadata.annotations = { [ARGO_REVISION]: String(revision) };
+    rs.metadata.ownerReferences = [
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: rollout.metadata.name,
+        uid: rollout.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    return rs;
   }
 
   const owned = (deployment: FakeDeployment) =>
@@ -412,6 +687,73 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       deployments.set(`${namespace}/${name}`, deployment);
       return deployment;
     },
+    rollouts,
+    addRollout({ namespace, name, replicas, revisions, midway = false }) {
+      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+      const latest = sorted.at(-1)!;
+      const stable = midway ? sorted.at(-2)! : latest;
+      const rollout: FakeRollout = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: {
+          name,
+          namespace,
+          uid: randomUUID(),
+          resourceVersion: nextVersion(),
+          generation: latest.revision,
+          annotations: { [ARGO_REVISION]: String(latest.revision) },
+          labels: { app: name },
+        },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: templateFor(name, latest.image),
+          strategy: {
+            canary: {
+              steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: { duration: '10m' } }],
+            },
+          },
+          revisionHistoryLimit: 10,
+        },
+        status: {
+          phase: 'Healthy',
+          observedGeneration: String(latest.revision),
+          replicas,
+          updatedReplicas: replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+          currentPodHash: '',
+          stableRS: '',
+          currentStepIndex: 4,
+          conditions: [
+            {
+              type: 'Available',
+              status: 'True',
+              reason: 'AvailableReason',
+              message: 'Rollout has minimum availability',
+            },
+            progressing('True', 'NewReplicaSetAvailable', 'Rollout has successfully progressed'),
+          ],
+        },
+      };
+      for (const { revision, image } of sorted) {
+        const rs = argoReplicaSetFor(rollout, revision, templateFor(name, image));
+        replicaSets.push(rs);
+        if (revision === latest.revision) rollout.status.currentPodHash = rs.metadata.labels![ARGO_HASH]!;
+        if (revision === stable.revision) rollout.status.stableRS = rs.metadata.labels![ARGO_HASH]!;
+      }
+      if (midway) {
+        Object.assign(rollout.status, {
+          phase: 'Paused',
+          message: 'CanaryPauseStep',
+          updatedReplicas: 1,
+          replicas: replicas + 1,
+          currentStepIndex: 1,
+        });
+      }
+      rollouts.set(`${namespace}/${name}`, rollout);
+      return rollout;
+    },
     addForeignReplicaSet(namespace, app, revision, image) {
       const other = {
         metadata: { name: `${app}-canary`, namespace, uid: randomUUID() },
@@ -451,9 +793,29 @@ function progressing(status: string, reason: string, message: string): Condition
 }
 
 function withoutHash(template: PodTemplate): PodTemplate {
+  return withoutLabel(template, HASH);
+}
+
+function withoutLabel(template: PodTemplate, label: string): PodTemplate {
   const copy = structuredClone(template);
-  copy.metadata.labels = Object.fromEntries(Object.entries(copy.metadata.labels).filter(([k]) => k !== HASH));
+  copy.metadata.labels = Object.fromEntries(
+    Object.entries(copy.metadata.labels).filter(([k]) => k !== label),
+  );
   return copy;
+}
+
+/** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) Reflect.deleteProperty(result, key);
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

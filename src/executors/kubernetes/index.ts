@@ -1,5 +1,6 @@
 import type { Executor } from '../executor.js';
 import { defaultKubeConfig, selectContext, type KubeConfigLoader } from './client.js';
+import { rollbackRollout } from './argo.js';
 import { undoDeployment } from './deployment.js';
 import { kubernetesParams, type KubernetesParams } from './params.js';
 
@@ -9,14 +10,21 @@ export function createKubernetesExecutor(
 ): Executor<KubernetesParams> {
   return {
     kind: 'kubernetes',
-    description: 'Rolls a Deployment back to its previous or a named revision and waits for the rollout.',
+    description:
+      'Rolls a Deployment or an Argo Rollout back to its previous or a named revision (or aborts a Rollout) and waits for the rollout.',
     params: kubernetesParams,
     implemented: true,
     async run(ctx, params) {
-      if (params.kind !== 'Deployment') {
+      if (params.kind !== 'Deployment' && params.kind !== 'Rollout') {
         return {
           outcome: 'failed',
-          error: `rolling back a ${params.kind} is not supported yet: the kubernetes executor rolls back Deployments only`,
+          error: `rolling back a ${params.kind} is not supported yet: the kubernetes executor rolls back Deployments and Rollouts only`,
+        };
+      }
+      if (params.action === 'abort' && params.kind !== 'Rollout') {
+        return {
+          outcome: 'failed',
+          error: `action: abort applies to kind: Rollout only, not ${params.kind}`,
         };
       }
       let config;
@@ -30,7 +38,9 @@ export function createKubernetesExecutor(
       }
       const contextProblem = selectContext(config, params.context);
       if (contextProblem) return { outcome: 'failed', error: contextProblem };
-      return undoDeployment(ctx, params, config);
+      return params.kind === 'Rollout'
+        ? rollbackRollout(ctx, params, config)
+        : undoDeployment(ctx, params, config);
     },
   };
 }

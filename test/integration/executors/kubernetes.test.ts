@@ -224,15 +224,20 @@ describe('kubernetes executor: Deployment rollout undo (fake API server)', () =>
     expect(fake.deployments.get('checkout/api')!.spec.template.spec.containers[0]!.image).toBe('app:v1.5.0');
   });
 
-  it('refuses StatefulSet, DaemonSet and Rollout honestly', async () => {
+  it('refuses StatefulSet and DaemonSet honestly, and action: abort on anything but a Rollout', async () => {
     const fake = await cluster();
-    for (const kind of ['StatefulSet', 'DaemonSet', 'Rollout']) {
+    for (const kind of ['StatefulSet', 'DaemonSet']) {
       const { result } = await run(fake, { kind });
       expect(result).toEqual({
         outcome: 'failed',
-        error: `rolling back a ${kind} is not supported yet: the kubernetes executor rolls back Deployments only`,
+        error: `rolling back a ${kind} is not supported yet: the kubernetes executor rolls back Deployments and Rollouts only`,
       });
     }
+    const { result } = await run(fake, { action: 'abort' });
+    expect(result).toEqual({
+      outcome: 'failed',
+      error: 'action: abort applies to kind: Rollout only, not Deployment',
+    });
     expect(fake.requests).toEqual([]);
   });
 
@@ -309,5 +314,183 @@ describe('kubernetes executor: Deployment rollout undo (fake API server)', () =>
       .validateParams('kubernetes', { kind: 'Deployment', namespace: 'checkout' })
       .map((p) => `${p.path.join('.')}: ${p.message}`);
     expect(problems).toEqual(['name: is required']);
+  });
+});
+
+/** checkout/api as an Argo Rollout with revisions 5, 6, 7 (7 current; `midway`: 7 is a paused canary, 6 stable). */
+async function argo(options: FakeKubeOptions = {}, midway = false): Promise<FakeKubeApi> {
+  api = await startFakeKubeApi(options);
+  api.addRollout({
+    namespace: 'checkout',
+    name: 'api',
+    replicas: 3,
+    midway,
+    revisions: [
+      { revision: 5, image: 'app:v1.4.0' },
+      { revision: 6, image: 'app:v1.4.1' },
+      { revision: 7, image: 'app:v1.5.0' },
+    ],
+  });
+  api.addForeignReplicaSet('checkout', 'api', 4, 'app:v1.3.9');
+  return api;
+}
+
+const ROLLOUT_PATH = '/apis/argoproj.io/v1alpha1/namespaces/checkout/rollouts/api';
+const rolloutImage = (fake: FakeKubeApi) =>
+  fake.rollouts.get('checkout/api')!.spec.template.spec.containers[0]!.image;
+const argoTemplate = (fake: FakeKubeApi, img: string) => {
+  const rs = fake.replicaSets.find(
+    (r) =>
+      r.metadata.ownerReferences?.[0]?.kind === 'Rollout' &&
+      r.spec.template.spec.containers[0]!.image === img,
+  )!;
+  const template = structuredClone(rs.spec.template);
+  delete template.metadata.labels['rollouts-pod-template-hash'];
+  return template;
+};
+
+describe('kubernetes executor: Argo Rollout abort and undo (fake API server)', () => {
+  it('undoes a Healthy Rollout to the previous revision with a guarded JSON Patch and waits for Healthy', async () => {
+    const fake = await argo();
+    const before = structuredClone(fake.rollouts.get('checkout/api')!);
+    const { result, lines } = await run(fake, { kind: 'Rollout' });
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      output: {
+        fromRevision: 7,
+        toRevision: 6,
+        images: ['app:v1.4.1'],
+        revision: 8,
+        aborted: false,
+        changed: true,
+      },
+      summary: 'rollout checkout/api rolled back from revision 7 to revision 6 (app:v1.4.1)',
+    });
+    expect(lines).toEqual([
+      'current revision 7 → rolling back to revision 6 (image app:v1.4.1)',
+      'template of revision 6 applied (generation 8); waiting for the rollout',
+      'rollout: waiting for the controller to observe generation 8',
+      'rollout: phase Progressing (more replicas need to be updated), 1/3 updated, 0/3 available',
+      'rollout: phase Progressing (more replicas need to be updated), 2/3 updated, 1/3 available',
+      'rollout: phase Progressing (more replicas need to be updated), 3/3 updated, 2/3 available',
+      'rollout: phase Healthy, 3/3 updated, 3/3 available',
+    ]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`).slice(0, 3)).toEqual([
+      `GET ${ROLLOUT_PATH}`,
+      'GET /apis/apps/v1/namespaces/checkout/replicasets?labelSelector=app%3Dapi',
+      `PATCH ${ROLLOUT_PATH}`,
+    ]);
+    const patch = fake.requests.find((r) => r.method === 'PATCH')!;
+    expect(patch.headers['content-type']).toBe('application/json-patch+json');
+    expect(JSON.parse(patch.body)).toEqual([
+      { op: 'test', path: '/metadata/resourceVersion', value: before.metadata.resourceVersion },
+      { op: 'replace', path: '/spec/template', value: argoTemplate(fake, 'app:v1.4.1') },
+      {
+        op: 'add',
+        path: '/metadata/annotations/kubernetes.io~1change-cause',
+        value: 'rollback-bot: rollback rb-1 of checkout to revision 6',
+      },
+    ]);
+    expect(rolloutImage(fake)).toBe('app:v1.4.1');
+    expect(fake.rollouts.get('checkout/api')!.status.phase).toBe('Healthy');
+  });
+
+  it('aborts a canary paused mid-way first (merge patch on /status), then undoes to a named revision', async () => {
+    const fake = await argo({}, true);
+    const versionBefore = fake.rollouts.get('checkout/api')!.metadata.resourceVersion;
+    const { result, lines } = await run(fake, { kind: 'Rollout', toRevision: 5 });
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      output: { fromRevision: 7, toRevision: 5, images: ['app:v1.4.0'], aborted: true, changed: true },
+    });
+    expect(lines.slice(0, 3)).toEqual([
+      'aborting the update to revision 7 (phase Paused)',
+      'current revision 7 → rolling back to revision 5 (image app:v1.4.0)',
+      'template of revision 5 applied (generation 8); waiting for the rollout',
+    ]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`).slice(0, 4)).toEqual([
+      `GET ${ROLLOUT_PATH}`,
+      `PATCH ${ROLLOUT_PATH}/status`,
+      'GET /apis/apps/v1/namespaces/checkout/replicasets?labelSelector=app%3Dapi',
+      `PATCH ${ROLLOUT_PATH}`,
+    ]);
+    const [abort, undo] = fake.requests.filter((r) => r.method === 'PATCH');
+    expect(abort!.headers['content-type']).toBe('application/merge-patch+json');
+    expect(JSON.parse(abort!.body)).toEqual({ status: { abort: true } });
+    // The undo is guarded by the resourceVersion the abort returned.
+    const ops = JSON.parse(undo!.body) as { op: string; value: unknown }[];
+    expect(ops[0]).toMatchObject({ op: 'test', path: '/metadata/resourceVersion' });
+    expect(typeof ops[0]!.value).toBe('string');
+    expect(ops[0]!.value).not.toBe(versionBefore);
+    expect(ops[1]).toEqual({
+      op: 'replace',
+      path: '/spec/template',
+      value: argoTemplate(fake, 'app:v1.4.0'),
+    });
+    const rollout = fake.rollouts.get('checkout/api')!;
+    expect(rollout.status).toMatchObject({ phase: 'Healthy' });
+    expect(rollout.status.abort).toBeUndefined();
+    expect(rolloutImage(fake)).toBe('app:v1.4.0');
+  });
+
+  it('action: abort only aborts, and waits for RolloutAborted with the stable pods all available', async () => {
+    const fake = await argo({}, true);
+    const { result, lines } = await run(fake, { kind: 'Rollout', action: 'abort' });
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      output: { fromRevision: 7, aborted: true, changed: true },
+      summary: 'rollout checkout/api: update to revision 7 aborted, traffic back on the stable ReplicaSet',
+    });
+    expect(lines).toEqual([
+      'aborting the update to revision 7 (phase Paused)',
+      'abort: phase Degraded (RolloutAborted: Rollout aborted update to revision 7), 2/3 available',
+      'abort: phase Degraded (RolloutAborted: Rollout aborted update to revision 7), 3/3 available',
+    ]);
+    const patches = fake.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => [r.path, r.headers['content-type'], JSON.parse(r.body) as unknown])).toEqual([
+      [`${ROLLOUT_PATH}/status`, 'application/merge-patch+json', { status: { abort: true } }],
+    ]);
+    expect(rolloutImage(fake)).toBe('app:v1.5.0');
+  });
+
+  it('fails plainly on a revision the Rollout does not own', async () => {
+    const fake = await argo();
+    const { result } = await run(fake, { kind: 'Rollout', toRevision: 4 });
+    expect(errorOf(result)).toBe('rollout checkout/api has no revision 4; revisions: 5, 6, 7');
+    expect(fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    const missing = await run(fake, { kind: 'Rollout', name: 'web' });
+    expect(errorOf(missing.result)).toBe('rollout checkout/web not found');
+  });
+
+  it('fails with the message when the Rollout goes Degraded', async () => {
+    const fake = await argo({ rollout: 'stall', stallAfterReads: 2 });
+    const { result, lines } = await run(fake, { kind: 'Rollout' });
+    expect(errorOf(result)).toMatch(
+      /^rollout checkout\/api rollback to revision 6 is Degraded: ProgressDeadlineExceeded: ReplicaSet "api-[0-9a-f]{10}" has timed out progressing\.$/,
+    );
+    expect(result).toMatchObject({ output: { fromRevision: 7, toRevision: 6, images: ['app:v1.4.1'] } });
+    expect(lines.at(-1)).toMatch(/^rollout: phase Degraded \(ProgressDeadlineExceeded: /);
+  });
+
+  it('stops promptly when aborted mid-wait, with a read in flight', async () => {
+    const fake = await argo({ hangReadsAfterPatch: true });
+    const controller = new AbortController();
+    setTimeout(() => {
+      controller.abort();
+    }, 200);
+    const started = performance.now();
+    const { result } = await run(fake, { kind: 'Rollout' }, controller.signal);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(errorOf(result)).toBe(
+      'rollout checkout/api rollback to revision 6 was stopped (rollback cancelled or bot shutting down)',
+    );
+  });
+
+  it("stops at the step's time limit naming the last state when the Rollout never progresses", async () => {
+    const fake = await argo({ rollout: 'never' });
+    const { result } = await run(fake, { kind: 'Rollout', timeout: '300ms' });
+    expect(errorOf(result)).toBe(
+      "rollout checkout/api rollback to revision 6 did not finish within the step's time limit of 300ms (last seen: rollout: phase Progressing (more replicas need to be updated), 0/3 updated, 3/3 available)",
+    );
   });
 });
