@@ -4,7 +4,9 @@
  * and errors have the real shapes (Deployment, ReplicaSetList, Status). After a patch that changes
  * the pod template it plays the Deployment controller: bumps the generation, reuses the ReplicaSet
  * whose template matches (giving it the next revision, as the real controller does) or creates one,
- * then advances the rollout by one step per read of the Deployment. Binds 127.0.0.1:0.
+ * then advances the rollout by one step per read of the Deployment. It serves Argo Rollouts (GET,
+ * a merge patch of /status, a JSON Patch) and StatefulSets/DaemonSets with their ControllerRevisions
+ * the same way (docs/executors/kubernetes.md says exactly what). Binds 127.0.0.1:0.
  */
 import * as k8s from '@kubernetes/client-node';
 import { createHash, randomUUID } from 'node:crypto';
@@ -127,6 +129,34 @@ export interface FakeRollout {
   };
 }
 
+/** A StatefulSet or DaemonSet: spec and status as the real API returns them (the fields used). */
+export interface FakeWorkload {
+  apiVersion: 'apps/v1';
+  kind: 'StatefulSet' | 'DaemonSet';
+  metadata: Metadata & { generation: number };
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    updateStrategy: unknown;
+    revisionHistoryLimit: number;
+  };
+  /** StatefulSet: observedGeneration, replicas, readyReplicas, currentReplicas, updatedReplicas,
+   * availableReplicas, currentRevision, updateRevision, collisionCount. DaemonSet:
+   * observedGeneration, desiredNumberScheduled, currentNumberScheduled, updatedNumberScheduled,
+   * numberReady, numberAvailable, numberUnavailable, numberMisscheduled. */
+  status: Record<string, number | string>;
+}
+
+export interface FakeControllerRevision {
+  apiVersion: 'apps/v1';
+  kind: 'ControllerRevision';
+  metadata: Metadata;
+  revision: number;
+  data: { spec: { template: PodTemplate & { $patch: 'replace' } } };
+}
+
 export interface FakeKubeApi {
   url: string;
   token: string;
@@ -134,6 +164,17 @@ export interface FakeKubeApi {
   deployments: Map<string, FakeDeployment>;
   replicaSets: FakeReplicaSet[];
   rollouts: Map<string, FakeRollout>;
+  /** StatefulSets and DaemonSets by `Kind/namespace/name`. */
+  workloads: Map<string, FakeWorkload>;
+  controllerRevisions: FakeControllerRevision[];
+  /** A StatefulSet or DaemonSet (3 nodes) with one ControllerRevision per revision, the last current. */
+  addWorkload(seed: {
+    kind: 'StatefulSet' | 'DaemonSet';
+    namespace: string;
+    name: string;
+    replicas: number;
+    revisions: SeedRevision[];
+  }): FakeWorkload;
   /** A KubeConfig pointing at this server, built with loadFromOptions (this server's token by default). */
   kubeConfig(userToken?: string): k8s.KubeConfig;
   addDeployment(seed: {
@@ -174,6 +215,8 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
   const rollouts = new Map<string, FakeRollout>();
   /** Reads of each Rollout since its abort; absent when settled. */
   const aborting = new Map<string, number>();
+  const workloads = new Map<string, FakeWorkload>();
+  const controllerRevisions: FakeControllerRevision[] = [];
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
 
@@ -206,7 +249,17 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/rollouts\/([^/]+)(\/status)?$/.exec(
         url.pathname,
       );
-    if (rollout && request.method === 'GET' && !rollout[3]) {
+    const workload = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(statefulsets|daemonsets)\/([^/]+)$/.exec(
+      url.pathname,
+    );
+    const crList = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/controllerrevisions$/.exec(url.pathname);
+    if (workload && request.method === 'GET') {
+      readWorkload(res, workload[2]!, workload[1]!, workload[3]!);
+    } else if (workload && request.method === 'PATCH') {
+      patchWorkload(request, res, workload[2]!, workload[1]!, workload[3]!);
+    } else if (crList && request.method === 'GET') {
+      listControllerRevisions(res, crList[1]!, url.searchParams.get('labelSelector'));
+    } else if (rollout && request.method === 'GET' && !rollout[3]) {
       readRollout(res, rollout[1]!, rollout[2]!);
     } else if (rollout && request.method === 'PATCH' && rollout[3]) {
       patchRolloutStatus(request, res, rollout[1]!, rollout[2]!);
@@ -308,6 +361,195 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     }
     deployments.set(key, next);
     json(res, 200, next);
+  }
+
+  const workloadKey = (resource: string, namespace: string, name: string) =>
+    `${resource === 'statefulsets' ? 'StatefulSet' : 'DaemonSet'}/${namespace}/${name}`;
+
+  function workloadNotFound(res: ServerResponse, resource: string, name: string): void {
+    status(res, 404, 'NotFound', `${resource}.apps "${name}" not found`, {
+      name,
+      group: 'apps',
+      kind: resource,
+    });
+  }
+
+  function readWorkload(res: ServerResponse, resource: string, namespace: string, name: string): void {
+    const key = workloadKey(resource, namespace, name);
+    const found = workloads.get(key);
+    if (!found) {
+      workloadNotFound(res, resource, name);
+      return;
+    }
+    const reads = progress.get(key);
+    if (reads !== undefined) {
+      if (options.hangReadsAfterPatch) return; // never answered
+      progress.set(key, reads + 1);
+      advanceWorkload(key, found, reads + 1);
+    }
+    json(res, 200, found);
+  }
+
+  function listControllerRevisions(res: ServerResponse, namespace: string, selector: string | null): void {
+    const wanted: Record<string, string> = {};
+    for (const term of selector ? selector.split(',') : []) {
+      const match = /^([^=!]+)=([^=]*)$/.exec(term);
+      if (!match) {
+        status(res, 400, 'BadRequest', `the fake supports only k=v selectors, not "${term}"`);
+        return;
+      }
+      wanted[match[1]!] = match[2]!;
+    }
+    json(res, 200, {
+      kind: 'ControllerRevisionList',
+      apiVersion: 'apps/v1',
+      metadata: { resourceVersion: String(resourceVersion) },
+      items: controllerRevisions.filter(
+        (cr) =>
+          cr.metadata.namespace === namespace &&
+          Object.entries(wanted).every(([k, v]) => cr.metadata.labels?.[k] === v),
+      ),
+    });
+  }
+
+  function patchWorkload(
+    request: RecordedRequest,
+    res: ServerResponse,
+    resource: string,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = workloadKey(resource, namespace, name);
+    const found = workloads.get(key);
+    if (!found) {
+      workloadNotFound(res, resource, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/json-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake applies only application/json-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let ops: unknown;
+    try {
+      ops = JSON.parse(request.body);
+    } catch {
+      ops = undefined;
+    }
+    if (!Array.isArray(ops)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON Patch list');
+      return;
+    }
+    const next = structuredClone(found);
+    const problem = applyJsonPatch(next as unknown as Record<string, unknown>, ops as JsonPatchOp[]);
+    if (problem) {
+      status(res, 422, 'Invalid', problem);
+      return;
+    }
+    next.status = found.status;
+    next.metadata.resourceVersion = nextVersion();
+    if (!isDeepStrictEqual(next.spec, found.spec)) next.metadata.generation = found.metadata.generation + 1;
+    if (!isDeepStrictEqual(next.spec.template, found.spec.template)) {
+      const revision = startWorkloadRollout(next);
+      if (next.kind === 'StatefulSet') next.status.updateRevision = revision.metadata.name;
+      progress.set(key, 0);
+    }
+    workloads.set(key, next);
+    json(res, 200, next);
+  }
+
+  const ownedRevisions = (workload: FakeWorkload) =>
+    controllerRevisions.filter((cr) => cr.metadata.ownerReferences?.[0]?.uid === workload.metadata.uid);
+
+  /** As the controllers do: the revision with the same template gets the next number, or a new one is made. */
+  function startWorkloadRollout(workload: FakeWorkload): FakeControllerRevision {
+    const mine = ownedRevisions(workload);
+    const revision = Math.max(0, ...mine.map((cr) => cr.revision)) + 1;
+    const match = mine.find((cr) => {
+      const { $patch: _, ...template } = cr.data.spec.template;
+      return isDeepStrictEqual(template, workload.spec.template);
+    });
+    if (match) {
+      match.revision = revision;
+      return match;
+    }
+    const created = controllerRevisionFor(workload, revision, workload.spec.template);
+    controllerRevisions.push(created);
+    return created;
+  }
+
+  /** One step per read: not observed, then succeed (one pod/node per read), stall (stuck at one) or never. */
+  function advanceWorkload(key: string, workload: FakeWorkload, reads: number): void {
+    if (reads < 2) return;
+    const s = workload.status;
+    s.observedGeneration = workload.metadata.generation;
+    const step = reads - 1;
+    const wanted =
+      workload.kind === 'StatefulSet' ? workload.spec.replicas! : Number(s.desiredNumberScheduled);
+    const updated = mode === 'succeed' ? Math.min(wanted, step) : mode === 'stall' ? 1 : 0;
+    const ready = mode === 'succeed' ? Math.min(wanted, step - 1) : mode === 'stall' ? wanted - 1 : wanted;
+    const done = mode === 'succeed' && updated === wanted && ready === wanted;
+    if (workload.kind === 'StatefulSet') {
+      Object.assign(s, {
+        updatedReplicas: updated,
+        currentReplicas: wanted - updated,
+        readyReplicas: ready,
+        availableReplicas: ready,
+      });
+      if (done) {
+        s.currentRevision = s.updateRevision!;
+        s.currentReplicas = wanted;
+      }
+    } else {
+      Object.assign(s, {
+        updatedNumberScheduled: updated,
+        numberReady: ready,
+        numberAvailable: ready,
+      });
+      if (ready < wanted) s.numberUnavailable = wanted - ready;
+      else Reflect.deleteProperty(s, 'numberUnavailable');
+    }
+    if (done) progress.delete(key);
+    workload.metadata.resourceVersion = nextVersion();
+  }
+
+  function controllerRevisionFor(
+    owner: FakeWorkload,
+    revision: number,
+    template: PodTemplate,
+  ): FakeControllerRevision {
+    const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+    const hashLabel =
+      owner.kind === 'StatefulSet' ? 'controller.kubernetes.io/hash' : 'controller-revision-hash';
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: {
+        name: `${owner.metadata.name}-${hash}`,
+        namespace: owner.metadata.namespace,
+        uid: randomUUID(),
+        resourceVersion: nextVersion(),
+        labels: { ...owner.spec.selector.matchLabels, [hashLabel]: hash },
+        annotations: {},
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: owner.kind,
+            name: owner.metadata.name,
+            uid: owner.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      revision,
+      data: { spec: { template: { ...structuredClone(template), $patch: 'replace' } } },
+    };
   }
 
   function rolloutNotFound(res: ServerResponse, name: string): void {
@@ -688,6 +930,66 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       return deployment;
     },
     rollouts,
+    workloads,
+    controllerRevisions,
+    addWorkload({ kind, namespace, name, replicas, revisions }) {
+      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+      const latest = sorted.at(-1)!;
+      const workload: FakeWorkload = {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata: {
+          name,
+          namespace,
+          uid: randomUUID(),
+          resourceVersion: nextVersion(),
+          generation: latest.revision,
+          annotations: {},
+          labels: { app: name },
+        },
+        spec: {
+          ...(kind === 'StatefulSet' ? { replicas, serviceName: name } : {}),
+          selector: { matchLabels: { app: name } },
+          template: templateFor(name, latest.image),
+          updateStrategy:
+            kind === 'StatefulSet'
+              ? { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }
+              : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+          revisionHistoryLimit: 10,
+        },
+        status: {},
+      };
+      let current = '';
+      for (const { revision, image } of sorted) {
+        const cr = controllerRevisionFor(workload, revision, templateFor(name, image));
+        controllerRevisions.push(cr);
+        current = cr.metadata.name;
+      }
+      workload.status =
+        kind === 'StatefulSet'
+          ? {
+              observedGeneration: latest.revision,
+              replicas,
+              readyReplicas: replicas,
+              currentReplicas: replicas,
+              updatedReplicas: replicas,
+              availableReplicas: replicas,
+              currentRevision: current,
+              updateRevision: current,
+              collisionCount: 0,
+            }
+          : {
+              observedGeneration: latest.revision,
+              desiredNumberScheduled: replicas,
+              currentNumberScheduled: replicas,
+              updatedNumberScheduled: replicas,
+              numberReady: replicas,
+              numberAvailable: replicas,
+              numberMisscheduled: 0,
+            };
+      workloads.set(`${kind}/${namespace}/${name}`, workload);
+      return workload;
+    },
     addRollout({ namespace, name, replicas, revisions, midway = false }) {
       const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
       const latest = sorted.at(-1)!;

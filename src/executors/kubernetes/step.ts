@@ -95,7 +95,12 @@ export function labelSelector(selector: k8s.V1LabelSelector | undefined): string
     .join(',');
 }
 
-export function imagesOf(template: k8s.V1PodTemplateSpec | undefined): string[] {
+/** The part of a pod template that names its images (a V1PodTemplateSpec or plain JSON). */
+export interface TemplateImages {
+  spec?: { containers?: { name: string; image?: string }[] };
+}
+
+export function imagesOf(template: TemplateImages | undefined): string[] {
   return (template?.spec?.containers ?? []).map((c) => c.image ?? `${c.name} (no image)`);
 }
 
@@ -113,11 +118,7 @@ export function withoutLabel(template: k8s.V1PodTemplateSpec, label: string): k8
  * A JSON Patch: fails (422) if the object changed since it was read, replaces the template whole
  * (a merge would keep fields only the newer template has) and records the change cause.
  */
-export function templatePatch(
-  metadata: k8s.V1ObjectMeta | undefined,
-  template: k8s.V1PodTemplateSpec,
-  cause: string,
-) {
+export function templatePatch(metadata: k8s.V1ObjectMeta | undefined, template: object, cause: string) {
   return [
     { op: 'test', path: '/metadata/resourceVersion', value: metadata?.resourceVersion },
     { op: 'replace', path: '/spec/template', value: template },

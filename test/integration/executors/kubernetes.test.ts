@@ -224,15 +224,8 @@ describe('kubernetes executor: Deployment rollout undo (fake API server)', () =>
     expect(fake.deployments.get('checkout/api')!.spec.template.spec.containers[0]!.image).toBe('app:v1.5.0');
   });
 
-  it('refuses StatefulSet and DaemonSet honestly, and action: abort on anything but a Rollout', async () => {
+  it('refuses action: abort on anything but a Rollout', async () => {
     const fake = await cluster();
-    for (const kind of ['StatefulSet', 'DaemonSet']) {
-      const { result } = await run(fake, { kind });
-      expect(result).toEqual({
-        outcome: 'failed',
-        error: `rolling back a ${kind} is not supported yet: the kubernetes executor rolls back Deployments and Rollouts only`,
-      });
-    }
     const { result } = await run(fake, { action: 'abort' });
     expect(result).toEqual({
       outcome: 'failed',
@@ -494,3 +487,166 @@ describe('kubernetes executor: Argo Rollout abort and undo (fake API server)', (
     );
   });
 });
+
+const WORKLOAD_KINDS = [
+  {
+    kind: 'StatefulSet' as const,
+    resource: 'statefulsets',
+    progress: [
+      'rollout: 1/3 updated, 0/3 ready',
+      'rollout: 2/3 updated, 1/3 ready',
+      'rollout: 3/3 updated, 2/3 ready',
+      'rollout: 3/3 updated, 3/3 ready: rollout complete',
+    ],
+    stalled: 'rollout: 1/3 updated, 2/3 ready',
+  },
+  {
+    kind: 'DaemonSet' as const,
+    resource: 'daemonsets',
+    progress: [
+      'rollout: 1/3 nodes updated, 0/3 available',
+      'rollout: 2/3 nodes updated, 1/3 available',
+      'rollout: 3/3 nodes updated, 2/3 available',
+      'rollout: 3/3 nodes updated, 3/3 available: rollout complete',
+    ],
+    stalled: 'rollout: 1/3 nodes updated, 2/3 available',
+  },
+];
+
+describe.each(WORKLOAD_KINDS)(
+  'kubernetes executor: $kind undo through ControllerRevisions (fake API server)',
+  ({ kind, resource, progress, stalled }) => {
+    const other = kind === 'StatefulSet' ? 'DaemonSet' : 'StatefulSet';
+    const lower = kind.toLowerCase();
+    const path = `/apis/apps/v1/namespaces/data/${resource}/db`;
+
+    /** data/db of this kind with revisions 1, 2, 3 (3 current), and one of the other kind, same labels, owning revision 4. */
+    async function workloads(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
+      api = await startFakeKubeApi(options);
+      const revisions = [
+        { revision: 1, image: 'db:v1' },
+        { revision: 2, image: 'db:v2' },
+        { revision: 3, image: 'db:v3' },
+      ];
+      api.addWorkload({ kind, namespace: 'data', name: 'db', replicas: 3, revisions });
+      api.addWorkload({
+        kind: other,
+        namespace: 'data',
+        name: 'db',
+        replicas: 3,
+        revisions: [{ revision: 4, image: 'db:agent' }],
+      });
+      return api;
+    }
+    const runOn = (fake: FakeKubeApi, params: Record<string, unknown>, signal?: AbortSignal) =>
+      run(fake, { kind, namespace: 'data', name: 'db', ...params }, signal);
+    const workload = (fake: FakeKubeApi) => fake.workloads.get(`${kind}/data/db`)!;
+    const revisionTemplate = (fake: FakeKubeApi, image: string) => {
+      const cr = fake.controllerRevisions.find(
+        (c) =>
+          c.metadata.ownerReferences?.[0]?.kind === kind &&
+          c.data.spec.template.spec.containers[0]!.image === image,
+      )!;
+      const { $patch, ...template } = structuredClone(cr.data.spec.template);
+      expect($patch).toBe('replace');
+      return { cr, template };
+    };
+
+    it('rolls back to the previous revision with a guarded JSON Patch and waits for completion', async () => {
+      const fake = await workloads();
+      const before = structuredClone(workload(fake));
+      const { template, cr } = revisionTemplate(fake, 'db:v2');
+      const { result, lines } = await runOn(fake, {});
+      expect(result).toEqual({
+        outcome: 'succeeded',
+        output: { fromRevision: 3, toRevision: 2, images: ['db:v2'], changed: true },
+        summary: `${lower} data/db rolled back from revision 3 to revision 2 (db:v2)`,
+      });
+      expect(lines).toEqual([
+        'current revision 3 → rolling back to revision 2 (image db:v2)',
+        'template of revision 2 applied (generation 4); waiting for the rollout',
+        'rollout: waiting for the controller to observe generation 4',
+        ...progress,
+      ]);
+      expect(fake.requests.map((r) => `${r.method} ${r.path}`).slice(0, 3)).toEqual([
+        `GET ${path}`,
+        'GET /apis/apps/v1/namespaces/data/controllerrevisions?labelSelector=app%3Ddb',
+        `PATCH ${path}`,
+      ]);
+      const patch = fake.requests.find((r) => r.method === 'PATCH')!;
+      expect(patch.headers['content-type']).toBe('application/json-patch+json');
+      expect(JSON.parse(patch.body)).toEqual([
+        { op: 'test', path: '/metadata/resourceVersion', value: before.metadata.resourceVersion },
+        { op: 'replace', path: '/spec/template', value: template },
+        {
+          op: 'add',
+          path: '/metadata/annotations/kubernetes.io~1change-cause',
+          value: 'rollback-bot: rollback rb-1 of checkout to revision 2',
+        },
+      ]);
+      expect(workload(fake).spec.template).toEqual(template);
+      // As the real controllers do: the restored ControllerRevision takes the next number.
+      expect(cr.revision).toBe(4);
+      if (kind === 'StatefulSet') {
+        expect(workload(fake).status).toMatchObject({
+          currentRevision: cr.metadata.name,
+          updateRevision: cr.metadata.name,
+        });
+      }
+    });
+
+    it('rolls back to a named revision', async () => {
+      const fake = await workloads();
+      const { result } = await runOn(fake, { toRevision: 1 });
+      expect(result).toMatchObject({
+        outcome: 'succeeded',
+        output: { fromRevision: 3, toRevision: 1, images: ['db:v1'], changed: true },
+      });
+      expect(workload(fake).spec.template.spec.containers[0]!.image).toBe('db:v1');
+    });
+
+    it('fails plainly on an unknown revision (another owner’s ControllerRevision does not count)', async () => {
+      const fake = await workloads();
+      const { result } = await runOn(fake, { toRevision: 4 });
+      expect(result).toEqual({
+        outcome: 'failed',
+        error: `${lower} data/db has no revision 4; revisions: 1, 2, 3`,
+        output: { fromRevision: 3, toRevision: 4, images: [] },
+      });
+      expect(fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+      const missing = await runOn(fake, { name: 'cache' });
+      expect(errorOf(missing.result)).toBe(`${lower} data/cache not found`);
+    });
+
+    it('succeeds without a patch when it already runs the target revision', async () => {
+      const fake = await workloads();
+      const { result } = await runOn(fake, { toRevision: 3 });
+      expect(result).toMatchObject({ outcome: 'succeeded', output: { changed: false } });
+      expect(fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    });
+
+    it("fails at the step's time limit naming where the rollout stalled", async () => {
+      const fake = await workloads({ rollout: 'stall' });
+      const { result } = await runOn(fake, { timeout: '300ms' });
+      expect(result).toEqual({
+        outcome: 'failed',
+        error: `${lower} data/db rollback to revision 2 did not finish within the step's time limit of 300ms (last seen: ${stalled})`,
+        output: { fromRevision: 3, toRevision: 2, images: ['db:v2'] },
+      });
+    });
+
+    it('stops promptly when aborted mid-wait, with a read in flight', async () => {
+      const fake = await workloads({ hangReadsAfterPatch: true });
+      const controller = new AbortController();
+      setTimeout(() => {
+        controller.abort();
+      }, 200);
+      const started = performance.now();
+      const { result } = await runOn(fake, {}, controller.signal);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(errorOf(result)).toBe(
+        `${lower} data/db rollback to revision 2 was stopped (rollback cancelled or bot shutting down)`,
+      );
+    });
+  },
+);
