@@ -4,7 +4,9 @@
  * and errors have the real shapes (Deployment, ReplicaSetList, Status). After a patch that changes
  * the pod template it plays the Deployment controller: bumps the generation, reuses the ReplicaSet
  * whose template matches (giving it the next revision, as the real controller does) or creates one,
- * then advances the rollout by one step per read of the Deployment. Binds 127.0.0.1:0.
+ * then advances the rollout by one step per read of the Deployment. It serves Argo Rollouts (GET,
+ * a merge patch of /status, a JSON Patch) and StatefulSets/DaemonSets with their ControllerRevisions
+ * the same way (docs/executors/kubernetes.md says exactly what). Binds 127.0.0.1:0.
  */
 import * as k8s from '@kubernetes/client-node';
 import { createHash, randomUUID } from 'node:crypto';
@@ -99,12 +101,80 @@ export interface FakeReplicaSet {
   status: { replicas: number; observedGeneration: number };
 }
 
+/** An argoproj.io/v1alpha1 Rollout (canary), with the status fields the Argo controller reports. */
+export interface FakeRollout {
+  apiVersion: 'argoproj.io/v1alpha1';
+  kind: 'Rollout';
+  metadata: Metadata & { generation: number };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    strategy: unknown;
+    revisionHistoryLimit: number;
+  };
+  status: {
+    phase: 'Healthy' | 'Progressing' | 'Paused' | 'Degraded';
+    message?: string;
+    abort?: boolean;
+    observedGeneration: string;
+    replicas: number;
+    updatedReplicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    currentPodHash: string;
+    stableRS: string;
+    currentStepIndex?: number;
+    conditions: Condition[];
+  };
+}
+
+/** A StatefulSet or DaemonSet: spec and status as the real API returns them (the fields used). */
+export interface FakeWorkload {
+  apiVersion: 'apps/v1';
+  kind: 'StatefulSet' | 'DaemonSet';
+  metadata: Metadata & { generation: number };
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+    updateStrategy: unknown;
+    revisionHistoryLimit: number;
+  };
+  /** StatefulSet: observedGeneration, replicas, readyReplicas, currentReplicas, updatedReplicas,
+   * availableReplicas, currentRevision, updateRevision, collisionCount. DaemonSet:
+   * observedGeneration, desiredNumberScheduled, currentNumberScheduled, updatedNumberScheduled,
+   * numberReady, numberAvailable, numberUnavailable, numberMisscheduled. */
+  status: Record<string, number | string>;
+}
+
+export interface FakeControllerRevision {
+  apiVersion: 'apps/v1';
+  kind: 'ControllerRevision';
+  metadata: Metadata;
+  revision: number;
+  data: { spec: { template: PodTemplate & { $patch: 'replace' } } };
+}
+
 export interface FakeKubeApi {
   url: string;
   token: string;
   requests: RecordedRequest[];
   deployments: Map<string, FakeDeployment>;
   replicaSets: FakeReplicaSet[];
+  rollouts: Map<string, FakeRollout>;
+  /** StatefulSets and DaemonSets by `Kind/namespace/name`. */
+  workloads: Map<string, FakeWorkload>;
+  controllerRevisions: FakeControllerRevision[];
+  /** A StatefulSet or DaemonSet (3 nodes) with one ControllerRevision per revision, the last current. */
+  addWorkload(seed: {
+    kind: 'StatefulSet' | 'DaemonSet';
+    namespace: string;
+    name: string;
+    replicas: number;
+    revisions: SeedRevision[];
+  }): FakeWorkload;
   /** A KubeConfig pointing at this server, built with loadFromOptions (this server's token by default). */
   kubeConfig(userToken?: string): k8s.KubeConfig;
   addDeployment(seed: {
@@ -113,6 +183,17 @@ export interface FakeKubeApi {
     replicas: number;
     revisions: SeedRevision[];
   }): FakeDeployment;
+  /**
+   * An Argo Rollout with one ReplicaSet per revision; `midway`: the last revision is a canary paused
+   * at its first step (1 replica updated, phase Paused), the one before it is stable.
+   */
+  addRollout(seed: {
+    namespace: string;
+    name: string;
+    replicas: number;
+    revisions: SeedRevision[];
+    midway?: boolean;
+  }): FakeRollout;
   /** A ReplicaSet with the same labels that another Deployment owns (must be ignored). */
   addForeignReplicaSet(namespace: string, app: string, revision: number, image: string): void;
   close(): Promise<void>;
@@ -120,6 +201,8 @@ export interface FakeKubeApi {
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const HASH = 'pod-template-hash';
+const ARGO_REVISION = 'rollout.argoproj.io/revision';
+const ARGO_HASH = 'rollouts-pod-template-hash';
 
 export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
   const token = options.token ?? 'fake-token';
@@ -129,6 +212,11 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
   const replicaSets: FakeReplicaSet[] = [];
   /** Reads of each Deployment since its last template change; absent when settled. */
   const progress = new Map<string, number>();
+  const rollouts = new Map<string, FakeRollout>();
+  /** Reads of each Rollout since its abort; absent when settled. */
+  const aborting = new Map<string, number>();
+  const workloads = new Map<string, FakeWorkload>();
+  const controllerRevisions: FakeControllerRevision[] = [];
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
 
@@ -157,7 +245,27 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     const url = new URL(request.path, 'http://fake');
     const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname);
     const rsList = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/.exec(url.pathname);
-    if (deployment && request.method === 'GET') {
+    const rollout =
+      /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/rollouts\/([^/]+)(\/status)?$/.exec(
+        url.pathname,
+      );
+    const workload = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(statefulsets|daemonsets)\/([^/]+)$/.exec(
+      url.pathname,
+    );
+    const crList = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/controllerrevisions$/.exec(url.pathname);
+    if (workload && request.method === 'GET') {
+      readWorkload(res, workload[2]!, workload[1]!, workload[3]!);
+    } else if (workload && request.method === 'PATCH') {
+      patchWorkload(request, res, workload[2]!, workload[1]!, workload[3]!);
+    } else if (crList && request.method === 'GET') {
+      listControllerRevisions(res, crList[1]!, url.searchParams.get('labelSelector'));
+    } else if (rollout && request.method === 'GET' && !rollout[3]) {
+      readRollout(res, rollout[1]!, rollout[2]!);
+    } else if (rollout && request.method === 'PATCH' && rollout[3]) {
+      patchRolloutStatus(request, res, rollout[1]!, rollout[2]!);
+    } else if (rollout && request.method === 'PATCH') {
+      patchRollout(request, res, rollout[1]!, rollout[2]!);
+    } else if (deployment && request.method === 'GET') {
       readDeployment(res, deployment[1]!, deployment[2]!);
     } else if (deployment && request.method === 'PATCH') {
       patchDeployment(request, res, deployment[1]!, deployment[2]!);
@@ -253,6 +361,415 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
     }
     deployments.set(key, next);
     json(res, 200, next);
+  }
+
+  const workloadKey = (resource: string, namespace: string, name: string) =>
+    `${resource === 'statefulsets' ? 'StatefulSet' : 'DaemonSet'}/${namespace}/${name}`;
+
+  function workloadNotFound(res: ServerResponse, resource: string, name: string): void {
+    status(res, 404, 'NotFound', `${resource}.apps "${name}" not found`, {
+      name,
+      group: 'apps',
+      kind: resource,
+    });
+  }
+
+  function readWorkload(res: ServerResponse, resource: string, namespace: string, name: string): void {
+    const key = workloadKey(resource, namespace, name);
+    const found = workloads.get(key);
+    if (!found) {
+      workloadNotFound(res, resource, name);
+      return;
+    }
+    const reads = progress.get(key);
+    if (reads !== undefined) {
+      if (options.hangReadsAfterPatch) return; // never answered
+      progress.set(key, reads + 1);
+      advanceWorkload(key, found, reads + 1);
+    }
+    json(res, 200, found);
+  }
+
+  function listControllerRevisions(res: ServerResponse, namespace: string, selector: string | null): void {
+    const wanted: Record<string, string> = {};
+    for (const term of selector ? selector.split(',') : []) {
+      const match = /^([^=!]+)=([^=]*)$/.exec(term);
+      if (!match) {
+        status(res, 400, 'BadRequest', `the fake supports only k=v selectors, not "${term}"`);
+        return;
+      }
+      wanted[match[1]!] = match[2]!;
+    }
+    json(res, 200, {
+      kind: 'ControllerRevisionList',
+      apiVersion: 'apps/v1',
+      metadata: { resourceVersion: String(resourceVersion) },
+      items: controllerRevisions.filter(
+        (cr) =>
+          cr.metadata.namespace === namespace &&
+          Object.entries(wanted).every(([k, v]) => cr.metadata.labels?.[k] === v),
+      ),
+    });
+  }
+
+  function patchWorkload(
+    request: RecordedRequest,
+    res: ServerResponse,
+    resource: string,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = workloadKey(resource, namespace, name);
+    const found = workloads.get(key);
+    if (!found) {
+      workloadNotFound(res, resource, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/json-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake applies only application/json-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let ops: unknown;
+    try {
+      ops = JSON.parse(request.body);
+    } catch {
+      ops = undefined;
+    }
+    if (!Array.isArray(ops)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON Patch list');
+      return;
+    }
+    const next = structuredClone(found);
+    const problem = applyJsonPatch(next as unknown as Record<string, unknown>, ops as JsonPatchOp[]);
+    if (problem) {
+      status(res, 422, 'Invalid', problem);
+      return;
+    }
+    next.status = found.status;
+    next.metadata.resourceVersion = nextVersion();
+    if (!isDeepStrictEqual(next.spec, found.spec)) next.metadata.generation = found.metadata.generation + 1;
+    if (!isDeepStrictEqual(next.spec.template, found.spec.template)) {
+      const revision = startWorkloadRollout(next);
+      if (next.kind === 'StatefulSet') next.status.updateRevision = revision.metadata.name;
+      progress.set(key, 0);
+    }
+    workloads.set(key, next);
+    json(res, 200, next);
+  }
+
+  const ownedRevisions = (workload: FakeWorkload) =>
+    controllerRevisions.filter((cr) => cr.metadata.ownerReferences?.[0]?.uid === workload.metadata.uid);
+
+  /** As the controllers do: the revision with the same template gets the next number, or a new one is made. */
+  function startWorkloadRollout(workload: FakeWorkload): FakeControllerRevision {
+    const mine = ownedRevisions(workload);
+    const revision = Math.max(0, ...mine.map((cr) => cr.revision)) + 1;
+    const match = mine.find((cr) => {
+      const { $patch: _, ...template } = cr.data.spec.template;
+      return isDeepStrictEqual(template, workload.spec.template);
+    });
+    if (match) {
+      match.revision = revision;
+      return match;
+    }
+    const created = controllerRevisionFor(workload, revision, workload.spec.template);
+    controllerRevisions.push(created);
+    return created;
+  }
+
+  /** One step per read: not observed, then succeed (one pod/node per read), stall (stuck at one) or never. */
+  function advanceWorkload(key: string, workload: FakeWorkload, reads: number): void {
+    if (reads < 2) return;
+    const s = workload.status;
+    s.observedGeneration = workload.metadata.generation;
+    const step = reads - 1;
+    const wanted =
+      workload.kind === 'StatefulSet' ? workload.spec.replicas! : Number(s.desiredNumberScheduled);
+    const updated = mode === 'succeed' ? Math.min(wanted, step) : mode === 'stall' ? 1 : 0;
+    const ready = mode === 'succeed' ? Math.min(wanted, step - 1) : mode === 'stall' ? wanted - 1 : wanted;
+    const done = mode === 'succeed' && updated === wanted && ready === wanted;
+    if (workload.kind === 'StatefulSet') {
+      Object.assign(s, {
+        updatedReplicas: updated,
+        currentReplicas: wanted - updated,
+        readyReplicas: ready,
+        availableReplicas: ready,
+      });
+      if (done) {
+        s.currentRevision = s.updateRevision!;
+        s.currentReplicas = wanted;
+      }
+    } else {
+      Object.assign(s, {
+        updatedNumberScheduled: updated,
+        numberReady: ready,
+        numberAvailable: ready,
+      });
+      if (ready < wanted) s.numberUnavailable = wanted - ready;
+      else Reflect.deleteProperty(s, 'numberUnavailable');
+    }
+    if (done) progress.delete(key);
+    workload.metadata.resourceVersion = nextVersion();
+  }
+
+  function controllerRevisionFor(
+    owner: FakeWorkload,
+    revision: number,
+    template: PodTemplate,
+  ): FakeControllerRevision {
+    const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+    const hashLabel =
+      owner.kind === 'StatefulSet' ? 'controller.kubernetes.io/hash' : 'controller-revision-hash';
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: {
+        name: `${owner.metadata.name}-${hash}`,
+        namespace: owner.metadata.namespace,
+        uid: randomUUID(),
+        resourceVersion: nextVersion(),
+        labels: { ...owner.spec.selector.matchLabels, [hashLabel]: hash },
+        annotations: {},
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: owner.kind,
+            name: owner.metadata.name,
+            uid: owner.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      revision,
+      data: { spec: { template: { ...structuredClone(template), $patch: 'replace' } } },
+    };
+  }
+
+  function rolloutNotFound(res: ServerResponse, name: string): void {
+    status(res, 404, 'NotFound', `rollouts.argoproj.io "${name}" not found`, {
+      name,
+      group: 'argoproj.io',
+      kind: 'rollouts',
+    });
+  }
+
+  function readRollout(res: ServerResponse, namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const reads = progress.get(`rollout:${key}`);
+    if (reads !== undefined) {
+      if (options.hangReadsAfterPatch) return; // never answered
+      progress.set(`rollout:${key}`, reads + 1);
+      advanceRollout(key, found, reads + 1);
+    }
+    const abortReads = aborting.get(key);
+    if (abortReads !== undefined) {
+      if (options.hangReadsAfterPatch) return;
+      aborting.set(key, abortReads + 1);
+      advanceAbort(key, found, abortReads + 1);
+    }
+    json(res, 200, found);
+  }
+
+  /** The status subresource with a merge patch: only `status` changes, as on the real server. */
+  function patchRolloutStatus(
+    request: RecordedRequest,
+    res: ServerResponse,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/merge-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake patches a status only with application/merge-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON merge patch object');
+      return;
+    }
+    const next = structuredClone(found);
+    const patchedStatus = (body as { status?: unknown }).status;
+    if (patchedStatus !== undefined) {
+      next.status = mergePatch(next.status, patchedStatus) as FakeRollout['status'];
+    }
+    next.metadata.resourceVersion = nextVersion();
+    if (next.status.abort && !found.status.abort) aborting.set(key, 0);
+    rollouts.set(key, next);
+    json(res, 200, next);
+  }
+
+  function patchRollout(
+    request: RecordedRequest,
+    res: ServerResponse,
+    namespace: string,
+    name: string,
+  ): void {
+    const key = `${namespace}/${name}`;
+    const found = rollouts.get(key);
+    if (!found) {
+      rolloutNotFound(res, name);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== 'application/json-patch+json') {
+      status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the fake applies only application/json-patch+json, not ${type}`,
+      );
+      return;
+    }
+    let ops: unknown;
+    try {
+      ops = JSON.parse(request.body);
+    } catch {
+      ops = undefined;
+    }
+    if (!Array.isArray(ops)) {
+      status(res, 400, 'BadRequest', 'the body is not a JSON Patch list');
+      return;
+    }
+    const next = structuredClone(found);
+    const problem = applyJsonPatch(next as unknown as Record<string, unknown>, ops as JsonPatchOp[]);
+    if (problem) {
+      status(res, 422, 'Invalid', problem);
+      return;
+    }
+    next.status = found.status; // the main resource ignores status changes
+    next.metadata.resourceVersion = nextVersion();
+    if (!isDeepStrictEqual(next.spec, found.spec)) next.metadata.generation = found.metadata.generation + 1;
+    if (!isDeepStrictEqual(next.spec.template, found.spec.template)) {
+      startArgoRollout(next);
+      aborting.delete(key);
+      progress.set(`rollout:${key}`, 0);
+    }
+    rollouts.set(key, next);
+    json(res, 200, next);
+  }
+
+  const ownedByRollout = (rollout: FakeRollout) =>
+    replicaSets.filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === rollout.metadata.uid);
+
+  /** What the Argo controller does on a new template: clears abort, reuses or creates the ReplicaSet. */
+  function startArgoRollout(rollout: FakeRollout): void {
+    const mine = ownedByRollout(rollout);
+    const revision = Math.max(0, ...mine.map((rs) => Number(rs.metadata.annotations[ARGO_REVISION]))) + 1;
+    let match = mine.find((rs) =>
+      isDeepStrictEqual(withoutLabel(rs.spec.template, ARGO_HASH), rollout.spec.template),
+    );
+    if (match) match.metadata.annotations[ARGO_REVISION] = String(revision);
+    else {
+      match = argoReplicaSetFor(rollout, revision, rollout.spec.template);
+      replicaSets.push(match);
+    }
+    rollout.metadata.annotations[ARGO_REVISION] = String(revision);
+    delete rollout.status.abort;
+    rollout.status.currentPodHash = match.metadata.labels![ARGO_HASH]!;
+  }
+
+  /** One step per read, as for Deployments; Healthy at the end, or Degraded past the deadline. */
+  function advanceRollout(key: string, rollout: FakeRollout, reads: number): void {
+    if (reads < 2) return;
+    const wanted = rollout.spec.replicas;
+    const s = rollout.status;
+    s.observedGeneration = String(rollout.metadata.generation);
+    const step = reads - 1;
+    s.phase = 'Progressing';
+    s.message = 'more replicas need to be updated';
+    if (mode === 'succeed') {
+      s.updatedReplicas = Math.min(wanted, step);
+      s.availableReplicas = Math.min(wanted, step - 1);
+      s.replicas = s.updatedReplicas + (wanted - s.availableReplicas);
+      if (s.updatedReplicas === wanted && s.availableReplicas === wanted) {
+        s.phase = 'Healthy';
+        delete s.message;
+        s.stableRS = s.currentPodHash;
+        progress.delete(`rollout:${key}`);
+      }
+    } else if (mode === 'stall') {
+      s.updatedReplicas = 1;
+      s.availableReplicas = wanted - 1;
+      if (step >= (options.stallAfterReads ?? 2)) {
+        const name = ownedByRollout(rollout).find(
+          (rs) => rs.metadata.annotations[ARGO_REVISION] === rollout.metadata.annotations[ARGO_REVISION],
+        )?.metadata.name;
+        s.phase = 'Degraded';
+        s.message = `ProgressDeadlineExceeded: ReplicaSet "${name}" has timed out progressing.`;
+      }
+    } else {
+      s.updatedReplicas = 0;
+      s.availableReplicas = wanted;
+    }
+    s.readyReplicas = s.availableReplicas;
+    rollout.metadata.resourceVersion = nextVersion();
+  }
+
+  /** After an abort: RolloutAborted at once, the stable ReplicaSet back to full one read later. */
+  function advanceAbort(key: string, rollout: FakeRollout, reads: number): void {
+    const wanted = rollout.spec.replicas;
+    const s = rollout.status;
+    s.phase = 'Degraded';
+    s.message = `RolloutAborted: Rollout aborted update to revision ${rollout.metadata.annotations[ARGO_REVISION]}`;
+    s.updatedReplicas = 0;
+    s.availableReplicas = reads < 2 ? wanted - 1 : wanted;
+    s.readyReplicas = s.availableReplicas;
+    s.replicas = wanted;
+    delete s.currentStepIndex;
+    if (reads >= 2) aborting.delete(key);
+    rollout.metadata.resourceVersion = nextVersion();
+  }
+
+  function argoReplicaSetFor(rollout: FakeRollout, revision: number, template: PodTemplate): FakeReplicaSet {
+    const rs = replicaSetFor(rollout, revision, template);
+    const hash = rs.metadata.labels![HASH]!;
+    const relabel = (labels: Record<string, string>) => {
+      Reflect.deleteProperty(labels, HASH);
+      labels[ARGO_HASH] = hash;
+    };
+    relabel(rs.metadata.labels!);
+    relabel(rs.spec.selector.matchLabels);
+    relabel(rs.spec.template.metadata.labels);
+    rs.metadata.annotations = { [ARGO_REVISION]: String(revision) };
+    rs.metadata.ownerReferences = [
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: rollout.metadata.name,
+        uid: rollout.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    return rs;
   }
 
   const owned = (deployment: FakeDeployment) =>
@@ -412,6 +929,133 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       deployments.set(`${namespace}/${name}`, deployment);
       return deployment;
     },
+    rollouts,
+    workloads,
+    controllerRevisions,
+    addWorkload({ kind, namespace, name, replicas, revisions }) {
+      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+      const latest = sorted.at(-1)!;
+      const workload: FakeWorkload = {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata: {
+          name,
+          namespace,
+          uid: randomUUID(),
+          resourceVersion: nextVersion(),
+          generation: latest.revision,
+          annotations: {},
+          labels: { app: name },
+        },
+        spec: {
+          ...(kind === 'StatefulSet' ? { replicas, serviceName: name } : {}),
+          selector: { matchLabels: { app: name } },
+          template: templateFor(name, latest.image),
+          updateStrategy:
+            kind === 'StatefulSet'
+              ? { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }
+              : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+          revisionHistoryLimit: 10,
+        },
+        status: {},
+      };
+      let current = '';
+      for (const { revision, image } of sorted) {
+        const cr = controllerRevisionFor(workload, revision, templateFor(name, image));
+        controllerRevisions.push(cr);
+        current = cr.metadata.name;
+      }
+      workload.status =
+        kind === 'StatefulSet'
+          ? {
+              observedGeneration: latest.revision,
+              replicas,
+              readyReplicas: replicas,
+              currentReplicas: replicas,
+              updatedReplicas: replicas,
+              availableReplicas: replicas,
+              currentRevision: current,
+              updateRevision: current,
+              collisionCount: 0,
+            }
+          : {
+              observedGeneration: latest.revision,
+              desiredNumberScheduled: replicas,
+              currentNumberScheduled: replicas,
+              updatedNumberScheduled: replicas,
+              numberReady: replicas,
+              numberAvailable: replicas,
+              numberMisscheduled: 0,
+            };
+      workloads.set(`${kind}/${namespace}/${name}`, workload);
+      return workload;
+    },
+    addRollout({ namespace, name, replicas, revisions, midway = false }) {
+      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+      const latest = sorted.at(-1)!;
+      const stable = midway ? sorted.at(-2)! : latest;
+      const rollout: FakeRollout = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: {
+          name,
+          namespace,
+          uid: randomUUID(),
+          resourceVersion: nextVersion(),
+          generation: latest.revision,
+          annotations: { [ARGO_REVISION]: String(latest.revision) },
+          labels: { app: name },
+        },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: templateFor(name, latest.image),
+          strategy: {
+            canary: {
+              steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: { duration: '10m' } }],
+            },
+          },
+          revisionHistoryLimit: 10,
+        },
+        status: {
+          phase: 'Healthy',
+          observedGeneration: String(latest.revision),
+          replicas,
+          updatedReplicas: replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+          currentPodHash: '',
+          stableRS: '',
+          currentStepIndex: 4,
+          conditions: [
+            {
+              type: 'Available',
+              status: 'True',
+              reason: 'AvailableReason',
+              message: 'Rollout has minimum availability',
+            },
+            progressing('True', 'NewReplicaSetAvailable', 'Rollout has successfully progressed'),
+          ],
+        },
+      };
+      for (const { revision, image } of sorted) {
+        const rs = argoReplicaSetFor(rollout, revision, templateFor(name, image));
+        replicaSets.push(rs);
+        if (revision === latest.revision) rollout.status.currentPodHash = rs.metadata.labels![ARGO_HASH]!;
+        if (revision === stable.revision) rollout.status.stableRS = rs.metadata.labels![ARGO_HASH]!;
+      }
+      if (midway) {
+        Object.assign(rollout.status, {
+          phase: 'Paused',
+          message: 'CanaryPauseStep',
+          updatedReplicas: 1,
+          replicas: replicas + 1,
+          currentStepIndex: 1,
+        });
+      }
+      rollouts.set(`${namespace}/${name}`, rollout);
+      return rollout;
+    },
     addForeignReplicaSet(namespace, app, revision, image) {
       const other = {
         metadata: { name: `${app}-canary`, namespace, uid: randomUUID() },
@@ -451,9 +1095,29 @@ function progressing(status: string, reason: string, message: string): Condition
 }
 
 function withoutHash(template: PodTemplate): PodTemplate {
+  return withoutLabel(template, HASH);
+}
+
+function withoutLabel(template: PodTemplate, label: string): PodTemplate {
   const copy = structuredClone(template);
-  copy.metadata.labels = Object.fromEntries(Object.entries(copy.metadata.labels).filter(([k]) => k !== HASH));
+  copy.metadata.labels = Object.fromEntries(
+    Object.entries(copy.metadata.labels).filter(([k]) => k !== label),
+  );
   return copy;
+}
+
+/** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) Reflect.deleteProperty(result, key);
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

@@ -1,6 +1,8 @@
 import type { Executor } from '../executor.js';
 import { defaultKubeConfig, selectContext, type KubeConfigLoader } from './client.js';
+import { rollbackRollout } from './argo.js';
 import { undoDeployment } from './deployment.js';
+import { undoFromControllerRevisions } from './revisions.js';
 import { kubernetesParams, type KubernetesParams } from './params.js';
 
 /** The kubernetes executor; `loadConfig` is where a test points it at a local API server. */
@@ -9,14 +11,15 @@ export function createKubernetesExecutor(
 ): Executor<KubernetesParams> {
   return {
     kind: 'kubernetes',
-    description: 'Rolls a Deployment back to its previous or a named revision and waits for the rollout.',
+    description:
+      'Rolls a Deployment, StatefulSet, DaemonSet or Argo Rollout back to its previous or a named revision (or aborts a Rollout) and waits for the rollout.',
     params: kubernetesParams,
     implemented: true,
     async run(ctx, params) {
-      if (params.kind !== 'Deployment') {
+      if (params.action === 'abort' && params.kind !== 'Rollout') {
         return {
           outcome: 'failed',
-          error: `rolling back a ${params.kind} is not supported yet: the kubernetes executor rolls back Deployments only`,
+          error: `action: abort applies to kind: Rollout only, not ${params.kind}`,
         };
       }
       let config;
@@ -30,7 +33,15 @@ export function createKubernetesExecutor(
       }
       const contextProblem = selectContext(config, params.context);
       if (contextProblem) return { outcome: 'failed', error: contextProblem };
-      return undoDeployment(ctx, params, config);
+      switch (params.kind) {
+        case 'Rollout':
+          return rollbackRollout(ctx, params, config);
+        case 'StatefulSet':
+        case 'DaemonSet':
+          return undoFromControllerRevisions(ctx, { ...params, kind: params.kind }, config);
+        default:
+          return undoDeployment(ctx, params, config);
+      }
     },
   };
 }

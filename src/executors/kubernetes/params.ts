@@ -6,10 +6,16 @@ export const kubernetesParams = strictObject({
   kind: z
     .enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'])
     .describe(
-      'Workload kind. Only Deployment is rolled back so far; StatefulSet, DaemonSet and Rollout (Argo) fail the step as not supported yet.',
+      'Workload kind: Deployment, StatefulSet or DaemonSet (apps/v1), or Rollout (Argo Rollouts, argoproj.io/v1alpha1).',
     ),
   namespace: nonEmptyText('Namespace of the workload.'),
   name: nonEmptyText('Name of the workload.'),
+  action: z
+    .enum(['undo', 'abort'])
+    .default('undo')
+    .describe(
+      'Rollout only: abort (stop the update, traffic back to stable) or undo (abort an update in progress, then put the target revision back). Default undo.',
+    ),
   toRevision: z.int().min(1).optional().describe('Revision to return to (default: the previous one).'),
   kubeconfig: nonEmptyText(
     'Path of the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account).',
