@@ -6,16 +6,24 @@
 import * as k8s from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { ExecutorContext, StepResult } from '../executor.js';
-import { pause } from '../http-kit.js';
-import { apiStatus, callOptions, describeApiError } from './client.js';
+import { callOptions } from './client.js';
 import type { KubernetesParams } from './params.js';
+import {
+  imagesOf,
+  labelSelector,
+  outputOf,
+  plural,
+  revisionList,
+  runStep,
+  Stopped,
+  templatePatch,
+  withoutLabel,
+  type WaitState,
+} from './step.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 const HASH_LABEL = 'pod-template-hash';
-
-/** Stopped by the caller (abort/cancel) or by the step's time limit: thrown out of the API calls. */
-class Stopped extends Error {}
 
 export async function undoDeployment(
   ctx: ExecutorContext,
@@ -24,37 +32,18 @@ export async function undoDeployment(
 ): Promise<StepResult> {
   const { namespace, name } = params;
   const what = `deployment ${namespace}/${name}`;
-  const limitMs = Math.min(params.timeout, ctx.timeoutMs);
-  const stepLimit = AbortSignal.timeout(Math.max(1, limitMs));
-  const signal = AbortSignal.any([ctx.signal, stepLimit]);
   const apps = config.makeApiClient(k8s.AppsV1Api);
-  let fromRevision: number | undefined;
-  let toRevision: number | undefined;
-  let images: string[] = [];
-  const output = () => ({ fromRevision, toRevision, images });
 
-  const stopped = () => signal.aborted;
-  const call = async <T>(doing: string, request: () => Promise<T>): Promise<T> => {
-    if (stopped()) throw new Stopped();
-    try {
-      return await request();
-    } catch (error) {
-      if (stopped()) throw new Stopped('stopped', { cause: error });
-      if (apiStatus(error) === 404 && doing === 'read')
-        throw new Error(`${what} not found`, { cause: error });
-      throw new Error(`${doing} ${what} failed: ${describeApiError(error)}`, { cause: error });
-    }
-  };
-  const read = () =>
-    call('read', () => apps.readNamespacedDeployment({ name, namespace }, callOptions(signal)));
-
-  try {
+  return runStep(ctx, params, what, async ({ signal, found, call, waitFor }) => {
+    const read = () =>
+      call('read', () => apps.readNamespacedDeployment({ name, namespace }, callOptions(signal)));
     const deployment = await read();
     const uid = deployment.metadata?.uid;
-    fromRevision = revisionOf(deployment.metadata);
-    if (fromRevision === undefined) {
+    const from = revisionOf(deployment.metadata);
+    if (from === undefined) {
       return { outcome: 'failed', error: `${what} has no ${REVISION} annotation: it has never rolled out` };
     }
+    found.fromRevision = from;
     if (deployment.spec?.paused) {
       return { outcome: 'failed', error: `${what} is paused: resume it before rolling it back` };
     }
@@ -72,37 +61,41 @@ export async function undoDeployment(
       if (mine && revision !== undefined) owned.set(revision, rs);
     }
     const revisions = [...owned.keys()].sort((a, b) => a - b);
-    toRevision = params.toRevision ?? revisions.filter((r) => r < fromRevision!).at(-1);
-    if (toRevision === undefined) {
+    const to = params.toRevision ?? revisions.filter((r) => r < from).at(-1);
+    found.toRevision = to;
+    if (to === undefined) {
       return {
         outcome: 'failed',
-        error: `${what} has no revision before ${fromRevision} to roll back to; revisions: ${revisions.join(', ') || 'none'}`,
+        error: `${what} has no revision before ${from} to roll back to; revisions: ${revisionList(revisions)}`,
       };
     }
-    const target = owned.get(toRevision);
+    const target = owned.get(to);
     if (!target?.spec?.template) {
       return {
         outcome: 'failed',
-        error: `${what} has no revision ${toRevision}; revisions: ${revisions.join(', ') || 'none'}`,
+        error: `${what} has no revision ${to}; revisions: ${revisionList(revisions)}`,
       };
     }
     const template = podTemplateOf(target);
-    images = imagesOf(template);
-    if (toRevision === fromRevision || isDeepStrictEqual(template, deployment.spec?.template)) {
-      ctx.log.line(`${what} already runs the template of revision ${toRevision}: nothing to roll back`);
+    const images = imagesOf(template);
+    found.images = images;
+    if (to === from || isDeepStrictEqual(template, deployment.spec?.template)) {
+      ctx.log.line(`${what} already runs the template of revision ${to}: nothing to roll back`);
       return {
         outcome: 'succeeded',
-        output: { ...output(), changed: false },
-        summary: `${what} already on revision ${toRevision} (${images.join(', ')}): nothing to roll back`,
+        output: { ...outputOf(found), changed: false },
+        summary: `${what} already on revision ${to} (${images.join(', ')}): nothing to roll back`,
       };
     }
     ctx.log.line(
-      `current revision ${fromRevision} → rolling back to revision ${toRevision} (image${images.length === 1 ? '' : 's'} ${images.join(', ')})`,
+      `current revision ${from} → rolling back to revision ${to} (${plural(images.length, 'image')} ${images.join(', ')})`,
     );
 
-    const patch = rollbackPatch(deployment, template, {
-      cause: `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${toRevision}`,
-    });
+    const patch = templatePatch(
+      deployment.metadata,
+      template,
+      `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${to}`,
+    );
     const patched = await call('patch', () =>
       apps.patchNamespacedDeployment(
         { name, namespace, body: patch },
@@ -110,54 +103,31 @@ export async function undoDeployment(
       ),
     );
     const generation = patched.metadata?.generation ?? 0;
-    ctx.log.line(
-      `template of revision ${toRevision} applied (generation ${generation}); waiting for the rollout`,
-    );
+    ctx.log.line(`template of revision ${to} applied (generation ${generation}); waiting for the rollout`);
 
-    let last = '';
-    for (;;) {
-      const current = await read();
-      const state = rolloutState(current, generation);
-      if (state.line !== last) ctx.log.line(state.line);
-      last = state.line;
-      if (state.kind === 'done') {
-        const revision = revisionOf(current.metadata);
-        return {
-          outcome: 'succeeded',
-          output: { ...output(), ...(revision === undefined ? {} : { revision }), changed: true },
-          summary: `${what} rolled back from revision ${fromRevision} to revision ${toRevision} (${images.join(', ')})`,
-        };
-      }
-      if (state.kind === 'stalled') {
-        return {
-          outcome: 'failed',
-          error: `${what} rollback to revision ${toRevision} ${state.detail}`,
-          output: output(),
-        };
-      }
-      if (!(await pause(params.pollInterval, signal))) throw new Stopped();
+    let current = deployment;
+    let state: Exclude<WaitState, { kind: 'waiting' }>;
+    try {
+      state = await waitFor(async () => rolloutState((current = await read()), generation));
+    } catch (error) {
+      // A Deployment's time-limit error has never named the last state: keep it that way.
+      if (error instanceof Stopped) found.last = undefined;
+      throw error;
     }
-  } catch (error) {
-    if (error instanceof Stopped) {
-      const doing = toRevision === undefined ? 'rollback' : `rollback to revision ${toRevision}`;
+    if (state.kind === 'failed') {
       return {
         outcome: 'failed',
-        error: ctx.signal.aborted
-          ? `${what} ${doing} was stopped (rollback cancelled or bot shutting down)`
-          : `${what} ${doing} did not finish within the step's time limit of ${humanMs(limitMs)}`,
-        output: output(),
+        error: `${what} rollback to revision ${to} ${state.detail}`,
+        output: outputOf(found),
       };
     }
+    const revision = revisionOf(current.metadata);
     return {
-      outcome: 'failed',
-      error: error instanceof Error ? error.message : String(error),
-      output: output(),
+      outcome: 'succeeded',
+      output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), changed: true },
+      summary: `${what} rolled back from revision ${from} to revision ${to} (${images.join(', ')})`,
     };
-  }
-}
-
-function humanMs(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  });
 }
 
 function revisionOf(metadata: k8s.V1ObjectMeta | undefined): number | undefined {
@@ -166,53 +136,13 @@ function revisionOf(metadata: k8s.V1ObjectMeta | undefined): number | undefined 
   return Number(text);
 }
 
-/** matchLabels as a label selector string; matchExpressions are not needed to find the owned sets. */
-function labelSelector(selector: k8s.V1LabelSelector | undefined): string {
-  return Object.entries(selector?.matchLabels ?? {})
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-}
-
 /** The ReplicaSet's pod template without the label the controller adds to every ReplicaSet. */
 export function podTemplateOf(rs: k8s.V1ReplicaSet): k8s.V1PodTemplateSpec {
-  const template = structuredClone(rs.spec!.template!);
-  const labels = template.metadata?.labels;
-  if (template.metadata && labels) {
-    template.metadata.labels = Object.fromEntries(
-      Object.entries(labels).filter(([key]) => key !== HASH_LABEL),
-    );
-  }
-  return template;
+  return withoutLabel(rs.spec!.template!, HASH_LABEL);
 }
-
-function imagesOf(template: k8s.V1PodTemplateSpec): string[] {
-  return (template.spec?.containers ?? []).map((c) => c.image ?? `${c.name} (no image)`);
-}
-
-/**
- * A JSON Patch: fails (422) if the Deployment changed since it was read, replaces the template
- * whole (a merge would keep fields only the newer template has) and records the change cause.
- */
-function rollbackPatch(
-  deployment: k8s.V1Deployment,
-  template: k8s.V1PodTemplateSpec,
-  { cause }: { cause: string },
-) {
-  const hasAnnotations = deployment.metadata?.annotations !== undefined;
-  return [
-    { op: 'test', path: '/metadata/resourceVersion', value: deployment.metadata?.resourceVersion },
-    { op: 'replace', path: '/spec/template', value: template },
-    hasAnnotations
-      ? { op: 'add', path: `/metadata/annotations/${CHANGE_CAUSE.replace('/', '~1')}`, value: cause }
-      : { op: 'add', path: '/metadata/annotations', value: { [CHANGE_CAUSE]: cause } },
-  ];
-}
-
-type RolloutState =
-  { kind: 'waiting' | 'done'; line: string } | { kind: 'stalled'; line: string; detail: string };
 
 /** The same checks as `kubectl rollout status`. */
-function rolloutState(deployment: k8s.V1Deployment, generation: number): RolloutState {
+function rolloutState(deployment: k8s.V1Deployment, generation: number): WaitState {
   const status = deployment.status;
   const observed = status?.observedGeneration ?? 0;
   if (observed < Math.max(generation, deployment.metadata?.generation ?? 0)) {
@@ -225,7 +155,7 @@ function rolloutState(deployment: k8s.V1Deployment, generation: number): Rollout
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
     const seconds = deployment.spec?.progressDeadlineSeconds;
     const detail = `exceeded its progress deadline${seconds === undefined ? '' : ` of ${seconds}s`} (ProgressDeadlineExceeded)${progressing.message ? `: ${progressing.message}` : ''}`;
-    return { kind: 'stalled', line: `rollout stalled: ${detail}`, detail };
+    return { kind: 'failed', line: `rollout stalled: ${detail}`, detail };
   }
   const wanted = deployment.spec?.replicas ?? 1;
   const updated = status?.updatedReplicas ?? 0;
