@@ -8,22 +8,26 @@ import { hostname } from 'node:os';
 import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { IncidentService } from './app/incident-service.js';
 import { RollbackService, type Catalog } from './app/rollback-service.js';
 import { contextOf } from './app/rollback-view.js';
 import { approvalsRequired } from './domain/authority.js';
 import { eventsAccepted, restore, type PersistedRollback } from './domain/rollback-machine.js';
 import { templateVarsFor } from './domain/template-vars.js';
 import { createEngineRuntime, type EngineRuntime } from './engine/runtime.js';
+import type { EffectHandler } from './engine/outbox-worker.js';
 import type { StepWork } from './engine/step-runner.js';
 import type { ExecutorRegistry } from './executors/registry.js';
 import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
+import { alertRoutes } from './http/alert-routes.js';
 import { httpRoutes } from './http/routes.js';
 import { createSlackApp } from './slack/app.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { renderStatusCard } from './slack/blocks/status-card.js';
 import { renderStepOutput } from './slack/blocks/thread-messages.js';
 import { CardPublisher } from './slack/card-publisher.js';
+import { IncidentThreads } from './slack/incident-thread.js';
 import { slackNotifyHandler } from './slack/notify-handler.js';
 import { RoleDirectory } from './slack/role-directory.js';
 import type { Store } from './store/store.js';
@@ -37,6 +41,8 @@ export interface BotOptions {
     retries?: number;
   };
   apiToken?: string | undefined;
+  /** ALERT_WEBHOOK_TOKEN: the alert receivers refuse every delivery without it. */
+  alertToken?: string | undefined;
   store: Store;
   catalog: () => Catalog;
   registry: ExecutorRegistry;
@@ -52,6 +58,8 @@ export interface Bot {
   app: App;
   runtime: EngineRuntime;
   service: RollbackService;
+  incidents: IncidentService;
+  threads: IncidentThreads;
   /** Starts the workers and the HTTP server; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
@@ -59,6 +67,7 @@ export interface Bot {
 }
 
 const newRollbackId = (): string => `rb-${randomBytes(3).toString('hex')}`;
+const newIncidentId = (): string => `inc-${randomBytes(3).toString('hex')}`;
 
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { store, log, catalog } = options;
@@ -127,12 +136,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       }
     },
     handlers: {
-      notify: slackNotifyHandler({
-        store,
-        service: { view: (id) => serviceOf().view(id) },
-        cards,
-        roleGroups: () => roleGroupsOf(catalog()),
-      }),
+      notify: withIncidents(
+        slackNotifyHandler({
+          store,
+          service: { view: (id) => serviceOf().view(id) },
+          cards,
+          roleGroups: () => roleGroupsOf(catalog()),
+        }),
+      ),
       // The deployment freeze arrives with the communications issue; the effect is acknowledged.
       freeze: () => Promise.resolve(),
     },
@@ -146,34 +157,84 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     newId: options.newId ?? newRollbackId,
     log,
+    incidents: {
+      current: (name, environment) => incidents.current(name, environment),
+      join: (incidentId, rollbackId) => incidents.join(incidentId, rollbackId),
+    },
   });
   assembled.service = service;
+  const incidents: IncidentService = new IncidentService({
+    store,
+    catalog,
+    declare: (request) => service.declare(request),
+    announce: (incidentId) => {
+      threads.announce(incidentId);
+    },
+    now,
+    newId: newIncidentId,
+    log,
+  });
+  const threads: IncidentThreads = new IncidentThreads({
+    client,
+    store,
+    incidents,
+    channelOf: (name) => catalog().plans.get(name)?.channel ?? null,
+    rollback: async (id) => {
+      const view = await service.view(id);
+      if (!view) return null;
+      const declared = view.timeline[0];
+      return {
+        id: view.id,
+        state: view.state,
+        toVersion: view.toVersion,
+        declaredBy: declared?.by ?? 'system',
+      };
+    },
+    deployments: (name, environment) => store.listDeployments(name, environment, 20),
+    now,
+    log,
+  });
+  /** Rollbacks of an incident redraw its thread; one that ends may close it. */
+  function withIncidents(handler: EffectHandler): EffectHandler {
+    return async (effect, context) => {
+      await handler(effect, context);
+      const rollback = await store.getRollback(effect.rollbackId);
+      if (!rollback) return;
+      const incident = await incidents.current(rollback.service, rollback.environment);
+      if (incident?.rollbackIds.includes(rollback.id)) threads.announce(incident.id);
+      if (rollback.final) await incidents.rollbackEnded(rollback.service, rollback.environment);
+    };
+  }
   const app = await createSlackApp(
     {
       ...options.slack,
-      routes: httpRoutes({
-        service,
-        store,
-        now,
-        apiToken: options.apiToken,
-        log,
-        ready: async () => {
-          const detail: Record<string, string> = {};
-          let ok = true;
-          try {
-            await store.ping();
-            detail['store'] = 'ok';
-          } catch (error) {
-            ok = false;
-            detail['store'] = String(error);
-          }
-          return { ok, detail };
-        },
-      }),
+      routes: [
+        ...alertRoutes({ incidents, token: options.alertToken, now, log }),
+        ...httpRoutes({
+          service,
+          store,
+          now,
+          apiToken: options.apiToken,
+          log,
+          ready: async () => {
+            const detail: Record<string, string> = {};
+            let ok = true;
+            try {
+              await store.ping();
+              detail['store'] = 'ok';
+            } catch (error) {
+              ok = false;
+              detail['store'] = String(error);
+            }
+            return { ok, detail };
+          },
+        }),
+      ],
       log,
     },
     {
       service,
+      incidents,
       cards,
       drawCard,
       previewSteps: (plan, strategyName) => {
@@ -206,6 +267,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     app,
     runtime,
     service,
+    incidents,
+    threads,
     async start(port, host = '0.0.0.0') {
       runtime.start();
       const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };
@@ -214,6 +277,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     },
     async stop(graceMs = 8_000) {
       await app.stop();
+      await threads.settled();
       await runtime.stop(graceMs);
     },
   };

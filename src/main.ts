@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const bot = await createBot({
     slack: config.slack,
     apiToken: config.apiToken,
+    alertToken: config.alertWebhookToken,
     store,
     catalog: () => catalog,
     registry,

@@ -27,6 +27,11 @@ export interface RollbackServiceOptions {
   now: () => number;
   newId: () => string;
   log: Logger;
+  /** The open incident a declaration joins (and whose start it inherits); absent: none. */
+  incidents?: {
+    current(service: string, environment: string): Promise<{ id: string; startedAt: number } | null>;
+    join(incidentId: string, rollbackId: string): Promise<void>;
+  };
 }
 
 export interface DeclareRequest {
@@ -123,6 +128,7 @@ export class RollbackService {
     }
     const at = now();
     const id = newId();
+    const incident = await this.options.incidents?.current(plan.service, environment);
     const input: RollbackInput = {
       id,
       service: plan.service,
@@ -134,7 +140,7 @@ export class RollbackService {
       reason: request.reason ?? 'no reason given',
       declaredBy: request.by,
       at,
-      incidentStartedAt: Math.min(request.incidentStartedAt ?? at, at),
+      incidentStartedAt: Math.min(request.incidentStartedAt ?? at, incident?.startedAt ?? at, at),
       trigger: request.trigger ?? { kind: 'manual' },
       drill: request.drill ?? false,
       requiresHuman: strategyNeedsHuman(strategy),
@@ -147,6 +153,14 @@ export class RollbackService {
         message: result.message,
         ...(result.code === 'active_rollback_exists' ? { activeId: result.activeId } : {}),
       };
+    }
+    if (incident) {
+      await this.options.incidents?.join(incident.id, id).catch((error: unknown) => {
+        this.options.log.warn(
+          { err: error, incident: incident.id, rollbackId: id },
+          'could not link the rollback to its incident',
+        );
+      });
     }
     return { ok: true, rollback: result.rollback, plan };
   }

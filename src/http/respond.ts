@@ -1,5 +1,5 @@
 /** Small helpers for the bot's own HTTP routes (they run inside Bolt's server as custom routes). */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage.js';
 import type { Logger } from 'pino';
@@ -16,6 +16,24 @@ export function hasBearer(req: IncomingMessage, token: string | undefined): bool
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * HTTP basic credentials whose password is `token` (any user name): Alertmanager's `basic_auth`
+ * and Grafana's basic authentication carry the shared token this way. Constant time.
+ */
+export function hasBasicPassword(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return false;
+  const header = req.headers.authorization ?? '';
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match) return false;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return false;
+  const given = createHash('sha256')
+    .update(decoded.slice(colon + 1))
+    .digest();
+  return timingSafeEqual(given, createHash('sha256').update(token).digest());
 }
 
 /**

@@ -8,6 +8,7 @@ import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import { registerDeclareView } from './listeners/declare-view.js';
+import { registerIncidentActions } from './listeners/incident-actions.js';
 import { registerRollbackActions } from './listeners/rollback-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 import type { SlackDependencies } from './slack-dependencies.js';
@@ -54,6 +55,7 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
   registerRollbackCommand(app, deps);
   registerRollbackActions(app, deps);
   registerDeclareView(app, deps);
+  registerIncidentActions(app, deps);
   await app.init();
   return app;
 }

@@ -45,13 +45,19 @@ export class CardPublisher {
       client: ChatApi;
       store: Store;
       log: Logger;
+      /** Where addresses are kept (default: rollback cards); incident threads keep theirs apart. */
+      collection?: string;
       /** Draws the card from the newest stored state; null when the rollback is gone. */
       draw: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
     },
   ) {}
 
+  private get collection(): string {
+    return this.options.collection ?? CARDS;
+  }
+
   async address(rollbackId: string): Promise<CardAddress | null> {
-    return (await this.options.store.getDoc<CardAddress>(CARDS, rollbackId))?.value ?? null;
+    return (await this.options.store.getDoc<CardAddress>(this.collection, rollbackId))?.value ?? null;
   }
 
   /** Posts the card if it does not exist yet; returns where it is. */
@@ -71,7 +77,7 @@ export class CardPublisher {
     const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
-    if (!(await this.options.store.putDoc(CARDS, rollbackId, address, 0))) {
+    if (!(await this.options.store.putDoc(this.collection, rollbackId, address, 0))) {
       // Another replica posted it first: keep theirs (ours becomes a harmless extra message).
       return this.address(rollbackId);
     }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { IncidentService } from '../app/incident-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { Store } from '../store/store.js';
@@ -8,6 +9,7 @@ import type { CardPublisher, SlackMessage } from './card-publisher.js';
 /** What the Slack listeners need; `slack/app.ts` receives it from the composition root. */
 export interface SlackDependencies {
   service: RollbackService;
+  incidents: Pick<IncidentService, 'get'>;
   cards: CardPublisher;
   /** The status card of a rollback as it is now, and the channel it belongs to. */
   drawCard: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;

@@ -17,6 +17,7 @@ import { deleteKeysWithPrefix } from './redis-cleanup.js';
 export const SIGNING_SECRET = 'e2e-signing-secret';
 export const BOT_TOKEN = 'xoxb-e2e';
 export const CHANNEL = 'C0INCIDENTS';
+export const ALERT_TOKEN = 'e2e-alert-token';
 export const PEOPLE = {
   declarer: 'U0DECL',
   oncall: 'U0ONCALL1',
@@ -56,6 +57,7 @@ export async function startBotHarness(
   const bot = await createBot({
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: sim.url, retries: 0 },
     apiToken: 'e2e-api-token',
+    alertToken: ALERT_TOKEN,
     store,
     catalog: () => manifests,
     registry,

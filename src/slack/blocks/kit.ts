@@ -165,4 +165,48 @@ export function button(
   };
 }
 
+/** The incident thread's offer: declares the plan's rollback for the incident. */
+export const INCIDENT_ACTION_IDS = { proposeRollback: 'incident:propose-rollback' } as const;
+
+export interface IncidentButtonValue {
+  incidentId: string;
+  /** The strategy the trigger names; the plan's default when absent. */
+  strategy?: string;
+}
+
+const incidentValueSchema = z.strictObject({
+  i: z.string().min(1).max(200),
+  st: z.string().min(1).max(200).optional(),
+});
+
+export function encodeIncidentValue(value: IncidentButtonValue): string {
+  return JSON.stringify({
+    i: value.incidentId,
+    ...(value.strategy === undefined ? {} : { st: value.strategy }),
+  });
+}
+
+export function decodeIncidentValue(raw: unknown): IncidentButtonValue | null {
+  if (typeof raw !== 'string' || raw.length > LIMITS.buttonValue) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = incidentValueSchema.safeParse(json);
+  if (!parsed.success) return null;
+  return { incidentId: parsed.data.i, ...(parsed.data.st === undefined ? {} : { strategy: parsed.data.st }) };
+}
+
+export function incidentButton(text: string, value: IncidentButtonValue): Button {
+  return {
+    type: 'button',
+    text: plain(text, LIMITS.buttonText),
+    action_id: INCIDENT_ACTION_IDS.proposeRollback,
+    value: encodeIncidentValue(value),
+    style: 'danger',
+  };
+}
+
 export type Blocks = KnownBlock[];

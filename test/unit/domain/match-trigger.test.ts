@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchTrigger } from '../../../src/alerts/match-trigger.js';
+import { matchTrigger } from '../../../src/domain/incident.js';
 import type { TriggerSpec } from '../../../src/domain/plan.js';
 
 const triggers: TriggerSpec[] = [

@@ -1,0 +1,298 @@
+/**
+ * Alerts in, incidents out (DESIGN journey 1): groups a delivery's alerts by service and
+ * environment, merges them into the one open incident of each (created by the first firing
+ * alert), acts on the plan's trigger once per incident (offer a rollback, or declare one that starts
+ * after the trigger's delay), and closes the incident when every alert resolved and no rollback of
+ * it is active. Telling Slack is the injected `announce`'s job: it reads the incident back and
+ * brings the thread up to date, so a burst of deliveries costs a few coalesced writes, not one each.
+ *
+ * Replicas share nothing but the store: every incident write is version-guarded and retried, and
+ * one process serialises its own writes per service and environment.
+ */
+import type { Logger } from 'pino';
+import { label, type Alert } from '../alerts/alert.js';
+import {
+  allResolved,
+  closeIncident,
+  mergeAlerts,
+  type Incident,
+  type IncomingAlert,
+  type TriggerDecision,
+} from '../domain/incident.js';
+import type { RollbackPlan } from '../domain/plan.js';
+import { KeyedQueue } from '../engine/keyed-queue.js';
+import type { Store } from '../store/store.js';
+import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
+
+const INCIDENTS = 'incidents';
+/** Service+environment -> the id of its current incident (open, or the last one closed). */
+const CURRENT = 'incident-current';
+const DELIVERY_MEMORY_MS = 24 * 60 * 60_000;
+const MAX_CONFLICT_RETRIES = 50;
+
+export interface Delivery {
+  /** Deduplication key of the whole delivery (`deliveryKey`, or SNS's MessageId). */
+  key: string;
+  alerts: readonly Alert[];
+}
+
+export interface DeliveryOutcome {
+  duplicate: boolean;
+  /** Alerts applied to an incident of a known service (changed or not). */
+  accepted: number;
+  /** Alerts of services (or environments) no plan covers: answered 202, logged and counted. */
+  unknown: Array<{ service: string; environment: string; alerts: number }>;
+  /** Resolved alerts of a service with no open incident. */
+  stale: number;
+  incidents: Array<{ id: string; service: string; environment: string; opened: boolean }>;
+}
+
+export interface IncidentSummary {
+  id: string;
+  service: string;
+  environment: string;
+  startedAt: number;
+  firing: number;
+  alerts: number;
+  rollbackIds: string[];
+}
+
+export interface IncidentServiceOptions {
+  store: Store;
+  catalog: () => Catalog;
+  /** Declares a rollback (the rollback service); the incident's start is inherited through `current`. */
+  declare: (request: DeclareRequest) => Promise<DeclareOutcome>;
+  /** Brings the incident's thread up to date; called after every change, must not throw. */
+  announce: (incidentId: string) => void;
+  now: () => number;
+  newId: () => string;
+  log: Logger;
+}
+
+const currentKey = (service: string, environment: string): string => JSON.stringify([service, environment]);
+
+export class IncidentService {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly options: IncidentServiceOptions) {}
+
+  async get(incidentId: string): Promise<Incident | null> {
+    return (await this.options.store.getDoc<Incident>(INCIDENTS, incidentId))?.value ?? null;
+  }
+
+  /** The open incident of a service and environment, if any. */
+  async current(service: string, environment: string): Promise<Incident | null> {
+    const pointer = await this.options.store.getDoc<{ id: string }>(
+      CURRENT,
+      currentKey(service, environment),
+    );
+    if (!pointer) return null;
+    const incident = await this.get(pointer.value.id);
+    return incident && incident.closedAt === null ? incident : null;
+  }
+
+  async listOpen(): Promise<IncidentSummary[]> {
+    const pointers = await this.options.store.listDocs<{ id: string }>(CURRENT);
+    const incidents = await Promise.all(pointers.map((pointer) => this.get(pointer.value.id)));
+    return incidents
+      .filter((incident): incident is Incident => incident !== null && incident.closedAt === null)
+      .map((incident) => ({
+        id: incident.id,
+        service: incident.service,
+        environment: incident.environment,
+        startedAt: incident.startedAt,
+        firing: incident.alerts.filter((alert) => alert.status === 'firing').length,
+        alerts: incident.alerts.length + incident.overflow,
+        rollbackIds: incident.rollbackIds,
+      }))
+      .sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  async receive(delivery: Delivery): Promise<DeliveryOutcome> {
+    const { catalog, log } = this.options;
+    const outcome: DeliveryOutcome = { duplicate: false, accepted: 0, unknown: [], stale: 0, incidents: [] };
+    const groups = new Map<string, { service: string; environment: string; alerts: Alert[] }>();
+    for (const alert of delivery.alerts) {
+      const key = currentKey(alert.service, alert.environment);
+      const group = groups.get(key) ?? { service: alert.service, environment: alert.environment, alerts: [] };
+      group.alerts.push(alert);
+      groups.set(key, group);
+    }
+    // Merging is idempotent, so a redelivery is applied again harmlessly; remembering the key only
+    // tells the sender (and the counters) that it was one. Remembering first would lose a
+    // delivery whose first attempt failed half-way.
+    const plans = catalog().plans;
+    for (const group of groups.values()) {
+      const plan = plans.get(group.service);
+      if (!plan || !plan.environments.includes(group.environment)) {
+        outcome.unknown.push({
+          service: group.service,
+          environment: group.environment,
+          alerts: group.alerts.length,
+        });
+        log.warn(
+          { service: group.service, environment: group.environment, alerts: group.alerts.length },
+          plan
+            ? 'alerts for an environment the plan does not cover'
+            : 'alerts for a service with no rollback plan',
+        );
+        continue;
+      }
+      const merged = await this.merge(plan, group.environment, group.alerts);
+      if (merged === null) {
+        outcome.stale += group.alerts.length;
+        continue;
+      }
+      outcome.accepted += group.alerts.length;
+      outcome.incidents.push({
+        id: merged.incident.id,
+        service: plan.service,
+        environment: group.environment,
+        opened: merged.opened,
+      });
+    }
+    outcome.duplicate = !(await this.options.store.rememberOnce(
+      `alert-delivery:${delivery.key}`,
+      DELIVERY_MEMORY_MS,
+    ));
+    return outcome;
+  }
+
+  /** A rollback of the service ended: the incident closes if its alerts are all resolved. */
+  async rollbackEnded(service: string, environment: string): Promise<void> {
+    const incident = await this.current(service, environment);
+    if (incident && allResolved(incident)) await this.closeIfQuiet(incident.id);
+  }
+
+  /** Records that a rollback belongs to the incident (a declaration joins the open incident). */
+  async join(incidentId: string, rollbackId: string): Promise<void> {
+    await this.update(incidentId, (incident) =>
+      incident.rollbackIds.includes(rollbackId)
+        ? null
+        : { ...incident, rollbackIds: [...incident.rollbackIds, rollbackId] },
+    );
+    this.options.announce(incidentId);
+  }
+
+  /** Marks changes as told in the thread (the announcer calls it after its reply went out). */
+  async update(
+    incidentId: string,
+    change: (incident: Incident) => Incident | null,
+  ): Promise<Incident | null> {
+    const { store } = this.options;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
+      const stored = await store.getDoc<Incident>(INCIDENTS, incidentId);
+      if (!stored) return null;
+      const next = change(stored.value);
+      if (next === null) return stored.value;
+      if (await store.putDoc(INCIDENTS, incidentId, next, stored.version)) return next;
+    }
+    throw new Error(`incident ${incidentId} kept changing under ${MAX_CONFLICT_RETRIES} writes`);
+  }
+
+  private merge(plan: RollbackPlan, environment: string, alerts: readonly Alert[]) {
+    return this.queue.run(currentKey(plan.service, environment), async () => {
+      const result = await this.mergeWithRetry(plan, environment, alerts);
+      if (result === null) return null;
+      const { incident } = result;
+      if (result.opened || result.firing.length > 0 || result.resolved.length > 0) {
+        this.options.announce(incident.id);
+      }
+      if (result.trigger) await this.actOn(incident, result.trigger, plan);
+      if (result.resolved.length > 0 && allResolved(incident)) await this.closeIfQuiet(incident.id);
+      return result;
+    });
+  }
+
+  private async mergeWithRetry(plan: RollbackPlan, environment: string, alerts: readonly Alert[]) {
+    const { store, now, newId } = this.options;
+    const key = currentKey(plan.service, environment);
+    const incoming = alerts.map(toIncoming);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
+      const pointer = await store.getDoc<{ id: string }>(CURRENT, key);
+      const stored = pointer ? await store.getDoc<Incident>(INCIDENTS, pointer.value.id) : null;
+      const result = mergeAlerts({
+        current: stored?.value ?? null,
+        alerts: incoming,
+        service: plan.service,
+        environment,
+        triggers: plan.triggers,
+        at: now(),
+        newId,
+      });
+      if (result === null) return null;
+      const changed =
+        result.opened || result.firing.length > 0 || result.resolved.length > 0 || result.trigger;
+      if (!changed) return result;
+      if (result.opened) {
+        // The pointer is claimed first: of two replicas opening an incident, one wins and the
+        // other merges into the winner's on its retry.
+        if (!(await store.putDoc(CURRENT, key, { id: result.incident.id }, pointer?.version ?? 0))) continue;
+        await store.putDoc(INCIDENTS, result.incident.id, result.incident, 0);
+        return result;
+      }
+      if (stored && (await store.putDoc(INCIDENTS, result.incident.id, result.incident, stored.version))) {
+        return result;
+      }
+    }
+    throw new Error(
+      `the incident of ${plan.service} (${environment}) kept changing under ${MAX_CONFLICT_RETRIES} writes`,
+    );
+  }
+
+  private async actOn(incident: Incident, trigger: TriggerDecision, plan: RollbackPlan): Promise<void> {
+    // `propose` is the thread's offer button (the announcer draws it from `incident.trigger`).
+    if (trigger.action !== 'auto') return;
+    const alert = incident.alerts.find((a) => a.fingerprint === trigger.fingerprint);
+    const outcome = await this.options.declare({
+      service: plan.service,
+      environment: incident.environment,
+      ...(trigger.strategy === null ? {} : { strategy: trigger.strategy }),
+      reason: `${trigger.name ?? 'alert'}: ${alert?.summary ?? 'alert fired'}`,
+      by: 'policy',
+      incidentStartedAt: incident.startedAt,
+      trigger: { kind: 'auto', delayMs: trigger.delayMs },
+    });
+    if (!outcome.ok) {
+      this.options.log.warn(
+        { incident: incident.id, code: outcome.code, message: outcome.message },
+        'the automatic rollback could not be declared',
+      );
+      await this.update(incident.id, (current) =>
+        current.trigger === null
+          ? null
+          : { ...current, trigger: { ...current.trigger, refused: outcome.message } },
+      );
+      this.options.announce(incident.id);
+    }
+  }
+
+  private async closeIfQuiet(incidentId: string): Promise<void> {
+    const { store, now } = this.options;
+    const incident = await this.get(incidentId);
+    if (!incident || incident.closedAt !== null || !allResolved(incident)) return;
+    const active = await store.activeRollbackId(incident.service, incident.environment);
+    if (active !== null) {
+      const rollback = await store.getRollback(active);
+      if (rollback && !rollback.final) return;
+    }
+    const closed = await this.update(incidentId, (current) =>
+      current.closedAt === null && allResolved(current) ? closeIncident(current, now()) : null,
+    );
+    if (closed?.closedAt !== null) this.options.announce(incidentId);
+  }
+}
+
+function toIncoming(alert: Alert): IncomingAlert {
+  return {
+    fingerprint: alert.fingerprint,
+    status: alert.status,
+    name: label(alert.labels, 'alertname') ?? alert.summary,
+    summary: alert.summary,
+    source: alert.source,
+    startsAt: alert.startsAt,
+    endsAt: alert.endsAt,
+    url: alert.url,
+    labels: alert.labels,
+  };
+}

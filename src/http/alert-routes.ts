@@ -1,0 +1,195 @@
+/**
+ * The alert receivers (DESIGN section 9): `POST /alerts/alertmanager`, `/alerts/grafana`,
+ * `/alerts/generic` (and `/alerts/sns`, see sns-route.ts). Each authenticates the sender, reads the
+ * body within a size limit, parses it at the edge into normalised alerts, and hands them to the
+ * incident service before answering, so a sender that sees 2xx knows the alerts are stored (and one
+ * that sees 5xx retries).
+ *
+ * Answers: 200 with what was done; 202 when nothing was for a known service (logged and counted);
+ * 400 with the reason for a malformed body; 401 for a missing or wrong token or signature;
+ * 413 / 415 for a body too large or not JSON.
+ */
+import type { CustomRoute } from '@slack/bolt';
+import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage.js';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { deliveryKey, type Alert, type AlertSource, type UnroutedAlert } from '../alerts/alert.js';
+import { parseAlertmanager } from '../alerts/alertmanager.js';
+import { GENERIC_SIGNATURE_HEADER, parseGeneric, verifyGenericSignature } from '../alerts/generic.js';
+import { GRAFANA_SIGNATURE_HEADER, parseGrafana, verifyGrafanaSignature } from '../alerts/grafana.js';
+import type { DeliveryOutcome, IncidentService } from '../app/incident-service.js';
+import { readJsonWithRaw } from './read-json.js';
+import { hasBasicPassword, hasBearer, safeRoute, sendJson } from './respond.js';
+
+/** Alertmanager's largest deliveries (5,000 alerts with their labels) fit in this. */
+export const ALERT_BODY_LIMIT = 8 * 1024 * 1024;
+export const GRAFANA_TIMESTAMP_HEADER = 'x-grafana-alerting-signature-timestamp';
+/** A signed Grafana delivery older (or newer) than this is a replay. */
+const SIGNATURE_WINDOW_MS = 5 * 60_000;
+
+export type AlertOutcome =
+  'accepted' | 'unknown_service' | 'unrouted' | 'duplicate' | 'stale' | 'bad_request' | 'unauthorized';
+
+export interface AlertRouteDependencies {
+  incidents: Pick<IncidentService, 'receive'>;
+  /** ALERT_WEBHOOK_TOKEN: bearer, basic password, or HMAC secret. Unset: every delivery is refused. */
+  token: string | undefined;
+  now: () => number;
+  log: Logger;
+  count?: (source: AlertSource | 'sns', outcome: AlertOutcome, alerts: number) => void;
+}
+
+export interface ParsedAlerts {
+  key: string;
+  alerts: Alert[];
+  unrouted: UnroutedAlert[];
+  truncated: number;
+}
+
+type Authenticate = (req: ParamsIncomingMessage, raw: Buffer) => { ok: true } | { ok: false; reason: string };
+
+export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
+  const bearerOrBasic: Authenticate = (req) =>
+    hasBearer(req, deps.token) || hasBasicPassword(req, deps.token)
+      ? { ok: true }
+      : { ok: false, reason: unauthorised(deps.token) };
+
+  const grafanaAuth: Authenticate = (req, raw) => {
+    const signature = header(req, GRAFANA_SIGNATURE_HEADER);
+    if (signature === undefined) return bearerOrBasic(req, raw);
+    // A signed delivery must be signed right, whatever else it carries.
+    const timestamp = header(req, GRAFANA_TIMESTAMP_HEADER);
+    if (timestamp !== undefined) {
+      const at = Number(timestamp) * (timestamp.length > 11 ? 1 : 1_000);
+      if (!Number.isFinite(at) || Math.abs(deps.now() - at) > SIGNATURE_WINDOW_MS) {
+        return { ok: false, reason: `the ${GRAFANA_TIMESTAMP_HEADER} is not within 5 minutes of now` };
+      }
+    }
+    return verifyGrafanaSignature(raw, signature, deps.token ?? '', timestamp)
+      ? { ok: true }
+      : { ok: false, reason: `the ${GRAFANA_SIGNATURE_HEADER} does not match the body` };
+  };
+
+  const genericAuth: Authenticate = (req, raw) => {
+    const signature = header(req, GENERIC_SIGNATURE_HEADER);
+    if (signature === undefined) return bearerOrBasic(req, raw);
+    return verifyGenericSignature(raw, signature, deps.token ?? '')
+      ? { ok: true }
+      : { ok: false, reason: `the ${GENERIC_SIGNATURE_HEADER} does not match the body` };
+  };
+
+  return [
+    receiver(deps, '/alerts/alertmanager', 'alertmanager', bearerOrBasic, (body) => {
+      const parsed = parseAlertmanager(body);
+      if (!parsed.ok) return parsed;
+      return {
+        ok: true,
+        key: deliveryKey('alertmanager', parsed.groupKey, [...parsed.alerts, ...parsed.unrouted]),
+        alerts: parsed.alerts,
+        unrouted: parsed.unrouted,
+        truncated: parsed.truncatedAlerts,
+      };
+    }),
+    receiver(deps, '/alerts/grafana', 'grafana', grafanaAuth, (body) => {
+      const parsed = parseGrafana(body);
+      if (!parsed.ok) return parsed;
+      return {
+        ok: true,
+        key: deliveryKey('grafana', parsed.groupKey, [...parsed.alerts, ...parsed.unrouted]),
+        alerts: parsed.alerts,
+        unrouted: parsed.unrouted,
+        truncated: parsed.truncatedAlerts,
+      };
+    }),
+    receiver(deps, '/alerts/generic', 'generic', genericAuth, (body) => {
+      const parsed = parseGeneric(body, deps.now());
+      if (!parsed.ok) return parsed;
+      return {
+        ok: true,
+        key: deliveryKey('generic', '', parsed.alerts),
+        alerts: parsed.alerts,
+        unrouted: [],
+        truncated: 0,
+      };
+    }),
+  ];
+}
+
+function receiver(
+  deps: AlertRouteDependencies,
+  path: string,
+  source: AlertSource,
+  authenticate: Authenticate,
+  parse: (body: unknown) => ({ ok: true } & ParsedAlerts) | { ok: false; reason: string },
+): CustomRoute {
+  const { log } = deps;
+  return {
+    path,
+    method: ['POST'],
+    handler: safeRoute(log, async (req, res) => {
+      const body = await readJsonWithRaw(req, ALERT_BODY_LIMIT);
+      if (!body.ok) {
+        deps.count?.(source, 'bad_request', 0);
+        sendJson(res, body.status, { error: body.error });
+        return;
+      }
+      const auth = authenticate(req, body.raw);
+      if (!auth.ok) {
+        deps.count?.(source, 'unauthorized', 0);
+        log.warn({ source, reason: auth.reason }, 'alert delivery refused');
+        res.setHeader('www-authenticate', 'Bearer');
+        sendJson(res, 401, { error: auth.reason });
+        return;
+      }
+      const parsed = parse(body.value);
+      if (!parsed.ok) {
+        deps.count?.(source, 'bad_request', 0);
+        log.warn({ source, reason: parsed.reason }, 'alert delivery malformed');
+        sendJson(res, 400, { error: parsed.reason });
+        return;
+      }
+      await answer(deps, res, source, parsed);
+    }),
+  };
+}
+
+/** Hands the alerts to the incident service and answers with what happened to them. */
+export async function answer(
+  deps: Pick<AlertRouteDependencies, 'incidents' | 'log' | 'count'>,
+  res: ServerResponse,
+  source: AlertSource | 'sns',
+  parsed: ParsedAlerts,
+): Promise<DeliveryOutcome> {
+  const outcome = await deps.incidents.receive({ key: parsed.key, alerts: parsed.alerts });
+  if (parsed.unrouted.length > 0) {
+    deps.count?.(source, 'unrouted', parsed.unrouted.length);
+    deps.log.warn({ source, alerts: parsed.unrouted.length }, 'alerts without a service label');
+  }
+  const unknown = outcome.unknown.reduce((sum, group) => sum + group.alerts, 0);
+  if (unknown > 0) deps.count?.(source, 'unknown_service', unknown);
+  if (outcome.stale > 0) deps.count?.(source, 'stale', outcome.stale);
+  if (outcome.accepted > 0)
+    deps.count?.(source, outcome.duplicate ? 'duplicate' : 'accepted', outcome.accepted);
+  const known = outcome.accepted + outcome.stale > 0;
+  sendJson(res, known ? 200 : 202, {
+    accepted: outcome.accepted,
+    duplicate: outcome.duplicate,
+    stale: outcome.stale,
+    incidents: outcome.incidents,
+    ...(unknown > 0 ? { unknownServices: outcome.unknown } : {}),
+    ...(parsed.unrouted.length > 0 ? { unrouted: parsed.unrouted.length } : {}),
+    ...(parsed.truncated > 0 ? { truncatedAlerts: parsed.truncated } : {}),
+  });
+  return outcome;
+}
+
+function header(req: ParamsIncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function unauthorised(token: string | undefined): string {
+  return token
+    ? 'send the ALERT_WEBHOOK_TOKEN as a bearer token or as the basic-auth password'
+    : 'alert receivers are off: ALERT_WEBHOOK_TOKEN is not set on the bot';
+}

@@ -1,0 +1,173 @@
+/**
+ * The incident thread: its parent message (updated in place: what fires, since when, what was
+ * deployed in the hour before, the rollbacks of it) and the replies that tell what changed, offer
+ * the plan's rollback, or say the incident is over. Modelled on the seeds' "INCIDENT ALERT". Pure.
+ */
+import type { KnownBlock } from '@slack/web-api';
+import { formatDuration } from '../../domain/duration.js';
+import type { Incident, IncidentAlert, TriggerDecision } from '../../domain/incident.js';
+import type { Deployment } from '../../store/store.js';
+import { actions, context, header, incidentButton, LIMITS, section } from './kit.js';
+import { escapeMrkdwn as esc, mention, slackDate, truncate } from './text.js';
+
+export interface ThreadMessage {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export interface RollbackLine {
+  id: string;
+  state: string;
+  toVersion: string;
+}
+
+const SHOWN_ALERTS = 10;
+export const DEPLOY_WINDOW_MS = 60 * 60_000;
+
+function alertLine(alert: IncidentAlert): string {
+  const name =
+    alert.url === null || !/^https?:\/\//i.test(alert.url)
+      ? `*${esc(alert.name)}*`
+      : `<${encodeURI(alert.url)}|*${esc(alert.name)}*>`;
+  const summary = alert.summary === alert.name ? '' : ` — ${esc(truncate(alert.summary, 200))}`;
+  return `• ${name}${summary} _(since ${slackDate(alert.startsAt)})_`;
+}
+
+function alertList(alerts: IncidentAlert[], more = 0): string {
+  const shown = alerts.slice(0, SHOWN_ALERTS).map(alertLine);
+  const hidden = alerts.length - shown.length + more;
+  return [...shown, ...(hidden > 0 ? [`… and ${hidden} more`] : [])].join('\n');
+}
+
+/** Deployments in the hour before the incident started: the usual suspects. */
+export function recentDeployments(deployments: readonly Deployment[], startedAt: number): Deployment[] {
+  return deployments.filter((d) => d.at <= startedAt && d.at >= startedAt - DEPLOY_WINDOW_MS);
+}
+
+function deploymentLine(deployment: Deployment, startedAt: number): string {
+  const commit = deployment.commit === undefined ? '' : ` (${esc(deployment.commit.slice(0, 12))})`;
+  const by = deployment.by === undefined ? '' : ` by ${mention(deployment.by)}`;
+  const before = formatDuration(startedAt - deployment.at);
+  return `• \`${esc(deployment.version)}\`${commit}${by} at ${slackDate(deployment.at)}, ${before} before`;
+}
+
+export function renderIncidentParent(input: {
+  incident: Incident;
+  deployments: readonly Deployment[];
+  rollbacks: readonly RollbackLine[];
+  now: number;
+}): ThreadMessage {
+  const { incident, rollbacks } = input;
+  const firing = incident.alerts.filter((alert) => alert.status === 'firing');
+  const resolved = incident.alerts.length - firing.length;
+  const where = `${esc(incident.service)} (${esc(incident.environment)})`;
+  const closed = incident.closedAt !== null;
+  const title = closed
+    ? `✅ RESOLVED: ${incident.service} (${incident.environment})`
+    : `🚨 INCIDENT: ${incident.service} (${incident.environment})`;
+  const status = closed
+    ? `*Closed* at ${slackDate(incident.closedAt ?? input.now)} after ${formatDuration((incident.closedAt ?? input.now) - incident.startedAt)}`
+    : `*${firing.length} firing*, ${resolved} resolved · started ${slackDate(incident.startedAt)}`;
+  const blocks: KnownBlock[] = [header(title), section(status)];
+  if (firing.length > 0) blocks.push(section(`*Firing*\n${alertList(firing, incident.overflow)}`));
+  const deploys = recentDeployments(input.deployments, incident.startedAt);
+  blocks.push(
+    section(
+      deploys.length === 0
+        ? '*Deployed in the hour before:* nothing recorded.'
+        : `*Deployed in the hour before:*\n${deploys
+            .slice(0, 5)
+            .map((d) => deploymentLine(d, incident.startedAt))
+            .join('\n')}`,
+    ),
+  );
+  if (rollbacks.length > 0) {
+    blocks.push(
+      section(
+        `*Rollbacks*\n${rollbacks
+          .slice(0, 10)
+          .map((r) => `• \`${esc(r.id)}\` to \`${esc(r.toVersion)}\`: ${esc(r.state)}`)
+          .join('\n')}`,
+      ),
+    );
+  }
+  blocks.push(context([`Incident \`${esc(incident.id)}\` · ${where} · updates in the thread`]));
+  const text = closed
+    ? `Resolved: ${incident.service} (${incident.environment})`
+    : `Incident: ${incident.service} (${incident.environment}), ${firing.length} alert(s) firing`;
+  return { text: truncate(esc(text), LIMITS.fallbackText), blocks };
+}
+
+/** One reply for everything that changed since the last one (coalesced). */
+export function renderAlertChanges(
+  incident: Incident,
+  told: { firing: string[]; resolved: string[] },
+): ThreadMessage {
+  const byId = new Map(incident.alerts.map((alert) => [alert.fingerprint, alert]));
+  const pick = (ids: string[]) =>
+    ids.map((id) => byId.get(id)).filter((a): a is IncidentAlert => a !== undefined);
+  const firing = pick(told.firing);
+  const resolved = pick(told.resolved);
+  const lines: string[] = [];
+  if (firing.length > 0) lines.push(`🔥 *${firing.length} more firing*\n${alertList(firing)}`);
+  if (resolved.length > 0) {
+    const names = resolved.slice(0, SHOWN_ALERTS).map((a) => `• ~${esc(a.name)}~ resolved`);
+    const more = resolved.length > SHOWN_ALERTS ? [`… and ${resolved.length - SHOWN_ALERTS} more`] : [];
+    lines.push(`✅ *${resolved.length} resolved*\n${[...names, ...more].join('\n')}`);
+  }
+  const still = incident.alerts.filter((a) => a.status === 'firing').length;
+  lines.push(`_${still} still firing._`);
+  const text = lines.join('\n');
+  return {
+    text: truncate(`${firing.length} firing, ${resolved.length} resolved`, LIMITS.fallbackText),
+    blocks: [section(text)],
+  };
+}
+
+/** The offer: the plan's rollback is one click away. */
+export function renderRollbackOffer(
+  incident: Incident,
+  trigger: TriggerDecision,
+  channel: string,
+): ThreadMessage {
+  const why = trigger.name === null ? 'the plan' : `trigger *${esc(trigger.name)}*`;
+  const strategy =
+    trigger.strategy === null ? 'its default strategy' : `strategy \`${esc(trigger.strategy)}\``;
+  const text =
+    `↩️ ${why} proposes rolling back *${esc(incident.service)}* (${esc(incident.environment)}) with ${strategy}. ` +
+    `The card goes to <#${esc(channel)}>; approval follows the authority policy.`;
+  return {
+    text: truncate(`Roll back ${incident.service}?`, LIMITS.fallbackText),
+    blocks: [
+      section(text),
+      actions([
+        incidentButton('Roll back', {
+          incidentId: incident.id,
+          ...(trigger.strategy === null ? {} : { strategy: trigger.strategy }),
+        }),
+      ]),
+    ],
+  };
+}
+
+export function renderAutoRollback(trigger: TriggerDecision): ThreadMessage {
+  const text = trigger.refused
+    ? `⚠️ Trigger *${esc(trigger.name ?? 'auto')}* wanted to roll back automatically, but: ${esc(trigger.refused)}`
+    : `⏱️ Trigger *${esc(trigger.name ?? 'auto')}* rolls back automatically ${formatDuration(trigger.delayMs)} after ${slackDate(trigger.at)} unless someone cancels it on the card.`;
+  return { text: truncate(text.replace(/[*_]/g, ''), LIMITS.fallbackText), blocks: [section(text)] };
+}
+
+export function renderRollbackJoined(rollback: {
+  id: string;
+  declaredBy: string;
+  toVersion: string;
+}): ThreadMessage {
+  const text = `↩️ Rollback \`${esc(rollback.id)}\` to \`${esc(rollback.toVersion)}\` declared by ${mention(rollback.declaredBy)}: its card and thread carry the details.`;
+  return { text: truncate(`Rollback ${rollback.id} declared`, LIMITS.fallbackText), blocks: [section(text)] };
+}
+
+export function renderIncidentClosed(incident: Incident): ThreadMessage {
+  const lasted = formatDuration((incident.closedAt ?? incident.startedAt) - incident.startedAt);
+  const text = `✅ All alerts resolved; incident \`${esc(incident.id)}\` closed after ${lasted}.`;
+  return { text: truncate(text.replace(/`/g, ''), LIMITS.fallbackText), blocks: [section(text)] };
+}

@@ -1,0 +1,161 @@
+/**
+ * Keeps an incident's Slack thread in step with the stored incident. `announce(id)` is called after
+ * every change; it is coalesced per incident (one sync at a time, one more if asked meanwhile), and
+ * a sync is idempotent: it posts the parent once, redraws it in place, posts one reply for all the
+ * alert changes not told yet, and each one-off reply (the offer, the automatic rollback, a rollback
+ * joining, the close) once, remembered in the store like the rollback notices.
+ */
+import type { Logger } from 'pino';
+import type { IncidentService } from '../app/incident-service.js';
+import { markAnnounced, type Incident } from '../domain/incident.js';
+import type { Deployment, Store } from '../store/store.js';
+import {
+  renderAlertChanges,
+  renderAutoRollback,
+  renderIncidentClosed,
+  renderIncidentParent,
+  renderRollbackJoined,
+  renderRollbackOffer,
+  type RollbackLine,
+  type ThreadMessage,
+} from './blocks/incident-messages.js';
+import { CardPublisher, type ChatApi } from './card-publisher.js';
+
+const THREADS = 'incident-threads';
+const POSTED = 'incident-notices';
+
+export interface IncidentThreadOptions {
+  client: ChatApi;
+  store: Store;
+  incidents: Pick<IncidentService, 'get' | 'update'>;
+  /** The plan's channel for a service; null when the plan is gone. */
+  channelOf: (service: string) => string | null;
+  rollback: (id: string) => Promise<(RollbackLine & { declaredBy: string }) | null>;
+  deployments: (service: string, environment: string) => Promise<Deployment[]>;
+  now: () => number;
+  log: Logger;
+}
+
+export class IncidentThreads {
+  private readonly parents: CardPublisher;
+  private readonly syncing = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly options: IncidentThreadOptions) {
+    this.parents = new CardPublisher({
+      client: options.client,
+      store: options.store,
+      log: options.log,
+      collection: THREADS,
+      draw: (id) => this.drawParent(id),
+    });
+  }
+
+  /** Fire and forget: failures are logged, and the next change syncs again. */
+  announce(incidentId: string): void {
+    this.sync(incidentId).catch((error: unknown) => {
+      this.options.log.warn({ err: error, incident: incidentId }, 'could not update the incident thread');
+    });
+  }
+
+  /** Resolves when the thread shows everything stored so far (tests and shutdown wait on it). */
+  sync(incidentId: string): Promise<void> {
+    const running = this.syncing.get(incidentId);
+    if (running) {
+      this.dirty.add(incidentId);
+      return running;
+    }
+    const done = (async () => {
+      try {
+        do {
+          this.dirty.delete(incidentId);
+          await this.syncOnce(incidentId);
+        } while (this.dirty.has(incidentId));
+      } finally {
+        this.syncing.delete(incidentId);
+      }
+    })();
+    this.syncing.set(incidentId, done);
+    return done;
+  }
+
+  /** Waits for every sync in flight. */
+  async settled(): Promise<void> {
+    while (this.syncing.size > 0) await Promise.allSettled([...this.syncing.values()]);
+  }
+
+  private async syncOnce(incidentId: string): Promise<void> {
+    const incident = await this.options.incidents.get(incidentId);
+    if (!incident) return;
+    const posted = await this.parents.address(incidentId);
+    if (posted) await this.parents.refresh(incidentId);
+    else if (!(await this.parents.ensure(incidentId))) return;
+
+    const { firing, resolved } = incident.unannounced;
+    if (firing.length > 0 || resolved.length > 0) {
+      await this.parents.reply(incidentId, renderAlertChanges(incident, { firing, resolved }));
+      await this.options.incidents.update(incidentId, (current) =>
+        markAnnounced(current, { firing, resolved }),
+      );
+    }
+    await this.tellTrigger(incident);
+    for (const rollbackId of incident.rollbackIds) {
+      await this.once(incident, `rollback:${rollbackId}`, async () => {
+        const rollback = await this.options.rollback(rollbackId);
+        return rollback ? renderRollbackJoined(rollback) : null;
+      });
+    }
+    if (incident.closedAt !== null) {
+      await this.once(incident, 'closed', () => Promise.resolve(renderIncidentClosed(incident)));
+    }
+  }
+
+  private async tellTrigger(incident: Incident): Promise<void> {
+    const trigger = incident.trigger;
+    if (trigger === null || incident.closedAt !== null) return;
+    if (trigger.action === 'auto') {
+      await this.once(incident, trigger.refused ? 'auto-refused' : 'auto', () =>
+        Promise.resolve(renderAutoRollback(trigger)),
+      );
+      return;
+    }
+    // Someone already declared a rollback for this incident: the offer would only confuse.
+    if (incident.rollbackIds.length > 0) return;
+    const channel = this.options.channelOf(incident.service);
+    if (channel === null) return;
+    await this.once(incident, 'offer', () =>
+      Promise.resolve(renderRollbackOffer(incident, trigger, channel)),
+    );
+  }
+
+  private async once(
+    incident: Incident,
+    what: string,
+    render: () => Promise<ThreadMessage | null>,
+  ): Promise<void> {
+    const key = `${incident.id}:${what}`;
+    if (await this.options.store.getDoc(POSTED, key)) return;
+    const message = await render();
+    if (!message) return;
+    await this.parents.reply(incident.id, message);
+    await this.options.store.putDoc(POSTED, key, { at: this.options.now() }, 0);
+  }
+
+  private async drawParent(incidentId: string) {
+    const incident = await this.options.incidents.get(incidentId);
+    if (!incident) return null;
+    const channel = this.options.channelOf(incident.service);
+    if (channel === null) return null;
+    const [deployments, rollbacks] = await Promise.all([
+      this.options.deployments(incident.service, incident.environment),
+      Promise.all(incident.rollbackIds.map((id) => this.options.rollback(id))),
+    ]);
+    const message = renderIncidentParent({
+      incident,
+      deployments,
+      rollbacks: rollbacks.filter((r): r is RollbackLine & { declaredBy: string } => r !== null),
+      now: this.options.now(),
+    });
+    return { channel, message };
+  }
+}

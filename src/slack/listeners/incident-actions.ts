@@ -1,0 +1,70 @@
+/**
+ * The incident thread's offer (`incident:propose-rollback`): declares the plan's rollback for the
+ * incident as the person who clicked, inheriting the incident's start. Approval still follows the
+ * authority policy on the card. Acked at once; a click delivered twice declares once; a refusal
+ * (another rollback active, no known target version, the incident over) is ephemeral.
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { decodeIncidentValue, INCIDENT_ACTION_IDS } from '../blocks/kit.js';
+import { renderError, renderRefusal } from '../blocks/replies.js';
+import { explainFailure } from '../reply.js';
+import type { SlackDependencies } from '../slack-dependencies.js';
+
+const CLICK_MEMORY_MS = 24 * 60 * 60_000;
+
+export function registerIncidentActions(app: App, deps: SlackDependencies): void {
+  app.action<BlockAction<ButtonAction>>(
+    INCIDENT_ACTION_IDS.proposeRollback,
+    async ({ ack, body, action, client }) => {
+      await ack();
+      const user = body.user.id;
+      const container = body.container as { channel_id?: unknown };
+      const channel = body.channel?.id ?? container.channel_id;
+      const tell = async (text: string, blocks?: unknown): Promise<void> => {
+        if (typeof channel !== 'string') return;
+        await client.chat.postEphemeral({
+          channel,
+          user,
+          text,
+          ...(blocks ? { blocks: blocks as never } : {}),
+        });
+      };
+      try {
+        const value = decodeIncidentValue(action.value);
+        const incident = value && (await deps.incidents.get(value.incidentId));
+        if (!value || !incident) {
+          await tell('This button is not valid any more: the incident is unknown.');
+          return;
+        }
+        const clickKey = `slack-click:${action.action_ts}:${user}:${action.action_id}`;
+        if (!(await deps.store.rememberOnce(clickKey, CLICK_MEMORY_MS))) return;
+        if (incident.closedAt !== null) {
+          const refusal = renderRefusal(`incident \`${incident.id}\` is closed: every alert resolved.`);
+          await tell(refusal.text, refusal.blocks);
+          return;
+        }
+        const fired = incident.alerts.find((alert) => alert.fingerprint === incident.trigger?.fingerprint);
+        const outcome = await deps.service.declare({
+          service: incident.service,
+          environment: incident.environment,
+          ...(value.strategy === undefined ? {} : { strategy: value.strategy }),
+          reason: fired ? `${fired.name}: ${fired.summary}` : `incident ${incident.id}`,
+          by: user,
+          incidentStartedAt: incident.startedAt,
+        });
+        if (!outcome.ok) {
+          const refusal = renderRefusal(outcome.message);
+          await tell(refusal.text, refusal.blocks);
+          return;
+        }
+        await tell(
+          `Declared rollback \`${outcome.rollback.id}\`: its status card is in <#${outcome.plan.channel}>.`,
+        );
+      } catch (error) {
+        const { message, reference } = explainFailure(deps.log, error, { action: action.action_id, user });
+        const reply = renderError(message, reference);
+        await tell(reply.text, reply.blocks).catch(() => undefined);
+      }
+    },
+  );
+}

@@ -1,0 +1,410 @@
+/**
+ * Alerts to incident threads through the bot's HTTP receivers: real Bolt, real Redis, the Slack
+ * simulator. One thread per service and environment, updated in place; the plan's triggers offer
+ * or start the rollback; hostile deliveries are refused with the reason.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SimMessage } from '../../src/simulator/index.js';
+import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
+import {
+  ALERT_TOKEN,
+  CHANNEL,
+  eventually,
+  PEOPLE,
+  startBotHarness,
+  type BotHarness,
+} from '../support/bot-harness.js';
+
+let harness: BotHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+const PLANS = 'test/fixtures/e2e/alert-plans.yaml';
+const start = () => startBotHarness({ planFile: PLANS });
+const parents = (h: BotHarness, service: string): SimMessage[] =>
+  h.sim
+    .messages(CHANNEL)
+    .filter((m) => m.text.includes(`: ${service} (`) && /Incident|Resolved/.test(m.text));
+const repliesText = (h: BotHarness, parent: SimMessage): string =>
+  h.sim
+    .replies(CHANNEL, parent.ts)
+    .map((r) => `${r.text}\n${JSON.stringify(r.blocks)}`)
+    .join('\n---\n');
+const blocksOf = (message: SimMessage | undefined): string => JSON.stringify(message?.blocks ?? []);
+
+describe('alert receivers and incident threads', () => {
+  it('opens one thread, updates it in place, ignores redeliveries and closes when all resolve', async () => {
+    const h = (harness = await start());
+    const t0 = h.clock.now - 5 * 60_000;
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.4.1',
+      at: t0 - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.5.0',
+      commit: 'abc1234def',
+      by: 'ci',
+      at: t0 - 10 * 60_000,
+    });
+    const first = alertmanagerPayload(
+      [{ name: 'HighLatency', service: 'checkout', fingerprint: 'f1', startsAt: t0 }],
+      'g1',
+    );
+    const answer = await postAlerts(h.port, '/alerts/alertmanager', first);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ accepted: 1, duplicate: false });
+
+    const parent = await eventually(
+      () => parents(h, 'checkout'),
+      (list) => list.length === 1,
+    );
+    expect(parent[0]!.text).toMatch(/Incident: checkout \(production\), 1 alert/);
+    expect(blocksOf(parent[0])).toContain('v1.5.0');
+    expect(blocksOf(parent[0])).toContain('abc1234def');
+    expect(blocksOf(parent[0])).not.toContain('v1.4.1');
+    // No trigger matches: the default offer is made once.
+    await eventually(
+      () => repliesText(h, parent[0]!),
+      (text) => text.includes('incident:propose-rollback'),
+    );
+
+    // Alertmanager delivers at least once: the same notification again changes nothing.
+    const again = await postAlerts(h.port, '/alerts/alertmanager', first);
+    expect(again.body).toMatchObject({ accepted: 1, duplicate: true });
+    await h.bot.threads.settled();
+    const repliesBefore = h.sim.replies(CHANNEL, parent[0]!.ts).length;
+
+    const second = alertmanagerPayload(
+      [
+        { name: 'HighLatency', service: 'checkout', fingerprint: 'f1', startsAt: t0 },
+        { name: 'ErrorRate', service: 'checkout', fingerprint: 'f2', startsAt: t0 - 60_000 },
+      ],
+      'g1',
+    );
+    expect((await postAlerts(h.port, '/alerts/alertmanager', second)).status).toBe(200);
+    await eventually(
+      () => blocksOf(parents(h, 'checkout')[0]),
+      (b) => b.includes('2 firing'),
+    );
+    await h.bot.threads.settled();
+    expect(h.sim.replies(CHANNEL, parent[0]!.ts).length).toBe(repliesBefore + 1);
+    expect(repliesText(h, parent[0]!)).toMatch(/1 more firing/);
+    // The incident start moved to the earlier alert's start.
+    const incident = await h.bot.incidents.current('checkout', 'production');
+    expect(incident?.startedAt).toBe(t0 - 60_000);
+
+    const resolved = alertmanagerPayload(
+      [
+        {
+          name: 'HighLatency',
+          service: 'checkout',
+          fingerprint: 'f1',
+          startsAt: t0,
+          status: 'resolved',
+          endsAt: h.clock.now,
+        },
+        {
+          name: 'ErrorRate',
+          service: 'checkout',
+          fingerprint: 'f2',
+          startsAt: t0 - 60_000,
+          status: 'resolved',
+          endsAt: h.clock.now,
+        },
+      ],
+      'g1',
+    );
+    expect((await postAlerts(h.port, '/alerts/alertmanager', resolved)).status).toBe(200);
+    await eventually(
+      () => parents(h, 'checkout')[0]?.text ?? '',
+      (text) => text.startsWith('Resolved: checkout'),
+    );
+    await eventually(
+      () => repliesText(h, parent[0]!),
+      (text) => /closed after/.test(text),
+    );
+    expect(parents(h, 'checkout')).toHaveLength(1);
+    expect(await h.bot.incidents.current('checkout', 'production')).toBeNull();
+
+    // A late copy of the first firing delivery does not reopen anything.
+    await postAlerts(h.port, '/alerts/alertmanager', first);
+    await h.bot.threads.settled();
+    expect(await h.bot.incidents.current('checkout', 'production')).toBeNull();
+  }, 60_000);
+
+  it('offers the trigger’s rollback; a click declares it, joining the incident and inheriting its start', async () => {
+    const h = (harness = await start());
+    const t0 = h.clock.now - 7 * 60_000;
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.4.1',
+      at: t0 - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.5.0',
+      at: t0 - 600_000,
+    });
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload([
+        {
+          name: 'CheckoutErrors',
+          service: 'checkout',
+          startsAt: t0,
+          labels: { rollback_trigger: 'error-rate' },
+        },
+      ]),
+    );
+    const parent = (
+      await eventually(
+        () => parents(h, 'checkout'),
+        (l) => l.length === 1,
+      )
+    )[0]!;
+    await eventually(
+      () => repliesText(h, parent),
+      (text) => text.includes('error-rate') && text.includes('flag-off'),
+    );
+
+    const click = await h.driver.click({ user: PEOPLE.declarer, actionId: 'incident:propose-rollback' });
+    expect(click.status).toBe(200);
+    const [rollback] = await eventually(
+      () => h.bot.service.list({ service: 'checkout' }),
+      (l) => l.length === 1,
+    );
+    expect(rollback).toMatchObject({
+      strategy: 'flag-off',
+      fromVersion: 'v1.5.0',
+      toVersion: 'v1.4.1',
+      incidentStartedAt: new Date(t0).toISOString(),
+    });
+    await eventually(
+      () => repliesText(h, parent),
+      (text) => text.includes(`Rollback \`${rollback!.id}\``),
+    );
+    await eventually(
+      () => blocksOf(parents(h, 'checkout')[0]),
+      (b) => b.includes(rollback!.id),
+    );
+
+    // A second click is refused: one active rollback per service and environment.
+    await h.driver.click({ user: PEOPLE.oncall, actionId: 'incident:propose-rollback' });
+    await eventually(
+      () =>
+        h.sim
+          .ephemerals({ user: PEOPLE.oncall })
+          .map((e) => e.text)
+          .join('\n'),
+      (text) => /already|active/i.test(text),
+    );
+    // A declaration typed by hand joins the open incident too (and inherits its start).
+    const incident = await h.bot.incidents.current('checkout', 'production');
+    expect(incident?.rollbackIds).toEqual([rollback!.id]);
+  }, 60_000);
+
+  it('an auto trigger declares the rollback, counts down, and starts it when the delay is over', async () => {
+    const h = (harness = await start());
+    const t0 = h.clock.now - 60_000;
+    await h.store.recordDeployment({
+      service: 'payments',
+      environment: 'production',
+      version: 'v7',
+      at: t0 - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'payments',
+      environment: 'production',
+      version: 'v8',
+      at: t0 - 300_000,
+    });
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload([
+        {
+          name: 'HealthChecks',
+          service: 'payments',
+          startsAt: t0,
+          labels: { rollback_trigger: 'health-checks' },
+        },
+      ]),
+    );
+    const [rollback] = await eventually(
+      () => h.bot.service.list({ service: 'payments' }),
+      (l) => l.length === 1,
+    );
+    expect(rollback).toMatchObject({
+      state: 'pending',
+      toVersion: 'v7',
+      incidentStartedAt: new Date(t0).toISOString(),
+    });
+    const parent = (
+      await eventually(
+        () => parents(h, 'payments'),
+        (l) => l.length === 1,
+      )
+    )[0]!;
+    await eventually(
+      () => repliesText(h, parent),
+      (text) => /rolls back automatically 2m/.test(text),
+    );
+    // The card carries the countdown's buttons.
+    const card = await eventually(
+      () =>
+        h.sim
+          .messages(CHANNEL)
+          .find((m) => blocksOf(m).includes(rollback!.id) && blocksOf(m).includes('rollback:cancel')),
+      Boolean,
+    );
+    expect(blocksOf(card)).toContain('rollback:start-now');
+
+    h.clock.now += 2 * 60_000 + 1_000;
+    h.bot.runtime.timers.nudge();
+    await eventually(
+      () => h.bot.service.view(rollback!.id),
+      (v) => v?.state === 'resolved',
+      20_000,
+    );
+    const view = await h.bot.service.view(rollback!.id);
+    expect(view?.timeline.some((entry) => entry.by === 'policy')).toBe(true);
+
+    // The rollback is over; the alert resolving closes the incident.
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload([
+        {
+          name: 'HealthChecks',
+          service: 'payments',
+          startsAt: t0,
+          status: 'resolved',
+          endsAt: h.clock.now,
+          labels: { rollback_trigger: 'health-checks' },
+        },
+      ]),
+    );
+    await eventually(
+      () => h.bot.incidents.current('payments', 'production'),
+      (i) => i === null,
+    );
+  }, 60_000);
+
+  it('refuses hostile deliveries with the reason, and answers 202 for services it does not know', async () => {
+    const h = (harness = await start());
+    const body = alertmanagerPayload([{ name: 'X', service: 'checkout', startsAt: h.clock.now }]);
+    const post = (path: string, payload: unknown, headers?: Record<string, string>) =>
+      postAlerts(h.port, path, payload, headers);
+
+    expect((await post('/alerts/alertmanager', body, {})).status).toBe(401);
+    expect((await post('/alerts/alertmanager', body, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const basic = Buffer.from(`alertmanager:${ALERT_TOKEN}`).toString('base64');
+    expect((await post('/alerts/alertmanager', body, { authorization: `Basic ${basic}` })).status).toBe(200);
+    const wrongBasic = Buffer.from('alertmanager:nope').toString('base64');
+    expect((await post('/alerts/alertmanager', body, { authorization: `Basic ${wrongBasic}` })).status).toBe(
+      401,
+    );
+
+    const badTime = alertmanagerPayload([{ name: 'X', service: 'checkout', startsAt: 0 }]);
+    (badTime.alerts as Array<Record<string, unknown>>)[0]!.startsAt = 'yesterday';
+    const refused = await post('/alerts/alertmanager', badTime);
+    expect(refused).toEqual({ status: 400, body: { error: 'alerts[0].startsAt: not an ISO time' } });
+    const wrongType = await post('/alerts/alertmanager', { ...body, alerts: 'many' });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error).toMatch(/^alerts: /);
+    expect((await post('/alerts/alertmanager', '{not json')).status).toBe(400);
+    const huge = await post('/alerts/alertmanager', JSON.stringify({ pad: 'x'.repeat(9 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+
+    const unknown = await post(
+      '/alerts/alertmanager',
+      alertmanagerPayload([{ name: 'X', service: 'nobody', startsAt: h.clock.now }]),
+    );
+    expect(unknown.status).toBe(202);
+    expect(unknown.body.unknownServices).toEqual([
+      { service: 'nobody', environment: 'production', alerts: 1 },
+    ]);
+    const unrouted = alertmanagerPayload([{ name: 'X', service: '', startsAt: h.clock.now }]);
+    expect((await post('/alerts/alertmanager', unrouted)).body).toMatchObject({ unrouted: 1, accepted: 0 });
+
+    // Grafana signs the raw body with the shared secret; a signed delivery needs no bearer.
+    const grafana = JSON.stringify({
+      ...alertmanagerPayload([{ name: 'G', service: 'checkout', startsAt: h.clock.now }]),
+      state: 'alerting',
+      title: 'G',
+    });
+    const signature = createHmac('sha256', ALERT_TOKEN).update(grafana).digest('hex');
+    expect(
+      (await post('/alerts/grafana', grafana, { 'x-grafana-alerting-signature': signature })).status,
+    ).toBe(200);
+    expect(
+      (
+        await post('/alerts/grafana', grafana, {
+          'x-grafana-alerting-signature': signature.replace(/^./, '0'),
+        })
+      ).status,
+    ).toBe(401);
+    const stamp = String(Math.floor(h.clock.now / 1000) - 3_600);
+    const old = createHmac('sha256', ALERT_TOKEN).update(`${stamp}:${grafana}`).digest('hex');
+    const replay = await post('/alerts/grafana', grafana, {
+      'x-grafana-alerting-signature': old,
+      'x-grafana-alerting-signature-timestamp': stamp,
+    });
+    expect(replay.status).toBe(401);
+
+    const generic = JSON.stringify({
+      service: 'checkout',
+      status: 'firing',
+      title: 'Synthetic check failing',
+    });
+    const genericSignature = `sha256=${createHmac('sha256', ALERT_TOKEN).update(generic).digest('hex')}`;
+    expect(
+      (await post('/alerts/generic', generic, { 'x-rollback-signature': genericSignature })).status,
+    ).toBe(200);
+    expect((await post('/alerts/generic', generic, { 'x-rollback-signature': 'sha256=00' })).status).toBe(
+      401,
+    );
+    expect(
+      (await post('/alerts/generic', { service: 'checkout', status: 'on fire', title: 'x' })).status,
+    ).toBe(400);
+
+    const response = await fetch(`http://127.0.0.1:${h.port}/alerts/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${ALERT_TOKEN}` },
+      body: generic,
+    });
+    expect(response.status).toBe(415);
+    // Everything for checkout went into the one thread.
+    await h.bot.threads.settled();
+    expect(parents(h, 'checkout')).toHaveLength(1);
+  }, 60_000);
+
+  it('takes the recorded real Alertmanager payloads', async () => {
+    const h = (harness = await start());
+    const firing = JSON.parse(readFileSync('../shared/fixtures/alertmanager-firing.json', 'utf8')) as unknown;
+    const resolved = JSON.parse(
+      readFileSync('../shared/fixtures/alertmanager-resolved.json', 'utf8'),
+    ) as unknown;
+    expect((await postAlerts(h.port, '/alerts/alertmanager', firing)).body).toMatchObject({ accepted: 1 });
+    await eventually(
+      () => parents(h, 'checkout'),
+      (l) => l.length === 1,
+    );
+    expect((await postAlerts(h.port, '/alerts/alertmanager', resolved)).status).toBe(200);
+    await eventually(
+      () => parents(h, 'checkout')[0]?.text ?? '',
+      (t) => t.startsWith('Resolved'),
+    );
+  }, 60_000);
+});

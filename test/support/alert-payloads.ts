@@ -1,0 +1,53 @@
+/** Alert deliveries as the real senders shape them, and a poster that signs them like they do. */
+import { ALERT_TOKEN } from './bot-harness.js';
+
+export interface TestAlert {
+  name: string;
+  service: string;
+  status?: 'firing' | 'resolved';
+  fingerprint?: string;
+  startsAt: number;
+  endsAt?: number;
+  labels?: Record<string, string>;
+  summary?: string;
+}
+
+/** Alertmanager's webhook payload version 4 (compare ../shared/fixtures/alertmanager-firing.json). */
+export function alertmanagerPayload(alerts: TestAlert[], groupKey = 'group'): Record<string, unknown> {
+  const status = alerts.some((a) => (a.status ?? 'firing') === 'firing') ? 'firing' : 'resolved';
+  return {
+    receiver: 'rollback-bot',
+    status,
+    alerts: alerts.map((a) => ({
+      status: a.status ?? 'firing',
+      labels: { alertname: a.name, service: a.service, ...a.labels },
+      annotations: { summary: a.summary ?? `${a.name} on ${a.service}` },
+      startsAt: new Date(a.startsAt).toISOString(),
+      endsAt: a.endsAt === undefined ? '0001-01-01T00:00:00Z' : new Date(a.endsAt).toISOString(),
+      generatorURL: 'http://prometheus.example/graph?g0.expr=up',
+      fingerprint: a.fingerprint ?? `${a.service}-${a.name}`,
+    })),
+    groupLabels: { service: alerts[0]?.service ?? '' },
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example',
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+  };
+}
+
+export async function postAlerts(
+  port: number,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${ALERT_TOKEN}` },
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}

@@ -1,0 +1,138 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { allResolved, mergeAlerts, type Incident, type IncomingAlert } from '../../../src/domain/incident.js';
+import type { TriggerSpec } from '../../../src/domain/plan.js';
+
+const T0 = Date.parse('2026-11-23T04:00:00Z');
+let ids = 0;
+const newId = () => `inc-${++ids}`;
+
+function alert(
+  fingerprint: string,
+  status: 'firing' | 'resolved',
+  startsAt = T0,
+  labels: Record<string, string> = {},
+): IncomingAlert {
+  return {
+    fingerprint,
+    status,
+    name: fingerprint,
+    summary: `${fingerprint} summary`,
+    source: 'alertmanager',
+    startsAt,
+    endsAt: status === 'resolved' ? startsAt + 60_000 : null,
+    url: null,
+    labels,
+  };
+}
+
+function apply(
+  current: Incident | null,
+  alerts: IncomingAlert[],
+  triggers: TriggerSpec[] = [],
+  at = T0 + 120_000,
+) {
+  return mergeAlerts({
+    current,
+    alerts,
+    service: 'checkout',
+    environment: 'production',
+    triggers,
+    at,
+    newId,
+  });
+}
+
+describe('mergeAlerts', () => {
+  it('opens an incident on the first firing alert, starting at the earliest startsAt', () => {
+    const result = apply(null, [alert('a', 'firing', T0 + 5_000), alert('b', 'firing', T0)])!;
+    expect(result.opened).toBe(true);
+    expect(result.incident.startedAt).toBe(T0);
+    expect(result.incident.unannounced).toEqual({ firing: [], resolved: [] });
+  });
+
+  it('ignores resolved alerts when nothing is open', () => {
+    expect(apply(null, [alert('a', 'resolved')])).toBeNull();
+  });
+
+  it('is idempotent: the same delivery twice changes nothing the second time', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ f: fc.constantFrom('a', 'b', 'c', 'd'), firing: fc.boolean(), start: fc.nat(1_000) }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        (list) => {
+          const alerts = list.map((x) => alert(x.f, x.firing ? 'firing' : 'resolved', T0 + x.start));
+          const opened = apply(null, [alert('seed', 'firing')])!.incident;
+          const once = apply(opened, alerts)!;
+          const twice = apply(once.incident, alerts)!;
+          expect(twice.firing).toEqual([]);
+          expect(twice.resolved).toEqual([]);
+          expect(twice.incident.alerts).toEqual(once.incident.alerts);
+        },
+      ),
+    );
+  });
+
+  it('does not let a late firing copy undo a resolution, but a new episode fires again', () => {
+    const opened = apply(null, [alert('a', 'firing', T0)])!.incident;
+    const resolved = apply(opened, [{ ...alert('a', 'resolved', T0), endsAt: T0 + 60_000 }])!;
+    expect(resolved.resolved).toEqual(['a']);
+    expect(allResolved(resolved.incident)).toBe(true);
+    const late = apply(resolved.incident, [alert('a', 'firing', T0)])!;
+    expect(late.unchanged).toBe(1);
+    const again = apply(resolved.incident, [alert('a', 'firing', T0 + 120_000)])!;
+    expect(again.firing).toEqual(['a']);
+    expect(again.incident.unannounced.firing).toEqual(['a']);
+  });
+
+  it('decides the trigger once: the first matching alert, else the default offer', () => {
+    const triggers: TriggerSpec[] = [
+      {
+        name: 'errors',
+        match: { rollback_trigger: 'error-rate' },
+        action: 'auto',
+        delayMs: 30_000,
+        strategy: 'flag',
+      },
+    ];
+    const plain = apply(null, [alert('a', 'firing')], triggers)!;
+    expect(plain.trigger).toMatchObject({ name: null, action: 'propose' });
+    const matched = apply(
+      null,
+      [alert('a', 'firing'), alert('b', 'firing', T0, { rollback_trigger: 'error-rate' })],
+      triggers,
+    )!;
+    expect(matched.trigger).toMatchObject({
+      name: 'errors',
+      action: 'auto',
+      delayMs: 30_000,
+      strategy: 'flag',
+      fingerprint: 'b',
+    });
+    const later = apply(
+      matched.incident,
+      [alert('c', 'firing', T0, { rollback_trigger: 'error-rate' })],
+      triggers,
+    )!;
+    expect(later.trigger).toBeNull();
+  });
+
+  it('a fingerprint named __proto__ is data, not a prototype', () => {
+    const result = apply(null, [alert('__proto__', 'firing'), alert('constructor', 'firing')])!;
+    expect(result.incident.alerts.map((a) => a.fingerprint)).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>)['status']).toBeUndefined();
+  });
+
+  it('a closed incident is replaced by a new one when its service fires again', () => {
+    const opened = apply(null, [alert('a', 'firing')])!.incident;
+    const closed = { ...apply(opened, [alert('a', 'resolved')])!.incident, closedAt: T0 + 200_000 };
+    const next = apply(closed, [alert('b', 'firing', T0 + 300_000)])!;
+    expect(next.opened).toBe(true);
+    expect(next.incident.id).not.toBe(closed.id);
+  });
+});
