@@ -22,7 +22,13 @@ let service: Server | undefined;
 afterEach(async () => {
   await stack?.stop();
   await harness?.stop();
-  await new Promise((resolve) => (service ? service.close(resolve) : resolve(undefined)));
+  await new Promise<void>((resolve) => {
+    if (service)
+      service.close(() => {
+        resolve();
+      });
+    else resolve();
+  });
   stack = undefined;
   harness = undefined;
   service = undefined;

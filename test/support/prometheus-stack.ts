@@ -39,7 +39,9 @@ export async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -121,8 +123,8 @@ export async function startPrometheusStack(options: {
       output.push(`${command}: ${chunk.toString('utf8')}`);
       if (output.length > 400) output.splice(0, output.length - 400);
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     return child;
   };
   const alertmanager = start('prometheus-alertmanager', [
@@ -150,7 +152,9 @@ export async function startPrometheusStack(options: {
                 resolve();
                 return;
               }
-              child.once('exit', () => resolve());
+              child.once('exit', () => {
+                resolve();
+              });
               child.kill('SIGTERM');
               setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
             }),
@@ -164,7 +168,7 @@ export async function startPrometheusStack(options: {
     await waitReady(`${stack.prometheusUrl}/-/ready`);
   } catch (error) {
     await stack.stop();
-    throw new Error(`${String(error)}\n${stack.logs().slice(-4_000)}`);
+    throw new Error(`${String(error)}\n${stack.logs().slice(-4_000)}`, { cause: error });
   }
   return stack;
 }
