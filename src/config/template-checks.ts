@@ -30,7 +30,7 @@ function checkText(text: string, path: IssuePath): Finding[] {
     severity: 'error',
     message:
       multiline && finding.line !== undefined
-        ? `${finding.message} (line ${finding.line} of the template)`
+        ? `template line ${finding.line}: ${finding.message}`
         : finding.message,
   }));
 }
