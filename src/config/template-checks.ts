@@ -11,9 +11,7 @@ export function checkCommunicationsTemplates({ spec }: CommunicationsManifest): 
   return Object.entries(spec.templates).flatMap(([event, template]) => {
     const at = ['spec', 'templates', event];
     if (typeof template === 'string') return checkText(template, at);
-    return Object.entries(template).flatMap(([target, text]) =>
-      text === undefined ? [] : checkText(text, [...at, target]),
-    );
+    return Object.entries(template).flatMap(([target, text]) => checkText(text, [...at, target]));
   });
 }
 

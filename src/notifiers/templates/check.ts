@@ -140,7 +140,7 @@ function walkBlock(node: hbs.AST.BlockStatement, scopes: Scope[], findings: Temp
     return;
   }
   // The typings say always present; the parser leaves it out when there are none.
-  const blockParams: readonly string[] | undefined = node.program.blockParams;
+  const blockParams = node.program.blockParams as readonly string[] | undefined;
   if (blockParams !== undefined && blockParams.length > 0) {
     add(
       `block parameters (as |name|) are not available; inside {{#${name}}}, write the item's fields directly`,
