@@ -6,6 +6,7 @@ import { stepId } from '../domain/template-vars.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { formatPath } from './problem.js';
+import { checkCommunicationsTemplates, checkPlanTemplates } from './template-checks.js';
 import { checkWithValues, type Finding } from './template-refs.js';
 import type { SourceDocument } from './yaml-source.js';
 import type {
@@ -38,10 +39,10 @@ export function crossCheck(all: readonly ParsedManifest[], options: CrossCheckOp
   for (const parsed of all) {
     const local =
       parsed.kind === 'RollbackPlan'
-        ? checkPlan(parsed.manifest, context)
+        ? [...checkPlan(parsed.manifest, context), ...checkPlanTemplates(parsed.manifest)]
         : parsed.kind === 'AuthorityPolicy'
           ? checkPolicy(parsed.manifest)
-          : [];
+          : checkCommunicationsTemplates(parsed.manifest);
     findings.push(...local.map((finding) => ({ ...finding, doc: parsed.doc })));
   }
   return findings;

@@ -122,6 +122,17 @@ const cases: Record<string, Expected> = {
     message:
       /^manual items belong under validate: they are checked off by a person; steps must run by themselves$/,
   },
+  '21-communications-unknown-variable.yaml': {
+    path: 'spec.templates.resolved.sns',
+    line: 13,
+    message:
+      /^template line 2: unknown template variable "toVersoin" \(did you mean "toVersion"\?\); known: service,/,
+  },
+  '22-plan-template-unknown-variable.yaml': {
+    path: 'spec.communications.templates.failed',
+    line: 17,
+    message: /^unknown template variable "outcome.reson" \(did you mean "outcome.reason"\?\)/,
+  },
 };
 
 describe('broken plans: one mistake, one precise error', () => {

@@ -1,0 +1,99 @@
+/**
+ * The variables a communication template (DESIGN section 7) may use: the step-parameter variables
+ * of `template-vars.ts` plus what a message about the rollback needs (state, tier, approvers, the
+ * step or check a notice is about, the outcome, times as ISO and as text).
+ *
+ * Every path exists in every message, whatever the event: a template that passes `validate` never
+ * meets a missing variable at run time. Values that do not apply to an event are null (rendered as
+ * nothing; test them with `{{#if step.name}}`).
+ */
+import type { TemplateVars } from './template-vars.js';
+
+type Shared = Pick<
+  TemplateVars,
+  'service' | 'environment' | 'fromVersion' | 'toVersion' | 'strategy' | 'declaredBy'
+>;
+
+export interface CommunicationVars extends Shared {
+  /** A rehearsal in staging: templates should say so. */
+  drill: boolean;
+  /** When the notice happened: ISO, and `2026-11-23 06:14:00 UTC`. */
+  at: string;
+  atText: string;
+  /** Since the incident started, e.g. `14m30s`. */
+  duration: string;
+  rollback: TemplateVars['rollback'] & {
+    state: string;
+    /** The state in words, e.g. `executing (step 2 ("Switch traffic") is running)`. */
+    stateDetail: string;
+    declaredAt: string;
+    declaredAtText: string;
+  };
+  incident: TemplateVars['incident'] & { startedAtText: string };
+  /** The authority tier in force: 1-based number (null when unknown), its approver and notified roles. */
+  tier: { number: number | null; approver: string | null; notify: string | null };
+  approvals: { count: number; required: number | null };
+  /** Who approved so far: Slack user ids and the role that qualified them. */
+  approvers: Array<{ user: string; role: string }>;
+  progress: { done: number; total: number };
+  /** The step a notice is about (else the running one): 1-based index. */
+  step: { name: string | null; index: number | null; attempt: number | null; error: string | null };
+  check: { name: string | null; status: string | null; detail: string | null };
+  outcome: { code: string | null; reason: string | null; by: string | null };
+}
+
+/** `value` is a printable leaf; an object is a group (`rollback.id`); `[item]` is a list for `{{#each}}`. */
+export type VariableShape = 'value' | { readonly [key: string]: VariableShape } | readonly [VariableShape];
+
+type ShapeOf<T> = {
+  readonly [K in keyof T]-?: T[K] extends ReadonlyArray<infer Item>
+    ? readonly [ShapeOf<Item>]
+    : T[K] extends object
+      ? ShapeOf<T[K]>
+      : 'value';
+};
+
+/** The shape of `CommunicationVars`, for checking templates; the compiler keeps the two in step. */
+export const COMMUNICATION_VARIABLE_SHAPE: ShapeOf<CommunicationVars> = {
+  service: 'value',
+  environment: 'value',
+  fromVersion: 'value',
+  toVersion: 'value',
+  strategy: 'value',
+  declaredBy: 'value',
+  drill: 'value',
+  at: 'value',
+  atText: 'value',
+  duration: 'value',
+  rollback: {
+    id: 'value',
+    reason: 'value',
+    state: 'value',
+    stateDetail: 'value',
+    declaredAt: 'value',
+    declaredAtText: 'value',
+  },
+  incident: { startedAt: 'value', startedAtText: 'value' },
+  tier: { number: 'value', approver: 'value', notify: 'value' },
+  approvals: { count: 'value', required: 'value' },
+  approvers: [{ user: 'value', role: 'value' }],
+  progress: { done: 'value', total: 'value' },
+  step: { name: 'value', index: 'value', attempt: 'value', error: 'value' },
+  check: { name: 'value', status: 'value', detail: 'value' },
+  outcome: { code: 'value', reason: 'value', by: 'value' },
+};
+
+/** Dotted paths of the printable variables, and the lists by name (`approvers`). */
+export function variablePaths(shape: VariableShape, prefix = ''): string[] {
+  if (shape === 'value') return [prefix];
+  if (isList(shape)) return [prefix];
+  return Object.entries(shape).flatMap(([key, child]) =>
+    variablePaths(child, prefix === '' ? key : `${prefix}.${key}`),
+  );
+}
+
+export function isList(shape: VariableShape): shape is readonly [VariableShape] {
+  return Array.isArray(shape);
+}
+
+export const COMMUNICATION_VARIABLES: readonly string[] = variablePaths(COMMUNICATION_VARIABLE_SHAPE);

@@ -1,0 +1,37 @@
+/**
+ * Which communication event (DESIGN section 7) a rollback notice belongs to. The Slack thread hears
+ * every notice; stakeholders only these. `incident-opened` comes from alerts, not from a rollback.
+ */
+import type { CommunicationEvent } from '../../config/communications-schema.js';
+import type { NotifyDetail, NotifyEvent } from '../../domain/rollback-types.js';
+
+const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
+  declared: 'rollback-declared',
+  'approval-requested': 'approval-requested',
+  // One approval of several is thread chatter; `authorized` tells stakeholders when it counts.
+  approved: null,
+  escalated: 'escalated',
+  reminder: null,
+  authorized: 'authorized',
+  'step-started': 'step-started',
+  'step-succeeded': 'step-succeeded',
+  'step-failed': 'step-failed',
+  // The step stopped without finishing and a human must decide: stakeholders hear it as a failure.
+  'step-interrupted': 'step-failed',
+  'validation-passed': 'validation-passed',
+  'validation-failed': 'validation-failed',
+  'manual-check-requested': null,
+  'status-update': 'periodic-update',
+  resolved: 'resolved',
+  failed: 'failed',
+  // Stopped after steps ran: what was done is not undone, which stakeholders must read as a failure.
+  aborted: 'failed',
+  // Before anything ran: DESIGN section 7 has no event for these; the Slack thread says it.
+  cancelled: null,
+  rejected: null,
+  expired: null,
+};
+
+export function communicationEventOf(notice: Pick<NotifyDetail, 'event'>): CommunicationEvent | null {
+  return EVENT_OF[notice.event];
+}
