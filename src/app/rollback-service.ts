@@ -5,6 +5,7 @@
  * carry a message a person can read.
  */
 import type { Logger } from 'pino';
+import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import { strategyNeedsHuman } from '../domain/plan.js';
 import type { RollbackInput, Trigger } from '../domain/rollback-types.js';
@@ -16,7 +17,12 @@ import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
 export interface Catalog {
   plans: ReadonlyMap<string, RollbackPlan>;
   policies: ReadonlyMap<string, AuthorityPolicy>;
+  /** Communications manifests by name (a plan names one with `communications.use`). */
+  communications?: ReadonlyMap<string, CommunicationsPolicy>;
 }
+
+/** The seeds' "Updates: every 5 minutes" while a rollback runs, unless a Communications manifest says otherwise. */
+export const DEFAULT_UPDATE_EVERY_MS = 5 * 60_000;
 
 export interface RollbackServiceOptions {
   engine: Pick<Engine<RollbackInput>, 'declare' | 'dispatch'>;
@@ -144,6 +150,7 @@ export class RollbackService {
       trigger: request.trigger ?? { kind: 'manual' },
       drill: request.drill ?? false,
       requiresHuman: strategyNeedsHuman(strategy),
+      updateEveryMs: this.communicationsOf(plan)?.updateEveryMs ?? DEFAULT_UPDATE_EVERY_MS,
     };
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);
     if (!result.ok) {
@@ -163,6 +170,12 @@ export class RollbackService {
       });
     }
     return { ok: true, rollback: result.rollback, plan };
+  }
+
+  /** The Communications manifest the plan uses, if any. */
+  communicationsOf(plan: RollbackPlan): CommunicationsPolicy | undefined {
+    const use = plan.communications?.use;
+    return use === undefined ? undefined : this.options.catalog().communications?.get(use);
   }
 
   /** A person's decision: the actor's roles are resolved now, on the server, whatever the card says. */
