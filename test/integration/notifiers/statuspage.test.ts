@@ -4,7 +4,8 @@
  * virtual (a JumpClock shared by the queue and the server), so the rate rule is checked exactly and
  * minutes of backoff take no real time; one test runs on the real clock to prove the defaults.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../../src/logging.js';
 import { RateQueue, type RateQueueOptions } from '../../../src/notifiers/rate-queue.js';
 import {
@@ -14,11 +15,14 @@ import {
   type StatuspageUpdate,
 } from '../../../src/notifiers/statuspage.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { createRedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Store } from '../../../src/store/store.js';
 import { startFakeStatuspage, type FakeStatuspage } from '../../support/fake-statuspage.js';
 import { startPeer } from '../../support/http-peer.js';
 import { JumpClock } from '../../support/jump-clock.js';
+import { deleteKeysWithPrefix } from '../../support/redis-cleanup.js';
 
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY_A = 'key-a-0123456789';
 const KEY_B = 'key-b-9876543210';
 
@@ -31,6 +35,22 @@ async function fakeStatuspage(now: () => number): Promise<FakeStatuspage> {
   const server = await startFakeStatuspage({ keys: [KEY_A, KEY_B], now });
   servers.push(server);
   return server;
+}
+
+/** Two Redis stores on one key prefix: what two replicas share. Removed when the test ends. */
+async function replicaStores(): Promise<[Store, Store]> {
+  const prefix = `rollback-bot-test:statuspage:${process.pid}-${Date.now().toString(36)}`;
+  const stores: [Store, Store] = [
+    await createRedisStore({ url: REDIS_URL, prefix }),
+    await createRedisStore({ url: REDIS_URL, prefix }),
+  ];
+  onTestFinished(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    const admin = new Redis(REDIS_URL);
+    await deleteKeysWithPrefix(admin, prefix);
+    admin.disconnect();
+  });
+  return stores;
 }
 
 function logger() {
@@ -161,12 +181,12 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
     expect(server.requests).toHaveLength(6);
   });
 
-  it('lets another replica continue the incident the first one opened (the id is in the store)', async () => {
+  it('lets another replica continue the incident the first one opened (the id is in Redis)', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const store = new MemoryStore();
-    const first = bot({ apiUrl: server.apiUrl, clock, store });
-    const second = bot({ apiUrl: server.apiUrl, clock, store });
+    const [one, two] = await replicaStores();
+    const first = bot({ apiUrl: server.apiUrl, clock, store: one });
+    const second = bot({ apiUrl: server.apiUrl, clock, store: two });
     first.notifier.update(update('authorized'));
     await first.queue.idle();
     // Replicas have their own queues; a second apart, as a later effect would be.
@@ -178,6 +198,36 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
       'PATCH /v1/pages/page-1/incidents/inc-1',
     ]);
     expect(server.incidents.size).toBe(1);
+    // The first effect delivered again, to the other replica: nothing is sent.
+    second.notifier.update(update('authorized'));
+    await second.queue.idle();
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('two replicas racing: the second waits for the incident the first is opening instead of opening another', async () => {
+    const server = await fakeStatuspage(Date.now);
+    const [one, two] = await replicaStores();
+    const first = bot({ apiUrl: server.apiUrl, store: one });
+    const second = bot({
+      apiUrl: server.apiUrl,
+      store: two,
+      queueOptions: { baseDelayMs: 50, maxAttempts: 20 },
+    });
+    server.hold(KEY_A);
+    first.notifier.update(update('authorized'));
+    await until(() => server.requests.length === 1);
+    second.notifier.update(update('executing'));
+    await until(() => second.lines.some((line) => line.msg === 'call failed; retrying'));
+    expect(second.lines.find((line) => line.msg === 'call failed; retrying')).toMatchObject({
+      error: 'another replica is opening the incident',
+    });
+    server.release(KEY_A);
+    await Promise.all([first.queue.idle(), second.queue.idle()]);
+    expect(server.incidents.size).toBe(1);
+    expect(
+      server.requests.filter((r) => r.status !== 429).map((r) => `${r.method} ${r.path} ${r.status}`),
+    ).toEqual(['POST /v1/pages/page-1/incidents 201', 'PATCH /v1/pages/page-1/incidents/inc-1 200']);
+    expect([...first.failures, ...second.failures]).toEqual([]);
   });
 
   it('keeps a failed rollback open with an update, and drops an update arriving after a later one', async () => {
