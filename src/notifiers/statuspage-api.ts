@@ -1,0 +1,198 @@
+/**
+ * The two Statuspage REST calls the bot makes (create an incident, update it), each one attempt that
+ * ends in an `AttemptOutcome` the rate queue understands, never a throw. Every call goes through the
+ * shared `RateQueue` under a key derived from the API key, so every client of one key shares its
+ * one-request-per-second budget; the key itself never reaches a log.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { excerpt } from '../executors/http-kit.js';
+import type { Logger } from '../logging.js';
+import type { AttemptContext, AttemptOutcome, RateQueue } from './rate-queue.js';
+
+export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const COMPONENT_STATUSES = [
+  'operational',
+  'under_maintenance',
+  'degraded_performance',
+  'partial_outage',
+  'major_outage',
+] as const;
+export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
+
+export interface IncidentChange {
+  status: IncidentStatus;
+  /** The update's text, shown on the page. */
+  body: string;
+  /** Components set to one status; omitted: components stay as they are. */
+  components?: { ids: readonly string[]; status: ComponentStatus };
+}
+
+export interface NewIncident extends IncidentChange {
+  name: string;
+}
+
+export interface Incident {
+  id: string;
+  status: string;
+}
+
+export type CallResult = { ok: true; incident: Incident } | { ok: false; outcome: AttemptOutcome };
+
+export interface StatuspageClientOptions {
+  /** `STATUSPAGE_API_URL`, e.g. https://api.statuspage.io/v1 (the client appends /pages/...). */
+  apiUrl: string;
+  apiKey: string;
+  fetch?: typeof fetch;
+  queue: RateQueue;
+  log: Logger;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+}
+
+const incidentAnswer = z.object({ id: z.string().min(1), status: z.string() });
+const errorAnswer = z.object({ error: z.union([z.string(), z.array(z.string())]) });
+
+export class StatuspageClient {
+  /** The rate queue's key: one per API key, without revealing it. */
+  readonly queueKey: string;
+  private readonly apiUrl: string;
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: StatuspageClientOptions) {
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.queueKey = `statuspage:${createHash('sha256').update(options.apiKey).digest('hex').slice(0, 12)}`;
+  }
+
+  /** Queues a job whose attempts may call `createIncident` / `updateIncident`; returns at once. */
+  submit(job: {
+    label: string;
+    attempt: (context: AttemptContext) => Promise<AttemptOutcome>;
+    onGiveUp?: (reason: string) => void;
+    onDone?: () => void;
+  }): boolean {
+    return this.options.queue.enqueue({ key: this.queueKey, ...job });
+  }
+
+  createIncident(pageId: string, incident: NewIncident, context: AttemptContext): Promise<CallResult> {
+    return this.call(
+      'POST',
+      `/pages/${encodeURIComponent(pageId)}/incidents`,
+      incidentBody(incident),
+      context,
+    );
+  }
+
+  updateIncident(
+    pageId: string,
+    incidentId: string,
+    change: IncidentChange,
+    context: AttemptContext,
+  ): Promise<CallResult> {
+    const path = `/pages/${encodeURIComponent(pageId)}/incidents/${encodeURIComponent(incidentId)}`;
+    return this.call('PATCH', path, incidentBody(change), context);
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    context: AttemptContext,
+  ): Promise<CallResult> {
+    await context.ready();
+    const what = `${method} ${path}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetch(`${this.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `OAuth ${this.options.apiKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]),
+      });
+      text = await response.text();
+    } catch (error) {
+      return {
+        ok: false,
+        outcome: { kind: 'unreachable', message: `Statuspage did not answer: ${cause(error)}` },
+      };
+    }
+    if (!response.ok) {
+      const message = `Statuspage answered ${response.status} to ${what}${errorText(text)}`;
+      return {
+        ok: false,
+        outcome: {
+          kind: 'rejected',
+          status: response.status,
+          retryAfter: response.headers.get('retry-after'),
+          message,
+        },
+      };
+    }
+    const parsed = incidentAnswer.safeParse(parseJson(text));
+    if (!parsed.success) {
+      this.options.log.warn({ call: what, body: excerpt(text) }, 'Statuspage answered without an incident');
+      return {
+        ok: false,
+        outcome: {
+          kind: 'rejected',
+          status: 502,
+          message: `Statuspage answered ${what} without an incident id`,
+        },
+      };
+    }
+    return { ok: true, incident: parsed.data };
+  }
+}
+
+/** The API's shape: `components` maps ids to a status and `component_ids` lists the affected ones. */
+function incidentBody(change: IncidentChange & { name?: string }): Record<string, unknown> {
+  const incident: Record<string, unknown> = {
+    ...(change.name === undefined ? {} : { name: change.name }),
+    status: change.status,
+    body: change.body,
+  };
+  if (change.components && change.components.ids.length > 0) {
+    const { ids, status } = change.components;
+    incident.components = Object.fromEntries(ids.map((id) => [id, status]));
+    incident.component_ids = [...ids];
+  }
+  return { incident };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(text: string): string {
+  const parsed = errorAnswer.safeParse(parseJson(text));
+  if (parsed.success) return `: ${excerpt([parsed.data.error].flat().join('; '), 200)}`;
+  return text.trim() === '' ? '' : `: ${excerpt(text, 200)}`;
+}
+
+/** fetch says "fetch failed"; the reason (ECONNREFUSED, a time-out) is in its cause. */
+function cause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out or stopped';
+  const inner: unknown = error.cause;
+  if (inner instanceof Error) {
+    const code = (inner as { code?: unknown }).code;
+    return typeof code === 'string' && !inner.message.includes(code)
+      ? `${inner.message} (${code})`
+      : inner.message;
+  }
+  return error.message;
+}
