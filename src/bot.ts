@@ -30,6 +30,12 @@ import { CardPublisher } from './slack/card-publisher.js';
 import { IncidentThreads } from './slack/incident-thread.js';
 import { slackNotifyHandler } from './slack/notify-handler.js';
 import { RoleDirectory } from './slack/role-directory.js';
+import { RateQueue } from './notifiers/rate-queue.js';
+import type { SnsPublisher } from './notifiers/sns.js';
+import { stakeholderNotifier } from './notifiers/stakeholders.js';
+import { StatuspageClient, StatuspageNotifier } from './notifiers/statuspage.js';
+import { section } from './slack/blocks/kit.js';
+import { escapeMrkdwn } from './slack/blocks/text.js';
 import type { Store } from './store/store.js';
 
 export interface BotOptions {
@@ -44,6 +50,17 @@ export interface BotOptions {
   /** ALERT_WEBHOOK_TOKEN: the alert receivers refuse every delivery without it. */
   alertToken?: string | undefined;
   store: Store;
+  /** Stakeholder targets: SNS (a publisher) and the status page (its API, when a key is set). */
+  sns?: SnsPublisher | undefined;
+  statuspage?:
+    | {
+        apiUrl: string;
+        apiKey?: string | undefined;
+        fetch?: typeof fetch;
+        /** Retry pacing of the status page calls (defaults: 5 attempts from 1 s). */
+        retry?: { maxAttempts?: number; baseDelayMs?: number };
+      }
+    | undefined;
   catalog: () => Catalog;
   registry: ExecutorRegistry;
   /** The process environment, for `${env:NAME}` secrets in step parameters. */
@@ -194,10 +211,50 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     log,
   });
-  /** Rollbacks of an incident redraw its thread; one that ends may close it. */
+  /** A stakeholder target that failed is said in the rollback's thread; the rollback goes on. */
+  const report = (rollbackId: string, message: string): void => {
+    cards
+      .reply(rollbackId, { text: message, blocks: [section(`⚠️ ${escapeMrkdwn(message)}`)] })
+      .catch((error: unknown) => {
+        log.warn({ err: error, rollbackId }, 'could not report a stakeholder failure in the thread');
+      });
+  };
+  const statuspageQueue = new RateQueue({ log, ...options.statuspage?.retry });
+  const statuspageKey = options.statuspage?.apiKey;
+  const statuspage =
+    options.statuspage && statuspageKey
+      ? new StatuspageNotifier({
+          client: new StatuspageClient({
+            apiUrl: options.statuspage.apiUrl,
+            apiKey: statuspageKey,
+            ...(options.statuspage.fetch ? { fetch: options.statuspage.fetch } : {}),
+            queue: statuspageQueue,
+            log,
+          }),
+          store,
+          log,
+          onFailure: report,
+          now,
+        })
+      : undefined;
+  const stakeholders = stakeholderNotifier({
+    store,
+    view: (id) => service.view(id),
+    planOf: (name) => catalog().plans.get(name),
+    communicationsOf: (plan) => service.communicationsOf(plan),
+    slack: client.chat,
+    sns: options.sns,
+    statuspage,
+    report,
+    log,
+  });
+  /** After the thread: stakeholders are told; rollbacks of an incident redraw its thread, one that ends may close it. */
   function withIncidents(handler: EffectHandler): EffectHandler {
     return async (effect, context) => {
       await handler(effect, context);
+      await stakeholders(effect).catch((error: unknown) => {
+        log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
+      });
       const rollback = await store.getRollback(effect.rollbackId);
       if (!rollback) return;
       const incident = await incidents.current(rollback.service, rollback.environment);
@@ -279,6 +336,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await app.stop();
       await threads.settled();
       await runtime.stop(graceMs);
+      await statuspageQueue.drain(Math.min(graceMs, 2_000));
     },
   };
 }

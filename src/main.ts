@@ -7,6 +7,7 @@ import { loadManifests } from './config/manifests.js';
 import { ConfigError } from './errors.js';
 import { defaultRegistry } from './executors/default-registry.js';
 import { createBot } from './bot.js';
+import { createSnsPublisher } from './notifiers/sns.js';
 import { createLogger } from './logging.js';
 import { createStore } from './store/index.js';
 
@@ -26,13 +27,20 @@ async function main(): Promise<void> {
       errors.map((p) => `${p.file}${p.line === undefined ? '' : `:${p.line}`} ${p.path} ${p.message}`.trim()),
     );
   }
-  const catalog = { plans: manifests.plans, policies: manifests.policies };
+  const catalog = {
+    plans: manifests.plans,
+    policies: manifests.policies,
+    communications: manifests.communications,
+  };
   // REDIS_URL was checked by loadConfig; the store reads the same text.
   const store = await createStore({ redisUrl: env['REDIS_URL'] });
   const bot = await createBot({
     slack: config.slack,
     apiToken: config.apiToken,
     alertToken: config.alertWebhookToken,
+    // The SDK finds its credentials (and AWS_ENDPOINT_URL_SNS) in the environment, when a plan sends.
+    sns: createSnsPublisher({ ...(config.awsRegion === undefined ? {} : { region: config.awsRegion }), log }),
+    statuspage: config.statuspage,
     store,
     catalog: () => catalog,
     registry,

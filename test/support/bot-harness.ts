@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createBot, type Bot } from '../../src/bot.js';
+import { createBot, type Bot, type BotOptions } from '../../src/bot.js';
 import { loadManifests } from '../../src/config/manifests.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import { silentLogger } from '../../src/logging.js';
@@ -36,7 +36,13 @@ export interface BotHarness {
 }
 
 export async function startBotHarness(
-  options: { env?: Record<string, string>; planFile?: string; incidentStart?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    planFile?: string;
+    incidentStart?: number;
+    /** Stakeholder targets (SNS publisher, status page API). */
+    bot?: Pick<BotOptions, 'sns' | 'statuspage'>;
+  } = {},
 ): Promise<BotHarness> {
   const clock = { now: Date.now() };
   const sim = await startSlackSimulator({
@@ -58,6 +64,7 @@ export async function startBotHarness(
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: sim.url, retries: 0 },
     apiToken: 'e2e-api-token',
     alertToken: ALERT_TOKEN,
+    ...options.bot,
     store,
     catalog: () => manifests,
     registry,
