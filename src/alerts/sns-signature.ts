@@ -94,8 +94,7 @@ export class SnsVerifier {
   private anchors: Map<string, X509Certificate[]> | undefined;
   private readonly certificates = new Map<string, { load: Promise<ChainLoad>; expiresAt: number }>();
   private readonly intermediates = new Map<string, Promise<X509Certificate | undefined>>();
-  /** Requests made for certificates (leaves and intermediates); for metrics and tests. */
-  certificateFetches = 0;
+  private fetches = 0;
 
   constructor(options: SnsVerifierOptions) {
     this.options = {
@@ -154,6 +153,9 @@ export class SnsVerifier {
    * only with a message `verify` accepted: that is what proves the topic is allowed.
    */
   async confirmSubscription(message: SnsSubscriptionConfirmation): Promise<SnsConfirmation> {
+    // Checked again so a caller that skipped `verify` still cannot subscribe the bot to any topic.
+    const topic = checkTopic(message.TopicArn, this.options.topicArns);
+    if (!topic.ok) return topic;
     const problem = snsUrlProblem(
       message.SubscribeURL,
       this.options.certUrlPrefixes,
@@ -187,6 +189,11 @@ export class SnsVerifier {
     return { ok: true, subscriptionArn: arn ?? null };
   }
 
+  /** Requests made for certificates (leaves and intermediates); for metrics and tests. */
+  get certificateFetches(): number {
+    return this.fetches;
+  }
+
   /** Number of certificate URLs currently cached. */
   get cachedCertificates(): number {
     return this.certificates.size;
@@ -217,7 +224,7 @@ export class SnsVerifier {
   }
 
   private async loadChain(url: string): Promise<ChainLoad> {
-    this.certificateFetches += 1;
+    this.fetches += 1;
     const answer = await this.get(url, MAX_CERT_BYTES);
     if (!answer.ok)
       return { ok: false, status: 503, reason: `could not fetch the signing certificate: ${answer.reason}` };
@@ -271,7 +278,7 @@ export class SnsVerifier {
     let pending = this.intermediates.get(link);
     if (pending === undefined) {
       pending = (async () => {
-        this.certificateFetches += 1;
+        this.fetches += 1;
         const answer = await this.get(link, MAX_CERT_BYTES);
         const found = answer.ok && answer.status === 200 ? parseCertificates(answer.body)[0] : undefined;
         if (found === undefined) this.intermediates.delete(link);

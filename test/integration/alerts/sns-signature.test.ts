@@ -474,7 +474,7 @@ describe('SnsVerifier.confirmSubscription', () => {
     expect(result).toMatchObject({ ok: true, message: { Type: 'UnsubscribeConfirmation' } });
   });
 
-  it('refuses a SubscribeURL off the SNS hosts, and reports SNS refusing or failing', async () => {
+  it('refuses a SubscribeURL off the SNS hosts or a topic not allowed, and reports SNS refusing or failing', async () => {
     const sns = verifier();
     const verified = await sns.verify(signed(confirmation()));
     if (!verified.ok || verified.message.Type !== 'SubscriptionConfirmation')
@@ -487,6 +487,15 @@ describe('SnsVerifier.confirmSubscription', () => {
       ok: false,
       status: 403,
       reason: expect.stringMatching(/^SubscribeURL host evil\.example is not an SNS host/) as unknown,
+    });
+    expect(
+      await verifier({ topicArns: ['arn:aws:sns:eu-west-3:123456789012:other'] }).confirmSubscription(
+        message,
+      ),
+    ).toMatchObject({
+      ok: false,
+      status: 403,
+      reason: expect.stringContaining('not in SNS_TOPIC_ARNS') as unknown,
     });
     expect(peer.requests.length).toBe(before);
 
