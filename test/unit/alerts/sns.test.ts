@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cloudWatchAlarmAlerts } from '../../../src/alerts/sns-cloudwatch.js';
 import {
   type SnsNotification,
   checkTopic,
-  cloudWatchAlarmAlerts,
   parseSnsMessage,
   snsDeliveryKey,
   stringToSign,
