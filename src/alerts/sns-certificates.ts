@@ -6,7 +6,9 @@
  * on Amazon Trust Services' hosts (or under an allowed prefix).
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { ConfigError } from '../errors.js';
 
 /** The subset of `fetch` used here; inject `globalThis.fetch` in production. */
 export type SnsFetch = (
@@ -37,6 +39,32 @@ export type ChainLoad = ({ ok: true } & Chain) | SnsRefusal;
 const AMAZON_TRUST_HOST = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazontrust\.com$/;
 const MAX_CERT_BYTES = 64 * 1024;
 const MAX_CHAIN = 5;
+
+/**
+ * The PEM text of `SNS_CA_FILE`, read once at start-up; a missing or empty file stops start-up
+ * with a line saying how to fix it, instead of refusing every SNS message later.
+ */
+export function readCaFile(
+  path: string,
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): string {
+  let text: string;
+  try {
+    text = read(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError([
+      `SNS_CA_FILE ${path} cannot be read (${typeof code === 'string' ? code : 'unreadable'}): set it to a PEM file of CA certificates, or unset it`,
+    ]);
+  }
+  const cas = splitPem(text).map(toCertificate);
+  if (cas.length === 0 || cas.some((ca) => ca === undefined || !ca.ca)) {
+    throw new ConfigError([
+      `SNS_CA_FILE ${path} must hold only PEM CA certificates (-----BEGIN CERTIFICATE----- blocks with CA:TRUE): fix the file, or unset it`,
+    ]);
+  }
+  return text;
+}
 
 export class SnsCertificates {
   private readonly options: Required<Omit<SnsCertificatesOptions, 'extraCaPem' | 'rootCertificates'>>;

@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCaFile } from '../../../src/alerts/sns-certificates.js';
 import { SnsVerifier, type SnsVerifierOptions } from '../../../src/alerts/sns-signature.js';
+import { ConfigError } from '../../../src/errors.js';
 import { type HttpPeer, reply, startPeer } from '../../support/http-peer.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:rollback-bot-alerts';
@@ -514,5 +516,25 @@ describe('SnsVerifier.confirmSubscription', () => {
       ok: false,
       status: 503,
     });
+  });
+});
+
+describe('readCaFile (SNS_CA_FILE)', () => {
+  it('returns the PEM text of a CA file, and stops start-up on a missing or wrong file', () => {
+    expect(readCaFile(join(dir, 'ca.pem'))).toBe(pem('ca.pem'));
+    const problem = (path: string) => {
+      try {
+        readCaFile(path);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).problems[0];
+      }
+      return 'no error';
+    };
+    expect(problem(join(dir, 'missing.pem'))).toMatch(
+      /^SNS_CA_FILE .*missing\.pem cannot be read \(ENOENT\): set it to a PEM file/,
+    );
+    expect(problem(join(dir, 'leaf.key'))).toMatch(/^SNS_CA_FILE .* must hold only PEM CA certificates/);
+    expect(problem(join(dir, 'leaf.pem'))).toMatch(/must hold only PEM CA certificates/);
   });
 });
