@@ -1,5 +1,5 @@
 /**
- * The normalised alert every receiver (Alertmanager, Grafana, the generic webhook) produces, and the
+ * The normalised alert every receiver (Alertmanager, Grafana, SNS, the generic webhook) produces, and the
  * pieces the receivers share: label maps that are safe against hostile keys, ISO times, the size
  * limits, and the delivery key that deduplicates at-least-once redeliveries (DESIGN section 2).
  * Pure: no I/O, no clock.
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssue, valueAt } from '../schema/issues.js';
 
-export type AlertSource = 'alertmanager' | 'grafana' | 'generic';
+export type AlertSource = 'alertmanager' | 'grafana' | 'generic' | 'sns';
 export type AlertStatus = 'firing' | 'resolved';
 
 export interface Alert {

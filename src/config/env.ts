@@ -5,6 +5,7 @@
  * says how to fix it, so an operator fixes them all in one go.
  */
 import { z } from 'zod';
+import { TOPIC_ARN } from '../alerts/sns.js';
 import { ConfigError } from '../errors.js';
 import { parseRedisUrl, type RedisTarget } from '../store/redis/redis-url.js';
 
@@ -25,6 +26,15 @@ export interface Config {
   apiToken?: string;
   statuspage: { apiKey?: string; apiUrl: string };
   awsRegion?: string;
+  /** The SNS alert receiver (`POST /alerts/sns`). */
+  sns: {
+    /** Allowed topic ARNs; empty refuses every topic. */
+    topicArns: string[];
+    /** Extra SigningCertURL / SubscribeURL prefixes allowed besides https://sns.<region>.amazonaws.com. */
+    certUrlPrefixes: string[];
+    /** A PEM file of CAs trusted besides Node's root store; the caller reads it. */
+    caFile?: string;
+  };
   logLevel: (typeof LOG_LEVELS)[number];
   /** Things that work but deserve a line in the start-up log. */
   warnings: string[];
@@ -49,6 +59,11 @@ const FIX: Record<string, string> = {
   STATUSPAGE_API_KEY: 'set it to an API key from your Statuspage profile, or unset it',
   STATUSPAGE_API_URL: 'set it to the Statuspage API base, e.g. https://api.statuspage.io/v1',
   AWS_REGION: 'set it to an AWS region name such as us-east-1, or unset it',
+  SNS_TOPIC_ARNS:
+    'set it to a comma-separated list of SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:alerts, or unset it to refuse every topic',
+  SNS_CERT_URL_PREFIXES:
+    'set it to a comma-separated list of http(s) URL prefixes ending with a slash (local stacks and tests only), or unset it',
+  SNS_CA_FILE: 'set it to the path of a PEM file of extra trusted CAs, or unset it',
   LOG_LEVEL: `set it to one of ${LOG_LEVELS.join(', ')}`,
 };
 
@@ -78,6 +93,23 @@ function httpUrl(value: string, mustEndWithSlash: boolean): string | undefined {
   return undefined;
 }
 
+/** A comma-separated list: blanks around entries and empty entries are ignored. */
+const listOf = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+function everyEntry(check: (entry: string) => string | undefined) {
+  return (value: string) =>
+    listOf(value)
+      .map(check)
+      .find((problem) => problem !== undefined);
+}
+
+const topicArn = (value: string) =>
+  TOPIC_ARN.test(value) ? undefined : `has "${value}", which is not an SNS topic ARN`;
+
 function port(value: string): string | undefined {
   if (!/^\d+$/.test(value) || Number(value) > 65_535) return `is not a port number ("${value}")`;
   return undefined;
@@ -103,6 +135,9 @@ const envSchema = z.object({
   STATUSPAGE_API_KEY: textWith(noSpaces),
   STATUSPAGE_API_URL: textWith((v) => httpUrl(v, false)),
   AWS_REGION: textWith((v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : `is not a region ("${v}")`)),
+  SNS_TOPIC_ARNS: textWith(everyEntry(topicArn)),
+  SNS_CERT_URL_PREFIXES: textWith(everyEntry((v) => httpUrl(v, true))),
+  SNS_CA_FILE: optionalText,
   LOG_LEVEL: textWith(oneOf(LOG_LEVELS)),
 });
 
@@ -135,6 +170,11 @@ function toConfig(values: z.output<typeof envSchema>, nodeEnv: Config['nodeEnv']
   if (redis === undefined) {
     warnings.push('REDIS_URL is not set: using the in-memory store; rollbacks are lost on restart');
   }
+  if (nodeEnv === 'production' && values.SNS_CERT_URL_PREFIXES !== undefined) {
+    warnings.push(
+      'SNS_CERT_URL_PREFIXES is set in production: SNS messages signed with certificates from those URLs are trusted; unset it unless this is a local stack',
+    );
+  }
   return {
     slack: {
       botToken: values.SLACK_BOT_TOKEN ?? '',
@@ -153,6 +193,11 @@ function toConfig(values: z.output<typeof envSchema>, nodeEnv: Config['nodeEnv']
       apiUrl: (values.STATUSPAGE_API_URL ?? 'https://api.statuspage.io/v1').replace(/\/+$/, ''),
     },
     ...(values.AWS_REGION === undefined ? {} : { awsRegion: values.AWS_REGION }),
+    sns: {
+      topicArns: listOf(values.SNS_TOPIC_ARNS),
+      certUrlPrefixes: listOf(values.SNS_CERT_URL_PREFIXES),
+      ...(values.SNS_CA_FILE === undefined ? {} : { caFile: values.SNS_CA_FILE }),
+    },
     logLevel: (values.LOG_LEVEL ?? 'info') as Config['logLevel'],
     warnings,
   };

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       rollbackConfig: 'manifests/',
       statuspage: { apiUrl: 'https://api.statuspage.io/v1' },
+      sns: { topicArns: [], certUrlPrefixes: [] },
       logLevel: 'info',
       warnings: ['REDIS_URL is not set: using the in-memory store; rollbacks are lost on restart'],
     });
@@ -48,6 +49,9 @@ describe('loadConfig', () => {
       STATUSPAGE_API_KEY: 'sp-key',
       STATUSPAGE_API_URL: 'http://127.0.0.1:4001/v1/',
       AWS_REGION: 'eu-west-3',
+      SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-3:123456789012:alerts, arn:aws-cn:sns:cn-north-1:123456789012:cw,',
+      SNS_CERT_URL_PREFIXES: 'http://127.0.0.1:4002/certs/',
+      SNS_CA_FILE: '/etc/rollback-bot/sns-ca.pem',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -60,8 +64,13 @@ describe('loadConfig', () => {
       apiToken: 'api-token',
       statuspage: { apiKey: 'sp-key', apiUrl: 'http://127.0.0.1:4001/v1' },
       awsRegion: 'eu-west-3',
+      sns: {
+        topicArns: ['arn:aws:sns:eu-west-3:123456789012:alerts', 'arn:aws-cn:sns:cn-north-1:123456789012:cw'],
+        certUrlPrefixes: ['http://127.0.0.1:4002/certs/'],
+        caFile: '/etc/rollback-bot/sns-ca.pem',
+      },
       logLevel: 'debug',
-      warnings: [],
+      warnings: [expect.stringMatching(/^SNS_CERT_URL_PREFIXES is set in production: /)],
     });
   });
 
@@ -123,6 +132,17 @@ describe('loadConfig', () => {
     ['STATUSPAGE_API_KEY', 'two words', /^STATUSPAGE_API_KEY contains whitespace/],
     ['STATUSPAGE_API_URL', 'api.statuspage.io/v1', /^STATUSPAGE_API_URL is not a URL/],
     ['AWS_REGION', 'Frankfurt', /^AWS_REGION is not a region \("Frankfurt"\): set it to an AWS region name/],
+    [
+      'SNS_TOPIC_ARNS',
+      'arn:aws:sns:us-east-1:123456789012:ok,arn:aws:sqs:us-east-1:123456789012:queue',
+      /^SNS_TOPIC_ARNS has "arn:aws:sqs:us-east-1:123456789012:queue", which is not an SNS topic ARN: set it to a comma-separated list/,
+    ],
+    [
+      'SNS_CERT_URL_PREFIXES',
+      'http://127.0.0.1:4002/certs',
+      /^SNS_CERT_URL_PREFIXES must end with a slash \("http:\/\/127.0.0.1:4002\/certs"\): /,
+    ],
+    ['SNS_CERT_URL_PREFIXES', 'file:///etc/', /^SNS_CERT_URL_PREFIXES must be an http\(s\) URL/],
     [
       'LOG_LEVEL',
       'verbose',
