@@ -20,7 +20,9 @@ import type { StepWork } from './engine/step-runner.js';
 import type { ExecutorRegistry } from './executors/registry.js';
 import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
+import { SnsVerifier, type SnsFetch, type SnsVerifierOptions } from './alerts/sns-signature.js';
 import { alertRoutes } from './http/alert-routes.js';
+import { snsRoute } from './http/sns-route.js';
 import { httpRoutes } from './http/routes.js';
 import { createSlackApp } from './slack/app.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -49,6 +51,8 @@ export interface BotOptions {
   apiToken?: string | undefined;
   /** ALERT_WEBHOOK_TOKEN: the alert receivers refuse every delivery without it. */
   alertToken?: string | undefined;
+  /** The SNS receiver's trust: allowed topics, extra certificate URL prefixes and CAs. */
+  snsReceiver?: Omit<SnsVerifierOptions, 'now' | 'fetch'> & { fetch?: SnsFetch };
   store: Store;
   /** Stakeholder targets: SNS (a publisher) and the status page (its API, when a key is set). */
   sns?: SnsPublisher | undefined;
@@ -267,6 +271,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ...options.slack,
       routes: [
         ...alertRoutes({ incidents, token: options.alertToken, now, log }),
+        snsRoute({
+          incidents,
+          log,
+          verifier: new SnsVerifier({
+            topicArns: [],
+            ...options.snsReceiver,
+            fetch: options.snsReceiver?.fetch ?? globalThis.fetch,
+            now,
+          }),
+        }),
         ...httpRoutes({
           service,
           store,

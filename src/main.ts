@@ -6,6 +6,7 @@ import { loadConfig } from './config/env.js';
 import { loadManifests } from './config/manifests.js';
 import { ConfigError } from './errors.js';
 import { defaultRegistry } from './executors/default-registry.js';
+import { readCaFile } from './alerts/sns-certificates.js';
 import { createBot } from './bot.js';
 import { createSnsPublisher } from './notifiers/sns.js';
 import { createLogger } from './logging.js';
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
     // The SDK finds its credentials (and AWS_ENDPOINT_URL_SNS) in the environment, when a plan sends.
     sns: createSnsPublisher({ ...(config.awsRegion === undefined ? {} : { region: config.awsRegion }), log }),
     statuspage: config.statuspage,
+    snsReceiver: {
+      topicArns: config.sns.topicArns,
+      certUrlPrefixes: config.sns.certUrlPrefixes,
+      ...(config.sns.caFile === undefined ? {} : { extraCaPem: readCaFile(config.sns.caFile) }),
+    },
     store,
     catalog: () => catalog,
     registry,
