@@ -2,7 +2,10 @@
  * Rollbacks with an audit trail, for the record (history, KPIs, post-mortem): the real machine
  * driven by `RollbackDriver`, each accepted event written down the way the engine audits it.
  */
+import { rollbackView, type RollbackView } from '../../src/app/rollback-view.js';
+import { persist } from '../../src/domain/rollback-machine.js';
 import type { AuditRecord, RecordedRollback } from '../../src/domain/rollback-record.js';
+import type { AuditEntry, StoredRollback } from '../../src/store/store.js';
 import type { RollbackEvent } from '../../src/domain/rollback-events.js';
 import type { Effect, RollbackInput } from '../../src/domain/rollback-types.js';
 import { MINUTE, SECOND, T0, USERS, at, rollbackInput } from './domain-fixtures.js';
@@ -87,4 +90,22 @@ export function quickResolved(
     state: run.state,
     context: { ...ctx, outcome: { ...ctx.outcome!, at: declared + options.takes } },
   };
+}
+
+/** The view of a driven rollback, as `GET /api/rollbacks/:id` and the renderers see it. */
+export function viewOf(run: RecordingDriver, now: number): RollbackView {
+  const ctx = run.ctx;
+  const stored: StoredRollback = {
+    id: ctx.id,
+    service: ctx.service,
+    environment: ctx.environment,
+    version: run.audit.length,
+    state: run.state,
+    final: ctx.outcome !== null,
+    snapshot: persist(run.snapshot),
+    createdAt: ctx.declaredAt,
+    updatedAt: ctx.lastEventAt,
+  };
+  const audit: AuditEntry[] = run.audit.map((entry, index) => ({ ...entry, version: index + 1 }));
+  return rollbackView(stored, audit, now);
 }
