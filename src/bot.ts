@@ -22,6 +22,7 @@ import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
 import { alertRoutes } from './http/alert-routes.js';
 import { httpRoutes } from './http/routes.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createSlackApp } from './slack/app.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { renderStatusCard } from './slack/blocks/status-card.js';
@@ -52,6 +53,8 @@ export interface BotOptions {
   now?: () => number;
   newId?: () => string;
   leaseTtlMs?: number;
+  /** Prometheus metrics served at `/metrics`; a fresh registry when not given. */
+  metrics?: Metrics;
 }
 
 export interface Bot {
@@ -60,6 +63,8 @@ export interface Bot {
   service: RollbackService;
   incidents: IncidentService;
   threads: IncidentThreads;
+  /** Counters the alert receivers and other adapters add to (`metrics.alertsReceived.inc(...)`). */
+  metrics: Metrics;
   /** Starts the workers and the HTTP server; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
@@ -72,6 +77,7 @@ const newIncidentId = (): string => `inc-${randomBytes(3).toString('hex')}`;
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { store, log, catalog } = options;
   const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? createMetrics();
   const client = new WebClient(options.slack.botToken, {
     slackApiUrl: options.slack.apiUrl,
     logger: boltLogger(log),
@@ -135,7 +141,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }
       }
     },
-    handlers: {
+    handlers: metrics.instrumentHandlers({
       notify: withIncidents(
         slackNotifyHandler({
           store,
@@ -146,8 +152,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ),
       // The deployment freeze arrives with the communications issue; the effect is acknowledged.
       freeze: () => Promise.resolve(),
-    },
+    }),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+  });
+  // A listener runs inside the engine's write: a metrics bug must not fail a committed transition.
+  runtime.engine.onCommitted((rollback, effects) => {
+    try {
+      metrics.observeCommit(rollback, effects);
+    } catch (error) {
+      log.warn({ err: error, rollbackId: rollback.id }, 'could not record metrics of a commit');
+    }
   });
   const service = new RollbackService({
     engine: runtime.engine,
@@ -216,6 +230,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           now,
           apiToken: options.apiToken,
           log,
+          metrics,
           ready: async () => {
             const detail: Record<string, string> = {};
             let ok = true;
@@ -259,6 +274,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }));
       },
       store,
+      now,
       log,
     },
   );
@@ -269,6 +285,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     service,
     incidents,
     threads,
+    metrics,
     async start(port, host = '0.0.0.0') {
       runtime.start();
       const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };

@@ -44,14 +44,7 @@ const CHECK_EVENTS: Record<string, CheckEventStatus> = {
   MANUAL_DONE: 'done',
 };
 
-const VALIDATING_EVENTS = new Set([
-  'CHECK_PASSED',
-  'MANUAL_DONE',
-  'ACCEPT',
-  'STEP_SUCCEEDED',
-  'SKIP_STEP',
-  'DECLARE',
-]);
+const VALIDATING_EVENTS = new Set(['CHECK_PASSED', 'MANUAL_DONE', 'ACCEPT', 'STEP_SUCCEEDED', 'SKIP_STEP']);
 
 const numberIn = (detail: Record<string, unknown> | undefined, key: string): number | undefined => {
   const value = detail?.[key];
@@ -110,21 +103,17 @@ function fromAudit(entry: AuditRecord, ctx: RollbackContext): TimelineWhat | nul
   return null;
 }
 
-/** When validation was over: acceptance, else the last check's time once all passed. */
-function validatedAt(ctx: RollbackContext): { at: number; by: string } | null {
-  if (ctx.acceptance) return null; // the ACCEPT event itself says it
+/**
+ * When validation was over (the last check's time once all passed; with no checks, the last step's
+ * end). An accepted failure is told by the ACCEPT event itself.
+ */
+function validatedAt(ctx: RollbackContext): number | null {
+  if (ctx.acceptance || !ctx.authorization) return null;
   const reachedEnd = ctx.outcome?.code === 'resolved' || ctx.checks.every((c) => c.status === 'succeeded');
-  if (!reachedEnd || ctx.currentStep < ctx.steps.length || !ctx.authorization) return null;
-  let last: { at: number; by: string } | null = null;
-  for (const check of ctx.checks) {
-    if (check.at !== undefined && (last === null || check.at >= last.at)) {
-      last = { at: check.at, by: check.by ?? 'system' };
-    }
-  }
-  if (last) return last;
-  // No checks: validation was over when the last step was (or at once, with no steps either).
-  const ended = ctx.steps.map((s) => s.endedAt ?? 0).reduce((a, b) => Math.max(a, b), ctx.authorization.at);
-  return { at: ended, by: 'system' };
+  if (!reachedEnd || ctx.currentStep < ctx.steps.length) return null;
+  const checked = ctx.checks.map((c) => c.at ?? 0);
+  if (checked.length > 0) return Math.max(...checked);
+  return ctx.steps.map((s) => s.endedAt ?? 0).reduce((a, b) => Math.max(a, b), ctx.authorization.at);
 }
 
 /**
@@ -167,10 +156,15 @@ export function postMortemTimeline(ctx: RollbackContext, audit: readonly AuditRe
     });
   }
   const validated = validatedAt(ctx);
-  if (validated) {
+  if (validated !== null) {
+    // Checks finish in any order: the last audited one up to that moment completed validation
+    // (with no checks, whatever happened at that moment: the last step, or the authorisation).
+    const cause = entries.findLastIndex(
+      (e) => e.at === validated || (e.at < validated && VALIDATING_EVENTS.has(e.event)),
+    );
     keyed.push({
-      rank: rankAfter(validated.at, (e) => VALIDATING_EVENTS.has(e.event)) + 0.1,
-      event: { ...validated, kind: 'validated' },
+      rank: cause + 0.6,
+      event: { at: validated, by: entries[cause]?.by ?? 'system', kind: 'validated' },
     });
   }
   const outcome = ctx.outcome;
