@@ -18,6 +18,7 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const MAX_TIMELINE_BLOCKS = 36;
 const CHUNK_CHARS = LIMITS.sectionText - 100;
 const DETAIL_CHARS = 300;
+const TEXT_CHARS = 20_000;
 
 /** The actor as the audit trail names it: a mention for a person, else `policy` / `system`. */
 export function actorText(by: string): string {
@@ -154,6 +155,7 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
     ...(view.drill ? ['• 🧪 *This was a drill*: it is left out of the KPIs.'] : []),
   ].join('\n');
 
+  const lines = timeline.map((event) => timelineLine(event, view));
   const blocks: KnownBlock[] = [
     header(title),
     context([
@@ -161,10 +163,7 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
     ]),
     section(summary),
     divider(),
-    ...timelineBlocks(
-      timeline.map((event) => timelineLine(event, view)),
-      view,
-    ),
+    ...timelineBlocks(lines, view),
     divider(),
     section(
       [
@@ -185,9 +184,15 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
     ),
     section('*Lessons Learned*\n_[Key takeaways]_'),
   ];
+  // The fallback text carries the timeline too: readers of `text` (notifications, exports, API
+  // clients) get the times and actors without parsing blocks. Well under Slack's 40,000 characters.
   const text = truncate(
-    `Post-mortem draft: ${date} ${view.environment} rollback of ${view.service}${drill}, ${outcome} after ${duration}`,
-    LIMITS.fallbackText,
+    [
+      `Post-mortem draft: ${date} ${esc(view.environment)} rollback of ${esc(view.service)}${drill}, ${outcome} after ${duration}`,
+      'Timeline:',
+      ...lines,
+    ].join('\n'),
+    TEXT_CHARS,
   );
   return { text, blocks: blocks.slice(0, LIMITS.messageBlocks) };
 }

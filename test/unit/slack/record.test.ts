@@ -126,6 +126,8 @@ describe('post-mortem draft', () => {
         `<!date^${event.at / SECOND}^{date_short_pretty} {time_secs}|${utcText(event.at)}>`,
       );
       expect(lines[i]).toMatch(event.by.startsWith('U') ? `<@${event.by}>` : `\`${event.by}\``);
+      // The fallback text carries the same line, for readers of `text`.
+      expect(message.text).toContain(lines[i]);
     });
     expect(text).toContain('Approved as *on-call-engineer*');
     expect(text).toContain('retry of step 2/2');
