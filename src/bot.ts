@@ -24,6 +24,7 @@ import { SnsVerifier, type SnsFetch, type SnsVerifierOptions } from './alerts/sn
 import { alertRoutes } from './http/alert-routes.js';
 import { snsRoute } from './http/sns-route.js';
 import { httpRoutes } from './http/routes.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createSlackApp } from './slack/app.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { renderStatusCard } from './slack/blocks/status-card.js';
@@ -73,6 +74,8 @@ export interface BotOptions {
   now?: () => number;
   newId?: () => string;
   leaseTtlMs?: number;
+  /** Prometheus metrics served at `/metrics`; a fresh registry when not given. */
+  metrics?: Metrics;
 }
 
 export interface Bot {
@@ -81,6 +84,8 @@ export interface Bot {
   service: RollbackService;
   incidents: IncidentService;
   threads: IncidentThreads;
+  /** Counters the alert receivers and other adapters add to (`metrics.alertsReceived.inc(...)`). */
+  metrics: Metrics;
   /** Starts the workers and the HTTP server; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
@@ -93,6 +98,7 @@ const newIncidentId = (): string => `inc-${randomBytes(3).toString('hex')}`;
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { store, log, catalog } = options;
   const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? createMetrics();
   const client = new WebClient(options.slack.botToken, {
     slackApiUrl: options.slack.apiUrl,
     logger: boltLogger(log),
@@ -156,7 +162,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }
       }
     },
-    handlers: {
+    handlers: metrics.instrumentHandlers({
       notify: withIncidents(
         slackNotifyHandler({
           store,
@@ -167,8 +173,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ),
       // The deployment freeze arrives with the communications issue; the effect is acknowledged.
       freeze: () => Promise.resolve(),
-    },
+    }),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+  });
+  // A listener runs inside the engine's write: a metrics bug must not fail a committed transition.
+  runtime.engine.onCommitted((rollback, effects) => {
+    try {
+      metrics.observeCommit(rollback, effects);
+    } catch (error) {
+      log.warn({ err: error, rollbackId: rollback.id }, 'could not record metrics of a commit');
+    }
   });
   const service = new RollbackService({
     engine: runtime.engine,
@@ -287,6 +301,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           now,
           apiToken: options.apiToken,
           log,
+          metrics,
           ready: async () => {
             const detail: Record<string, string> = {};
             let ok = true;
@@ -330,6 +345,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }));
       },
       store,
+      now,
       log,
     },
   );
@@ -340,6 +356,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     service,
     incidents,
     threads,
+    metrics,
     async start(port, host = '0.0.0.0') {
       runtime.start();
       const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };

@@ -1,12 +1,14 @@
 /**
  * The HTTP routes beside Slack's (DESIGN section 9): health for the load balancer, and the JSON API
- * for pipelines and dashboards (bearer `API_TOKEN`): rollbacks, deployments, the deployment freeze.
+ * for pipelines and dashboards (bearer `API_TOKEN`): rollbacks, deployments, the deployment freeze;
+ * Prometheus metrics at `/metrics`.
  * Alert receivers arrive with their issue.
  */
 import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RollbackService } from '../app/rollback-service.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { readJson } from './read-json.js';
 import { hasBearer, safeRoute, sendJson } from './respond.js';
@@ -19,6 +21,11 @@ export interface RouteDependencies {
   /** Whether the bot can serve: the store answers and Slack accepted the token. */
   ready: () => Promise<{ ok: boolean; detail: Record<string, string> }>;
   log: Logger;
+  /**
+   * Served at `GET /metrics` without authentication, as Prometheus scrapes it: the figures name
+   * services and outcomes, never secrets. Keep the port off the public internet or filter the path.
+   */
+  metrics?: Pick<Metrics, 'render'>;
 }
 
 const name = z.string().trim().min(1).max(200);
@@ -61,6 +68,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         sendJson(res, ready.ok ? 200 : 503, ready);
       }),
     },
+    ...(deps.metrics === undefined ? [] : [metricsRoute(deps.metrics, log)]),
     {
       path: '/api/rollbacks',
       method: ['GET'],
@@ -131,4 +139,16 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
       }),
     },
   ];
+}
+
+function metricsRoute(metrics: Pick<Metrics, 'render'>, log: Logger): CustomRoute {
+  return {
+    path: '/metrics',
+    method: ['GET'],
+    handler: safeRoute(log, async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+    }),
+  };
 }

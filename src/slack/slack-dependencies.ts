@@ -16,5 +16,7 @@ export interface SlackDependencies {
   /** The steps of a strategy with their parameters as they would run (secrets left as references). */
   previewSteps: (plan: RollbackPlan, strategyName: string) => PreviewStep[];
   store: Store;
+  /** The clock (injected: the e2e tests move it). */
+  now: () => number;
   log: Logger;
 }

@@ -48,7 +48,7 @@ describe('/rollback commands', () => {
     expect(await ask(h, 'checkout --to v1.4.0')).toContain(`already has an active rollback: ${id!}`);
     expect(await ask(h, `status ${id!}`)).toContain(id!);
     expect(await ask(h, 'list')).toContain(id!);
-    expect(await ask(h, 'stats')).toContain('communications issue');
+    expect(await ask(h, 'stats')).toContain('Time to detect');
   }, 60_000);
 
   it('gets the card through Slack rate limiting and a Slack outage', async () => {

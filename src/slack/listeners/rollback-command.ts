@@ -11,7 +11,10 @@ import {
   renderRefusal,
   renderRollbackList,
 } from '../blocks/replies.js';
+import { renderHistory, renderStats } from '../blocks/record.js';
 import { explainFailure } from '../reply.js';
+import { readRecords } from '../../app/rollback-records.js';
+import { HISTORY_LIMIT, historyRows, rollbackStats } from '../../domain/rollback-record.js';
 
 /** What the command answers the person who typed it (only they see it). */
 type Reply = { response_type: 'ephemeral'; text: string; blocks?: KnownBlock[] };
@@ -106,8 +109,13 @@ async function answerCommand(
         text: `Declared rollback \`${outcome.rollback.id}\`: its status card is ${where}.`,
       };
     }
-    case 'history':
+    case 'history': {
+      const filter = command.service === undefined ? {} : { service: command.service };
+      const all = historyRows(await readRecords(deps.store, filter), { ...filter, limit: Infinity });
+      return renderHistory(all.slice(0, HISTORY_LIMIT), { ...filter, total: all.length });
+    }
     case 'stats':
+      return renderStats(rollbackStats(await readRecords(deps.store), { now: deps.now() }));
     case 'freeze':
     case 'drill':
       return { response_type: 'ephemeral', text: `\`/rollback ${command.kind}\` ${LATER}` };

@@ -1,0 +1,94 @@
+/**
+ * The post-mortem draft follows the final notice once per rollback, however often the notice is
+ * delivered (effects come at least once), and only for rollbacks that ran.
+ */
+import { describe, expect, it } from 'vitest';
+import { rollbackView } from '../../../src/app/rollback-view.js';
+import { persist } from '../../../src/domain/rollback-machine.js';
+import { silentLogger } from '../../../src/logging.js';
+import { CardPublisher } from '../../../src/slack/card-publisher.js';
+import { slackNotifyHandler } from '../../../src/slack/notify-handler.js';
+import { MemoryStore } from '../../../src/store/index.js';
+import type { OutboxEffect } from '../../../src/store/store.js';
+import { MINUTE, T0, at, rollbackInput } from '../../support/domain-fixtures.js';
+import { RecordingDriver, resolvedJourney } from '../../support/record-fixtures.js';
+import { ev } from '../../support/rollback-driver.js';
+
+async function setUp(run: RecordingDriver) {
+  const store = new MemoryStore();
+  const ctx = run.ctx;
+  // One commit per audit entry, as the engine writes them (the store checks the versions).
+  for (const [i, entry] of run.audit.entries()) {
+    await store.commit({
+      rollback: {
+        id: ctx.id,
+        service: ctx.service,
+        environment: ctx.environment,
+        version: i + 1,
+        state: entry.state,
+        final: i === run.audit.length - 1 && ctx.outcome !== null,
+        snapshot: persist(run.snapshot),
+        createdAt: ctx.declaredAt,
+        updatedAt: entry.at,
+      },
+      expectedVersion: i,
+      audit: [{ ...entry, version: i + 1 }],
+      effects: [],
+      timers: [],
+    });
+  }
+  const posted: Array<{ text: string; thread_ts?: string }> = [];
+  const client = {
+    chat: {
+      postMessage(args: { channel: string; text: string; thread_ts?: string }) {
+        posted.push(args);
+        return Promise.resolve({ ts: `1.${posted.length}`, channel: args.channel });
+      },
+      update: () => Promise.resolve({}),
+    },
+  };
+  const view = async (id: string) => {
+    const rollback = await store.getRollback(id);
+    return rollback && rollbackView(rollback, await store.readAudit(id), T0 + 60 * MINUTE);
+  };
+  const cards = new CardPublisher({
+    client,
+    store,
+    log: silentLogger,
+    draw: () => Promise.resolve({ channel: 'C1', message: { text: 'card' } }),
+  });
+  const handler = slackNotifyHandler({ store, service: { view }, cards, roleGroups: () => ({}) });
+  const deliver = (id: string, event: string) => {
+    const effect: OutboxEffect = {
+      id,
+      rollbackId: ctx.id,
+      kind: 'notify',
+      payload: { event, reason: ctx.outcome?.reason ?? '', at: ctx.lastEventAt, by: 'system' },
+      createdAt: ctx.lastEventAt,
+    };
+    return handler(effect, { signal: new AbortController().signal, deliveries: 1 });
+  };
+  const postMortems = () => posted.filter((p) => p.text.startsWith('Post-mortem draft'));
+  return { deliver, posted, postMortems };
+}
+
+describe('post-mortem posting', () => {
+  it('posts the draft once after the final notice, even when the notice is delivered again', async () => {
+    const { deliver, posted, postMortems } = await setUp(resolvedJourney());
+    await deliver('rb-1:15:2', 'resolved');
+    await deliver('rb-1:15:2', 'resolved');
+    await Promise.all([deliver('rb-1:15:2', 'resolved'), deliver('rb-1:15:2', 'resolved')]);
+    expect(postMortems()).toHaveLength(1);
+    const thread = posted.filter((p) => p.thread_ts !== undefined).map((p) => p.text);
+    expect(thread[0]).toContain('ROLLBACK COMPLETE');
+    expect(thread[1]).toMatch(/^Post-mortem draft: 2026-11-23 production rollback of checkout, resolved/);
+  });
+
+  it('posts none for a rollback that never ran', async () => {
+    const run = new RecordingDriver(rollbackInput());
+    run.send(ev.cancel(at(MINUTE)));
+    const { deliver, postMortems } = await setUp(run);
+    await deliver('rb-1:2:0', 'cancelled');
+    expect(postMortems()).toHaveLength(0);
+  });
+});
