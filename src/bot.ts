@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { DrillRecords } from './app/drill-records.js';
+import { freezeEffectHandler } from './app/freeze-effect.js';
+import { FreezeService } from './app/freeze-service.js';
 import { RollbackService, type Catalog } from './app/rollback-service.js';
 import { contextOf } from './app/rollback-view.js';
 import { approvalsRequired } from './domain/authority.js';
@@ -20,6 +23,7 @@ import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
 import { httpRoutes } from './http/routes.js';
 import { createSlackApp } from './slack/app.js';
+import type { OpenIncident } from './slack/blocks/app-home.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { renderStatusCard } from './slack/blocks/status-card.js';
 import { renderStepOutput } from './slack/blocks/thread-messages.js';
@@ -46,12 +50,16 @@ export interface BotOptions {
   now?: () => number;
   newId?: () => string;
   leaseTtlMs?: number;
+  /** Open incidents for App Home (the incident service provides them); none when absent. */
+  openIncidents?: () => Promise<OpenIncident[]>;
 }
 
 export interface Bot {
   app: App;
   runtime: EngineRuntime;
   service: RollbackService;
+  freezes: FreezeService;
+  drills: DrillRecords;
   /** Starts the workers and the HTTP server; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
@@ -92,6 +100,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     return { channel: plan?.channel ?? context.declaredBy, message };
   };
   const cards = new CardPublisher({ client, store, log, draw: drawCard });
+  const drills = new DrillRecords(store);
 
   const performer = createStepPerformer({
     registry: options.registry,
@@ -133,8 +142,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         cards,
         roleGroups: () => roleGroupsOf(catalog()),
       }),
-      // The deployment freeze arrives with the communications issue; the effect is acknowledged.
-      freeze: () => Promise.resolve(),
+      freeze: freezeEffectHandler({ store, drills, log }),
     },
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
   });
@@ -148,12 +156,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     log,
   });
   assembled.service = service;
+  const rolesOf = (userId: string, policy: Parameters<RoleDirectory['rolesOf']>[1]) =>
+    roles.rolesOf(userId, policy);
+  const freezes = new FreezeService({ store, catalog, plans: service, rolesOf, now });
   const app = await createSlackApp(
     {
       ...options.slack,
       routes: httpRoutes({
         service,
         store,
+        freezes,
         now,
         apiToken: options.apiToken,
         log,
@@ -198,6 +210,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }));
       },
       store,
+      freezes,
+      drills,
+      openIncidents: options.openIncidents ?? (() => Promise.resolve([])),
+      now,
       log,
     },
   );
@@ -206,6 +222,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     app,
     runtime,
     service,
+    freezes,
+    drills,
     async start(port, host = '0.0.0.0') {
       runtime.start();
       const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };

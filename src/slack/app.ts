@@ -7,6 +7,7 @@ import { WebClient } from '@slack/web-api';
 import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
+import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
 import { registerRollbackActions } from './listeners/rollback-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
@@ -54,6 +55,7 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
   registerRollbackCommand(app, deps);
   registerRollbackActions(app, deps);
   registerDeclareView(app, deps);
+  registerAppHome(app, deps);
   await app.init();
   return app;
 }

@@ -12,6 +12,8 @@ import {
   renderRollbackList,
 } from '../blocks/replies.js';
 import { explainFailure } from '../reply.js';
+import { lastTestedText } from '../../app/drill-records.js';
+import { answerDrill, answerFreeze } from './freeze-drill-answers.js';
 
 /** What the command answers the person who typed it (only they see it). */
 type Reply = { response_type: 'ephemeral'; text: string; blocks?: KnownBlock[] };
@@ -76,7 +78,13 @@ async function answerCommand(
       const found = service.findPlan(command.service);
       if (!found.ok) return renderRefusal(found.message);
       const strategy = found.plan.strategies[found.plan.defaultStrategy]!;
-      return renderPlanPreview(found.plan, strategy.name, deps.previewSteps(found.plan, strategy.name));
+      const lastDrill = await deps.drills.last(found.plan.service, strategy.name);
+      return renderPlanPreview(
+        found.plan,
+        strategy.name,
+        deps.previewSteps(found.plan, strategy.name),
+        lastTestedText(lastDrill),
+      );
     }
     case 'cancel': {
       const outcome = await service.act(command.id, from.user, { type: 'CANCEL' });
@@ -106,10 +114,12 @@ async function answerCommand(
         text: `Declared rollback \`${outcome.rollback.id}\`: its status card is ${where}.`,
       };
     }
+    case 'freeze':
+      return answerFreeze(command, deps, from.user);
+    case 'drill':
+      return answerDrill(command, deps, from);
     case 'history':
     case 'stats':
-    case 'freeze':
-    case 'drill':
       return { response_type: 'ephemeral', text: `\`/rollback ${command.kind}\` ${LATER}` };
   }
 }
