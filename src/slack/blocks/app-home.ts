@@ -36,8 +36,15 @@ export const HOME_RECENT = 10;
 
 const drill = (v: RollbackView): string => (v.drill ? ' 🧪 drill' : '');
 
+/** `*executing* (step 2 ("Switch traffic") is running)`: the detail starts with the state's name. */
+function stateText(v: RollbackView): string {
+  return v.stateDetail.startsWith(v.state)
+    ? `*${esc(v.state)}*${esc(v.stateDetail.slice(v.state.length))}`
+    : `*${esc(v.state)}* · ${esc(v.stateDetail)}`;
+}
+
 function activeLine(v: RollbackView): string {
-  return `${stateEmoji(v.state)} \`${esc(v.id)}\` *${esc(v.service)}* (${esc(v.environment)})${drill(v)} · *${esc(v.state)}* · ${esc(v.stateDetail)} · declared ${slackDateIso(v.declaredAt)}`;
+  return `${stateEmoji(v.state)} \`${esc(v.id)}\` *${esc(v.service)}* (${esc(v.environment)})${drill(v)} · ${stateText(v)} · declared ${slackDateIso(v.declaredAt)}`;
 }
 
 function incidentLine(incident: OpenIncident): string {
