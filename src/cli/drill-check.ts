@@ -6,11 +6,7 @@
 import { DrillRecords, staleDrillMessage, staleDrills, type DrillRecord } from '../app/drill-records.js';
 import type { Problem } from '../config/problem.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import { DEFAULT_REDIS_PREFIX } from '../store/index.js';
-import { connectRedis } from '../store/redis/connect.js';
-import { DEFAULT_SHARDS, KeySpace } from '../store/redis/keys.js';
 import { redact } from '../store/redis/redis-url.js';
-import { createRedisStore } from '../store/redis/redis-store.js';
 
 export interface DrillCheckOptions {
   /** The bot's Redis key prefix (the bot has no setting for it; tests use their own). */
@@ -54,6 +50,14 @@ export async function checkDrills(
 }
 
 async function readRecords(url: string, options: DrillCheckOptions): Promise<DrillRecord[]> {
+  // Loaded only when asked: most runs of `validate` (editors, CI without Redis) never need ioredis.
+  const [{ DEFAULT_REDIS_PREFIX }, { connectRedis }, { DEFAULT_SHARDS, KeySpace }, { createRedisStore }] =
+    await Promise.all([
+      import('../store/index.js'),
+      import('../store/redis/connect.js'),
+      import('../store/redis/keys.js'),
+      import('../store/redis/redis-store.js'),
+    ]);
   // A command-line check must not hang on an unreachable Redis: no reconnects, one try per command.
   const client = connectRedis(url, {
     retryStrategy: () => null,
