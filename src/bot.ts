@@ -158,7 +158,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   assembled.service = service;
   const rolesOf = (userId: string, policy: Parameters<RoleDirectory['rolesOf']>[1]) =>
     roles.rolesOf(userId, policy);
-  const freezes = new FreezeService({ store, catalog, plans: service, rolesOf, now });
+  const freezes = new FreezeService({ store, catalog, rolesOf, now });
   const app = await createSlackApp(
     {
       ...options.slack,

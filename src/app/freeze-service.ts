@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import type { Store } from '../store/store.js';
-import { environmentOf, type Catalog, type RollbackService } from './rollback-service.js';
+import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
 export const FREEZE_COLLECTION = 'freezes';
 
@@ -74,7 +74,6 @@ export interface FreezeServiceOptions {
     'getDoc' | 'putDoc' | 'listDocs' | 'deleteDoc' | 'activeRollbackId' | 'getRollback' | 'listRollbacks'
   >;
   catalog: () => Catalog;
-  plans: Pick<RollbackService, 'findPlan'>;
   /** The policy's roles this user holds now (the same lookup approvals use). */
   rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
   now: () => number;
@@ -207,12 +206,13 @@ export class FreezeService {
 
   /** The plan, the environment, and whether `by` holds a role of the plan's authority policy. */
   private async authorise(request: Omit<FreezeRequest, 'reason'>, verb: 'freeze' | 'lift'): Promise<Target> {
-    const found = this.options.plans.findPlan(request.service);
+    const catalog = this.options.catalog();
+    const found = findPlan(catalog.plans, request.service);
     if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
     const plan = found.plan;
     const resolved = environmentOf(plan, request.environment);
     if (!resolved.ok) return { ok: false, code: 'unknown_environment', message: resolved.message };
-    const policy = this.options.catalog().policies.get(plan.authority);
+    const policy = catalog.policies.get(plan.authority);
     if (!policy) {
       return {
         ok: false,

@@ -60,6 +60,22 @@ export type HumanEvent =
 
 const DEFAULT_ENVIRONMENT = 'production';
 
+/** The service's plan, or a sentence naming the closest service or the ones there are. */
+export function findPlan(
+  plans: ReadonlyMap<string, RollbackPlan>,
+  service: string,
+): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
+  const plan = plans.get(service);
+  if (plan) return { ok: true, plan };
+  const suggestion = closest(service, plans.keys());
+  return {
+    ok: false,
+    message: suggestion
+      ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
+      : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
+  };
+}
+
 /** The environment asked for, else production when the plan covers it, else the plan's first. */
 export function environmentOf(
   plan: RollbackPlan,
@@ -92,16 +108,7 @@ export class RollbackService {
   }
 
   findPlan(service: string): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
-    const plans = this.options.catalog().plans;
-    const plan = plans.get(service);
-    if (plan) return { ok: true, plan };
-    const suggestion = closest(service, plans.keys());
-    return {
-      ok: false,
-      message: suggestion
-        ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
-        : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
-    };
+    return findPlan(this.options.catalog().plans, service);
   }
 
   async declare(request: DeclareRequest): Promise<DeclareOutcome> {
