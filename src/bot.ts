@@ -9,6 +9,9 @@ import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { IncidentService } from './app/incident-service.js';
+import { DrillRecords } from './app/drill-records.js';
+import { freezeEffectHandler } from './app/freeze-effect.js';
+import { FreezeService } from './app/freeze-service.js';
 import { RollbackService, type Catalog } from './app/rollback-service.js';
 import { contextOf } from './app/rollback-view.js';
 import { approvalsRequired } from './domain/authority.js';
@@ -26,6 +29,7 @@ import { snsRoute } from './http/sns-route.js';
 import { httpRoutes } from './http/routes.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createSlackApp } from './slack/app.js';
+import type { OpenIncident } from './slack/blocks/app-home.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { renderStatusCard } from './slack/blocks/status-card.js';
 import { renderStepOutput } from './slack/blocks/thread-messages.js';
@@ -76,6 +80,8 @@ export interface BotOptions {
   leaseTtlMs?: number;
   /** Prometheus metrics served at `/metrics`; a fresh registry when not given. */
   metrics?: Metrics;
+  /** Open incidents for App Home (the incident service provides them); none when absent. */
+  openIncidents?: () => Promise<OpenIncident[]>;
 }
 
 export interface Bot {
@@ -86,6 +92,8 @@ export interface Bot {
   threads: IncidentThreads;
   /** Counters the alert receivers and other adapters add to (`metrics.alertsReceived.inc(...)`). */
   metrics: Metrics;
+  freezes: FreezeService;
+  drills: DrillRecords;
   /** Starts the workers and the HTTP server; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
@@ -128,6 +136,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     return { channel: plan?.channel ?? context.declaredBy, message };
   };
   const cards = new CardPublisher({ client, store, log, draw: drawCard });
+  const drills = new DrillRecords(store);
 
   const performer = createStepPerformer({
     registry: options.registry,
@@ -171,8 +180,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           roleGroups: () => roleGroupsOf(catalog()),
         }),
       ),
-      // The deployment freeze arrives with the communications issue; the effect is acknowledged.
-      freeze: () => Promise.resolve(),
+      freeze: freezeEffectHandler({ store, drills, log }),
     }),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
   });
@@ -280,6 +288,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       if (rollback.final) await incidents.rollbackEnded(rollback.service, rollback.environment);
     };
   }
+  const rolesOf = (userId: string, policy: Parameters<RoleDirectory['rolesOf']>[1]) =>
+    roles.rolesOf(userId, policy);
+  const freezes = new FreezeService({ store, catalog, rolesOf, now });
   const app = await createSlackApp(
     {
       ...options.slack,
@@ -298,6 +309,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         ...httpRoutes({
           service,
           store,
+          freezes,
           now,
           apiToken: options.apiToken,
           log,
@@ -345,6 +357,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }));
       },
       store,
+      freezes,
+      drills,
+      openIncidents:
+        options.openIncidents ??
+        (async () =>
+          (await incidents.listOpen()).map((incident) => ({
+            service: incident.service,
+            environment: incident.environment,
+            startedAt: incident.startedAt,
+            alertCount: incident.alerts,
+          }))),
       now,
       log,
     },
@@ -357,6 +380,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     incidents,
     threads,
     metrics,
+    freezes,
+    drills,
     async start(port, host = '0.0.0.0') {
       runtime.start();
       const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };

@@ -12,6 +12,7 @@ import type { RollbackInput, Trigger } from '../domain/rollback-types.js';
 import type { Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
 import type { Store, StoredRollback } from '../store/store.js';
+import { DRILL_ENVIRONMENT } from './drill-records.js';
 import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
 
 export interface Catalog {
@@ -50,6 +51,7 @@ export interface DeclareRequest {
   /** The incident's start when an alert opened it; else the declaration time. */
   incidentStartedAt?: number;
   trigger?: Trigger;
+  /** A rehearsal: runs against staging (the plan must have it), labelled everywhere, left out of stats. */
   drill?: boolean;
 }
 
@@ -69,6 +71,46 @@ export type HumanEvent =
 
 const DEFAULT_ENVIRONMENT = 'production';
 
+/** The service's plan, or a sentence naming the closest service or the ones there are. */
+export function findPlan(
+  plans: ReadonlyMap<string, RollbackPlan>,
+  service: string,
+): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
+  const plan = plans.get(service);
+  if (plan) return { ok: true, plan };
+  const suggestion = closest(service, plans.keys());
+  return {
+    ok: false,
+    message: suggestion
+      ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
+      : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
+  };
+}
+
+/** The environment asked for, else production when the plan covers it, else the plan's first. */
+export function environmentOf(
+  plan: RollbackPlan,
+  requested: string | undefined,
+): { ok: true; environment: string } | { ok: false; message: string } {
+  const environment =
+    requested ??
+    (plan.environments.includes(DEFAULT_ENVIRONMENT) ? DEFAULT_ENVIRONMENT : plan.environments[0]!);
+  if (plan.environments.includes(environment)) return { ok: true, environment };
+  return {
+    ok: false,
+    message: `the ${plan.service} plan covers ${plan.environments.join(', ')}, not "${environment}".`,
+  };
+}
+
+/** Why a drill of this plan cannot run as asked, if it cannot. */
+function drillRefusal(plan: RollbackPlan, requested: string | undefined): string | undefined {
+  if (requested !== undefined && requested !== DRILL_ENVIRONMENT)
+    return `a drill runs against ${DRILL_ENVIRONMENT}, never against ${requested}.`;
+  if (!plan.environments.includes(DRILL_ENVIRONMENT))
+    return `the ${plan.service} plan covers ${plan.environments.join(', ')} but not ${DRILL_ENVIRONMENT}, so it cannot be drilled: add ${DRILL_ENVIRONMENT} to its spec.environments.`;
+  return undefined;
+}
+
 export class RollbackService {
   constructor(private readonly options: RollbackServiceOptions) {}
 
@@ -77,16 +119,7 @@ export class RollbackService {
   }
 
   findPlan(service: string): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
-    const plans = this.options.catalog().plans;
-    const plan = plans.get(service);
-    if (plan) return { ok: true, plan };
-    const suggestion = closest(service, plans.keys());
-    return {
-      ok: false,
-      message: suggestion
-        ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
-        : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
-    };
+    return findPlan(this.options.catalog().plans, service);
   }
 
   async declare(request: DeclareRequest): Promise<DeclareOutcome> {
@@ -94,16 +127,16 @@ export class RollbackService {
     const found = this.findPlan(request.service);
     if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
     const plan = found.plan;
-    const environment =
-      request.environment ??
-      (plan.environments.includes(DEFAULT_ENVIRONMENT) ? DEFAULT_ENVIRONMENT : plan.environments[0]!);
-    if (!plan.environments.includes(environment)) {
-      return {
-        ok: false,
-        code: 'unknown_environment',
-        message: `the ${plan.service} plan covers ${plan.environments.join(', ')}, not "${environment}".`,
-      };
+    if (request.drill === true) {
+      const refusal = drillRefusal(plan, request.environment);
+      if (refusal !== undefined) return { ok: false, code: 'not_drillable', message: refusal };
     }
+    const resolved = environmentOf(
+      plan,
+      request.environment ?? (request.drill === true ? DRILL_ENVIRONMENT : undefined),
+    );
+    if (!resolved.ok) return { ok: false, code: 'unknown_environment', message: resolved.message };
+    const environment = resolved.environment;
     const strategyName = request.strategy ?? plan.defaultStrategy;
     const strategy = plan.strategies[strategyName];
     if (!strategy) {

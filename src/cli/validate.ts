@@ -1,12 +1,21 @@
-/** `rollback-bot validate [PATH] [--env-check]`: every problem on its own line, then a summary. */
+/**
+ * `rollback-bot validate [PATH] [--env-check]`: every problem on its own line, then a summary. With
+ * REDIS_URL set, plans whose production strategy was not drilled in 30 days get a warning; without
+ * it, one note on stderr says the drill records were not checked (stdout stays the problem list).
+ */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadManifests, type ManifestSet } from '../config/manifests.js';
 import { formatProblem } from '../config/problem.js';
 import { defaultRegistry } from '../executors/default-registry.js';
+import { checkDrills, type DrillCheckOptions } from './drill-check.js';
 import { USAGE, type CliIo } from './io.js';
 
-export async function runValidate(args: readonly string[], io: CliIo): Promise<number> {
+export async function runValidate(
+  args: readonly string[],
+  io: CliIo,
+  drillOptions: DrillCheckOptions = {},
+): Promise<number> {
   const flags = args.filter((arg) => arg.startsWith('-'));
   const paths = args.filter((arg) => !arg.startsWith('-'));
   const unknown = flags.filter((flag) => flag !== '--env-check');
@@ -24,9 +33,12 @@ export async function runValidate(args: readonly string[], io: CliIo): Promise<n
     cwd: io.cwd,
     ...(flags.includes('--env-check') ? { env: io.env } : {}),
   });
-  for (const problem of set.problems) io.out(`${formatProblem(problem)}\n`);
-  io.out(`${summary(set)}\n`);
-  return set.problems.some((p) => p.severity === 'error') ? 1 : 0;
+  const drills = await checkDrills(set.plans.values(), io.env.REDIS_URL, drillOptions);
+  const checked: ManifestSet = { ...set, problems: [...set.problems, ...drills.problems] };
+  for (const problem of checked.problems) io.out(`${formatProblem(problem)}\n`);
+  if (drills.note !== undefined) io.err(`${drills.note}\n`);
+  io.out(`${summary(checked)}\n`);
+  return checked.problems.some((p) => p.severity === 'error') ? 1 : 0;
 }
 
 /** `3 plans, 1 authority policy, 0 communications: 2 errors, 1 warning` */

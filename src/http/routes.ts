@@ -7,6 +7,7 @@
 import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { FreezeService } from '../app/freeze-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
@@ -15,7 +16,8 @@ import { hasBearer, safeRoute, sendJson } from './respond.js';
 
 export interface RouteDependencies {
   service: Pick<RollbackService, 'view' | 'list'>;
-  store: Pick<Store, 'recordDeployment' | 'activeRollbackId' | 'getRollback'>;
+  store: Pick<Store, 'recordDeployment'>;
+  freezes: Pick<FreezeService, 'status'>;
   now: () => number;
   apiToken: string | undefined;
   /** Whether the bot can serve: the store answers and Slack accepted the token. */
@@ -113,18 +115,19 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
           sendJson(res, 400, { error: 'say which service: /api/freeze?service=S&environment=E' });
           return;
         }
-        // Deploys are frozen while a rollback of the service and environment is active.
-        const rollbackId = await deps.store.activeRollbackId(serviceName, environment);
-        const active = rollbackId === null ? null : await deps.store.getRollback(rollbackId);
-        if (active && !active.final) {
-          sendJson(res, 200, {
-            frozen: true,
-            reason: `rollback ${active.id} is ${active.state}`,
-            rollbackId: active.id,
-          });
-        } else {
-          sendJson(res, 200, { frozen: false });
-        }
+        // Frozen while a rollback of the service and environment is active, or frozen by hand.
+        const status = await deps.freezes.status(serviceName, environment);
+        sendJson(
+          res,
+          200,
+          status.frozen
+            ? {
+                frozen: true,
+                reason: status.reason,
+                ...(status.rollbackId === undefined ? {} : { rollbackId: status.rollbackId }),
+              }
+            : { frozen: false },
+        );
       }),
     },
     {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { findButton, type ButtonQuery, type FoundButton } from './buttons.js';
 import { parseJson, type Json, type JsonObject, isObject } from './json.js';
 import {
+  appHomeOpenedEvent,
   blockActionsPayload,
   eventCallback,
   slashCommandFields,
@@ -179,6 +180,22 @@ export class SlackDriver {
     const body = eventCallback(this.id, { event_ts: `${eventTime}.000000`, ...event }, eventId, eventTime);
     const delivery = await this.deliver(JSON.stringify(body), 'application/json', options);
     return { ...delivery, eventId };
+  }
+
+  /**
+   * The user opens the app's Home tab (`tab: 'messages'` for the Messages tab): an `app_home_opened`
+   * event carrying the home view published for them so far, as Slack sends it.
+   */
+  openAppHome(
+    input: { user: string; tab?: 'home' | 'messages' } & DeliveryOptions & { eventId?: string },
+  ): Promise<Delivery & { eventId: string }> {
+    const view = this.options.simulator.homeView(input.user);
+    const event = appHomeOpenedEvent(this.id, {
+      user: input.user,
+      tab: input.tab ?? 'home',
+      ...(view === undefined ? {} : { view }),
+    });
+    return this.sendEvent(event, input);
   }
 
   private findView(input: { user: string; viewId?: string; callbackId?: string }): SimView {

@@ -135,6 +135,47 @@ export function viewSubmissionPayload(
   };
 }
 
+/**
+ * The `app_home_opened` event Slack sends when a user opens the app's Home (or Messages) tab: the
+ * app's DM channel with them, and the home view already published for them, if any.
+ */
+export function appHomeOpenedEvent(
+  id: PayloadIdentity,
+  input: { user: string; tab: 'home' | 'messages'; view?: SimView },
+): JsonObject {
+  userName(id, input.user);
+  const { view } = input;
+  return {
+    type: 'app_home_opened',
+    user: input.user,
+    channel: `D${input.user.replace(/^[UW]/, '')}`,
+    tab: input.tab,
+    ...(view === undefined
+      ? {}
+      : {
+          view: {
+            id: view.id,
+            team_id: id.teamId,
+            type: 'home',
+            blocks: view.blocks,
+            private_metadata: view.privateMetadata,
+            callback_id: view.callbackId,
+            state: { values: {} },
+            hash: view.hash,
+            title: view.title,
+            close: view.close,
+            submit: view.submit,
+            previous_view_id: null,
+            root_view_id: view.id,
+            app_id: id.appId,
+            external_id: view.externalId,
+            app_installed_team_id: id.teamId,
+            bot_id: id.config.botId,
+          },
+        }),
+  };
+}
+
 export function eventCallback(
   id: PayloadIdentity,
   event: JsonObject,

@@ -7,6 +7,7 @@ import { WebClient } from '@slack/web-api';
 import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
+import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
 import { registerIncidentActions } from './listeners/incident-actions.js';
 import { registerRollbackActions } from './listeners/rollback-actions.js';
@@ -56,6 +57,7 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
   registerRollbackActions(app, deps);
   registerDeclareView(app, deps);
   registerIncidentActions(app, deps);
+  registerAppHome(app, deps);
   await app.init();
   return app;
 }

@@ -4,8 +4,11 @@
  *
  *   /rollback                                  open the declaration modal
  *   /rollback <service> [--env E] [--to VERSION] [--strategy S] [--reason TEXT]
- *   /rollback help | list | status [ID] | history [SERVICE] | plan SERVICE | cancel ID
- *            | freeze on|off | stats | drill SERVICE
+ *   /rollback help | list | status [ID] | history [SERVICE] | plan SERVICE | cancel ID | stats
+ *   /rollback freeze                           list the current freezes
+ *   /rollback freeze on SERVICE [--env E] [--reason TEXT]
+ *   /rollback freeze off SERVICE [--env E]
+ *   /rollback drill SERVICE [--strategy S] [--to VERSION]   (always against staging)
  */
 import { closest } from '../schema/did-you-mean.js';
 
@@ -17,9 +20,11 @@ export type RollbackCommand =
   | { kind: 'history'; service?: string }
   | { kind: 'plan'; service: string }
   | { kind: 'cancel'; id: string }
-  | { kind: 'freeze'; on: boolean }
+  | { kind: 'freeze'; action: 'list' }
+  | { kind: 'freeze'; action: 'on'; service: string; environment?: string; reason?: string }
+  | { kind: 'freeze'; action: 'off'; service: string; environment?: string }
   | { kind: 'stats' }
-  | { kind: 'drill'; service: string }
+  | { kind: 'drill'; service: string; strategy?: string; toVersion?: string }
   | {
       kind: 'declare';
       service: string;
@@ -121,22 +126,18 @@ export function parseRollbackCommand(text: string): CommandParse {
       if (typeof service === 'object') return service;
       return ok(service === undefined ? { kind: 'history' } : { kind: 'history', service });
     }
-    case 'plan':
-    case 'drill': {
+    case 'plan': {
       const service = one(rest[0], rest.slice(1), 'a service', word);
       return typeof service === 'string' ? ok({ kind: word, service }) : service;
     }
+    case 'drill':
+      return parseDrill(rest);
     case 'cancel': {
       const id = one(rest[0], rest.slice(1), 'a rollback id', 'cancel');
       return typeof id === 'string' ? ok({ kind: 'cancel', id }) : id;
     }
-    case 'freeze': {
-      const mode = one(rest[0]?.toLowerCase(), rest.slice(1), '`on` or `off`', 'freeze');
-      if (typeof mode !== 'string') return mode;
-      if (mode !== 'on' && mode !== 'off')
-        return { ok: false, message: '`/rollback freeze` takes `on` or `off`.' };
-      return ok({ kind: 'freeze', on: mode === 'on' });
-    }
+    case 'freeze':
+      return parseFreeze(rest);
     default:
       return parseDeclaration(first, rest);
   }
@@ -149,39 +150,133 @@ function parseDeclaration(service: string, words: string[]): CommandParse {
       message: `name the service first, e.g. \`/rollback checkout ${service} ...\`. ${USAGE}`,
     };
   }
-  const values: Partial<Record<(typeof FLAGS)[FlagName], string>> = {};
+  const read = readFlags(words, ALL_FLAGS, (raw, i) => {
+    const sub = suggestSubcommand(service);
+    return i === 0 && sub
+      ? `unexpected "${raw}": did you mean \`/rollback ${sub}\`?`
+      : `unexpected "${raw}": put text in an option, e.g. --reason "5xx spike after the deploy".`;
+  });
+  if (!read.ok) return read;
+  return { ok: true, command: { kind: 'declare', service, ...read.values } };
+}
+
+type FlagValues = Partial<Record<(typeof FLAGS)[FlagName], string>>;
+const ALL_FLAGS = Object.keys(FLAGS) as FlagName[];
+const FLAG_EXAMPLES: Record<(typeof FLAGS)[FlagName], string> = {
+  environment: '--env production',
+  toVersion: '--to v1.4.1',
+  strategy: '--strategy blue-green',
+  reason: '--reason "5xx spike"',
+};
+
+/**
+ * The `--flag value` / `--flag=value` words after a subcommand's positional words. `allowed` are the
+ * flags this subcommand takes; `stray` words the message for a word that is not a flag.
+ */
+function readFlags(
+  words: readonly string[],
+  allowed: readonly FlagName[],
+  stray: (word: string, index: number) => string,
+  sub?: string,
+): { ok: true; values: FlagValues } | { ok: false; message: string } {
+  const values: FlagValues = {};
+  const listed = [...new Set(allowed.filter((f) => f.startsWith('--')))].join(', ');
   for (let i = 0; i < words.length; i++) {
     const raw = words[i]!;
     const [name, inline] = raw.includes('=')
       ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)]
       : [raw, undefined];
-    if (!isFlag(name)) {
+    if (!isFlag(name) || !allowed.includes(name)) {
+      if (isFlag(name) && sub !== undefined)
+        return { ok: false, message: `\`/rollback ${sub}\` does not take \`${name}\`; it takes ${listed}.` };
       if (name.startsWith('-')) {
-        const suggestion = closest(name, Object.keys(FLAGS));
+        const suggestion = closest(name, allowed);
         return {
           ok: false,
-          message: `unknown option \`${name}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; options are --env, --to, --strategy, --reason.`,
+          message: `unknown option \`${name}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; options are ${listed}.`,
         };
       }
-      const sub = suggestSubcommand(service);
-      return {
-        ok: false,
-        message:
-          i === 0 && sub
-            ? `unexpected "${raw}": did you mean \`/rollback ${sub}\`?`
-            : `unexpected "${raw}": put text in an option, e.g. --reason "5xx spike after the deploy".`,
-      };
+      return { ok: false, message: stray(raw, i) };
     }
     const value = inline ?? words[++i];
     if (value === undefined || value === '' || isFlag(value)) {
-      return {
-        ok: false,
-        message: `\`${name}\` needs a value, e.g. ${name === '--reason' ? '--reason "5xx spike"' : `${name} production`}.`,
-      };
+      return { ok: false, message: `\`${name}\` needs a value, e.g. ${FLAG_EXAMPLES[FLAGS[name]]}.` };
     }
     const field = FLAGS[name];
     if (values[field] !== undefined) return { ok: false, message: `\`${name}\` is given twice.` };
     values[field] = value;
   }
-  return { ok: true, command: { kind: 'declare', service, ...values } };
+  return { ok: true, values };
+}
+
+const FREEZE_USAGE =
+  '`/rollback freeze on SERVICE [--env E] [--reason TEXT]`, `/rollback freeze off SERVICE [--env E]`, or `/rollback freeze` to list the freezes';
+
+/** `freeze` | `freeze on SERVICE [--env E] [--reason TEXT]` | `freeze off SERVICE [--env E]`. */
+function parseFreeze(words: readonly string[]): CommandParse {
+  const [modeWord, service, ...flags] = words;
+  if (modeWord === undefined) return { ok: true, command: { kind: 'freeze', action: 'list' } };
+  const mode = modeWord.toLowerCase();
+  if (mode !== 'on' && mode !== 'off')
+    return { ok: false, message: `\`/rollback freeze\` takes \`on\` or \`off\`: ${FREEZE_USAGE}.` };
+  if (service === undefined || service.startsWith('-'))
+    return {
+      ok: false,
+      message: `\`/rollback freeze ${mode}\` needs a service, e.g. \`/rollback freeze ${mode} checkout --env production${mode === 'on' ? ' --reason "release train"' : ''}\`.`,
+    };
+  const sub = `freeze ${mode}`;
+  const allowed: FlagName[] = mode === 'on' ? ['--env', '-e', '--reason'] : ['--env', '-e'];
+  const read = readFlags(
+    flags,
+    allowed,
+    (raw) =>
+      mode === 'on'
+        ? `unexpected "${raw}": put the why in --reason, e.g. --reason "release train".`
+        : `unexpected "${raw}": \`/rollback freeze off\` takes a service and --env.`,
+    sub,
+  );
+  if (!read.ok) return read;
+  const { environment, reason } = read.values;
+  return {
+    ok: true,
+    command:
+      mode === 'on'
+        ? {
+            kind: 'freeze',
+            action: 'on',
+            service,
+            ...(environment === undefined ? {} : { environment }),
+            ...(reason === undefined ? {} : { reason }),
+          }
+        : { kind: 'freeze', action: 'off', service, ...(environment === undefined ? {} : { environment }) },
+  };
+}
+
+/** `drill SERVICE [--strategy S] [--to VERSION]`: the environment is always staging. */
+function parseDrill(words: readonly string[]): CommandParse {
+  const [service, ...flags] = words;
+  if (service === undefined || service.startsWith('-'))
+    return {
+      ok: false,
+      message: `\`/rollback drill\` needs a service, e.g. \`/rollback drill checkout --strategy blue-green\`. ${USAGE}`,
+    };
+  if (flags.some((w) => w === '--env' || w === '-e' || w.startsWith('--env=') || w.startsWith('-e=')))
+    return { ok: false, message: 'a drill always runs against `staging`; leave out `--env`.' };
+  const read = readFlags(
+    flags,
+    ['--strategy', '--to'],
+    (raw) => `unexpected "${raw}": \`/rollback drill\` takes a service, --strategy and --to.`,
+    'drill',
+  );
+  if (!read.ok) return read;
+  const { strategy, toVersion } = read.values;
+  return {
+    ok: true,
+    command: {
+      kind: 'drill',
+      service,
+      ...(strategy === undefined ? {} : { strategy }),
+      ...(toVersion === undefined ? {} : { toVersion }),
+    },
+  };
 }

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { IncidentService } from '../app/incident-service.js';
+import type { DrillRecords } from '../app/drill-records.js';
+import type { FreezeService } from '../app/freeze-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { Store } from '../store/store.js';
+import type { OpenIncident } from './blocks/app-home.js';
 import type { PreviewStep } from './blocks/replies.js';
 import type { CardPublisher, SlackMessage } from './card-publisher.js';
 
@@ -16,6 +19,10 @@ export interface SlackDependencies {
   /** The steps of a strategy with their parameters as they would run (secrets left as references). */
   previewSteps: (plan: RollbackPlan, strategyName: string) => PreviewStep[];
   store: Store;
+  freezes: FreezeService;
+  drills: DrillRecords;
+  /** The incidents the alert side keeps open, for App Home. */
+  openIncidents: () => Promise<OpenIncident[]>;
   /** The clock (injected: the e2e tests move it). */
   now: () => number;
   log: Logger;

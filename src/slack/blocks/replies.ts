@@ -34,9 +34,13 @@ const HELP_COMMANDS: Array<[string, string]> = [
   ['/rollback history [SERVICE]', 'Finished rollbacks.'],
   ['/rollback plan SERVICE', "The service's rollback plan: strategies, steps, limitations."],
   ['/rollback cancel ID', 'End a rollback that is not finished (needs a role in the policy).'],
-  ['/rollback freeze on|off', 'Turn the deployment freeze on or off.'],
+  ['/rollback freeze', 'Current deployment freezes.'],
+  [
+    '/rollback freeze on|off SERVICE [--env E] [--reason TEXT]',
+    'Freeze deploys of a service by hand, or lift it (needs a role in the policy).',
+  ],
   ['/rollback stats', 'Time to detect, time to roll back, success rate.'],
-  ['/rollback drill SERVICE', 'Rehearse the plan in staging.'],
+  ['/rollback drill SERVICE [--strategy S]', 'Rehearse the plan in staging (labelled as a drill).'],
   ['/rollback help', 'This message.'],
 ];
 
@@ -101,10 +105,12 @@ export interface PreviewStep {
   params: Record<string, unknown>;
 }
 
+/** `lastTested`: the strategy's last drill in words (`last tested: ...` or `never drilled`). */
 export function renderPlanPreview(
   plan: RollbackPlan,
   strategyName: string,
   steps: PreviewStep[],
+  lastTested?: string,
 ): EphemeralReply {
   const strategy = plan.strategies[strategyName];
   const blocks: KnownBlock[] = [
@@ -119,6 +125,7 @@ export function renderPlanPreview(
         ...(strategy === undefined ? [`⚠️ No strategy named \`${esc(strategyName)}\` in this plan.`] : []),
       ].join('\n'),
     ),
+    ...(lastTested === undefined ? [] : [context([`🧪 \`${esc(strategyName)}\` ${esc(lastTested)}`])]),
   ];
   if (plan.limitations.length > 0) {
     blocks.push(section(`⚠️ *Limitations*\n${plan.limitations.map((l) => `• ${esc(l)}`).join('\n')}`));

@@ -15,12 +15,11 @@ import { renderHistory, renderStats } from '../blocks/record.js';
 import { explainFailure } from '../reply.js';
 import { readRecords } from '../../app/rollback-records.js';
 import { HISTORY_LIMIT, historyRows, rollbackStats } from '../../domain/rollback-record.js';
+import { lastTestedText } from '../../app/drill-records.js';
+import { answerDrill, answerFreeze } from './freeze-drill-answers.js';
 
 /** What the command answers the person who typed it (only they see it). */
 type Reply = { response_type: 'ephemeral'; text: string; blocks?: KnownBlock[] };
-
-const LATER =
-  'arrives with the communications issue (history, stats, freeze and drills); the command is understood but not served yet.';
 
 export function registerRollbackCommand(app: App, deps: SlackDependencies): void {
   app.command('/rollback', async ({ command, ack, respond, client }) => {
@@ -79,7 +78,13 @@ async function answerCommand(
       const found = service.findPlan(command.service);
       if (!found.ok) return renderRefusal(found.message);
       const strategy = found.plan.strategies[found.plan.defaultStrategy]!;
-      return renderPlanPreview(found.plan, strategy.name, deps.previewSteps(found.plan, strategy.name));
+      const lastDrill = await deps.drills.last(found.plan.service, strategy.name);
+      return renderPlanPreview(
+        found.plan,
+        strategy.name,
+        deps.previewSteps(found.plan, strategy.name),
+        lastTestedText(lastDrill),
+      );
     }
     case 'cancel': {
       const outcome = await service.act(command.id, from.user, { type: 'CANCEL' });
@@ -117,7 +122,8 @@ async function answerCommand(
     case 'stats':
       return renderStats(rollbackStats(await readRecords(deps.store), { now: deps.now() }));
     case 'freeze':
+      return answerFreeze(command, deps, from.user);
     case 'drill':
-      return { response_type: 'ephemeral', text: `\`/rollback ${command.kind}\` ${LATER}` };
+      return answerDrill(command, deps, from);
   }
 }

@@ -48,8 +48,6 @@ describe('/rollback grammar', () => {
     expect(parsed('history checkout')).toEqual({ kind: 'history', service: 'checkout' });
     expect(parsed('plan checkout')).toEqual({ kind: 'plan', service: 'checkout' });
     expect(parsed('cancel rb-1')).toEqual({ kind: 'cancel', id: 'rb-1' });
-    expect(parsed('freeze on')).toEqual({ kind: 'freeze', on: true });
-    expect(parsed('freeze OFF')).toEqual({ kind: 'freeze', on: false });
     expect(parsed('stats')).toEqual({ kind: 'stats' });
     expect(parsed('drill checkout')).toEqual({ kind: 'drill', service: 'checkout' });
   });
@@ -64,10 +62,59 @@ describe('/rollback grammar', () => {
     expect(refused('cancel')).toMatch(/needs a rollback id/);
     expect(refused('plan')).toMatch(/needs a service/);
     expect(refused('plan a b')).toMatch(/unexpected "b"/);
-    expect(refused('freeze maybe')).toMatch(/takes `on` or `off`/);
     expect(refused('help me')).toMatch(/takes no arguments/);
     expect(refused('--env production')).toMatch(/name the service first/);
     expect(refused('checkout --reason "unclosed')).toMatch(/quote \(“?"?\)? ?is not closed|is not closed/);
+  });
+
+  it('parses freezes: a list, on with a service, environment and reason, off with a service', () => {
+    expect(parsed('freeze')).toEqual({ kind: 'freeze', action: 'list' });
+    expect(parsed('freeze on checkout')).toEqual({ kind: 'freeze', action: 'on', service: 'checkout' });
+    expect(parsed('freeze ON checkout --env staging --reason "release train"')).toEqual({
+      kind: 'freeze',
+      action: 'on',
+      service: 'checkout',
+      environment: 'staging',
+      reason: 'release train',
+    });
+    expect(parsed('freeze off checkout -e=production')).toEqual({
+      kind: 'freeze',
+      action: 'off',
+      service: 'checkout',
+      environment: 'production',
+    });
+  });
+
+  it('explains malformed freezes', () => {
+    expect(refused('freeze maybe')).toMatch(/takes `on` or `off`: `\/rollback freeze on SERVICE/);
+    expect(refused('freeze on')).toMatch(
+      /`\/rollback freeze on` needs a service, e.g. `\/rollback freeze on checkout/,
+    );
+    expect(refused('freeze off --env production')).toMatch(/`\/rollback freeze off` needs a service/);
+    expect(refused('freeze off checkout --reason done')).toMatch(
+      /`\/rollback freeze off` does not take `--reason`; it takes --env\./,
+    );
+    expect(refused('freeze on checkout --to v1')).toMatch(/does not take `--to`/);
+    expect(refused('freeze on checkout release train')).toMatch(/put the why in --reason/);
+    expect(refused('freeze on checkout --rason x')).toMatch(
+      /unknown option `--rason` \(did you mean `--reason`\?\)/,
+    );
+    expect(refused('freeze on checkout --env')).toMatch(/`--env` needs a value, e.g. --env production/);
+  });
+
+  it('parses drills, which always run against staging', () => {
+    expect(parsed('drill checkout')).toEqual({ kind: 'drill', service: 'checkout' });
+    expect(parsed('drill checkout --strategy canary --to v1.2.0')).toEqual({
+      kind: 'drill',
+      service: 'checkout',
+      strategy: 'canary',
+      toVersion: 'v1.2.0',
+    });
+    expect(refused('drill')).toMatch(/`\/rollback drill` needs a service/);
+    expect(refused('drill --strategy canary')).toMatch(/needs a service/);
+    expect(refused('drill checkout --env production')).toMatch(/always runs against `staging`/);
+    expect(refused('drill checkout --reason x')).toMatch(/does not take `--reason`/);
+    expect(refused('drill checkout now')).toMatch(/unexpected "now"/);
   });
 
   it('never throws, whatever is typed', () => {

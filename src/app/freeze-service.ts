@@ -1,0 +1,233 @@
+/**
+ * The deployment freeze of a service and environment (DESIGN sections 8 and 9): on while a rollback
+ * of it is active, or while someone holding a role of the plan's authority policy has frozen it by
+ * hand (`/rollback freeze on|off`). CI asks `GET /api/freeze` before it deploys.
+ *
+ * The rollback part is read from the active-rollback lock at the moment of asking, not copied into a
+ * freeze record: a copy could outlive its rollback if an effect were lost. Manual freezes are store
+ * docs (collection `freezes`, key `service/environment`) saying who, why and since when.
+ */
+import { z } from 'zod';
+import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
+import type { Store } from '../store/store.js';
+import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
+
+export const FREEZE_COLLECTION = 'freezes';
+
+export interface ManualFreeze {
+  service: string;
+  environment: string;
+  /** Slack user id of who froze it. */
+  by: string;
+  reason: string;
+  at: number;
+}
+
+const manualFreezeSchema = z.object({
+  service: z.string().min(1),
+  environment: z.string().min(1),
+  by: z.string().min(1),
+  reason: z.string(),
+  at: z.number(),
+});
+
+/** The answer of `GET /api/freeze` (DESIGN section 9), plus the manual freeze behind it, if any. */
+export type FreezeStatus =
+  { frozen: false } | { frozen: true; reason: string; rollbackId?: string; manual?: ManualFreeze };
+
+/** One current freeze, manual or held by a rollback, for listings and App Home. */
+export interface FreezeEntry {
+  service: string;
+  environment: string;
+  kind: 'manual' | 'rollback';
+  reason: string;
+  /** Who froze it by hand, or who declared the rollback. */
+  by: string;
+  since: number;
+  rollbackId?: string;
+}
+
+export type FreezeOutcome =
+  | { ok: true; freeze: ManualFreeze }
+  | {
+      ok: false;
+      code:
+        | 'unknown_service'
+        | 'unknown_environment'
+        | 'unknown_policy'
+        | 'not_allowed'
+        | 'already_frozen'
+        | 'not_frozen';
+      message: string;
+    };
+
+export interface FreezeRequest {
+  service: string;
+  environment?: string | undefined;
+  by: string;
+  reason?: string | undefined;
+}
+
+export interface FreezeServiceOptions {
+  store: Pick<
+    Store,
+    'getDoc' | 'putDoc' | 'listDocs' | 'deleteDoc' | 'activeRollbackId' | 'getRollback' | 'listRollbacks'
+  >;
+  catalog: () => Catalog;
+  /** The policy's roles this user holds now (the same lookup approvals use). */
+  rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
+  now: () => number;
+}
+
+export const freezeKey = (service: string, environment: string): string => `${service}/${environment}`;
+
+function parseFreeze(value: unknown): ManualFreeze | null {
+  const parsed = manualFreezeSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+/** `frozen by U123: release train` */
+export const manualReason = (freeze: ManualFreeze): string => `frozen by ${freeze.by}: ${freeze.reason}`;
+
+type Target = { ok: true; plan: RollbackPlan; environment: string } | Extract<FreezeOutcome, { ok: false }>;
+
+export class FreezeService {
+  constructor(private readonly options: FreezeServiceOptions) {}
+
+  /** Freezes deploys of the service and environment by hand, until someone lifts it. */
+  async freeze(request: FreezeRequest): Promise<FreezeOutcome> {
+    const target = await this.authorise(request, 'freeze');
+    if (!target.ok) return target;
+    const key = freezeKey(target.plan.service, target.environment);
+    const freeze: ManualFreeze = {
+      service: target.plan.service,
+      environment: target.environment,
+      by: request.by,
+      reason: request.reason?.trim() || 'no reason given',
+      at: this.options.now(),
+    };
+    if (await this.options.store.putDoc(FREEZE_COLLECTION, key, freeze, 0)) return { ok: true, freeze };
+    const existing = await this.manual(target.plan.service, target.environment);
+    return {
+      ok: false,
+      code: 'already_frozen',
+      message: `${target.plan.service} in ${target.environment} is already ${existing ? `${manualReason(existing)} (since ${new Date(existing.at).toISOString()})` : 'frozen'}; lift it first with \`/rollback freeze off ${target.plan.service} --env ${target.environment}\`.`,
+    };
+  }
+
+  /** Lifts a manual freeze. A rollback's freeze lifts itself when the rollback ends. */
+  async lift(request: Omit<FreezeRequest, 'reason'>): Promise<FreezeOutcome> {
+    const target = await this.authorise(request, 'lift');
+    if (!target.ok) return target;
+    const { service } = target.plan;
+    const existing = await this.manual(service, target.environment);
+    if (existing === null) {
+      const status = await this.status(service, target.environment);
+      return {
+        ok: false,
+        code: 'not_frozen',
+        message: status.frozen
+          ? `${service} in ${target.environment} has no manual freeze to lift; it is frozen because ${status.reason}, and that lifts itself when the rollback ends.`
+          : `${service} in ${target.environment} is not frozen.`,
+      };
+    }
+    await this.options.store.deleteDoc(FREEZE_COLLECTION, freezeKey(service, target.environment));
+    return { ok: true, freeze: existing };
+  }
+
+  /** Whether deploys of the service to the environment must wait; an unknown service is not frozen. */
+  async status(service: string, environment: string): Promise<FreezeStatus> {
+    const [manual, active] = await Promise.all([
+      this.manual(service, environment),
+      this.activeRollback(service, environment),
+    ]);
+    const reasons = [
+      ...(active ? [`rollback ${active.id} is ${active.state}`] : []),
+      ...(manual ? [manualReason(manual)] : []),
+    ];
+    if (reasons.length === 0) return { frozen: false };
+    return {
+      frozen: true,
+      reason: reasons.join('; '),
+      ...(active ? { rollbackId: active.id } : {}),
+      ...(manual ? { manual } : {}),
+    };
+  }
+
+  /** Every current freeze: manual ones and those held by active rollbacks, by service and environment. */
+  async list(): Promise<FreezeEntry[]> {
+    const { store } = this.options;
+    const [docs, active] = await Promise.all([
+      store.listDocs<unknown>(FREEZE_COLLECTION),
+      store.listRollbacks({ activeOnly: true }),
+    ]);
+    const entries: FreezeEntry[] = [];
+    for (const doc of docs) {
+      const freeze = parseFreeze(doc.value);
+      if (freeze === null) continue;
+      entries.push({
+        service: freeze.service,
+        environment: freeze.environment,
+        kind: 'manual',
+        reason: freeze.reason,
+        by: freeze.by,
+        since: freeze.at,
+      });
+    }
+    for (const rollback of active) {
+      entries.push({
+        service: rollback.service,
+        environment: rollback.environment,
+        kind: 'rollback',
+        reason: `rollback ${rollback.id} is ${rollback.state}`,
+        by: 'system',
+        since: rollback.createdAt,
+        rollbackId: rollback.id,
+      });
+    }
+    return entries.sort(
+      (a, b) =>
+        a.service.localeCompare(b.service) || a.environment.localeCompare(b.environment) || a.since - b.since,
+    );
+  }
+
+  private async manual(service: string, environment: string): Promise<ManualFreeze | null> {
+    const doc = await this.options.store.getDoc<unknown>(FREEZE_COLLECTION, freezeKey(service, environment));
+    return doc === null ? null : parseFreeze(doc.value);
+  }
+
+  private async activeRollback(service: string, environment: string) {
+    const { store } = this.options;
+    const id = await store.activeRollbackId(service, environment);
+    const rollback = id === null ? null : await store.getRollback(id);
+    // The lock may name a rollback that just ended (it is released after the final write).
+    return rollback && !rollback.final ? rollback : null;
+  }
+
+  /** The plan, the environment, and whether `by` holds a role of the plan's authority policy. */
+  private async authorise(request: Omit<FreezeRequest, 'reason'>, verb: 'freeze' | 'lift'): Promise<Target> {
+    const catalog = this.options.catalog();
+    const found = findPlan(catalog.plans, request.service);
+    if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
+    const plan = found.plan;
+    const resolved = environmentOf(plan, request.environment);
+    if (!resolved.ok) return { ok: false, code: 'unknown_environment', message: resolved.message };
+    const policy = catalog.policies.get(plan.authority);
+    if (!policy) {
+      return {
+        ok: false,
+        code: 'unknown_policy',
+        message: `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
+      };
+    }
+    const roles = await this.options.rolesOf(request.by, policy);
+    if (roles.length === 0) {
+      return {
+        ok: false,
+        code: 'not_allowed',
+        message: `only people with a role in the "${policy.name}" authority policy (${policy.roles.map((r) => r.name).join(', ')}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} ${plan.service} deploys; you hold none of them.`,
+      };
+    }
+    return { ok: true, plan, environment: resolved.environment };
+  }
+}
