@@ -81,6 +81,9 @@ export interface FreezeServiceOptions {
 
 export const freezeKey = (service: string, environment: string): string => `${service}/${environment}`;
 
+/** `/rollback freeze on` with no service freezes every service (in one environment, or in all). */
+export const ALL = '*';
+
 function parseFreeze(value: unknown): ManualFreeze | null {
   const parsed = manualFreezeSchema.safeParse(value);
   return parsed.success ? parsed.data : null;
@@ -89,7 +92,7 @@ function parseFreeze(value: unknown): ManualFreeze | null {
 /** `frozen by U123: release train` */
 export const manualReason = (freeze: ManualFreeze): string => `frozen by ${freeze.by}: ${freeze.reason}`;
 
-type Target = { ok: true; plan: RollbackPlan; environment: string } | Extract<FreezeOutcome, { ok: false }>;
+type Target = { ok: true; service: string; environment: string } | Extract<FreezeOutcome, { ok: false }>;
 
 export class FreezeService {
   constructor(private readonly options: FreezeServiceOptions) {}
@@ -98,20 +101,21 @@ export class FreezeService {
   async freeze(request: FreezeRequest): Promise<FreezeOutcome> {
     const target = await this.authorise(request, 'freeze');
     if (!target.ok) return target;
-    const key = freezeKey(target.plan.service, target.environment);
+    const key = freezeKey(target.service, target.environment);
     const freeze: ManualFreeze = {
-      service: target.plan.service,
+      service: target.service,
       environment: target.environment,
       by: request.by,
       reason: request.reason?.trim() || 'no reason given',
       at: this.options.now(),
     };
     if (await this.options.store.putDoc(FREEZE_COLLECTION, key, freeze, 0)) return { ok: true, freeze };
-    const existing = await this.manual(target.plan.service, target.environment);
+    const existing = await this.manual(target.service, target.environment);
+    const lift = `/rollback freeze off${target.service === ALL ? '' : ` ${target.service}`}${target.environment === ALL ? '' : ` --env ${target.environment}`}`;
     return {
       ok: false,
       code: 'already_frozen',
-      message: `${target.plan.service} in ${target.environment} is already ${existing ? `${manualReason(existing)} (since ${new Date(existing.at).toISOString()})` : 'frozen'}; lift it first with \`/rollback freeze off ${target.plan.service} --env ${target.environment}\`.`,
+      message: `${describeTarget(target)} is already ${existing ? `${manualReason(existing)} (since ${new Date(existing.at).toISOString()})` : 'frozen'}; lift it first with \`${lift}\`.`,
     };
   }
 
@@ -119,7 +123,7 @@ export class FreezeService {
   async lift(request: Omit<FreezeRequest, 'reason'>): Promise<FreezeOutcome> {
     const target = await this.authorise(request, 'lift');
     if (!target.ok) return target;
-    const { service } = target.plan;
+    const { service } = target;
     const existing = await this.manual(service, target.environment);
     if (existing === null) {
       const status = await this.status(service, target.environment);
@@ -127,8 +131,8 @@ export class FreezeService {
         ok: false,
         code: 'not_frozen',
         message: status.frozen
-          ? `${service} in ${target.environment} has no manual freeze to lift; it is frozen because ${status.reason}, and that lifts itself when the rollback ends.`
-          : `${service} in ${target.environment} is not frozen.`,
+          ? `${describeTarget(target)} has no manual freeze to lift; it is frozen because ${status.reason}${status.rollbackId === undefined ? '' : ', and that lifts itself when the rollback ends'}.`
+          : `${describeTarget(target)} is not frozen.`,
       };
     }
     await this.options.store.deleteDoc(FREEZE_COLLECTION, freezeKey(service, target.environment));
@@ -137,10 +141,13 @@ export class FreezeService {
 
   /** Whether deploys of the service to the environment must wait; an unknown service is not frozen. */
   async status(service: string, environment: string): Promise<FreezeStatus> {
-    const [manual, active] = await Promise.all([
+    const [own, everyService, everything, active] = await Promise.all([
       this.manual(service, environment),
+      this.manual(ALL, environment),
+      this.manual(ALL, ALL),
       this.activeRollback(service, environment),
     ]);
+    const manual = own ?? everyService ?? everything;
     const reasons = [
       ...(active ? [`rollback ${active.id} is ${active.state}`] : []),
       ...(manual ? [manualReason(manual)] : []),
@@ -207,6 +214,7 @@ export class FreezeService {
   /** The plan, the environment, and whether `by` holds a role of the plan's authority policy. */
   private async authorise(request: Omit<FreezeRequest, 'reason'>, verb: 'freeze' | 'lift'): Promise<Target> {
     const catalog = this.options.catalog();
+    if (request.service === ALL) return this.authoriseEverything(request, verb);
     const found = findPlan(catalog.plans, request.service);
     if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
     const plan = found.plan;
@@ -228,6 +236,31 @@ export class FreezeService {
         message: `only people with a role in the "${policy.name}" authority policy (${policy.roles.map((r) => r.name).join(', ')}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} ${plan.service} deploys; you hold none of them.`,
       };
     }
-    return { ok: true, plan, environment: resolved.environment };
+    return { ok: true, service: plan.service, environment: resolved.environment };
   }
+
+  /** Every service: anyone holding a role in any loaded authority policy may freeze them all. */
+  private async authoriseEverything(
+    request: Omit<FreezeRequest, 'reason'>,
+    verb: 'freeze' | 'lift',
+  ): Promise<Target> {
+    const policies = [...this.options.catalog().policies.values()];
+    for (const policy of policies) {
+      if ((await this.options.rolesOf(request.by, policy)).length > 0) {
+        return { ok: true, service: ALL, environment: request.environment ?? ALL };
+      }
+    }
+    return {
+      ok: false,
+      code: 'not_allowed',
+      message: `only people with a role in an authority policy (${policies.map((p) => p.name).join(', ') || 'none loaded'}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} every service; you hold none.`,
+    };
+  }
+}
+
+function describeTarget(target: { service: string; environment: string }): string {
+  const service = target.service === ALL ? 'every service' : target.service;
+  return target.environment === ALL
+    ? `${service} in every environment`
+    : `${service} in ${target.environment}`;
 }

@@ -11,6 +11,7 @@
  *   /rollback drill SERVICE [--strategy S] [--to VERSION]   (always against staging)
  */
 import { closest } from '../schema/did-you-mean.js';
+import { ALL } from '../app/freeze-service.js';
 
 export type RollbackCommand =
   | { kind: 'modal' }
@@ -219,15 +220,12 @@ function parseFreeze(words: readonly string[]): CommandParse {
   const mode = modeWord.toLowerCase();
   if (mode !== 'on' && mode !== 'off')
     return { ok: false, message: `\`/rollback freeze\` takes \`on\` or \`off\`: ${FREEZE_USAGE}.` };
-  if (service === undefined || service.startsWith('-'))
-    return {
-      ok: false,
-      message: `\`/rollback freeze ${mode}\` needs a service, e.g. \`/rollback freeze ${mode} checkout --env production${mode === 'on' ? ' --reason "release train"' : ''}\`.`,
-    };
+  // No service: every service (DESIGN's `/rollback freeze on|off`), in one environment with --env.
+  const everything = service === undefined || service.startsWith('-');
   const sub = `freeze ${mode}`;
   const allowed: FlagName[] = mode === 'on' ? ['--env', '-e', '--reason'] : ['--env', '-e'];
   const read = readFlags(
-    flags,
+    everything && service !== undefined ? [service, ...flags] : flags,
     allowed,
     (raw) =>
       mode === 'on'
@@ -244,11 +242,16 @@ function parseFreeze(words: readonly string[]): CommandParse {
         ? {
             kind: 'freeze',
             action: 'on',
-            service,
+            service: everything ? ALL : service,
             ...(environment === undefined ? {} : { environment }),
             ...(reason === undefined ? {} : { reason }),
           }
-        : { kind: 'freeze', action: 'off', service, ...(environment === undefined ? {} : { environment }) },
+        : {
+            kind: 'freeze',
+            action: 'off',
+            service: everything ? ALL : service,
+            ...(environment === undefined ? {} : { environment }),
+          },
   };
 }
 

@@ -96,7 +96,7 @@ describe('deployment freeze', () => {
       'covers production, staging, not "qa"',
     );
     expect((await ask(h, 'freeze on chekout', PEOPLE.lead)).text).toContain('did you mean `checkout`');
-    expect((await ask(h, 'freeze on')).text).toContain('needs a service');
+    expect((await ask(h, 'freeze on')).text).toContain('only people with a role in an authority policy');
 
     // The outsider can neither lift it; the on-call engineer (through the user group) can.
     const refused = await ask(h, 'freeze off checkout', PEOPLE.outsider);
@@ -147,6 +147,22 @@ describe('deployment freeze', () => {
       (text) => text.includes('Active rollbacks (0)') && text.includes('Recent rollbacks (1)'),
     );
     expect(h.sim.callsTo('views.publish')).toHaveLength(2);
+  }, 60_000);
+
+  it('freezes every service when none is named, until `/rollback freeze off`', async () => {
+    const h = (harness = await startBotHarness({ planFile }));
+    const refused = await ask(h, 'freeze on --reason "release train"', PEOPLE.outsider);
+    expect(refused.text).toMatch(/only people with a role in an authority policy/);
+    const on = await ask(h, 'freeze on --reason "release train"', PEOPLE.lead);
+    expect(on.text).toContain('Deploys of every service to every environment are frozen: release train');
+    expect(await freezeOf(h, 'checkout')).toEqual({
+      frozen: true,
+      reason: `frozen by ${PEOPLE.lead}: release train`,
+    });
+    expect(await freezeOf(h, 'ledger', 'staging')).toMatchObject({ frozen: true });
+    const off = await ask(h, 'freeze off', PEOPLE.oncall);
+    expect(off.text).toContain('Lifted the freeze of every service in every environment');
+    expect(await freezeOf(h, 'checkout')).toEqual({ frozen: false });
   }, 60_000);
 });
 

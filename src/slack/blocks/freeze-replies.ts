@@ -1,6 +1,6 @@
 /** Ephemeral answers to `/rollback freeze ...` and `/rollback drill ...`. Pure renderers. */
 import type { KnownBlock } from '@slack/web-api';
-import type { FreezeEntry, ManualFreeze } from '../../app/freeze-service.js';
+import { ALL, type FreezeEntry, type ManualFreeze } from '../../app/freeze-service.js';
 import { LIMITS, context, header, section } from './kit.js';
 import type { EphemeralReply } from './replies.js';
 import { escapeMrkdwn as esc, mention, slackDate, truncate } from './text.js';
@@ -11,9 +11,16 @@ const reply = (text: string, blocks: KnownBlock[]): EphemeralReply => ({
   blocks: blocks.slice(0, LIMITS.messageBlocks),
 });
 
+const serviceText = (service: string): string => (service === ALL ? 'every service' : esc(service));
+const environmentText = (environment: string): string =>
+  environment === ALL ? 'every environment' : esc(environment);
+/** How to lift it again: `/rollback freeze off checkout --env production`, or `off` alone for all. */
+const liftCommand = (freeze: ManualFreeze): string =>
+  `/rollback freeze off${freeze.service === ALL ? '' : ` ${esc(freeze.service)}`}${freeze.environment === ALL ? '' : ` --env ${esc(freeze.environment)}`}`;
+
 /** One freeze as a line: `🧊 *checkout* (production) · frozen by @ann since ...: release train`. */
 export function freezeLine(entry: FreezeEntry): string {
-  const where = `*${esc(entry.service)}* (${esc(entry.environment)})`;
+  const where = `*${serviceText(entry.service)}* (${environmentText(entry.environment)})`;
   return entry.kind === 'manual'
     ? `🧊 ${where} · frozen by ${mention(entry.by)} since ${slackDate(entry.since)}: ${esc(entry.reason)}`
     : `🔁 ${where} · while rollback \`${esc(entry.rollbackId ?? '?')}\` runs (${esc(entry.reason)})`;
@@ -34,18 +41,16 @@ export function renderFreezeList(entries: readonly FreezeEntry[]): EphemeralRepl
 }
 
 export function renderFrozen(freeze: ManualFreeze): EphemeralReply {
-  const text = `🧊 Deploys of ${esc(freeze.service)} to ${esc(freeze.environment)} are frozen: ${esc(freeze.reason)}`;
+  const text = `🧊 Deploys of ${serviceText(freeze.service)} to ${environmentText(freeze.environment)} are frozen: ${esc(freeze.reason)}`;
   return reply(text, [
     section(text),
-    context([
-      `\`GET /api/freeze\` now answers frozen for CI. Lift it with \`/rollback freeze off ${esc(freeze.service)} --env ${esc(freeze.environment)}\`.`,
-    ]),
+    context([`\`GET /api/freeze\` now answers frozen for CI. Lift it with \`${liftCommand(freeze)}\`.`]),
   ]);
 }
 
 /** `stillFrozen`: why deploys stay frozen anyway (an active rollback), if they do. */
 export function renderThawed(freeze: ManualFreeze, stillFrozen?: string): EphemeralReply {
-  const text = `✅ Lifted the freeze of ${esc(freeze.service)} in ${esc(freeze.environment)} (set by ${mention(freeze.by)}: ${esc(freeze.reason)}).`;
+  const text = `✅ Lifted the freeze of ${serviceText(freeze.service)} in ${environmentText(freeze.environment)} (set by ${mention(freeze.by)}: ${esc(freeze.reason)}).`;
   return reply(text, [
     section(text),
     context([

@@ -85,12 +85,25 @@ describe('/rollback grammar', () => {
     });
   });
 
+  it('freezes every service when none is named (DESIGN: `/rollback freeze on|off`)', () => {
+    expect(parsed('freeze on')).toEqual({ kind: 'freeze', action: 'on', service: '*' });
+    expect(parsed('freeze on --env production --reason "release train"')).toEqual({
+      kind: 'freeze',
+      action: 'on',
+      service: '*',
+      environment: 'production',
+      reason: 'release train',
+    });
+    expect(parsed('freeze off --env production')).toEqual({
+      kind: 'freeze',
+      action: 'off',
+      service: '*',
+      environment: 'production',
+    });
+  });
+
   it('explains malformed freezes', () => {
     expect(refused('freeze maybe')).toMatch(/takes `on` or `off`: `\/rollback freeze on SERVICE/);
-    expect(refused('freeze on')).toMatch(
-      /`\/rollback freeze on` needs a service, e.g. `\/rollback freeze on checkout/,
-    );
-    expect(refused('freeze off --env production')).toMatch(/`\/rollback freeze off` needs a service/);
     expect(refused('freeze off checkout --reason done')).toMatch(
       /`\/rollback freeze off` does not take `--reason`; it takes --env\./,
     );
