@@ -8,7 +8,7 @@
  * docs (collection `freezes`, key `service/environment`) saying who, why and since when.
  */
 import { z } from 'zod';
-import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
+import type { AuthorityPolicy } from '../domain/plan.js';
 import type { Store } from '../store/store.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
