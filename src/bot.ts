@@ -216,6 +216,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     newId: newIncidentId,
     log,
+    onOpened: (incident) => {
+      metrics.incidentsOpened.inc({ service: incident.service, environment: incident.environment });
+    },
   });
   const threads: IncidentThreads = new IncidentThreads({
     client,
@@ -237,6 +240,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     log,
   });
+  const countAlerts = (source: string, outcome: string, alerts: number): void => {
+    metrics.alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
+  };
   /** A stakeholder target that failed is said in the rollback's thread; the rollback goes on. */
   const report = (rollbackId: string, message: string): void => {
     cards
@@ -295,10 +301,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     {
       ...options.slack,
       routes: [
-        ...alertRoutes({ incidents, token: options.alertToken, now, log }),
+        ...alertRoutes({ incidents, token: options.alertToken, now, log, count: countAlerts }),
         snsRoute({
           incidents,
           log,
+          count: countAlerts,
           verifier: new SnsVerifier({
             topicArns: [],
             ...options.snsReceiver,

@@ -67,6 +67,8 @@ export interface IncidentServiceOptions {
   now: () => number;
   newId: () => string;
   log: Logger;
+  /** A new incident was opened (metrics). */
+  onOpened?: (incident: Incident) => void;
 }
 
 const currentKey = (service: string, environment: string): string => JSON.stringify([service, environment]);
@@ -195,6 +197,7 @@ export class IncidentService {
       const result = await this.mergeWithRetry(plan, environment, alerts);
       if (result === null) return null;
       const { incident } = result;
+      if (result.opened) this.options.onOpened?.(incident);
       if (result.opened || result.firing.length > 0 || result.resolved.length > 0) {
         this.options.announce(incident.id);
       }

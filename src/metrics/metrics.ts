@@ -101,7 +101,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   const alertsReceived = new Counter({
     name: `${PREFIX}alerts_received_total`,
-    help: 'Alert webhook deliveries, by source and outcome.',
+    help: 'Alerts received, by source and outcome; a refused delivery (bad_request, unauthorized) counts once.',
     labelNames: ['source', 'outcome'] as const,
     registers,
   });

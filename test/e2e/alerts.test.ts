@@ -388,6 +388,17 @@ describe('alert receivers and incident threads', () => {
     // Everything for checkout went into the one thread.
     await h.bot.threads.settled();
     expect(parents(h, 'checkout')).toHaveLength(1);
+    // Counted for Prometheus.
+    const metrics = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
+    expect(metrics).toMatch(
+      /rollback_bot_alerts_received_total\{source="alertmanager",outcome="unauthorized"\} 3/,
+    );
+    expect(metrics).toMatch(
+      /rollback_bot_alerts_received_total\{source="alertmanager",outcome="unknown_service"\} 1/,
+    );
+    expect(metrics).toMatch(
+      /rollback_bot_incidents_opened_total\{service="checkout",environment="production"\} 1/,
+    );
   }, 60_000);
 
   it('takes the recorded real Alertmanager payloads', async () => {
