@@ -41,7 +41,7 @@ export async function startBotHarness(
     planFile?: string;
     incidentStart?: number;
     /** Stakeholder targets (SNS publisher, status page API). */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage'>;
+    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver'>;
   } = {},
 ): Promise<BotHarness> {
   const clock = { now: Date.now() };
