@@ -57,16 +57,15 @@ beforeAll(async () => {
     ...['-out', 'leaf.pem', '-days', '10', '-extfile', 'leaf.ext'],
   );
   peer = await startPeer((request, res) => {
-    if (request.path === '/certs/leaf.pem')
-      reply(res, 200, readFileSync(join(dir, 'leaf.pem'), 'utf8'), 'text/plain');
+    if (request.path === '/certs/leaf.pem') reply(res, 200, readFileSync(join(dir, 'leaf.pem'), 'utf8'));
     else if (request.path.startsWith('/confirm'))
       reply(
         res,
         200,
         `<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>${TOPIC}:sub-1</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`,
-        'text/xml',
+        { 'content-type': 'text/xml' },
       );
-    else reply(res, 404, 'not found', 'text/plain');
+    else reply(res, 404, 'not found');
   });
 });
 afterAll(async () => {
