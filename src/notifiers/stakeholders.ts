@@ -150,7 +150,6 @@ const PHASE_EVENTS = new Set<string>([
   'authorized',
   'step-started',
   'step-succeeded',
-  'validation-passed',
   'resolved',
   'failed',
   'aborted',
@@ -168,8 +167,6 @@ export function statuspagePhase(notice: NotifyDetail, stepCount: number): Rollba
       return notice.stepIndex === 0 && notice.attempt === 1 ? 'executing' : null;
     case 'step-succeeded':
       return notice.stepIndex === stepCount - 1 ? 'validating' : null;
-    case 'validation-passed':
-      return 'validating';
     case 'resolved':
       return 'resolved';
     case 'failed':

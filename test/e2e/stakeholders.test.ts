@@ -1,0 +1,187 @@
+/**
+ * Stakeholders through the whole bot: a rollback declared, approved and resolved in Slack tells
+ * the stakeholder channel, an SNS topic (a local endpoint speaking SNS's Query protocol, reached
+ * through AWS_ENDPOINT_URL_SNS) and a status page (a local Statuspage enforcing 1 request per second
+ * per key), with the plan's template override. A status page that is down does not delay the
+ * rollback, and the thread says so.
+ */
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../src/logging.js';
+import { createSnsPublisher } from '../../src/notifiers/sns.js';
+import {
+  CHANNEL,
+  eventually,
+  forRollback,
+  PEOPLE,
+  startBotHarness,
+  type BotHarness,
+} from '../support/bot-harness.js';
+import { startFakeStatuspage, type FakeStatuspage } from '../support/fake-statuspage.js';
+import { startPeer, type HttpPeer } from '../support/http-peer.js';
+
+const PLANS = 'test/fixtures/e2e/stakeholder-plans.yaml';
+const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:rollback-stakeholders';
+const KEY = 'sp-e2e-key';
+
+let harness: BotHarness | undefined;
+let sns: HttpPeer | undefined;
+let statuspage: FakeStatuspage | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  await sns?.close();
+  await statuspage?.close();
+  harness = undefined;
+  sns = undefined;
+  statuspage = undefined;
+  vi.unstubAllEnvs();
+});
+
+function published(res: ServerResponse, id: number): void {
+  res.writeHead(200, { 'content-type': 'text/xml' });
+  res.end(
+    `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${id}</MessageId></PublishResult>` +
+      `<ResponseMetadata><RequestId>r-${id}</RequestId></ResponseMetadata></PublishResponse>`,
+  );
+}
+
+beforeEach(async () => {
+  sns = await startPeer((_request, res, n) => {
+    published(res, n);
+  });
+  vi.stubEnv('AWS_ENDPOINT_URL_SNS', sns.url);
+  vi.stubEnv('AWS_REGION', 'eu-west-3');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret-example');
+  vi.stubEnv('AWS_PROFILE', '');
+  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+});
+
+async function runRollback(h: BotHarness): Promise<string> {
+  await h.store.recordDeployment({
+    service: 'checkout',
+    environment: 'production',
+    version: 'v1.4.1',
+    at: h.clock.now - 86_400_000,
+  });
+  await h.store.recordDeployment({
+    service: 'checkout',
+    environment: 'production',
+    version: 'v1.5.0',
+    at: h.clock.now - 60_000,
+  });
+  const command = await h.driver.slashCommand({
+    user: PEOPLE.declarer,
+    channel: CHANNEL,
+    text: 'checkout --reason "5xx spike"',
+    expectResponses: 1,
+  });
+  const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))?.[0];
+  if (!id) throw new Error(`no rollback id in ${JSON.stringify(command.responses)}`);
+  await eventually(() => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
+  await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
+  return id;
+}
+
+const params = (body: string) => Object.fromEntries(new URLSearchParams(body));
+
+describe('stakeholders', () => {
+  it('tells the stakeholder channel, SNS and the status page, with the plan’s override', async () => {
+    statuspage = await startFakeStatuspage({ keys: [KEY], now: Date.now });
+    const h = (harness = await startBotHarness({
+      planFile: PLANS,
+      bot: {
+        sns: createSnsPublisher({ log: silentLogger }),
+        statuspage: { apiUrl: statuspage.apiUrl, apiKey: KEY },
+      },
+    }));
+    const id = await runRollback(h);
+    await eventually(
+      () => h.bot.service.view(id),
+      (v) => v?.state === 'resolved',
+      20_000,
+    );
+
+    // SNS: declared, authorised, resolved, each with its subject and attributes.
+    const published = await eventually(
+      () => sns!.requests.map((r) => params(r.body)),
+      (list) => list.length >= 3,
+    );
+    const events = published.map(
+      (p) =>
+        p['MessageAttributes.entry.2.Value.StringValue'] ?? p['MessageAttributes.entry.1.Value.StringValue'],
+    );
+    expect(published.every((p) => p.Action === 'Publish' && p.TopicArn === TOPIC)).toBe(true);
+    expect(
+      published.map((p) =>
+        Object.entries(p)
+          .filter(([k]) => k.endsWith('.Name'))
+          .map(([, v]) => v)
+          .sort(),
+      ),
+    ).toEqual(published.map(() => ['environment', 'event', 'rollbackId', 'service']));
+    const eventOf = (p: Record<string, string>) => {
+      const entry = Object.entries(p).find(([k, v]) => k.endsWith('.Name') && v === 'event')?.[0];
+      return entry === undefined ? undefined : p[entry.replace('.Name', '.Value.StringValue')];
+    };
+    expect(published.map(eventOf)).toEqual(['rollback-declared', 'authorized', 'resolved']);
+    expect(events).toHaveLength(3);
+    expect(published.every((p) => (p.Subject ?? '').length > 0 && (p.Subject ?? '').length <= 100)).toBe(
+      true,
+    );
+    expect(published[2]!.Message).toMatch(/^All good: checkout is back on v1\.4\.1 after /);
+
+    // The status page followed the rollback, at most one request a second.
+    const incident = await eventually(
+      () => [...statuspage!.incidents.values()][0],
+      (i) => i?.status === 'resolved',
+      20_000,
+    );
+    expect(incident!.updates.map((u) => u.status)).toEqual([
+      'investigating',
+      'identified',
+      'monitoring',
+      'resolved',
+    ]);
+    expect(incident!.components).toEqual({ cmp1: 'operational' });
+    expect(statuspage.violations).toEqual([]);
+
+    // The stakeholder channel heard the same three moments.
+    const told = await eventually(
+      () => h.sim.messages('C0ELSEWHERE').map((m) => m.text),
+      (list) => list.length >= 3,
+    );
+    expect(told[2]).toMatch(/^All good: checkout is back on v1\.4\.1/);
+  }, 60_000);
+
+  it('a status page that is down delays nothing and is reported in the thread', async () => {
+    const h = (harness = await startBotHarness({
+      planFile: PLANS,
+      bot: {
+        statuspage: {
+          apiUrl: 'http://127.0.0.1:1/v1',
+          apiKey: KEY,
+          retry: { maxAttempts: 2, baseDelayMs: 50 },
+        },
+      },
+    }));
+    const id = await runRollback(h);
+    await eventually(
+      () => h.bot.service.view(id),
+      (v) => v?.state === 'resolved',
+      20_000,
+    );
+    const card = h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
+    await eventually(
+      () =>
+        h.sim
+          .replies(CHANNEL, card.ts)
+          .map((r) => r.text)
+          .join('\n'),
+      (text) =>
+        /The status page could not open the incident/.test(text) && /The rollback is not affected/.test(text),
+      20_000,
+    );
+  }, 60_000);
+});
