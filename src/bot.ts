@@ -40,6 +40,7 @@ import { RoleDirectory } from './slack/role-directory.js';
 import { RateQueue } from './notifiers/rate-queue.js';
 import type { SnsPublisher } from './notifiers/sns.js';
 import { stakeholderNotifier } from './notifiers/stakeholders.js';
+import { renderOverride, templateSources } from './notifiers/templates/index.js';
 import { StatuspageClient, StatuspageNotifier } from './notifiers/statuspage.js';
 import { section } from './slack/blocks/kit.js';
 import { escapeMrkdwn } from './slack/blocks/text.js';
@@ -178,6 +179,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           service: { view: (id) => serviceOf().view(id) },
           cards,
           roleGroups: () => roleGroupsOf(catalog()),
+          customText: (notice, view) => {
+            const plan = catalog().plans.get(view.service);
+            if (!plan) return null;
+            const policy = serviceOf().communicationsOf(plan);
+            try {
+              return renderOverride(notice, view, notice.at ?? now(), 'slack', templateSources(plan, policy));
+            } catch (error) {
+              log.warn(
+                { err: error, rollbackId: view.id },
+                'the plan template could not be rendered; default used',
+              );
+              return null;
+            }
+          },
         }),
       ),
       freeze: freezeEffectHandler({ store, drills, log }),

@@ -21,6 +21,7 @@ import {
   renderSnsSubject,
   renderTemplate,
   resolveTemplate,
+  templateSources,
 } from './templates/index.js';
 
 /** What stakeholders hear when a target names no events: the seeds' "who is told what". */
@@ -61,10 +62,7 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
     if (!plan) return;
     const policy = options.communicationsOf(plan);
     const at = notice.at ?? effect.createdAt;
-    const sources = {
-      ...(plan.communications?.templates === undefined ? {} : { plan: plan.communications.templates }),
-      ...(policy === undefined ? {} : { communications: policy }),
-    };
+    const sources = templateSources(plan, policy);
     const vars = communicationVars(view, notice, at);
     const render = (
       target: CommunicationTarget,

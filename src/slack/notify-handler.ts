@@ -9,7 +9,10 @@ import type { RollbackService } from '../app/rollback-service.js';
 import { readTimeline } from '../app/rollback-records.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { renderPostMortem } from './blocks/post-mortem.js';
-import { renderNotice, type Notice } from './blocks/thread-messages.js';
+import type { RollbackView } from '../app/rollback-view.js';
+import { LIMITS, section } from './blocks/kit.js';
+import { truncate } from './blocks/text.js';
+import { renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
 import type { CardPublisher } from './card-publisher.js';
 
 const POSTED = 'slack-notices';
@@ -23,21 +26,29 @@ export function slackNotifyHandler(deps: {
   cards: CardPublisher;
   /** Role name -> Slack user group id, so escalations page the group. */
   roleGroups: () => Record<string, string>;
+  /** The plan's own text for this notice (its template), if it wrote one; the buttons stay. */
+  customText?: (notice: Notice, view: RollbackView) => string | null;
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
     const rollbackId = effect.rollbackId;
     if (!(await deps.store.getDoc(POSTED, effect.id))) {
       const view = await deps.service.view(rollbackId);
       if (!view) return;
-      await deps.cards.reply(
-        rollbackId,
-        renderNotice(effect.payload as unknown as Notice, view, { roleGroups: deps.roleGroups() }),
-      );
+      const notice = effect.payload as unknown as Notice;
+      const message = renderNotice(notice, view, { roleGroups: deps.roleGroups() });
+      const custom = deps.customText?.(notice, view) ?? null;
+      await deps.cards.reply(rollbackId, custom === null ? message : withText(message, custom));
       await deps.store.putDoc(POSTED, effect.id, { at: effect.createdAt }, 0);
     }
     if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId);
     await deps.cards.refresh(rollbackId);
   };
+}
+
+/** The notice with the plan's text in place of the default one; its buttons are kept. */
+function withText(message: ThreadMessage, text: string): ThreadMessage {
+  const buttons = (message.blocks ?? []).filter((block) => block.type === 'actions');
+  return { text: truncate(text, LIMITS.fallbackText), blocks: [section(text), ...buttons] };
 }
 
 async function postMortemOnce(

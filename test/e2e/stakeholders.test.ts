@@ -153,6 +153,11 @@ describe('stakeholders', () => {
       (list) => list.length >= 3,
     );
     expect(told[2]).toMatch(/^All good: checkout is back on v1\.4\.1/);
+    // The plan's text replaces the default in the rollback's own thread too.
+    const card = h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
+    expect(h.sim.replies(CHANNEL, card.ts).map((r) => r.text)).toContainEqual(
+      expect.stringMatching(/^All good: checkout is back on v1\.4\.1 after /),
+    );
   }, 60_000);
 
   it('a status page that is down delays nothing and is reported in the thread', async () => {

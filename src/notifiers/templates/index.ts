@@ -9,5 +9,6 @@ export {
   renderTemplate,
   TemplateError,
 } from './render.js';
-export { resolveTemplate, type ResolvedTemplate, type TemplateSources } from './resolve.js';
+export { renderOverride } from './override.js';
+export { resolveTemplate, templateSources, type ResolvedTemplate, type TemplateSources } from './resolve.js';
 export { communicationVars } from './variables.js';

@@ -14,6 +14,18 @@ export interface TemplateSources {
   communications?: Pick<CommunicationsPolicy, 'templates'>;
 }
 
+/** The sources of a plan: its own overrides and the Communications manifest it uses. */
+export function templateSources(
+  plan: { communications?: { templates?: PlanCommunications['templates'] } | undefined },
+  communications: Pick<CommunicationsPolicy, 'templates'> | undefined,
+): TemplateSources {
+  const own = plan.communications?.templates;
+  return {
+    ...(own === undefined ? {} : { plan: own }),
+    ...(communications === undefined ? {} : { communications }),
+  };
+}
+
 export interface ResolvedTemplate {
   text: string;
   source: 'plan' | 'communications' | 'default';
