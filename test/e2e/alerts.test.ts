@@ -301,6 +301,45 @@ describe('alert receivers and incident threads', () => {
     );
   }, 60_000);
 
+  it('an auto trigger on a plan that touches a database still waits for a human', async () => {
+    const h = (harness = await start());
+    const t0 = h.clock.now - 60_000;
+    await h.store.recordDeployment({
+      service: 'ledger',
+      environment: 'production',
+      version: 'v41',
+      at: t0 - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'ledger',
+      environment: 'production',
+      version: 'v42',
+      at: t0 - 300_000,
+    });
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload([
+        { name: 'LedgerErrors', service: 'ledger', startsAt: t0, labels: { rollback_trigger: 'error-rate' } },
+      ]),
+    );
+    const [rollback] = await eventually(
+      () => h.bot.service.list({ service: 'ledger' }),
+      (l) => l.length === 1,
+    );
+    expect(rollback?.state).toBe('pending');
+    h.clock.now += 31_000;
+    h.bot.runtime.timers.nudge();
+    await eventually(
+      () => h.bot.service.view(rollback!.id),
+      (v) => v?.state === 'declared',
+    );
+    // Nothing ran: the approval is a person's.
+    const view = await h.bot.service.view(rollback!.id);
+    expect(view?.steps.map((s) => s.status)).toEqual(['pending']);
+    expect(view?.approvals).toEqual([]);
+  }, 60_000);
+
   it('refuses hostile deliveries with the reason, and answers 202 for services it does not know', async () => {
     const h = (harness = await start());
     const body = alertmanagerPayload([{ name: 'X', service: 'checkout', startsAt: h.clock.now }]);
