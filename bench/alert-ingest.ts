@@ -1,0 +1,154 @@
+/**
+ * Alert ingestion: the storm of the alerts issue (1,000 Alertmanager webhooks of 10 alerts for 50
+ * services, 100 in flight) through the bot's HTTP receiver, on the memory store and on real Redis.
+ * Prints webhooks/s, alerts/s, the latency of the receiver's answer (p50 / p99: the sender waits for
+ * it, as the alerts are stored before the 200) and the Slack writes it cost. One process holds the
+ * bot, the Slack simulator and the load loop, so figures are for comparing the two stores and runs,
+ * not absolute capacity.
+ *
+ *   npx tsx bench/alert-ingest.ts        (REDIS_URL, default redis://127.0.0.1:6379)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { createBot } from '../src/bot.js';
+import { loadManifests } from '../src/config/manifests.js';
+import { defaultRegistry } from '../src/executors/default-registry.js';
+import { silentLogger } from '../src/logging.js';
+import { startSlackSimulator } from '../src/simulator/index.js';
+import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
+import { alertmanagerPayload } from '../test/support/alert-payloads.js';
+import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
+
+const SERVICES = 50;
+const WEBHOOKS = Number(process.env.ALERT_BENCH_WEBHOOKS ?? 1_000);
+const PER_WEBHOOK = 10;
+const IN_FLIGHT = 100;
+const TOKEN = 'bench-alert-token';
+const CHANNEL = 'C0INCIDENTS';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function plans(): string {
+  const policy = readFileSync('test/fixtures/e2e/alert-plans.yaml', 'utf8').split('\n---\n')[0]!;
+  const docs = Array.from({ length: SERVICES }, (_, i) => {
+    const service = `svc-${String(i).padStart(2, '0')}`;
+    return `apiVersion: rollback-bot/v1
+kind: RollbackPlan
+metadata: { name: ${service} }
+spec:
+  service: ${service}
+  channel: ${CHANNEL}
+  environments: [production]
+  criticality: medium
+  rto: 15m
+  authority: default
+  defaultStrategy: restart
+  strategies:
+    restart:
+      steps:
+        - { name: Restart, uses: command, with: { argv: ["true"] } }`;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-alert-bench-'));
+  writeFileSync(join(dir, 'plans.yaml'), [policy, ...docs].join('\n---\n'));
+  return dir;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+async function run(kind: 'memory' | 'redis', planDir: string): Promise<void> {
+  const prefix = `rollback-bot-bench:alerts:${randomBytes(4).toString('hex')}`;
+  const store: Store =
+    kind === 'redis' ? await createRedisStore({ url: REDIS_URL, prefix }) : new MemoryStore();
+  const sim = await startSlackSimulator({
+    botToken: 'xoxb-bench',
+    botUserId: 'UBOT',
+    teamId: 'T0',
+    channels: [CHANNEL],
+    users: {},
+    usergroups: {},
+  });
+  const registry = defaultRegistry();
+  const manifests = await loadManifests(planDir, registry);
+  const bot = await createBot({
+    slack: { botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: sim.url, retries: 0 },
+    alertToken: TOKEN,
+    store,
+    catalog: () => manifests,
+    registry,
+    env: {},
+    log: silentLogger,
+  });
+  const port = await bot.start(0, '127.0.0.1');
+  const startsAt = Date.now() - 60_000;
+  const bodies = Array.from({ length: WEBHOOKS }, (_, w) => {
+    const service = `svc-${String(w % SERVICES).padStart(2, '0')}`;
+    return JSON.stringify(
+      alertmanagerPayload(
+        Array.from({ length: PER_WEBHOOK }, (_, a) => ({
+          name: `A${a}`,
+          service,
+          fingerprint: `${w}-${a}`,
+          startsAt: startsAt + a,
+        })),
+        `{}:{service="${service}",batch="${w}"}`,
+      ),
+    );
+  });
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const sent = performance.now();
+        const response = await fetch(`http://127.0.0.1:${port}/alerts/alertmanager`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+          body,
+        });
+        await response.arrayBuffer();
+        if (response.status !== 200) failed++;
+        latencies.push(performance.now() - sent);
+      }
+    }),
+  );
+  const elapsed = performance.now() - began;
+  await bot.threads.settled();
+  const open = await bot.incidents.listOpen();
+  const alerts = open.reduce((sum, incident) => sum + incident.alerts, 0);
+  latencies.sort((a, b) => a - b);
+  const posts = sim.callsTo('chat.postMessage').length;
+  const updates = sim.callsTo('chat.update').length;
+  console.log(
+    `${kind.padEnd(6)} ${WEBHOOKS} webhooks in ${(elapsed / 1000).toFixed(2)} s: ` +
+      `${Math.round((WEBHOOKS * 1000) / elapsed)} webhooks/s, ${Math.round((WEBHOOKS * PER_WEBHOOK * 1000) / elapsed)} alerts/s; ` +
+      `answer p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; ` +
+      `${open.length} incidents holding ${alerts} alerts; Slack ${posts} posts + ${updates} updates; ${failed} non-200`,
+  );
+  if (kind === 'redis') {
+    const redis = new Redis(REDIS_URL);
+    const bytes = await redis.memory('USAGE', `${prefix}:docs:incidents`);
+    console.log(
+      `redis  the ${open.length} incident documents (one hash) use ${String(bytes)} bytes, ${Math.round(Number(bytes) / Math.max(open.length, 1))} per incident of ${(WEBHOOKS / SERVICES) * PER_WEBHOOK} alerts`,
+    );
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  }
+  await bot.stop(1_000);
+  await sim.stop();
+  await store.close();
+}
+
+const dir = plans();
+try {
+  await run('memory', dir);
+  await run('redis', dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
