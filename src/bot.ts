@@ -320,6 +320,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         snsRoute({
           incidents,
           log,
+          now,
           count: countAlerts,
           verifier: new SnsVerifier({
             topicArns: [],

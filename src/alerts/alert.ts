@@ -165,9 +165,14 @@ export function splitRouted(candidates: readonly (Alert | UnroutedAlert)[]): {
 export function deliveryKey(
   source: AlertSource,
   groupKey: string,
-  alerts: readonly Pick<Alert, 'fingerprint' | 'status'>[],
+  alerts: readonly (Pick<Alert, 'fingerprint' | 'status'> & { startsAt?: number | null })[],
 ): string {
-  const parts = alerts.map((alert) => `${alert.fingerprint}:${alert.status}`).sort();
+  // With the start, a new episode of the same alert within the memory window is not "a redelivery".
+  const parts = alerts
+    .map(
+      (alert) => `${alert.fingerprint}:${alert.status}${alert.startsAt == null ? '' : `:${alert.startsAt}`}`,
+    )
+    .sort();
   const digest = createHash('sha256')
     .update(JSON.stringify([groupKey, parts]))
     .digest('hex');

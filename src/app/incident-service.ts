@@ -22,12 +22,15 @@ import {
 import type { RollbackPlan } from '../domain/plan.js';
 import { KeyedQueue } from '../engine/keyed-queue.js';
 import type { Store } from '../store/store.js';
+import { excerpt } from '../text.js';
 import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
 
 const INCIDENTS = 'incidents';
 /** Service+environment -> the id of its current incident (open, or the last one closed). */
 const CURRENT = 'incident-current';
 const DELIVERY_MEMORY_MS = 24 * 60 * 60_000;
+const MAX_KEPT_TEXT = 300;
+const MAX_KEPT_URL = 2_000;
 const MAX_CONFLICT_RETRIES = 50;
 
 export interface Delivery {
@@ -198,10 +201,14 @@ export class IncidentService {
       if (result === null) return null;
       const { incident } = result;
       if (result.opened) this.options.onOpened?.(incident);
-      if (result.opened || result.firing.length > 0 || result.resolved.length > 0) {
+      // An automatic rollback not declared yet (decided now, or a crash after deciding) is declared
+      // before the thread is told, so it never says "rolls back automatically" and then "could not".
+      if (incident.trigger?.action === 'auto' && !incident.trigger.settled) {
+        await this.actOn(incident, incident.trigger, plan);
+      }
+      if (result.opened || result.firing.length > 0 || result.resolved.length > 0 || result.trigger) {
         this.options.announce(incident.id);
       }
-      if (result.trigger) await this.actOn(incident, result.trigger, plan);
       if (result.resolved.length > 0 && allResolved(incident)) await this.closeIfQuiet(incident.id);
       return result;
     });
@@ -228,11 +235,14 @@ export class IncidentService {
         result.opened || result.firing.length > 0 || result.resolved.length > 0 || result.trigger;
       if (!changed) return result;
       if (result.opened) {
-        // The pointer is claimed first: of two replicas opening an incident, one wins and the
-        // other merges into the winner's on its retry.
-        if (!(await store.putDoc(CURRENT, key, { id: result.incident.id }, pointer?.version ?? 0))) continue;
+        // The incident is written before the pointer names it, so a pointer always leads to a
+        // document; of two replicas opening one, the pointer's version guard lets one win, and the
+        // other drops its draft and merges into the winner's on its retry.
         await store.putDoc(INCIDENTS, result.incident.id, result.incident, 0);
-        return result;
+        if (await store.putDoc(CURRENT, key, { id: result.incident.id }, pointer?.version ?? 0))
+          return result;
+        await store.deleteDoc(INCIDENTS, result.incident.id);
+        continue;
       }
       if (stored && (await store.putDoc(INCIDENTS, result.incident.id, result.incident, stored.version))) {
         return result;
@@ -244,8 +254,6 @@ export class IncidentService {
   }
 
   private async actOn(incident: Incident, trigger: TriggerDecision, plan: RollbackPlan): Promise<void> {
-    // `propose` is the thread's offer button (the announcer draws it from `incident.trigger`).
-    if (trigger.action !== 'auto') return;
     const alert = incident.alerts.find((a) => a.fingerprint === trigger.fingerprint);
     const outcome = await this.options.declare({
       service: plan.service,
@@ -256,18 +264,25 @@ export class IncidentService {
       incidentStartedAt: incident.startedAt,
       trigger: { kind: 'auto', delayMs: trigger.delayMs },
     });
+    let refused: string | undefined;
     if (!outcome.ok) {
-      this.options.log.warn(
-        { incident: incident.id, code: outcome.code, message: outcome.message },
-        'the automatic rollback could not be declared',
-      );
-      await this.update(incident.id, (current) =>
-        current.trigger === null
-          ? null
-          : { ...current, trigger: { ...current.trigger, refused: outcome.message } },
-      );
-      this.options.announce(incident.id);
+      if (outcome.activeId !== undefined) {
+        // A rollback of this service is already under way (declared by hand, or by another replica
+        // for this very incident a moment ago): it is the incident's rollback; nothing was refused.
+        await this.join(incident.id, outcome.activeId);
+      } else {
+        refused = outcome.message;
+        this.options.log.warn(
+          { incident: incident.id, code: outcome.code, message: outcome.message },
+          'the automatic rollback could not be declared',
+        );
+      }
     }
+    await this.update(incident.id, (current) =>
+      current.trigger === null || current.trigger.settled
+        ? null
+        : { ...current, trigger: { ...current.trigger, settled: true, ...(refused ? { refused } : {}) } },
+    );
   }
 
   private async closeIfQuiet(incidentId: string): Promise<void> {
@@ -291,11 +306,12 @@ function toIncoming(alert: Alert): IncomingAlert {
     fingerprint: alert.fingerprint,
     status: alert.status,
     name: label(alert.labels, 'alertname') ?? alert.summary,
-    summary: alert.summary,
+    // The thread shows 200 characters of a summary; an incident keeps thousands of alerts.
+    summary: excerpt(alert.summary, MAX_KEPT_TEXT),
     source: alert.source,
     startsAt: alert.startsAt,
     endsAt: alert.endsAt,
-    url: alert.url,
+    url: alert.url !== null && alert.url.length > MAX_KEPT_URL ? null : alert.url,
     labels: alert.labels,
   };
 }

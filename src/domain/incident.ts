@@ -36,6 +36,12 @@ export interface TriggerDecision {
   at: number;
   /** Why the automatic rollback could not be declared (another one active, no target ...). */
   refused?: string;
+  /**
+   * Whether the action is done: an offer is at once; an automatic rollback once it was declared (or
+   * refused). One that is not is tried again with the next delivery (a crash or a store error
+   * between deciding and declaring must not lose it).
+   */
+  settled: boolean;
 }
 
 export interface Incident {
@@ -131,7 +137,7 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
     const position = index.get(alert.fingerprint);
     const known = position === undefined ? undefined : incident.alerts[position];
     if (known === undefined) {
-      if (incident.alerts.length >= MAX_INCIDENT_ALERTS) {
+      if (incident.alerts.length >= MAX_INCIDENT_ALERTS && !evictResolved(incident, index)) {
         incident.overflow += 1;
         continue;
       }
@@ -139,7 +145,8 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
       incident.alerts.push(kept);
       if (alert.status === 'firing') result.firing.push(alert.fingerprint);
       else result.resolved.push(alert.fingerprint);
-    } else if (known.status === 'firing' && alert.status === 'resolved') {
+    } else if (known.status === 'firing' && alert.status === 'resolved' && alert.startsAt >= known.startsAt) {
+      // (A resolution of an earlier episode, arriving late, must not end the current one.)
       incident.alerts[position!] = { ...known, status: 'resolved', endsAt: alert.endsAt ?? at };
       result.resolved.push(alert.fingerprint);
     } else if (
@@ -157,21 +164,32 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
     if (alert.status === 'firing') incident.startedAt = Math.min(incident.startedAt, alert.startsAt);
   }
   if (!result.opened) {
-    incident.unannounced.firing.push(
-      ...result.firing.filter((f) => !incident.unannounced.firing.includes(f)),
-    );
-    incident.unannounced.resolved.push(
-      ...result.resolved.filter((f) => !incident.unannounced.resolved.includes(f)),
-    );
+    const firing = new Set(incident.unannounced.firing);
+    const resolved = new Set(incident.unannounced.resolved);
+    incident.unannounced.firing.push(...result.firing.filter((f) => !firing.has(f)));
+    incident.unannounced.resolved.push(...result.resolved.filter((f) => !resolved.has(f)));
   }
-  if (incident.trigger === null) {
+  // The default offer gives way to a plan trigger that matches later, as long as nobody acted on it.
+  const current = incident.trigger;
+  const openToChange = current === null || (current.name === null && incident.rollbackIds.length === 0);
+  if (openToChange) {
     const decision = decideTrigger(alerts, result.firing, input.triggers, at);
-    if (decision) {
+    if (decision && (current === null || decision.name !== null)) {
       incident.trigger = decision;
       result.trigger = decision;
     }
   }
   return result;
+}
+
+/** Makes room by forgetting the oldest resolved alert; false when every kept alert still fires. */
+function evictResolved(incident: Incident, index: Map<string, number>): boolean {
+  const oldest = incident.alerts.findIndex((alert) => alert.status === 'resolved');
+  if (oldest === -1) return false;
+  incident.alerts.splice(oldest, 1);
+  index.clear();
+  incident.alerts.forEach((alert, i) => index.set(alert.fingerprint, i));
+  return true;
 }
 
 function withoutLateCopies(alerts: readonly IncomingAlert[], closed: Incident): IncomingAlert[] {
@@ -184,19 +202,21 @@ function withoutLateCopies(alerts: readonly IncomingAlert[], closed: Incident): 
   });
 }
 
-/** The first newly firing alert that matches a plan trigger; the default offer when none matches. */
+/**
+ * The plan's first trigger (in plan order) that a newly firing alert matches; the default offer
+ * when none does.
+ */
 function decideTrigger(
   alerts: readonly IncomingAlert[],
   firing: readonly string[],
   triggers: readonly TriggerSpec[],
   at: number,
 ): TriggerDecision | null {
-  const candidates = alerts.filter(
-    (alert) => alert.status === 'firing' && firing.includes(alert.fingerprint),
-  );
-  for (const alert of candidates) {
-    const trigger = matchTrigger(triggers, alert.labels);
-    if (trigger) {
+  const fresh = new Set(firing);
+  const candidates = alerts.filter((alert) => alert.status === 'firing' && fresh.has(alert.fingerprint));
+  for (const trigger of triggers) {
+    const alert = candidates.find((candidate) => matchTrigger([trigger], candidate.labels));
+    if (alert) {
       return {
         name: trigger.name,
         action: trigger.action,
@@ -204,12 +224,21 @@ function decideTrigger(
         delayMs: trigger.delayMs,
         fingerprint: alert.fingerprint,
         at,
+        settled: trigger.action === 'propose',
       };
     }
   }
   const first = candidates[0];
   return first
-    ? { name: null, action: 'propose', strategy: null, delayMs: 0, fingerprint: first.fingerprint, at }
+    ? {
+        name: null,
+        action: 'propose',
+        strategy: null,
+        delayMs: 0,
+        fingerprint: first.fingerprint,
+        at,
+        settled: true,
+      }
     : null;
 }
 

@@ -112,12 +112,6 @@ export function describeExpected(expected: number | number[] | undefined): strin
   return Array.isArray(expected) ? `expected one of ${expected.join(', ')}` : `expected ${expected}`;
 }
 
-/** One line, at most `max` characters, for a failure message. */
-export function excerpt(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
 /** "200 OK", "503 Service Unavailable". */
 export function statusLine(status: number, statusText: string): string {
   return statusText ? `${status} ${statusText}` : String(status);

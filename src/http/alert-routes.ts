@@ -46,7 +46,15 @@ export interface ParsedAlerts {
   truncated: number;
 }
 
-type Authenticate = (req: ParamsIncomingMessage, raw: Buffer) => { ok: true } | { ok: false; reason: string };
+/**
+ * Called first without the body (`raw` null): a token in the headers is checked before a byte of
+ * the body is read, so nobody unauthenticated can make the bot buffer and parse 8 MiB. A signed
+ * delivery answers `body` and is checked again once the body is read.
+ */
+type Authenticate = (
+  req: ParamsIncomingMessage,
+  raw: Buffer | null,
+) => { ok: true } | { ok: false; reason: string } | { ok: 'body' };
 
 export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
   const bearerOrBasic: Authenticate = (req) =>
@@ -57,6 +65,7 @@ export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
   const grafanaAuth: Authenticate = (req, raw) => {
     const signature = header(req, GRAFANA_SIGNATURE_HEADER);
     if (signature === undefined) return bearerOrBasic(req, raw);
+    if (raw === null) return { ok: 'body' };
     // A signed delivery must be signed right, whatever else it carries.
     const timestamp = header(req, GRAFANA_TIMESTAMP_HEADER);
     if (timestamp !== undefined) {
@@ -73,6 +82,7 @@ export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
   const genericAuth: Authenticate = (req, raw) => {
     const signature = header(req, GENERIC_SIGNATURE_HEADER);
     if (signature === undefined) return bearerOrBasic(req, raw);
+    if (raw === null) return { ok: 'body' };
     return verifyGenericSignature(raw, signature, deps.token ?? '')
       ? { ok: true }
       : { ok: false, reason: `the ${GENERIC_SIGNATURE_HEADER} does not match the body` };
@@ -106,7 +116,13 @@ export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
       if (!parsed.ok) return parsed;
       return {
         ok: true,
-        key: deliveryKey('generic', '', parsed.alerts),
+        // A generic alert may come without startsAt (the receive time stands in): the key leaves it
+        // out, or every retry would look new.
+        key: deliveryKey(
+          'generic',
+          '',
+          parsed.alerts.map(({ fingerprint, status }) => ({ fingerprint, status })),
+        ),
         alerts: parsed.alerts,
         unrouted: [],
         truncated: 0,
@@ -127,18 +143,26 @@ function receiver(
     path,
     method: ['POST'],
     handler: safeRoute(log, async (req, res) => {
+      const refuse = (reason: string): void => {
+        deps.count?.(source, 'unauthorized', 0);
+        log.warn({ source, reason }, 'alert delivery refused');
+        res.setHeader('www-authenticate', 'Bearer');
+        sendJson(res, 401, { error: reason });
+      };
+      const early = authenticate(req, null);
+      if (early.ok === false) {
+        refuse(early.reason);
+        return;
+      }
       const body = await readJsonWithRaw(req, ALERT_BODY_LIMIT);
       if (!body.ok) {
         deps.count?.(source, 'bad_request', 0);
         sendJson(res, body.status, { error: body.error });
         return;
       }
-      const auth = authenticate(req, body.raw);
-      if (!auth.ok) {
-        deps.count?.(source, 'unauthorized', 0);
-        log.warn({ source, reason: auth.reason }, 'alert delivery refused');
-        res.setHeader('www-authenticate', 'Bearer');
-        sendJson(res, 401, { error: auth.reason });
+      const auth = early.ok === 'body' ? authenticate(req, body.raw) : early;
+      if (auth.ok !== true) {
+        refuse(auth.ok === false ? auth.reason : 'the signature could not be checked');
         return;
       }
       const parsed = parse(body.value);

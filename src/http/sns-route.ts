@@ -14,9 +14,11 @@ import { safeRoute, sendJson } from './respond.js';
 
 /** SNS messages are at most 256 KiB of payload plus the envelope. */
 const SNS_BODY_LIMIT = 1024 * 1024;
+const REPLAY_WINDOW_MS = 60 * 60_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export function snsRoute(
-  deps: Pick<AlertRouteDependencies, 'incidents' | 'log' | 'count'> & { verifier: SnsVerifier },
+  deps: Pick<AlertRouteDependencies, 'incidents' | 'log' | 'count' | 'now'> & { verifier: SnsVerifier },
 ): CustomRoute {
   const { log } = deps;
   return {
@@ -38,6 +40,20 @@ export function snsRoute(
         return;
       }
       const message = verified.message;
+      // A signed message is signed forever: an old one replayed (email-json subscribers receive
+      // signed copies) must not reopen an incident. SNS stops retrying well within the hour.
+      const sentAt = Date.parse(message.Timestamp);
+      if (!(sentAt > deps.now() - REPLAY_WINDOW_MS && sentAt < deps.now() + CLOCK_SKEW_MS)) {
+        deps.count?.('sns', 'unauthorized', 0);
+        log.warn(
+          { messageId: message.MessageId, timestamp: message.Timestamp },
+          'SNS message outside the replay window',
+        );
+        sendJson(res, 403, {
+          error: `the message's Timestamp ${message.Timestamp} is more than an hour from now: refused as a replay`,
+        });
+        return;
+      }
       switch (message.Type) {
         case 'SubscriptionConfirmation': {
           const confirmed = await deps.verifier.confirmSubscription(message);

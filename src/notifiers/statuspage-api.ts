@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { excerpt } from '../executors/http-kit.js';
+import { excerpt } from '../text.js';
 import type { Logger } from '../logging.js';
 import type { AttemptContext, AttemptOutcome, RateQueue } from './rate-queue.js';
 

@@ -32,6 +32,9 @@ export interface CardAddress {
 }
 
 const CARDS = 'slack-cards';
+/** How long a replica's claim to post a card lasts, and how long the others wait for its address. */
+const CLAIM_TTL_MS = 30_000;
+const CLAIM_WAIT_MS = 5_000;
 
 export class CardPublisher {
   private readonly refreshing = new Map<string, Promise<void>>();
@@ -72,6 +75,12 @@ export class CardPublisher {
   private async post(rollbackId: string): Promise<CardAddress | null> {
     const existing = await this.address(rollbackId);
     if (existing) return existing;
+    // One replica posts; the others wait for its address (a claimer that died frees it after the TTL).
+    if (
+      !(await this.options.store.rememberOnce(`post-claim:${this.collection}:${rollbackId}`, CLAIM_TTL_MS))
+    ) {
+      return this.waitForAddress(rollbackId);
+    }
     const drawn = await this.options.draw(rollbackId);
     if (!drawn) return null;
     const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
@@ -82,6 +91,16 @@ export class CardPublisher {
       return this.address(rollbackId);
     }
     return address;
+  }
+
+  private async waitForAddress(rollbackId: string): Promise<CardAddress | null> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    while (Date.now() < deadline) {
+      const address = await this.address(rollbackId);
+      if (address) return address;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return null;
   }
 
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */

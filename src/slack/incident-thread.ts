@@ -91,13 +91,7 @@ export class IncidentThreads {
     if (posted) await this.parents.refresh(incidentId);
     else if (!(await this.parents.ensure(incidentId))) return;
 
-    const { firing, resolved } = incident.unannounced;
-    if (firing.length > 0 || resolved.length > 0) {
-      await this.parents.reply(incidentId, renderAlertChanges(incident, { firing, resolved }));
-      await this.options.incidents.update(incidentId, (current) =>
-        markAnnounced(current, { firing, resolved }),
-      );
-    }
+    await this.tellChanges(incidentId);
     await this.tellTrigger(incident);
     for (const rollbackId of incident.rollbackIds) {
       await this.once(incident, `rollback:${rollbackId}`, async () => {
@@ -107,6 +101,35 @@ export class IncidentThreads {
     }
     if (incident.closedAt !== null) {
       await this.once(incident, 'closed', () => Promise.resolve(renderIncidentClosed(incident)));
+    }
+  }
+
+  /**
+   * One reply for every alert change not told yet. The changes are claimed first (a version-guarded
+   * write that empties the to-tell lists), so two replicas never tell the same change; a reply that
+   * fails puts them back for the next sync.
+   */
+  private async tellChanges(incidentId: string): Promise<void> {
+    type Batch = { firing: string[]; resolved: string[] };
+    const claim: { batch: Batch | null } = { batch: null };
+    const after = await this.options.incidents.update(incidentId, (current) => {
+      const { firing, resolved } = current.unannounced;
+      claim.batch = firing.length > 0 || resolved.length > 0 ? { firing, resolved } : null;
+      return claim.batch === null ? null : markAnnounced(current, claim.batch);
+    });
+    const told = claim.batch;
+    if (told === null || after === null) return;
+    try {
+      await this.parents.reply(incidentId, renderAlertChanges(after, told));
+    } catch (error) {
+      await this.options.incidents.update(incidentId, (current) => ({
+        ...current,
+        unannounced: {
+          firing: [...new Set([...told.firing, ...current.unannounced.firing])],
+          resolved: [...new Set([...told.resolved, ...current.unannounced.resolved])],
+        },
+      }));
+      throw error;
     }
   }
 
@@ -134,11 +157,18 @@ export class IncidentThreads {
     render: () => Promise<ThreadMessage | null>,
   ): Promise<void> {
     const key = `${incident.id}:${what}`;
-    if (await this.options.store.getDoc(POSTED, key)) return;
+    const { store } = this.options;
+    if (await store.getDoc(POSTED, key)) return;
     const message = await render();
     if (!message) return;
-    await this.parents.reply(incident.id, message);
-    await this.options.store.putDoc(POSTED, key, { at: this.options.now() }, 0);
+    // Claimed before posting, so two replicas syncing at once post it once; released on failure.
+    if (!(await store.putDoc(POSTED, key, { at: this.options.now() }, 0))) return;
+    try {
+      await this.parents.reply(incident.id, message);
+    } catch (error) {
+      await store.deleteDoc(POSTED, key);
+      throw error;
+    }
   }
 
   private async drawParent(incidentId: string) {

@@ -179,6 +179,10 @@ describe('SNS receiver (own CA, local certificate URL)', () => {
     expect(refused.status).toBe(403);
     expect(String(refused.body.error)).toMatch(/topic/i);
     expect((await post(h, { Type: 'Notification' })).status).toBe(400);
+    // A genuine message replayed hours later is refused.
+    const replayed = await post(h, sign(alarm('msg-old', 'ALARM', h.clock.now - 3 * 3_600_000)));
+    expect(replayed.status).toBe(403);
+    expect(String(replayed.body.error)).toMatch(/replay/);
 
     expect((await post(h, sign(alarm('msg-2', 'OK', h.clock.now)))).status).toBe(200);
     await eventually(

@@ -5,7 +5,8 @@
  * rendered from `${env:...}`: it goes into the Authorization header and nowhere else.
  */
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
-import { excerpt, human, sendHttp, statusLine } from '../http-kit.js';
+import { human, sendHttp, statusLine } from '../http-kit.js';
+import { excerpt } from '../../text.js';
 import { featureFlagParams, type FeatureFlagParams } from './params.js';
 
 export const featureFlagExecutor: Executor<FeatureFlagParams> = {

@@ -1,7 +1,6 @@
 import type { Executor, StepResult } from '../executor.js';
 import {
   describeExpected,
-  excerpt,
   human,
   pause,
   sendHttp,
@@ -9,6 +8,7 @@ import {
   statusLine,
   type HttpOutcome,
 } from '../http-kit.js';
+import { excerpt } from '../../text.js';
 import { healthcheckParams, type HealthcheckParams } from './params.js';
 
 interface Probe {

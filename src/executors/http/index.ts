@@ -2,7 +2,6 @@ import type { Executor, ExecutorContext, StepResult } from '../executor.js';
 import {
   OUTPUT_BODY_CHARS,
   describeExpected,
-  excerpt,
   human,
   pause,
   sendHttp,
@@ -10,6 +9,7 @@ import {
   statusLine,
   type HttpOutcome,
 } from '../http-kit.js';
+import { excerpt } from '../../text.js';
 import { httpParams, type HttpParams } from './params.js';
 
 /** Methods that may be sent twice: a POST or a PATCH may have taken effect before the error. */

@@ -7,7 +7,8 @@ import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runProcess, type ProcessResult } from '../command/run-process.js';
 import type { Executor, StepResult } from '../executor.js';
-import { excerpt, human } from '../http-kit.js';
+import { human } from '../http-kit.js';
+import { excerpt } from '../../text.js';
 import { parseConnection } from './connection.js';
 import { postgresBackupParams, type PostgresBackupParams } from './params.js';
 

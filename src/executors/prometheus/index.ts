@@ -6,7 +6,8 @@
  * human decides instead of the bot guessing.
  */
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
-import { excerpt, human, sendHttp, statusLine } from '../http-kit.js';
+import { human, sendHttp, statusLine } from '../http-kit.js';
+import { excerpt } from '../../text.js';
 import { prometheusParams, type PrometheusParams } from './params.js';
 
 export const prometheusExecutor: Executor<PrometheusParams> = {

@@ -24,11 +24,16 @@ export interface RollbackLine {
 const SHOWN_ALERTS = 10;
 export const DEPLOY_WINDOW_MS = 60 * 60_000;
 
+/**
+ * A link target Slack's `<url|text>` cannot be broken out of: `&` escaped as Slack asks, `<`, `>`
+ * and `|` percent-encoded; the URL is otherwise kept as sent (already encoded by its source).
+ */
+const linkTarget = (url: string): string =>
+  url.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/\|/g, '%7C');
+
 function alertLine(alert: IncidentAlert): string {
-  const name =
-    alert.url === null || !/^https?:\/\//i.test(alert.url)
-      ? `*${esc(alert.name)}*`
-      : `<${encodeURI(alert.url)}|*${esc(alert.name)}*>`;
+  const linkable = alert.url !== null && /^https?:\/\//i.test(alert.url);
+  const name = linkable ? `<${linkTarget(alert.url!)}|*${esc(alert.name)}*>` : `*${esc(alert.name)}*`;
   const summary = alert.summary === alert.name ? '' : ` — ${esc(truncate(alert.summary, 200))}`;
   return `• ${name}${summary} _(since ${slackDate(alert.startsAt)})_`;
 }

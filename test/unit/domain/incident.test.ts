@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allResolved, mergeAlerts, type Incident, type IncomingAlert } from '../../../src/domain/incident.js';
+import {
+  allResolved,
+  MAX_INCIDENT_ALERTS,
+  mergeAlerts,
+  type Incident,
+  type IncomingAlert,
+} from '../../../src/domain/incident.js';
 import type { TriggerSpec } from '../../../src/domain/plan.js';
 
 const T0 = Date.parse('2026-11-23T04:00:00Z');
@@ -120,6 +126,51 @@ describe('mergeAlerts', () => {
       triggers,
     )!;
     expect(later.trigger).toBeNull();
+  });
+
+  it('a late resolution of an earlier episode does not end the current one', () => {
+    const opened = apply(null, [alert('a', 'firing', T0)])!.incident;
+    const ended = apply(opened, [{ ...alert('a', 'resolved', T0), endsAt: T0 + 60_000 }])!.incident;
+    const again = apply(ended, [alert('a', 'firing', T0 + 120_000)])!.incident;
+    const late = apply(again, [{ ...alert('a', 'resolved', T0), endsAt: T0 + 60_000 }])!;
+    expect(late.unchanged).toBe(1);
+    expect(late.incident.alerts[0]).toMatchObject({ status: 'firing', startsAt: T0 + 120_000 });
+  });
+
+  it('takes triggers in plan order, and a matching trigger replaces the default offer nobody used', () => {
+    const triggers: TriggerSpec[] = [
+      { name: 'critical', match: { severity: 'critical' }, action: 'auto', delayMs: 0 },
+      { name: 'errors', match: { rollback_trigger: 'error-rate' }, action: 'propose', delayMs: 0 },
+    ];
+    const both = apply(
+      null,
+      [
+        alert('x', 'firing', T0, { rollback_trigger: 'error-rate' }),
+        alert('y', 'firing', T0, { severity: 'critical' }),
+      ],
+      triggers,
+    )!;
+    expect(both.trigger).toMatchObject({ name: 'critical', fingerprint: 'y', settled: false });
+
+    const plain = apply(null, [alert('a', 'firing')], triggers)!;
+    expect(plain.trigger).toMatchObject({ name: null, settled: true });
+    const upgraded = apply(plain.incident, [alert('b', 'firing', T0, { severity: 'critical' })], triggers)!;
+    expect(upgraded.trigger).toMatchObject({ name: 'critical', action: 'auto' });
+    // Once someone declared from the offer, it stays.
+    const used = { ...plain.incident, rollbackIds: ['rb-1'] };
+    expect(apply(used, [alert('b', 'firing', T0, { severity: 'critical' })], triggers)!.trigger).toBeNull();
+  });
+
+  it('at the cap, forgets the oldest resolved alert to keep a new firing one', () => {
+    let incident = apply(null, [alert('seed', 'firing')])!.incident;
+    const many = Array.from({ length: MAX_INCIDENT_ALERTS - 1 }, (_, i) => alert(`r${i}`, 'resolved'));
+    incident = apply(incident, many)!.incident;
+    expect(incident.alerts).toHaveLength(MAX_INCIDENT_ALERTS);
+    const next = apply(incident, [alert('new', 'firing', T0 + 1)])!;
+    expect(next.firing).toEqual(['new']);
+    expect(next.incident.alerts).toHaveLength(MAX_INCIDENT_ALERTS);
+    expect(next.incident.alerts.some((a) => a.fingerprint === 'r0')).toBe(false);
+    expect(next.incident.overflow).toBe(0);
   });
 
   it('a fingerprint named __proto__ is data, not a prototype', () => {

@@ -1,0 +1,134 @@
+/**
+ * The incident service as replicas run it: two services over one real Redis (their only shared
+ * state), deliveries racing, and the automatic rollback's declaration failing once. `declare` is
+ * the service's port to the rollback service; here it plays the engine's one-active-rollback lock.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert.js';
+import { IncidentService } from '../../src/app/incident-service.js';
+import type { DeclareOutcome, DeclareRequest } from '../../src/app/rollback-service.js';
+import type { RollbackPlan } from '../../src/domain/plan.js';
+import { silentLogger } from '../../src/logging.js';
+import { createRedisStore } from '../../src/store/redis/redis-store.js';
+import type { Store } from '../../src/store/store.js';
+import { standardPolicy, standardStrategy, T0 } from '../support/domain-fixtures.js';
+import { deleteKeysWithPrefix } from '../support/redis-cleanup.js';
+
+const URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const prefixes: string[] = [];
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+afterAll(async () => {
+  const redis = new Redis(URL);
+  for (const prefix of prefixes) await deleteKeysWithPrefix(redis, prefix);
+  await redis.quit();
+});
+
+const plan: RollbackPlan = {
+  name: 'checkout',
+  service: 'checkout',
+  channel: 'C0INCIDENTS',
+  environments: ['production'],
+  criticality: 'high',
+  rtoMs: 900_000,
+  authority: 'default',
+  defaultStrategy: 'blue-green',
+  strategies: { 'blue-green': standardStrategy() },
+  triggers: [{ name: 'errors', match: { rollback_trigger: 'error-rate' }, action: 'auto', delayMs: 30_000 }],
+  limitations: [],
+};
+const catalog = () => ({
+  plans: new Map([['checkout', plan]]),
+  policies: new Map([['default', standardPolicy()]]),
+});
+
+function alert(fingerprint: string, labels: Record<string, string> = {}): Alert {
+  return {
+    source: 'alertmanager',
+    fingerprint,
+    status: 'firing',
+    service: 'checkout',
+    environment: 'production',
+    labels: { alertname: fingerprint, service: 'checkout', ...labels },
+    annotations: {},
+    startsAt: T0,
+    endsAt: null,
+    summary: fingerprint,
+    url: null,
+  };
+}
+
+/** Two replicas: their own IncidentService, each over its own connection to the same Redis prefix. */
+async function replicas(
+  declare: (request: DeclareRequest, replica: IncidentService) => Promise<DeclareOutcome>,
+) {
+  const prefix = `rollback-bot-test:incidents:${process.pid}-${randomBytes(4).toString('hex')}`;
+  prefixes.push(prefix);
+  let ids = 0;
+  const make = async (name: string) => {
+    const store = await createRedisStore({ url: URL, prefix });
+    stores.push(store);
+    const service: IncidentService = new IncidentService({
+      store,
+      catalog,
+      declare: (request) => declare(request, service),
+      announce: () => undefined,
+      now: () => T0 + 60_000,
+      newId: () => `inc-${name}-${++ids}`,
+      log: silentLogger,
+    });
+    return service;
+  };
+  return [await make('a'), await make('b')] as const;
+}
+
+describe('IncidentService across replicas (real Redis)', () => {
+  it('two replicas receiving the first alerts at once open one incident holding all of them', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = await replicas(() => Promise.resolve({ ok: false, code: 'x', message: 'not here' }));
+      await Promise.all([
+        a.receive({ key: `a${round}`, alerts: [alert('a1'), alert('a2')] }),
+        b.receive({ key: `b${round}`, alerts: [alert('b1')] }),
+        a.receive({ key: `c${round}`, alerts: [alert('c1')] }),
+        b.receive({ key: `d${round}`, alerts: [alert('d1')] }),
+      ]);
+      const open = await a.listOpen();
+      expect(open).toHaveLength(1);
+      expect(open[0]!.alerts).toBe(5);
+      expect((await b.current('checkout', 'production'))?.id).toBe(open[0]!.id);
+    }
+  });
+
+  it('declares the automatic rollback once, and again on the next delivery when the first attempt failed', async () => {
+    let attempts = 0;
+    let active: string | null = null;
+    const [a, b] = await replicas(async (_request, replica) => {
+      attempts++;
+      if (attempts === 1) throw new Error('the store did not answer');
+      if (active !== null) {
+        return {
+          ok: false,
+          code: 'active_rollback_exists',
+          message: `rollback ${active} is active`,
+          activeId: active,
+        };
+      }
+      active = 'rb-1';
+      const incident = await replica.current('checkout', 'production');
+      await replica.join(incident!.id, 'rb-1');
+      return { ok: true } as unknown as DeclareOutcome;
+    });
+    const delivery = { key: 'k1', alerts: [alert('e1', { rollback_trigger: 'error-rate' })] };
+    await expect(a.receive(delivery)).rejects.toThrow('the store did not answer');
+    // Alertmanager retries (it got a 500), and both replicas see it at once.
+    await Promise.all([a.receive(delivery), b.receive(delivery)]);
+    const incident = await a.current('checkout', 'production');
+    expect(incident?.rollbackIds).toEqual(['rb-1']);
+    expect(incident?.trigger).toMatchObject({ name: 'errors', action: 'auto', settled: true });
+    expect(incident?.trigger?.refused).toBeUndefined();
+  });
+});
