@@ -90,7 +90,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
         if (interrupted.accepted) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
         return;
       }
-      const outcome = await runWithLease(lease, context.signal, (signal) =>
+      const outcome = await runWithLease(lease, rollbackId, context.signal, (signal) =>
         options.performStep({ rollbackId, index, attempt, snapshot: started.rollback.snapshot }, signal),
       );
       if (outcome === 'lost' || outcome === 'aborted') {
@@ -107,9 +107,13 @@ export function createStepHandlers(options: StepRunnerOptions): {
     }
   }
 
-  /** Runs `work` while renewing the lease; a lost lease or a shutdown aborts the work. */
+  /**
+   * Runs `work` while renewing the lease; a lost lease, a shutdown, or the rollback ending (a cancel
+   * or abort handled by any replica: each heartbeat looks) aborts the work.
+   */
   async function runWithLease<T>(
     lease: string,
+    rollbackId: string,
     shutdown: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T | 'lost' | 'aborted'> {
@@ -131,6 +135,16 @@ export function createStepHandlers(options: StepRunnerOptions): {
           },
           (error: unknown) => {
             log.warn({ err: error, lease }, 'lease renewal failed');
+          },
+        );
+        void store.getRollback(rollbackId).then(
+          (rollback) => {
+            if (rollback?.final === true && !controller.signal.aborted) {
+              controller.abort(new Error('the rollback no longer wants this step'));
+            }
+          },
+          (error: unknown) => {
+            log.warn({ err: error, rollbackId }, 'could not read the rollback while its step runs');
           },
         );
       },
@@ -177,9 +191,9 @@ export function createStepHandlers(options: StepRunnerOptions): {
   }
 
   /**
-   * Stops a step the rollback no longer wants (cancelled or aborted while it ran). Only a step
-   * running in this process can be stopped here; on another replica it runs to its end and its
-   * late result is refused as stale.
+   * Stops a step the rollback no longer wants (cancelled or aborted while it ran) at once when it
+   * runs in this process; on another replica, that replica's next heartbeat sees the rollback ended
+   * and stops it (within a third of the lease).
    */
   function cancelStep(effect: OutboxEffect): Promise<void> {
     running.get(stepLease(effect.rollbackId))?.abort(new Error('the rollback no longer wants this step'));
