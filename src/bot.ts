@@ -12,6 +12,7 @@ import { IncidentService } from './app/incident-service.js';
 import { DrillRecords } from './app/drill-records.js';
 import { freezeEffectHandler } from './app/freeze-effect.js';
 import { FreezeService } from './app/freeze-service.js';
+import { noticeFanout } from './app/notice-fanout.js';
 import { RollbackService, type Catalog } from './app/rollback-service.js';
 import { contextOf } from './app/rollback-view.js';
 import { approvalsRequired } from './domain/authority.js';
@@ -258,13 +259,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const countAlerts = (source: string, outcome: string, alerts: number): void => {
     metrics.alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
   };
-  /** A stakeholder target that failed is said in the rollback's thread; the rollback goes on. */
+  /**
+   * A stakeholder target that failed is said in the rollback's thread; the rollback goes on.
+   * `message` is mrkdwn whose foreign text the sender escaped (its channel mention must work).
+   */
   const report = (rollbackId: string, message: string): void => {
-    cards
-      .reply(rollbackId, { text: message, blocks: [section(`⚠️ ${escapeMrkdwn(message)}`)] })
-      .catch((error: unknown) => {
-        log.warn({ err: error, rollbackId }, 'could not report a stakeholder failure in the thread');
-      });
+    cards.reply(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
+      log.warn({ err: error, rollbackId }, 'could not report a stakeholder failure in the thread');
+    });
   };
   const statuspageQueue = new RateQueue({ log, ...options.statuspage?.retry });
   const statuspageKey = options.statuspage?.apiKey;
@@ -280,7 +282,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           }),
           store,
           log,
-          onFailure: report,
+          // Its messages are plain text (the API's reasons among them).
+          onFailure: (rollbackId, message) => {
+            report(rollbackId, escapeMrkdwn(message));
+          },
           now,
         })
       : undefined;
@@ -295,19 +300,24 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     report,
     log,
   });
-  /** After the thread: stakeholders are told; rollbacks of an incident redraw its thread, one that ends may close it. */
+  /**
+   * After the thread (or its failure): stakeholders are told; rollbacks of an incident redraw its
+   * thread, one that ends may close it. One rollback's notices are handled in order.
+   */
   function withIncidents(handler: EffectHandler): EffectHandler {
-    return async (effect, context) => {
-      await handler(effect, context);
-      await stakeholders(effect).catch((error: unknown) => {
-        log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
-      });
-      const rollback = await store.getRollback(effect.rollbackId);
-      if (!rollback) return;
-      const incident = await incidents.current(rollback.service, rollback.environment);
-      if (incident?.rollbackIds.includes(rollback.id)) threads.announce(incident.id);
-      if (rollback.final) await incidents.rollbackEnded(rollback.service, rollback.environment);
-    };
+    return noticeFanout({
+      thread: handler,
+      // Lazily: the engine gets this handler before the stakeholder notifier is built.
+      stakeholders: (effect) => stakeholders(effect),
+      log,
+      after: async (effect) => {
+        const rollback = await store.getRollback(effect.rollbackId);
+        if (!rollback) return;
+        const incident = await incidents.current(rollback.service, rollback.environment);
+        if (incident?.rollbackIds.includes(rollback.id)) threads.announce(incident.id);
+        if (rollback.final) await incidents.rollbackEnded(rollback.service, rollback.environment);
+      },
+    });
   }
   const rolesOf = (userId: string, policy: Parameters<RoleDirectory['rolesOf']>[1]) =>
     roles.rolesOf(userId, policy);

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { AuthorityPolicy } from '../domain/plan.js';
+import { didYouMean } from '../schema/did-you-mean.js';
 import type { Store } from '../store/store.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
@@ -244,10 +245,22 @@ export class FreezeService {
     request: Omit<FreezeRequest, 'reason'>,
     verb: 'freeze' | 'lift',
   ): Promise<Target> {
-    const policies = [...this.options.catalog().policies.values()];
+    const catalog = this.options.catalog();
+    const policies = [...catalog.policies.values()];
+    const environment = request.environment ?? ALL;
+    // A typo (`--env prod`) would freeze nothing CI asks about. Lifting stays open, for old freezes.
+    const covered = new Set([...catalog.plans.values()].flatMap((plan) => plan.environments));
+    if (verb === 'freeze' && environment !== ALL && !covered.has(environment)) {
+      const known = [...covered].sort();
+      return {
+        ok: false,
+        code: 'unknown_environment',
+        message: `no plan covers the environment "${environment}"${didYouMean(environment, known)}; plans cover ${known.join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
+      };
+    }
     for (const policy of policies) {
       if ((await this.options.rolesOf(request.by, policy)).length > 0) {
-        return { ok: true, service: ALL, environment: request.environment ?? ALL };
+        return { ok: true, service: ALL, environment };
       }
     }
     return {

@@ -167,7 +167,9 @@ export class RollbackService {
     }
     const at = now();
     const id = newId();
-    const incident = await this.options.incidents?.current(plan.service, environment);
+    // A drill is practice: it neither inherits a real incident's start nor shows in its thread.
+    const incident =
+      request.drill === true ? null : await this.options.incidents?.current(plan.service, environment);
     const input: RollbackInput = {
       id,
       service: plan.service,

@@ -56,10 +56,10 @@ const events = z
 
 const topicArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, {
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/, {
     error: 'must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stakeholders',
   })
-  .describe('SNS topic that stakeholders subscribe to.');
+  .describe('SNS topic that stakeholders subscribe to (a FIFO topic, name ending in .fifo, drops repeats).');
 const pageId = nonEmptyText('Statuspage page id.');
 const componentIds = z
   .array(nonEmptyText('Component id.'))

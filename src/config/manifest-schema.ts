@@ -72,6 +72,20 @@ const trigger = strictObject({
   delay: duration('For action: auto, how long humans have to cancel before it starts.').optional(),
 });
 
+/**
+ * A service or environment name: the deployment freeze keys its records `service/environment` and
+ * reads `*` as every service or environment, so neither may hold those.
+ */
+const freezableName = (what: 'service' | 'environment', description: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .regex(/^(?!\*$)[^/]*$/, {
+      error: `${what} names must not be "*" or contain "/": the deployment freeze uses "*" for every ${what} and "/" between service and environment`,
+    })
+    .describe(description);
+
 const metadata = strictObject({
   name: z
     .string()
@@ -83,9 +97,12 @@ const metadata = strictObject({
 });
 
 export const rollbackPlanSpec = strictObject({
-  service: nonEmptyText("Service name, as in the alerts' `service` label; one plan per service."),
+  service: freezableName('service', "Service name, as in the alerts' `service` label; one plan per service."),
   channel: nonEmptyText('Slack channel id (C...) where incidents and status cards go.'),
-  environments: z.array(nonEmptyText('Environment name.')).min(1).describe('Environments this plan covers.'),
+  environments: z
+    .array(freezableName('environment', 'Environment name.'))
+    .min(1)
+    .describe('Environments this plan covers.'),
   criticality: z.enum(CRITICALITIES).describe('low | medium | high | critical.'),
   rto: duration('Recovery time objective: how long the rollback may take.'),
   rpo: duration('Recovery point objective: how much data loss is acceptable.').optional(),

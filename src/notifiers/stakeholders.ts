@@ -12,6 +12,7 @@ import type { CommunicationsPolicy, CommunicationTarget } from '../domain/commun
 import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
+import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
 import type { OutboxEffect, Store } from '../store/store.js';
 import type { SnsPublisher } from './sns.js';
 import type { RollbackPhase, StatuspageNotifier } from './statuspage.js';
@@ -42,7 +43,10 @@ export interface StakeholderOptions {
   slack: { postMessage(args: { channel: string; text: string }): Promise<unknown> };
   sns?: SnsPublisher | undefined;
   statuspage?: StatuspageNotifier | undefined;
-  /** Posts a line in the rollback's thread (a target failed). */
+  /**
+   * Posts a line in the rollback's thread (a target failed). The message is Slack mrkdwn as it is
+   * to be shown: its channel mention works, and the foreign text in it (errors) is escaped here.
+   */
   report: (rollbackId: string, message: string) => void;
   log: Logger;
 }
@@ -76,7 +80,10 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
         };
       } catch (error) {
         log.warn({ err: error, event: on, target, rollbackId: view.id }, 'template could not be rendered');
-        options.report(view.id, `The ${on} message for ${target} could not be written: ${String(error)}`);
+        options.report(
+          view.id,
+          `The ${on} message for ${target} could not be written: ${escapeMrkdwn(String(error))}`,
+        );
         return null;
       }
     };
@@ -92,7 +99,10 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
             options.slack.postMessage({ channel, text: message.text }),
           ).catch((error: unknown) => {
             log.warn({ err: error, channel, rollbackId: view.id }, 'stakeholder channel not told');
-            options.report(view.id, `The stakeholder channel <#${channel}> could not be told (${event}).`);
+            options.report(
+              view.id,
+              `The stakeholder channel ${channelMention(channel)} could not be told (${event}).`,
+            );
           });
         }
       }
@@ -106,7 +116,9 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
       wants(policy?.targets.sns?.events, event)
     ) {
       const message = render('sns', event);
-      if (message) {
+      // SNS itself only drops repeats on FIFO topics: the claim makes a redelivered effect publish once.
+      const claim = `${effect.id}:sns`;
+      if (message && (await options.store.putDoc(POSTED, claim, { at: effect.createdAt }, 0))) {
         void options.sns
           .publish({
             topicArn,
@@ -116,11 +128,15 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
             dedupeKey: effect.id,
             groupKey: view.id,
           })
-          .catch((error: unknown) => {
+          .catch(async (error: unknown) => {
             const reason =
               error instanceof Error && 'userMessage' in error ? String(error.userMessage) : String(error);
             log.warn({ err: error, topicArn, rollbackId: view.id }, 'SNS stakeholders not told');
-            options.report(view.id, `SNS stakeholders were not told (${event}): ${reason}`);
+            options.report(view.id, `SNS stakeholders were not told (${event}): ${escapeMrkdwn(reason)}`);
+            // Not published: a redelivery of the effect may try again.
+            await options.store.deleteDoc(POSTED, claim).catch((failure: unknown) => {
+              log.warn({ err: failure, rollbackId: view.id }, 'could not release the SNS claim');
+            });
           });
       }
     }

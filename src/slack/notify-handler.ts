@@ -12,13 +12,15 @@ import { renderPostMortem } from './blocks/post-mortem.js';
 import type { RollbackView } from '../app/rollback-view.js';
 import { LIMITS, section } from './blocks/kit.js';
 import { truncate } from './blocks/text.js';
-import { renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
+import { DRILL_MARKER, renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
 import type { CardPublisher } from './card-publisher.js';
 
 const POSTED = 'slack-notices';
 const POST_MORTEMS = 'slack-post-mortems';
 /** Endings that need a post-mortem: the rollback ran (a failed or aborted one needs it most). */
 const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 'aborted']);
+/** Notices that page the approvers and notify roles: a plan's text goes before them, never instead. */
+const PAGING_EVENTS: ReadonlySet<string> = new Set(['approval-requested', 'escalated', 'reminder']);
 
 export function slackNotifyHandler(deps: {
   store: Store;
@@ -37,7 +39,16 @@ export function slackNotifyHandler(deps: {
       const notice = effect.payload as unknown as Notice;
       const message = renderNotice(notice, view, { roleGroups: deps.roleGroups() });
       const custom = deps.customText?.(notice, view) ?? null;
-      await deps.cards.reply(rollbackId, custom === null ? message : withText(message, custom));
+      await deps.cards.reply(
+        rollbackId,
+        custom === null
+          ? message
+          : withText(
+              message,
+              view.drill ? `${DRILL_MARKER} ${custom}` : custom,
+              PAGING_EVENTS.has(notice.event),
+            ),
+      );
       await deps.store.putDoc(POSTED, effect.id, { at: effect.createdAt }, 0);
     }
     if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId);
@@ -45,10 +56,21 @@ export function slackNotifyHandler(deps: {
   };
 }
 
-/** The notice with the plan's text in place of the default one; its buttons are kept. */
-function withText(message: ThreadMessage, text: string): ThreadMessage {
-  const buttons = (message.blocks ?? []).filter((block) => block.type === 'actions');
-  return { text: truncate(text, LIMITS.fallbackText), blocks: [section(text), ...buttons] };
+/**
+ * The notice with the plan's text in place of the default one, its buttons kept. A paging notice
+ * keeps the whole default after the plan's text: its user-group mentions are the page.
+ */
+function withText(message: ThreadMessage, text: string, keepDefault: boolean): ThreadMessage {
+  if (!keepDefault) {
+    const buttons = (message.blocks ?? []).filter((block) => block.type === 'actions');
+    return { text: truncate(text, LIMITS.fallbackText), blocks: [section(text), ...buttons] };
+  }
+  // The plan's text gives way in the fallback so the default's mentions are never cut off.
+  const room = Math.max(LIMITS.fallbackText - message.text.length - 1, 1);
+  return {
+    text: truncate(`${truncate(text, room)}\n${message.text}`, LIMITS.fallbackText),
+    blocks: [section(text), ...(message.blocks ?? [])],
+  };
 }
 
 async function postMortemOnce(

@@ -5,8 +5,11 @@
  * per key), with the plan's template override. A status page that is down does not delay the
  * rollback, and the thread says so.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/logging.js';
 import { createSnsPublisher } from '../../src/notifiers/sns.js';
 import {
@@ -23,6 +26,19 @@ import { startPeer, type HttpPeer } from '../support/http-peer.js';
 const PLANS = 'test/fixtures/e2e/stakeholder-plans.yaml';
 const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:rollback-stakeholders';
 const KEY = 'sp-e2e-key';
+
+// The stakeholder plans with one channel changed to one Slack does not know (C0GONE).
+const scratch = mkdtempSync(join(tmpdir(), 'rollback-bot-stakeholders-'));
+function plansWith(name: string, from: string, to: string): string {
+  const file = join(scratch, name);
+  writeFileSync(file, readFileSync(PLANS, 'utf8').replace(from, to));
+  return file;
+}
+const CARDLESS_PLANS = plansWith('cardless.yaml', 'channel: C0INCIDENTS', 'channel: C0GONE');
+const GONE_STAKEHOLDERS_PLANS = plansWith('gone.yaml', 'channels: [C0ELSEWHERE]', 'channels: [C0GONE]');
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 let harness: BotHarness | undefined;
 let sns: HttpPeer | undefined;
@@ -58,7 +74,7 @@ beforeEach(async () => {
   vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
 });
 
-async function runRollback(h: BotHarness): Promise<string> {
+async function declare(h: BotHarness): Promise<string> {
   await h.store.recordDeployment({
     service: 'checkout',
     environment: 'production',
@@ -79,6 +95,11 @@ async function runRollback(h: BotHarness): Promise<string> {
   });
   const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))?.[0];
   if (!id) throw new Error(`no rollback id in ${JSON.stringify(command.responses)}`);
+  return id;
+}
+
+async function runRollback(h: BotHarness): Promise<string> {
+  const id = await declare(h);
   await eventually(() => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
   await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
   return id;
@@ -188,5 +209,38 @@ describe('stakeholders', () => {
         /The status page could not open the incident/.test(text) && /The rollback is not affected/.test(text),
       20_000,
     );
+  }, 60_000);
+
+  it('tells stakeholders even when the rollback’s thread cannot be written', async () => {
+    const h = (harness = await startBotHarness({
+      planFile: CARDLESS_PLANS,
+      bot: { sns: createSnsPublisher({ log: silentLogger }) },
+    }));
+    const id = await declare(h);
+    const told = await eventually(
+      () => sns!.requests.map((r) => params(r.body)),
+      (list) => list.length >= 1,
+    );
+    expect(told[0]).toMatchObject({ Action: 'Publish', TopicArn: TOPIC });
+    expect(Object.values(told[0]!)).toContain(id);
+    await eventually(
+      () => h.sim.messages('C0ELSEWHERE').length,
+      (n) => n >= 1,
+    );
+    expect(h.sim.messages(CHANNEL).some((m) => JSON.stringify(m).includes(id))).toBe(false);
+  }, 60_000);
+
+  it('says in the thread which stakeholder channel was not told, as a channel mention', async () => {
+    const h = (harness = await startBotHarness({ planFile: GONE_STAKEHOLDERS_PLANS }));
+    const id = await declare(h);
+    const card = await eventually(
+      () => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)),
+      Boolean,
+    );
+    const report = await eventually(
+      () => h.sim.replies(CHANNEL, card!.ts).find((r) => r.text.includes('could not be told')),
+      Boolean,
+    );
+    expect(JSON.stringify(report!.blocks)).toContain('The stakeholder channel <#C0GONE> could not be told');
   }, 60_000);
 });

@@ -47,8 +47,10 @@ function environment(flavour: Flavour): typeof Handlebars {
   env.registerHelper('mention', (value: unknown) => {
     const text = typeof value === 'string' ? value : '';
     // Slack values arrive escaped; an id, `policy` and `system` are the same escaped or not.
-    if (flavour === 'slack') return USER_ID.test(text) || text in PLAIN_ACTOR ? mention(text) : text;
-    return PLAIN_ACTOR[text] ?? (USER_ID.test(text) ? `@${text}` : text);
+    // Own keys only: `constructor` or `toString` as a value must not reach Object.prototype.
+    const actor = Object.hasOwn(PLAIN_ACTOR, text) ? PLAIN_ACTOR[text] : undefined;
+    if (flavour === 'slack') return USER_ID.test(text) || actor !== undefined ? mention(text) : text;
+    return actor ?? (USER_ID.test(text) ? `@${text}` : text);
   });
   return env;
 }

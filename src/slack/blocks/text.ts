@@ -47,6 +47,7 @@ export function truncateStart(text: string, max: number): string {
 
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
+const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 
 /**
  * Who did something, as the audit trail records it: a Slack user id becomes a mention; `policy`
@@ -61,6 +62,11 @@ export function mention(by: string): string {
 /** A user-group mention `<!subteam^S123>`; an id that is not one is shown as escaped text. */
 export function groupMention(groupId: string): string {
   return GROUP_ID.test(groupId) ? `<!subteam^${groupId}>` : escapeMrkdwn(groupId);
+}
+
+/** A channel mention `<#C123>`; an id that is not a channel's is shown as escaped text. */
+export function channelMention(channelId: string): string {
+  return CHANNEL_ID.test(channelId) ? `<#${channelId}>` : escapeMrkdwn(channelId);
 }
 
 export const DATE_FORMATS = {

@@ -123,12 +123,15 @@ function finalMessage(title: string, view: RollbackView, facts: Array<[string, s
   return { text, blocks };
 }
 
+/** How a drill's thread notices are labelled, so nobody takes a rehearsal for the real thing. */
+export const DRILL_MARKER = '🧪 *DRILL*';
+
 export function renderNotice(notice: Notice, view: RollbackView, options: NoticeOptions = {}): ThreadMessage {
   const groups = options.roleGroups ?? {};
   const who = (fallback: string): string => mention(notice.by ?? fallback);
   const elapsed = (): string =>
     notice.at === undefined ? '' : formatDuration(notice.at - Date.parse(view.declaredAt));
-  const drill = view.drill ? ' 🧪 *DRILL*' : '';
+  const drill = view.drill ? ` ${DRILL_MARKER}` : '';
   const svc = `*${esc(view.service)}* (${esc(view.environment)})`;
   switch (notice.event) {
     case 'declared':

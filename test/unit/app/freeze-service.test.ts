@@ -3,7 +3,7 @@
  * active rollbacks combine, and the plain sentences of every refusal.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FREEZE_COLLECTION, FreezeService } from '../../../src/app/freeze-service.js';
+import { ALL, FREEZE_COLLECTION, FreezeService } from '../../../src/app/freeze-service.js';
 import type { Catalog } from '../../../src/app/rollback-service.js';
 import { resolveRoles } from '../../../src/domain/authority.js';
 import type { AuthorityPolicy, RollbackPlan } from '../../../src/domain/plan.js';
@@ -101,6 +101,26 @@ describe('FreezeService', () => {
     expect(await freezes.freeze({ service: 'orphan', by: USERS.lead })).toMatchObject({
       code: 'unknown_policy',
     });
+  });
+
+  it('freezes every service only in an environment some plan covers', async () => {
+    const typo = await freezes.freeze({ service: ALL, environment: 'prodution', by: USERS.lead });
+    expect(typo).toEqual({
+      ok: false,
+      code: 'unknown_environment',
+      message:
+        'no plan covers the environment "prodution" (did you mean "production"?); plans cover production, staging.',
+    });
+    const short = await freezes.freeze({ service: ALL, environment: 'prod', by: USERS.lead });
+    expect(!short.ok && short.message).toBe(
+      'no plan covers the environment "prod"; plans cover production, staging.',
+    );
+    expect(await store.listDocs(FREEZE_COLLECTION)).toEqual([]);
+    expect(await freezes.freeze({ service: ALL, environment: 'staging', by: USERS.lead })).toMatchObject({
+      ok: true,
+    });
+    expect(await freezes.status('checkout', 'staging')).toMatchObject({ frozen: true });
+    expect(await freezes.freeze({ service: ALL, by: USERS.lead })).toMatchObject({ ok: true });
   });
 
   it('combines an active rollback with a manual freeze, and forgets a rollback that has ended', async () => {

@@ -133,6 +133,17 @@ const cases: Record<string, Expected> = {
     line: 17,
     message: /^unknown template variable "outcome.reson" \(did you mean "outcome.reason"\?\)/,
   },
+  '23-service-name-with-slash.yaml': {
+    path: 'spec.service',
+    line: 7,
+    message:
+      /^service names must not be "\*" or contain "\/": the deployment freeze uses "\*" for every service/,
+  },
+  '24-environment-named-star.yaml': {
+    path: 'spec.environments[1]',
+    line: 9,
+    message: /^environment names must not be "\*" or contain "\/"/,
+  },
 };
 
 describe('broken plans: one mistake, one precise error', () => {

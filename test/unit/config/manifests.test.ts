@@ -160,6 +160,28 @@ describe('format extensions', () => {
   });
 });
 
+describe('SNS topic ARNs', () => {
+  const step = '        - { name: Stop, uses: command, with: { argv: [./stop.sh] } }';
+  const withTopic = (arn: string) =>
+    errorsOf(withPolicy(plan(step, `  communications:\n    sns: { topicArn: '${arn}' }`)));
+
+  it('accept standard and FIFO topics', () => {
+    expect(withTopic('arn:aws:sns:eu-west-3:123456789012:stakeholders')).toEqual([]);
+    expect(withTopic('arn:aws:sns:eu-west-3:123456789012:stakeholders.fifo')).toEqual([]);
+  });
+
+  it('refuse anything else with an example', () => {
+    for (const arn of ['arn:aws:sns:eu-west-3:123456789012:stake.holders', 'stakeholders.fifo']) {
+      expect(withTopic(arn).map((p) => [p.path, p.message])).toEqual([
+        [
+          'spec.communications.sns.topicArn',
+          'must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stakeholders',
+        ],
+      ]);
+    }
+  });
+});
+
 describe('cross-document checks', () => {
   it('refuses two manifests of one kind with the same name, pointing at the first', () => {
     const errors = errorsOf([

@@ -389,6 +389,15 @@ describe('escaping', () => {
     expect(renderTemplate('by {{mention declaredBy}}', forged, 'slack')).toBe('by &lt;!channel&gt;');
   });
 
+  it('{{mention}} does not take names Object.prototype carries for the policy or the bot', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const named = vars(baseView({ declaredBy: name }));
+      for (const target of ['slack', 'sns', 'statuspage'] as const) {
+        expect(renderTemplate('by {{mention declaredBy}}', named, target)).toBe(`by ${name}`);
+      }
+    }
+  });
+
   it('leaves SNS and Statuspage text plain: no HTML escaping', () => {
     for (const target of ['sns', 'statuspage'] as const) {
       expect(renderTemplate('Issue: {{ rollback.reason }}', vars(view), target)).toBe(`Issue: ${hostile}`);

@@ -10,7 +10,9 @@ import { CardPublisher } from '../../../src/slack/card-publisher.js';
 import { slackNotifyHandler } from '../../../src/slack/notify-handler.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import type { OutboxEffect } from '../../../src/store/store.js';
+import type { RollbackView } from '../../../src/app/rollback-view.js';
 import { MINUTE, T0, at, rollbackInput } from '../../support/domain-fixtures.js';
+import { baseView } from '../../support/view-fixtures.js';
 import { RecordingDriver, resolvedJourney } from '../../support/record-fixtures.js';
 import { ev } from '../../support/rollback-driver.js';
 
@@ -90,5 +92,70 @@ describe('post-mortem posting', () => {
     const { deliver, postMortems } = await setUp(run);
     await deliver('rb-1:2:0', 'cancelled');
     expect(postMortems()).toHaveLength(0);
+  });
+});
+
+describe("a plan's template for a notice", () => {
+  const GROUPS = { 'on-call-engineer': 'S0ONCALL', 'team-lead': 'S0LEADS' };
+  const tier = { index: 1, approver: 'on-call-engineer', notify: 'team-lead', since: T0, until: null };
+  const approvals = { count: 0, required: 1 };
+
+  async function deliver(view: RollbackView, payload: Record<string, unknown>) {
+    const store = new MemoryStore();
+    const posted: Array<{ text: string; blocks?: unknown; thread_ts?: string }> = [];
+    const client = {
+      chat: {
+        postMessage(args: { channel: string; text: string; thread_ts?: string }) {
+          posted.push(args);
+          return Promise.resolve({ ts: `1.${posted.length}`, channel: args.channel });
+        },
+        update: () => Promise.resolve({}),
+      },
+    };
+    const cards = new CardPublisher({
+      client,
+      store,
+      log: silentLogger,
+      draw: () => Promise.resolve({ channel: 'C1', message: { text: 'card' } }),
+    });
+    const handler = slackNotifyHandler({
+      store,
+      service: { view: () => Promise.resolve(view) },
+      cards,
+      roleGroups: () => GROUPS,
+      customText: () => 'Custom words from the plan',
+    });
+    const effect: OutboxEffect = { id: 'e-1', rollbackId: view.id, kind: 'notify', payload, createdAt: T0 };
+    await handler(effect, { signal: new AbortController().signal, deliveries: 1 });
+    const reply = posted.find((p) => p.thread_ts !== undefined)!;
+    return { text: reply.text, blocks: JSON.stringify(reply.blocks) };
+  }
+
+  // The default reminder pages the approvers only; the other two also tell the notify role.
+  const ONCALL = '<!subteam^S0ONCALL>';
+  const LEADS = '<!subteam^S0LEADS>';
+  it.each([
+    {
+      pages: [ONCALL, LEADS],
+      payload: { event: 'approval-requested', tier, approvals, expiresAt: T0 + 30 * MINUTE },
+    },
+    { pages: [ONCALL, LEADS], payload: { event: 'escalated', tier } },
+    { pages: [ONCALL], payload: { event: 'reminder', tier, approvals, expiresAt: T0 + 30 * MINUTE } },
+  ])('keeps the page of $payload.event after the custom text', async ({ pages, payload }) => {
+    const { text, blocks } = await deliver(baseView(), payload);
+    expect(text).toMatch(/^Custom words from the plan\n/);
+    for (const out of [text, blocks]) for (const page of pages) expect(out).toContain(page);
+    expect(blocks.indexOf('Custom words')).toBeLessThan(blocks.indexOf('<!subteam^S0ONCALL>'));
+  });
+
+  it('replaces the default text of other notices, and labels a drill', async () => {
+    const live = await deliver(baseView(), { event: 'authorized', via: 'approvals' });
+    expect(live.text).toBe('Custom words from the plan');
+    expect(live.blocks).not.toContain('Authorized');
+    const drill = await deliver(baseView({ drill: true, environment: 'staging' }), {
+      event: 'authorized',
+      via: 'approvals',
+    });
+    expect(drill.text).toBe('🧪 *DRILL* Custom words from the plan');
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * Who hears of a `notify` effect, in order: the rollback's Slack thread, then the stakeholders, then
+ * whatever follows (incident threads). Stakeholders are told even when the thread could not be
+ * (a deleted card, a refused post): the thread's error is rethrown afterwards so the outbox retries
+ * the thread, and the stakeholder targets make their own repeats harmless. The effects of one
+ * rollback run one after another in this process, so the notices of one commit (validation passed,
+ * then resolved) reach every target in the order they were decided.
+ */
+import type { Logger } from 'pino';
+import type { EffectHandler } from '../engine/outbox-worker.js';
+import { KeyedQueue } from '../engine/keyed-queue.js';
+import type { OutboxEffect } from '../store/store.js';
+
+export function noticeFanout(deps: {
+  thread: EffectHandler;
+  stakeholders: (effect: OutboxEffect) => Promise<void>;
+  /** Runs once the thread was told. */
+  after: (effect: OutboxEffect) => Promise<void>;
+  log: Logger;
+}): EffectHandler {
+  const queue = new KeyedQueue();
+  return (effect, context) =>
+    queue.run(effect.rollbackId, async () => {
+      try {
+        await deps.thread(effect, context);
+      } finally {
+        await deps.stakeholders(effect).catch((error: unknown) => {
+          deps.log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
+        });
+      }
+      await deps.after(effect);
+    });
+}

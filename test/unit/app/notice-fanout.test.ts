@@ -1,0 +1,95 @@
+/**
+ * The fan-out of a `notify` effect: stakeholders hear of it even when the thread could not be told
+ * (whose error still reaches the outbox, for a retry), and one rollback's notices are handled one
+ * after another while other rollbacks' go on.
+ */
+import { describe, expect, it } from 'vitest';
+import { noticeFanout } from '../../../src/app/notice-fanout.js';
+import type { EffectHandler } from '../../../src/engine/outbox-worker.js';
+import { silentLogger } from '../../../src/logging.js';
+import type { OutboxEffect } from '../../../src/store/store.js';
+import { T0 } from '../../support/domain-fixtures.js';
+
+const effect = (rollbackId: string, n: number, event: string): OutboxEffect => ({
+  id: `${rollbackId}:${n}:0`,
+  rollbackId,
+  kind: 'notify',
+  payload: { event },
+  createdAt: T0,
+});
+const context = { signal: new AbortController().signal, deliveries: 1 };
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('noticeFanout', () => {
+  it('tells stakeholders when the thread fails, then rethrows the thread error', async () => {
+    const heard: string[] = [];
+    const after: string[] = [];
+    const handle = noticeFanout({
+      thread: () => Promise.reject(new Error('thread_not_found')),
+      stakeholders: (e) => {
+        heard.push(e.id);
+        return Promise.resolve();
+      },
+      after: (e) => {
+        after.push(e.id);
+        return Promise.resolve();
+      },
+      log: silentLogger,
+    });
+    await expect(handle(effect('rb-1', 1, 'declared'), context)).rejects.toThrow('thread_not_found');
+    expect(heard).toEqual(['rb-1:1:0']);
+    expect(after).toEqual([]);
+  });
+
+  it('a stakeholder failure neither fails the effect nor stops what follows', async () => {
+    const after: string[] = [];
+    const handle = noticeFanout({
+      thread: () => Promise.resolve(),
+      stakeholders: () => Promise.reject(new Error('sns down')),
+      after: (e) => {
+        after.push(e.id);
+        return Promise.resolve();
+      },
+      log: silentLogger,
+    });
+    await handle(effect('rb-1', 1, 'resolved'), context);
+    expect(after).toEqual(['rb-1:1:0']);
+  });
+
+  it("handles one rollback's notices in order, other rollbacks' alongside", async () => {
+    const log: string[] = [];
+    const slow = deferred();
+    const thread: EffectHandler = async (e) => {
+      log.push(`thread ${e.id}`);
+      if (e.id === 'rb-1:1:0') await slow.promise;
+    };
+    const handle = noticeFanout({
+      thread,
+      stakeholders: (e) => {
+        log.push(`stakeholders ${e.id}`);
+        return Promise.resolve();
+      },
+      after: () => Promise.resolve(),
+      log: silentLogger,
+    });
+    // The outbox runs effects concurrently: validation-passed is slow, resolved comes right after.
+    const first = handle(effect('rb-1', 1, 'validation-passed'), context);
+    const second = handle(effect('rb-1', 2, 'resolved'), context);
+    const other = handle(effect('rb-2', 1, 'declared'), context);
+    await other;
+    expect(log).toEqual(['thread rb-1:1:0', 'thread rb-2:1:0', 'stakeholders rb-2:1:0']);
+    slow.resolve();
+    await Promise.all([first, second]);
+    expect(log.filter((line) => line.includes('rb-1'))).toEqual([
+      'thread rb-1:1:0',
+      'stakeholders rb-1:1:0',
+      'thread rb-1:2:0',
+      'stakeholders rb-1:2:0',
+    ]);
+  });
+});

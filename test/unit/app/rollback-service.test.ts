@@ -1,0 +1,85 @@
+/**
+ * RollbackService.declare over the in-memory store and the real engine: how a declaration relates
+ * to the open incident of its service and environment (a drill never does).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RollbackService, type Catalog } from '../../../src/app/rollback-service.js';
+import type { RollbackPlan } from '../../../src/domain/plan.js';
+import type { RollbackInput } from '../../../src/domain/rollback-types.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
+import { silentLogger } from '../../../src/logging.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { MINUTE, standardPolicy, standardStrategy, T0, USERS } from '../../support/domain-fixtures.js';
+
+const plan: RollbackPlan = {
+  name: 'checkout',
+  service: 'checkout',
+  channel: 'C1',
+  environments: ['production', 'staging'],
+  criticality: 'high',
+  rtoMs: 15 * 60_000,
+  authority: 'default',
+  defaultStrategy: 'blue-green',
+  strategies: { 'blue-green': standardStrategy() },
+  triggers: [],
+  limitations: [],
+};
+const catalog: Catalog = {
+  plans: new Map([['checkout', plan]]),
+  policies: new Map([['default', standardPolicy()]]),
+};
+
+let asked: string[];
+let joined: string[];
+let service: RollbackService;
+let ids: number;
+beforeEach(() => {
+  const store = new MemoryStore();
+  asked = [];
+  joined = [];
+  ids = 0;
+  service = new RollbackService({
+    engine: new Engine<RollbackInput>({ store, decider: rollbackDecider, log: silentLogger }),
+    store,
+    catalog: () => catalog,
+    rolesOf: () => Promise.resolve([]),
+    now: () => T0,
+    newId: () => `rb-${++ids}`,
+    log: silentLogger,
+    // An incident is open in every environment, opened an hour before the declaration.
+    incidents: {
+      current: (name, environment) => {
+        asked.push(`${name}/${environment}`);
+        return Promise.resolve({ id: `inc-${environment}`, startedAt: T0 - 60 * MINUTE });
+      },
+      join: (incidentId, rollbackId) => {
+        joined.push(`${incidentId}:${rollbackId}`);
+        return Promise.resolve();
+      },
+    },
+  });
+});
+
+describe('RollbackService.declare and the open incident', () => {
+  it('joins the open incident and inherits its start', async () => {
+    const outcome = await service.declare({ service: 'checkout', toVersion: 'v1', by: USERS.declarer });
+    expect(outcome.ok).toBe(true);
+    expect(asked).toEqual(['checkout/production']);
+    expect(joined).toEqual(['inc-production:rb-1']);
+    expect((await service.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0 - 60 * MINUTE).toISOString());
+  });
+
+  it('a drill neither looks up nor joins it, and starts its own clock', async () => {
+    const outcome = await service.declare({
+      service: 'checkout',
+      toVersion: 'v1',
+      by: USERS.declarer,
+      drill: true,
+    });
+    expect(outcome).toMatchObject({ ok: true, rollback: { environment: 'staging' } });
+    expect(asked).toEqual([]);
+    expect(joined).toEqual([]);
+    expect((await service.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0).toISOString());
+  });
+});
