@@ -75,12 +75,17 @@ export class CardPublisher {
   private async post(rollbackId: string): Promise<CardAddress | null> {
     const existing = await this.address(rollbackId);
     if (existing) return existing;
-    // One replica posts; the others wait for its address (a claimer that died frees it after the TTL).
-    if (
-      !(await this.options.store.rememberOnce(`post-claim:${this.collection}:${rollbackId}`, CLAIM_TTL_MS))
-    ) {
-      return this.waitForAddress(rollbackId);
+    // One replica posts; the others wait for its address. A failed post releases the claim, and a
+    // claimer that died is taken over once its claim is older than the TTL.
+    if (!(await this.claim(rollbackId))) return this.waitForAddress(rollbackId);
+    try {
+      return await this.postClaimed(rollbackId);
+    } finally {
+      await this.options.store.deleteDoc(this.claims, rollbackId);
     }
+  }
+
+  private async postClaimed(rollbackId: string): Promise<CardAddress | null> {
     const drawn = await this.options.draw(rollbackId);
     if (!drawn) return null;
     const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
@@ -93,14 +98,28 @@ export class CardPublisher {
     return address;
   }
 
-  private async waitForAddress(rollbackId: string): Promise<CardAddress | null> {
+  private get claims(): string {
+    return `${this.collection}-claims`;
+  }
+
+  private async claim(id: string): Promise<boolean> {
+    const { store } = this.options;
+    const now = Date.now();
+    if (await store.putDoc(this.claims, id, { at: now }, 0)) return true;
+    const held = await store.getDoc<{ at: number }>(this.claims, id);
+    if (held === null) return store.putDoc(this.claims, id, { at: now }, 0);
+    return now - held.value.at > CLAIM_TTL_MS && store.putDoc(this.claims, id, { at: now }, held.version);
+  }
+
+  /** The address another replica is posting; an error (the effect is retried) if it takes too long. */
+  private async waitForAddress(rollbackId: string): Promise<CardAddress> {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     while (Date.now() < deadline) {
       const address = await this.address(rollbackId);
       if (address) return address;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return null;
+    throw new Error(`another replica is posting the message of ${rollbackId}; it will be retried`);
   }
 
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */

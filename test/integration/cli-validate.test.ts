@@ -54,11 +54,11 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate', 'test/fixtures/broken-plans']);
     expect(code).toBe(1);
     const errors = stdout.split('\n').filter((line) => line.includes('  error: '));
-    expect(errors).toHaveLength(22);
+    expect(errors).toHaveLength(24);
     expect(errors).toContain(
       'test/fixtures/broken-plans/07-bad-duration.yaml:11:3  spec.rto  error: "15 minutes" is not a duration: write a number followed by ms, s, m, h or d, e.g. 30s, 15m, 1h30m',
     );
-    expect(stdout).toMatch(/\n13 plans, 3 authority policies, 1 communications: 22 errors, \d+ warnings\n$/);
+    expect(stdout).toMatch(/\n13 plans, 3 authority policies, 1 communications: 24 errors, \d+ warnings\n$/);
   });
 
   it('reads ROLLBACK_CONFIG when no path is given', async () => {
