@@ -23,6 +23,8 @@ export const COMMUNICATION_EVENTS = [
   'periodic-update',
   'resolved',
   'failed',
+  // Cancelled, rejected or expired before any step ran: nothing was changed.
+  'called-off',
 ] as const;
 export type CommunicationEvent = (typeof COMMUNICATION_EVENTS)[number];
 

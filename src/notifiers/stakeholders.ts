@@ -31,6 +31,7 @@ export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
   'authorized',
   'resolved',
   'failed',
+  'called-off',
 ];
 
 const POSTED = 'stakeholder-posts';

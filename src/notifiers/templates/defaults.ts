@@ -215,4 +215,22 @@ export const DEFAULT_TEMPLATES: Record<CommunicationEvent, DefaultTemplates> = {
     snsSubject: `${DRILL_TAG}[FAILED] [{{service}}] Rollback Failed`,
     statuspage: `${DRILL_TAG}The rollback of {{service}} did not complete. Our engineers are working on another way to restore service.`,
   },
+  'called-off': {
+    slack: lines(
+      `⏹️ *ROLLBACK CALLED OFF*${DRILL_SLACK}`,
+      '*Issue:* {{rollback.reason}}',
+      '*Why:* {{outcome.reason}}',
+      `*Status:* nothing was changed on ${SERVICE_SLACK}; no step ran`,
+      FOOTER_SLACK,
+    ),
+    sns: lines(
+      `ROLLBACK CALLED OFF${DRILL_PLAIN}`,
+      'Issue: {{rollback.reason}}',
+      'Why: {{outcome.reason}}',
+      `Status: nothing was changed on ${SERVICE_PLAIN}; no step ran`,
+      FOOTER_PLAIN,
+    ),
+    snsSubject: `${DRILL_TAG}[CALLED OFF] [{{service}}] Rollback not started`,
+    statuspage: `${DRILL_TAG}The planned rollback of {{service}} was called off. Our engineers continue to work on the issue.`,
+  },
 };

@@ -26,10 +26,10 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   failed: 'failed',
   // Stopped after steps ran: what was done is not undone, which stakeholders must read as a failure.
   aborted: 'failed',
-  // Before anything ran: DESIGN section 7 has no event for these; the Slack thread says it.
-  cancelled: null,
-  rejected: null,
-  expired: null,
+  // Before anything ran: stakeholders told of the declaration hear it was called off.
+  cancelled: 'called-off',
+  rejected: 'called-off',
+  expired: 'called-off',
 };
 
 export function communicationEventOf(notice: Pick<NotifyDetail, 'event'>): CommunicationEvent | null {

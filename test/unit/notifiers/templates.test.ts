@@ -134,6 +134,11 @@ const CASES: Record<CommunicationEvent, Case> = {
     notice: { event: 'aborted', reason: 'blue is unhealthy too; escalating to a hotfix' },
     at: T0 + 9 * MINUTE,
   },
+  'called-off': {
+    view: declaredView(),
+    notice: { event: 'rejected', reason: 'the 5xx spike was a load balancer glitch, already over' },
+    at: T0 + 4 * MINUTE,
+  },
 };
 
 const varsOf = ({ view, notice, at }: Case): CommunicationVars => communicationVars(view, notice, at);
@@ -278,9 +283,9 @@ describe('communicationEventOf', () => {
     resolved: 'resolved',
     failed: 'failed',
     aborted: 'failed',
-    cancelled: null,
-    rejected: null,
-    expired: null,
+    cancelled: 'called-off',
+    rejected: 'called-off',
+    expired: 'called-off',
   };
   it.each(Object.entries(expected))('%s -> %s', (event, communication) => {
     expect(communicationEventOf({ event: event as NotifyEvent })).toBe(communication);
