@@ -32,11 +32,11 @@ export interface Metrics {
   rollbacksEnded: Counter<'service' | 'environment' | 'outcome' | 'drill'>;
   /** Declaration -> end, seconds. */
   rollbackDuration: Histogram<'service' | 'environment' | 'outcome' | 'drill'>;
-  stepOutcomes: Counter<'executor' | 'outcome'>;
+  stepOutcomes: Counter<'executor' | 'outcome' | 'drill'>;
   /** One attempt, start -> end, seconds. */
-  stepDuration: Histogram<'executor' | 'outcome'>;
+  stepDuration: Histogram<'executor' | 'outcome' | 'drill'>;
   /** Declaration -> authorised, seconds. */
-  approvalWait: Histogram<'environment' | 'via'>;
+  approvalWait: Histogram<'environment' | 'via' | 'drill'>;
   effectHandlerFailures: Counter<'kind'>;
   /** For the alert receivers: `source` (alertmanager, grafana, sns, generic), `outcome` (opened, grouped, ignored, refused ...). */
   alertsReceived: Counter<'source' | 'outcome'>;
@@ -76,20 +76,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const stepOutcomes = new Counter({
     name: `${PREFIX}step_outcomes_total`,
     help: 'Step attempts that ended, by executor kind and outcome (succeeded, failed, interrupted).',
-    labelNames: ['executor', 'outcome'] as const,
+    labelNames: ['executor', 'outcome', 'drill'] as const,
     registers,
   });
   const stepDuration = new Histogram({
     name: `${PREFIX}step_duration_seconds`,
     help: 'One step attempt, start to end, by executor kind and outcome.',
-    labelNames: ['executor', 'outcome'] as const,
+    labelNames: ['executor', 'outcome', 'drill'] as const,
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1_800],
     registers,
   });
   const approvalWait = new Histogram({
     name: `${PREFIX}approval_wait_seconds`,
     help: 'Declaration to authorisation (via approval or policy).',
-    labelNames: ['environment', 'via'] as const,
+    labelNames: ['environment', 'via', 'drill'] as const,
     buckets: [30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200],
     registers,
   });
@@ -128,14 +128,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       const c = context();
       if (event === 'authorized' && c.authorization) {
         approvalWait.observe(
-          { environment: rollback.environment, via: c.authorization.via },
+          { environment: rollback.environment, via: c.authorization.via, drill: String(c.drill) },
           seconds(c.authorization.at - c.declaredAt),
         );
       } else if (STEP_OUTCOMES[event] !== undefined) {
         const index = effect.payload['stepIndex'];
         const step = typeof index === 'number' ? c.steps[index] : undefined;
         if (!step) continue;
-        const labels = { executor: step.uses, outcome: STEP_OUTCOMES[event] };
+        const labels = { executor: step.uses, outcome: STEP_OUTCOMES[event], drill: String(c.drill) };
         stepOutcomes.inc(labels);
         if (step.startedAt !== undefined && step.endedAt !== undefined) {
           stepDuration.observe(labels, seconds(step.endedAt - step.startedAt));

@@ -166,8 +166,8 @@ describe('the record of a rollback (simulator, real Bolt, real Redis)', () => {
     for (const line of [
       'rollback_bot_rollbacks_declared_total{service="checkout",environment="production",drill="false"} 1',
       'rollback_bot_rollbacks_ended_total{service="checkout",environment="production",drill="false",outcome="resolved"} 1',
-      'rollback_bot_step_outcomes_total{executor="command",outcome="succeeded"} 2',
-      'rollback_bot_approval_wait_seconds_count{environment="production",via="approval"} 1',
+      'rollback_bot_step_outcomes_total{executor="command",outcome="succeeded",drill="false"} 2',
+      'rollback_bot_approval_wait_seconds_count{environment="production",via="approval",drill="false"} 1',
       'rollback_bot_rollback_duration_seconds_count{service="checkout",environment="production",drill="false",outcome="resolved"} 1',
       'rollback_bot_alerts_received_total{source="alertmanager",outcome="opened"} 1',
       '# TYPE rollback_bot_incidents_opened_total counter',

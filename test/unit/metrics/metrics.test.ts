@@ -61,13 +61,13 @@ describe('metrics', () => {
       'rollback_bot_rollbacks_declared_total{service="checkout",environment="production",drill="false"} 1',
     );
     expect(await value(metrics, 'rollback_bot_step_outcomes_total')).toBe(
-      'rollback_bot_step_outcomes_total{executor="healthcheck",outcome="failed"} 1',
+      'rollback_bot_step_outcomes_total{executor="healthcheck",outcome="failed",drill="false"} 1',
     );
     expect(await value(metrics, 'rollback_bot_step_duration_seconds_sum')).toBe(
-      'rollback_bot_step_duration_seconds_sum{executor="healthcheck",outcome="failed"} 30',
+      'rollback_bot_step_duration_seconds_sum{executor="healthcheck",outcome="failed",drill="false"} 30',
     );
     expect(await value(metrics, 'rollback_bot_approval_wait_seconds_sum')).toBe(
-      'rollback_bot_approval_wait_seconds_sum{environment="production",via="approval"} 60',
+      'rollback_bot_approval_wait_seconds_sum{environment="production",via="approval",drill="false"} 60',
     );
     expect(await value(metrics, 'rollback_bot_rollbacks_ended_total')).toBe(
       'rollback_bot_rollbacks_ended_total{service="checkout",environment="production",drill="false",outcome="aborted"} 1',
