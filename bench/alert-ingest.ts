@@ -9,9 +9,8 @@
  *   npx tsx bench/alert-ingest.ts        (REDIS_URL, default redis://127.0.0.1:6379)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createBot } from '../src/bot.js';
@@ -20,7 +19,7 @@ import { defaultRegistry } from '../src/executors/default-registry.js';
 import { silentLogger } from '../src/logging.js';
 import { startSlackSimulator } from '../src/simulator/index.js';
 import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
-import { alertmanagerPayload } from '../test/support/alert-payloads.js';
+import { alertmanagerPayload, stormPlanFile, stormService } from '../test/support/alert-payloads.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
 
 const SERVICES = 50;
@@ -31,35 +30,10 @@ const TOKEN = 'bench-alert-token';
 const CHANNEL = 'C0INCIDENTS';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function plans(): string {
-  const policy = readFileSync('test/fixtures/e2e/alert-plans.yaml', 'utf8').split('\n---\n')[0]!;
-  const docs = Array.from({ length: SERVICES }, (_, i) => {
-    const service = `svc-${String(i).padStart(2, '0')}`;
-    return `apiVersion: rollback-bot/v1
-kind: RollbackPlan
-metadata: { name: ${service} }
-spec:
-  service: ${service}
-  channel: ${CHANNEL}
-  environments: [production]
-  criticality: medium
-  rto: 15m
-  authority: default
-  defaultStrategy: restart
-  strategies:
-    restart:
-      steps:
-        - { name: Restart, uses: command, with: { argv: ["true"] } }`;
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-alert-bench-'));
-  writeFileSync(join(dir, 'plans.yaml'), [policy, ...docs].join('\n---\n'));
-  return dir;
-}
-
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-async function run(kind: 'memory' | 'redis', planDir: string): Promise<void> {
+async function run(kind: 'memory' | 'redis', planFile: string): Promise<void> {
   const prefix = `rollback-bot-bench:alerts:${randomBytes(4).toString('hex')}`;
   const store: Store =
     kind === 'redis' ? await createRedisStore({ url: REDIS_URL, prefix }) : new MemoryStore();
@@ -72,7 +46,7 @@ async function run(kind: 'memory' | 'redis', planDir: string): Promise<void> {
     usergroups: {},
   });
   const registry = defaultRegistry();
-  const manifests = await loadManifests(planDir, registry);
+  const manifests = await loadManifests(planFile, registry);
   const bot = await createBot({
     slack: { botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: sim.url, retries: 0 },
     alertToken: TOKEN,
@@ -85,7 +59,7 @@ async function run(kind: 'memory' | 'redis', planDir: string): Promise<void> {
   const port = await bot.start(0, '127.0.0.1');
   const startsAt = Date.now() - 60_000;
   const bodies = Array.from({ length: WEBHOOKS }, (_, w) => {
-    const service = `svc-${String(w % SERVICES).padStart(2, '0')}`;
+    const service = stormService(w % SERVICES);
     return JSON.stringify(
       alertmanagerPayload(
         Array.from({ length: PER_WEBHOOK }, (_, a) => ({
@@ -145,10 +119,10 @@ async function run(kind: 'memory' | 'redis', planDir: string): Promise<void> {
   await store.close();
 }
 
-const dir = plans();
+const planFile = stormPlanFile(SERVICES, CHANNEL);
 try {
-  await run('memory', dir);
-  await run('redis', dir);
+  await run('memory', planFile);
+  await run('redis', planFile);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dirname(planFile), { recursive: true, force: true });
 }

@@ -1,5 +1,7 @@
 /** Failures after the ack reach the user as a plain sentence with a reference id; the log has the rest. */
 import { randomBytes } from 'node:crypto';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { RollbackError } from '../errors.js';
 
@@ -18,4 +20,29 @@ export function explainFailure(
       ? error.userMessage
       : 'Something went wrong on the bot side; nothing was changed by this request. Try again, or give this reference to whoever runs the bot.';
   return { message, reference };
+}
+
+/** How long a click is remembered, so a redelivery (or a double click) is acted on once. */
+export const CLICK_MEMORY_MS = 24 * 60 * 60_000;
+
+/** The key under which a click is remembered: Slack's action time, the clicker and the button. */
+export const clickKey = (body: BlockAction<ButtonAction>, action: ButtonAction): string =>
+  `slack-click:${action.action_ts}:${body.user.id}:${action.action_id}`;
+
+/** Answers the person who clicked, visible to them only, in the channel of the clicked message. */
+export function tellClicker(
+  body: BlockAction<ButtonAction>,
+  client: WebClient,
+): (text: string, blocks?: unknown) => Promise<void> {
+  const container = body.container as { channel_id?: unknown };
+  const channel = body.channel?.id ?? container.channel_id;
+  return async (text, blocks) => {
+    if (typeof channel !== 'string') return;
+    await client.chat.postEphemeral({
+      channel,
+      user: body.user.id,
+      text,
+      ...(blocks ? { blocks: blocks as never } : {}),
+    });
+  };
 }

@@ -3,11 +3,8 @@
  * bot's HTTP receiver into real Redis. Exactly one thread per service, no alert lost (counted), and
  * redeliveries in the middle of it change nothing.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
+import { alertmanagerPayload, postAlerts, stormPlanFile, stormService } from '../support/alert-payloads.js';
 import { CHANNEL, startBotHarness, type BotHarness } from '../support/bot-harness.js';
 
 const SERVICES = 50;
@@ -21,33 +18,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-function stormPlans(): string {
-  const policy = readFileSync('test/fixtures/e2e/alert-plans.yaml', 'utf8').split('\n---\n')[0]!;
-  const plans = Array.from({ length: SERVICES }, (_, i) => {
-    const service = `svc-${String(i).padStart(2, '0')}`;
-    return `apiVersion: rollback-bot/v1
-kind: RollbackPlan
-metadata:
-  name: ${service}
-spec:
-  service: ${service}
-  channel: ${CHANNEL}
-  environments: [production]
-  criticality: medium
-  rto: 15m
-  authority: default
-  defaultStrategy: restart
-  strategies:
-    restart:
-      steps:
-        - { name: Restart, uses: command, with: { argv: ["true"] } }`;
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-storm-'));
-  const file = join(dir, 'plans.yaml');
-  writeFileSync(file, [policy, ...plans].join('\n---\n'));
-  return file;
-}
-
 async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   for (let i = 0; i < items.length; i += size) {
@@ -58,10 +28,10 @@ async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promi
 
 describe('alert storm', () => {
   it('10,000 alerts in 1,000 webhooks for 50 services open exactly 50 threads and lose none', async () => {
-    const h = (harness = await startBotHarness({ planFile: stormPlans() }));
+    const h = (harness = await startBotHarness({ planFile: stormPlanFile(SERVICES, CHANNEL) }));
     const startsAt = h.clock.now - 60_000;
     const webhooks = Array.from({ length: WEBHOOKS }, (_, w) => {
-      const service = `svc-${String(w % SERVICES).padStart(2, '0')}`;
+      const service = stormService(w % SERVICES);
       const alerts = Array.from({ length: PER_WEBHOOK }, (_, a) => ({
         name: `Alert${a}`,
         service,

@@ -1,4 +1,7 @@
 /** Alert deliveries as the real senders shape them, and a poster that signs them like they do. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ALERT_TOKEN } from './bot-harness.js';
 
 export interface TestAlert {
@@ -51,3 +54,35 @@ export async function postAlerts(
   const text = await response.text();
   return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
+
+/**
+ * A plan file for alert storms: the e2e authority policy and `services` plans named `svc-00`,
+ * `svc-01`, ... posting to `channel`. Returns the file's path (in a fresh temp directory).
+ */
+export function stormPlanFile(services: number, channel: string): string {
+  const policy = readFileSync('test/fixtures/e2e/alert-plans.yaml', 'utf8').split('\n---\n')[0]!;
+  const plans = Array.from({ length: services }, (_, i) => {
+    const service = stormService(i);
+    return `apiVersion: rollback-bot/v1
+kind: RollbackPlan
+metadata:
+  name: ${service}
+spec:
+  service: ${service}
+  channel: ${channel}
+  environments: [production]
+  criticality: medium
+  rto: 15m
+  authority: default
+  defaultStrategy: restart
+  strategies:
+    restart:
+      steps:
+        - { name: Restart, uses: command, with: { argv: ["true"] } }`;
+  });
+  const file = join(mkdtempSync(join(tmpdir(), 'rollback-bot-storm-')), 'plans.yaml');
+  writeFileSync(file, [policy, ...plans].join('\n---\n'));
+  return file;
+}
+
+export const stormService = (i: number): string => `svc-${String(i).padStart(2, '0')}`;

@@ -81,16 +81,9 @@ export function encodeButtonValue(value: ButtonValue): string {
 
 /** The inverse of `encodeButtonValue`; null for anything else (a forged or stale payload). */
 export function decodeButtonValue(raw: unknown): ButtonValue | null {
-  if (typeof raw !== 'string' || raw.length > LIMITS.buttonValue) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = buttonValueSchema.safeParse(json);
-  if (!parsed.success) return null;
-  const { r, s, c } = parsed.data;
+  const parsed = parseButtonJson(raw, buttonValueSchema);
+  if (parsed === null) return null;
+  const { r, s, c } = parsed;
   return { rollbackId: r, ...(s === undefined ? {} : { step: s }), ...(c === undefined ? {} : { check: c }) };
 }
 
@@ -187,6 +180,13 @@ export function encodeIncidentValue(value: IncidentButtonValue): string {
 }
 
 export function decodeIncidentValue(raw: unknown): IncidentButtonValue | null {
+  const parsed = parseButtonJson(raw, incidentValueSchema);
+  if (parsed === null) return null;
+  return { incidentId: parsed.i, ...(parsed.st === undefined ? {} : { strategy: parsed.st }) };
+}
+
+/** A button value as Slack echoes it back: JSON within the limit, of the given shape, else null. */
+function parseButtonJson<T>(raw: unknown, schema: z.ZodType<T>): T | null {
   if (typeof raw !== 'string' || raw.length > LIMITS.buttonValue) return null;
   let json: unknown;
   try {
@@ -194,9 +194,8 @@ export function decodeIncidentValue(raw: unknown): IncidentButtonValue | null {
   } catch {
     return null;
   }
-  const parsed = incidentValueSchema.safeParse(json);
-  if (!parsed.success) return null;
-  return { incidentId: parsed.data.i, ...(parsed.data.st === undefined ? {} : { strategy: parsed.data.st }) };
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : null;
 }
 
 export function incidentButton(text: string, value: IncidentButtonValue): Button {

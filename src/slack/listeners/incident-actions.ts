@@ -7,10 +7,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { decodeIncidentValue, INCIDENT_ACTION_IDS } from '../blocks/kit.js';
 import { renderError, renderRefusal } from '../blocks/replies.js';
-import { explainFailure } from '../reply.js';
+import { CLICK_MEMORY_MS, clickKey, explainFailure, tellClicker } from '../reply.js';
 import type { SlackDependencies } from '../slack-dependencies.js';
-
-const CLICK_MEMORY_MS = 24 * 60 * 60_000;
 
 export function registerIncidentActions(app: App, deps: SlackDependencies): void {
   app.action<BlockAction<ButtonAction>>(
@@ -18,17 +16,7 @@ export function registerIncidentActions(app: App, deps: SlackDependencies): void
     async ({ ack, body, action, client }) => {
       await ack();
       const user = body.user.id;
-      const container = body.container as { channel_id?: unknown };
-      const channel = body.channel?.id ?? container.channel_id;
-      const tell = async (text: string, blocks?: unknown): Promise<void> => {
-        if (typeof channel !== 'string') return;
-        await client.chat.postEphemeral({
-          channel,
-          user,
-          text,
-          ...(blocks ? { blocks: blocks as never } : {}),
-        });
-      };
+      const tell = tellClicker(body, client);
       try {
         const value = decodeIncidentValue(action.value);
         const incident = value && (await deps.incidents.get(value.incidentId));
@@ -36,8 +24,7 @@ export function registerIncidentActions(app: App, deps: SlackDependencies): void
           await tell('This button is not valid any more: the incident is unknown.');
           return;
         }
-        const clickKey = `slack-click:${action.action_ts}:${user}:${action.action_id}`;
-        if (!(await deps.store.rememberOnce(clickKey, CLICK_MEMORY_MS))) return;
+        if (!(await deps.store.rememberOnce(clickKey(body, action), CLICK_MEMORY_MS))) return;
         if (incident.closedAt !== null) {
           const refusal = renderRefusal(`incident \`${incident.id}\` is closed: every alert resolved.`);
           await tell(refusal.text, refusal.blocks);

@@ -7,10 +7,8 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { HumanEvent } from '../../app/rollback-service.js';
 import { ACTION_IDS, decodeButtonValue, type ButtonValue } from '../blocks/kit.js';
 import { renderError, renderRefusal } from '../blocks/replies.js';
-import { explainFailure } from '../reply.js';
+import { CLICK_MEMORY_MS, clickKey, explainFailure, tellClicker } from '../reply.js';
 import type { SlackDependencies } from '../slack-dependencies.js';
-
-const CLICK_MEMORY_MS = 24 * 60 * 60_000;
 
 function eventFor(actionId: string, value: ButtonValue): HumanEvent | null {
   switch (actionId) {
@@ -41,17 +39,7 @@ export function registerRollbackActions(app: App, deps: SlackDependencies): void
   app.action<BlockAction<ButtonAction>>(/^rollback:/, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
-    const container = body.container as { channel_id?: unknown };
-    const channel = body.channel?.id ?? container.channel_id;
-    const tell = async (text: string, blocks?: unknown): Promise<void> => {
-      if (typeof channel !== 'string') return;
-      await client.chat.postEphemeral({
-        channel,
-        user,
-        text,
-        ...(blocks ? { blocks: blocks as never } : {}),
-      });
-    };
+    const tell = tellClicker(body, client);
     try {
       const value = decodeButtonValue(action.value);
       const event = value && eventFor(action.action_id, value);
@@ -59,8 +47,7 @@ export function registerRollbackActions(app: App, deps: SlackDependencies): void
         await tell('This button is not valid any more; use `/rollback status` for the current card.');
         return;
       }
-      const clickKey = `slack-click:${action.action_ts}:${user}:${action.action_id}`;
-      if (!(await deps.store.rememberOnce(clickKey, CLICK_MEMORY_MS))) return;
+      if (!(await deps.store.rememberOnce(clickKey(body, action), CLICK_MEMORY_MS))) return;
       const outcome = await deps.service.act(value.rollbackId, user, event);
       if (!outcome.ok) {
         const refusal = renderRefusal(outcome.message);
