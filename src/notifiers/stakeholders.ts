@@ -13,6 +13,7 @@ import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
 import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
+import { claimOnce, doOnce, markDone, releaseOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
 import type { SnsPublisher } from './sns.js';
 import type { RollbackPhase, StatuspageNotifier } from './statuspage.js';
@@ -96,9 +97,10 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
       const message = render('slack', event);
       if (message) {
         for (const channel of slackTarget.channels) {
-          void postOnce(options, `${effect.id}:${channel}`, effect.createdAt, () =>
-            options.slack.postMessage({ channel, text: message.text }),
-          ).catch((error: unknown) => {
+          void doOnce(options.store, POSTED, `${effect.id}:${channel}`, async () => {
+            await options.slack.postMessage({ channel, text: message.text });
+            return true;
+          }).catch((error: unknown) => {
             log.warn({ err: error, channel, rollbackId: view.id }, 'stakeholder channel not told');
             options.report(
               view.id,
@@ -117,9 +119,11 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
       wants(policy?.targets.sns?.events, event)
     ) {
       const message = render('sns', event);
-      // SNS itself only drops repeats on FIFO topics: the claim makes a redelivered effect publish once.
-      const claim = `${effect.id}:sns`;
-      if (message && (await options.store.putDoc(POSTED, claim, { at: effect.createdAt }, 0))) {
+      // SNS itself only drops repeats on FIFO topics: the claim makes a redelivered effect publish
+      // once. It is taken here, not in the publish, so publishes start in the order of the notices.
+      const key = `${effect.id}:sns`;
+      const claim = message ? await claimOnce(options.store, POSTED, key) : 'done';
+      if (message && typeof claim === 'object') {
         void options.sns
           .publish({
             topicArn,
@@ -129,13 +133,14 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
             dedupeKey: effect.id,
             groupKey: view.id,
           })
+          .then(() => markDone(options.store, POSTED, key, claim))
           .catch(async (error: unknown) => {
             const reason =
               error instanceof Error && 'userMessage' in error ? String(error.userMessage) : String(error);
             log.warn({ err: error, topicArn, rollbackId: view.id }, 'SNS stakeholders not told');
             options.report(view.id, `SNS stakeholders were not told (${event}): ${escapeMrkdwn(reason)}`);
             // Not published: a redelivery of the effect may try again.
-            await options.store.deleteDoc(POSTED, claim).catch((failure: unknown) => {
+            await releaseOnce(options.store, POSTED, key).catch((failure: unknown) => {
               log.warn({ err: failure, rollbackId: view.id }, 'could not release the SNS claim');
             });
           });
@@ -214,15 +219,4 @@ function statuspageWants(events: readonly string[] | undefined, phase: RollbackP
   if (events === undefined) return true;
   const event = phaseEvent(phase);
   return events.includes(event) || (phase === 'authorized' && events.includes('incident-opened'));
-}
-
-async function postOnce(
-  options: StakeholderOptions,
-  key: string,
-  at: number,
-  post: () => Promise<unknown>,
-): Promise<void> {
-  if (await options.store.getDoc(POSTED, key)) return;
-  await post();
-  await options.store.putDoc(POSTED, key, { at }, 0);
 }

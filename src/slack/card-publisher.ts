@@ -7,6 +7,8 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
+import { Coalescer } from '../coalescer.js';
+import { doOnce } from '../store/once.js';
 import type { Store } from '../store/store.js';
 
 export interface SlackMessage {
@@ -32,16 +34,13 @@ export interface CardAddress {
 }
 
 const CARDS = 'slack-cards';
-/** How long a replica's claim to post a card lasts, and how long the others wait for its address. */
-const CLAIM_TTL_MS = 30_000;
+/** How long the others wait for the address of a card one replica is posting. */
 const CLAIM_WAIT_MS = 5_000;
 
 export class CardPublisher {
-  private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly refreshing = new Coalescer();
   /** Cards being posted: concurrent callers in this process wait for the one post. */
   private readonly posting = new Map<string, Promise<CardAddress | null>>();
-  /** Cards asked to refresh while an update was in flight. */
-  private readonly dirty = new Set<string>();
 
   constructor(
     private readonly options: {
@@ -75,40 +74,24 @@ export class CardPublisher {
   private async post(rollbackId: string): Promise<CardAddress | null> {
     const existing = await this.address(rollbackId);
     if (existing) return existing;
-    // One replica posts; the others wait for its address. A failed post releases the claim, and a
-    // claimer that died is taken over once its claim is older than the TTL.
-    if (!(await this.claim(rollbackId))) return this.waitForAddress(rollbackId);
-    try {
-      return await this.postClaimed(rollbackId);
-    } finally {
-      await this.options.store.deleteDoc(this.claims, rollbackId);
-    }
+    // One replica posts; the others wait for its address.
+    const posted = await doOnce(this.options.store, `${this.collection}-claims`, rollbackId, () =>
+      this.postNew(rollbackId),
+    );
+    if (posted === 'skipped') return null;
+    return posted === 'busy' ? this.waitForAddress(rollbackId) : this.address(rollbackId);
   }
 
-  private async postClaimed(rollbackId: string): Promise<CardAddress | null> {
+  /** False when there is nothing to post (the subject is gone or has no channel). */
+  private async postNew(rollbackId: string): Promise<boolean> {
     const drawn = await this.options.draw(rollbackId);
-    if (!drawn) return null;
+    if (!drawn) return false;
     const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
-    if (!(await this.options.store.putDoc(this.collection, rollbackId, address, 0))) {
-      // Another replica posted it first: keep theirs (ours becomes a harmless extra message).
-      return this.address(rollbackId);
-    }
-    return address;
-  }
-
-  private get claims(): string {
-    return `${this.collection}-claims`;
-  }
-
-  private async claim(id: string): Promise<boolean> {
-    const { store } = this.options;
-    const now = Date.now();
-    if (await store.putDoc(this.claims, id, { at: now }, 0)) return true;
-    const held = await store.getDoc<{ at: number }>(this.claims, id);
-    if (held === null) return store.putDoc(this.claims, id, { at: now }, 0);
-    return now - held.value.at > CLAIM_TTL_MS && store.putDoc(this.claims, id, { at: now }, held.version);
+    // Written unless another replica posted first: then theirs is kept (ours is a harmless extra).
+    await this.options.store.putDoc(this.collection, rollbackId, address, 0);
+    return true;
   }
 
   /** The address another replica is posting; an error (the effect is retried) if it takes too long. */
@@ -124,23 +107,7 @@ export class CardPublisher {
 
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */
   refresh(rollbackId: string): Promise<void> {
-    const running = this.refreshing.get(rollbackId);
-    if (running) {
-      this.dirty.add(rollbackId);
-      return running;
-    }
-    const done = (async () => {
-      try {
-        do {
-          this.dirty.delete(rollbackId);
-          await this.redraw(rollbackId);
-        } while (this.dirty.has(rollbackId));
-      } finally {
-        this.refreshing.delete(rollbackId);
-      }
-    })();
-    this.refreshing.set(rollbackId, done);
-    return done;
+    return this.refreshing.run(rollbackId, () => this.redraw(rollbackId));
   }
 
   async reply(rollbackId: string, message: SlackMessage): Promise<void> {

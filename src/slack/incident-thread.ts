@@ -8,6 +8,8 @@
 import type { Logger } from 'pino';
 import type { IncidentService } from '../app/incident-service.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
+import { Coalescer } from '../coalescer.js';
+import { doOnce } from '../store/once.js';
 import type { Deployment, Store } from '../store/store.js';
 import {
   renderAlertChanges,
@@ -38,8 +40,7 @@ export interface IncidentThreadOptions {
 
 export class IncidentThreads {
   private readonly parents: CardPublisher;
-  private readonly syncing = new Map<string, Promise<void>>();
-  private readonly dirty = new Set<string>();
+  private readonly syncing = new Coalescer();
 
   constructor(private readonly options: IncidentThreadOptions) {
     this.parents = new CardPublisher({
@@ -60,28 +61,12 @@ export class IncidentThreads {
 
   /** Resolves when the thread shows everything stored so far (tests and shutdown wait on it). */
   sync(incidentId: string): Promise<void> {
-    const running = this.syncing.get(incidentId);
-    if (running) {
-      this.dirty.add(incidentId);
-      return running;
-    }
-    const done = (async () => {
-      try {
-        do {
-          this.dirty.delete(incidentId);
-          await this.syncOnce(incidentId);
-        } while (this.dirty.has(incidentId));
-      } finally {
-        this.syncing.delete(incidentId);
-      }
-    })();
-    this.syncing.set(incidentId, done);
-    return done;
+    return this.syncing.run(incidentId, () => this.syncOnce(incidentId));
   }
 
   /** Waits for every sync in flight. */
-  async settled(): Promise<void> {
-    while (this.syncing.size > 0) await Promise.allSettled([...this.syncing.values()]);
+  settled(): Promise<void> {
+    return this.syncing.settled();
   }
 
   private async syncOnce(incidentId: string): Promise<void> {
@@ -156,19 +141,12 @@ export class IncidentThreads {
     what: string,
     render: () => Promise<ThreadMessage | null>,
   ): Promise<void> {
-    const key = `${incident.id}:${what}`;
-    const { store } = this.options;
-    if (await store.getDoc(POSTED, key)) return;
-    const message = await render();
-    if (!message) return;
-    // Claimed before posting, so two replicas syncing at once post it once; released on failure.
-    if (!(await store.putDoc(POSTED, key, { at: this.options.now() }, 0))) return;
-    try {
+    await doOnce(this.options.store, POSTED, `${incident.id}:${what}`, async () => {
+      const message = await render();
+      if (!message) return false;
       await this.parents.reply(incident.id, message);
-    } catch (error) {
-      await store.deleteDoc(POSTED, key);
-      throw error;
-    }
+      return true;
+    });
   }
 
   private async drawParent(incidentId: string) {

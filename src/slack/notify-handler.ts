@@ -4,6 +4,7 @@
  * a notice already posted is not posted again. When the rollback ends resolved, failed or aborted,
  * the post-mortem draft follows the final notice, once per rollback.
  */
+import { doOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import { readTimeline } from '../app/rollback-records.js';
@@ -33,9 +34,9 @@ export function slackNotifyHandler(deps: {
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
     const rollbackId = effect.rollbackId;
-    if (!(await deps.store.getDoc(POSTED, effect.id))) {
+    const posted = await doOnce(deps.store, POSTED, effect.id, async () => {
       const view = await deps.service.view(rollbackId);
-      if (!view) return;
+      if (!view) return false;
       const notice = effect.payload as unknown as Notice;
       const message = renderNotice(notice, view, { roleGroups: deps.roleGroups() });
       const custom = deps.customText?.(notice, view) ?? null;
@@ -49,8 +50,12 @@ export function slackNotifyHandler(deps: {
               PAGING_EVENTS.has(notice.event),
             ),
       );
-      await deps.store.putDoc(POSTED, effect.id, { at: effect.createdAt }, 0);
-    }
+      return true;
+    });
+    if (posted === 'skipped') return;
+    // Another replica is posting it: the outbox retries this delivery, so the notice is not lost
+    // if that replica dies before it is done.
+    if (posted === 'busy') throw new Error(`notice ${effect.id} is being posted elsewhere; retrying`);
     if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId);
     await deps.cards.refresh(rollbackId);
   };
@@ -77,17 +82,13 @@ async function postMortemOnce(
   deps: { store: Store; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
   rollbackId: string,
 ): Promise<void> {
-  if (await deps.store.getDoc(POST_MORTEMS, rollbackId)) return;
-  const [view, timeline] = await Promise.all([
-    deps.service.view(rollbackId),
-    readTimeline(deps.store, rollbackId),
-  ]);
-  if (!view || !timeline) return;
-  await deps.cards.reply(rollbackId, renderPostMortem(view, timeline));
-  await deps.store.putDoc(
-    POST_MORTEMS,
-    rollbackId,
-    { at: Date.parse(view.outcome?.at ?? view.declaredAt) },
-    0,
-  );
+  await doOnce(deps.store, POST_MORTEMS, rollbackId, async () => {
+    const [view, timeline] = await Promise.all([
+      deps.service.view(rollbackId),
+      readTimeline(deps.store, rollbackId),
+    ]);
+    if (!view || !timeline) return false;
+    await deps.cards.reply(rollbackId, renderPostMortem(view, timeline));
+    return true;
+  });
 }
