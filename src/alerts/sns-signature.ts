@@ -11,7 +11,12 @@
  * certificate or signature, 503 when the certificate cannot be fetched (SNS retries on 5xx only).
  */
 import { createVerify } from 'node:crypto';
-import { type SnsFetch, type SnsRefusal, SnsCertificates, httpGet } from './sns-certificates.js';
+import {
+  type SnsCertificatesOptions,
+  type SnsRefusal,
+  SnsCertificates,
+  httpGet,
+} from './sns-certificates.js';
 import {
   type SnsMessage,
   type SnsSubscriptionConfirmation,
@@ -22,20 +27,10 @@ import {
 
 export type { SnsFetch, SnsRefusal } from './sns-certificates.js';
 
-export interface SnsVerifierOptions {
-  fetch: SnsFetch;
-  now: () => number;
+/** The certificate options, where `certUrlPrefixes` also allow SubscribeURLs, plus the topics. */
+export interface SnsVerifierOptions extends SnsCertificatesOptions {
   /** `SNS_TOPIC_ARNS`; empty refuses every topic. */
   topicArns: readonly string[];
-  /** `SNS_CERT_URL_PREFIXES`: extra URL prefixes allowed for certificates and SubscribeURLs. */
-  certUrlPrefixes?: readonly string[];
-  /** PEM text of CAs trusted on top of the roots (`SNS_CA_FILE`'s content). */
-  extraCaPem?: string;
-  /** The trusted roots; Node's bundled Mozilla store by default. */
-  rootCertificates?: readonly string[];
-  cacheTtlMs?: number;
-  cacheMaxEntries?: number;
-  fetchTimeoutMs?: number;
 }
 
 export type SnsVerification = { ok: true; message: SnsMessage } | SnsRefusal;

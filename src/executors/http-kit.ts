@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { formatDuration } from '../domain/duration.js';
+import { networkError } from '../text.js';
 
 /** Characters of an answer's body kept in a step's output (the thread and the snapshot stay small). */
 export const OUTPUT_BODY_CHARS = 2_000;
@@ -86,19 +87,6 @@ async function readText(response: Response, limit: number): Promise<{ text: stri
   } finally {
     await reader.cancel().catch(() => undefined);
   }
-}
-
-/** fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS error, a TLS error) is in its cause. */
-function networkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause: unknown = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' && !cause.message.includes(code)
-      ? `${cause.message} (${code})`
-      : cause.message;
-  }
-  return error.message;
 }
 
 /** Accepted statuses: the expected one(s), or any 2xx when none is given. */

@@ -14,7 +14,7 @@ import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsInc
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { deliveryKey, type Alert, type AlertSource, type UnroutedAlert } from '../alerts/alert.js';
-import { parseAlertmanager } from '../alerts/alertmanager.js';
+import { parseAlertmanager, type ParsedDelivery } from '../alerts/alertmanager.js';
 import { GENERIC_SIGNATURE_HEADER, parseGeneric, verifyGenericSignature } from '../alerts/generic.js';
 import { GRAFANA_SIGNATURE_HEADER, parseGrafana, verifyGrafanaSignature } from '../alerts/grafana.js';
 import type { DeliveryOutcome, IncidentService } from '../app/incident-service.js';
@@ -89,28 +89,12 @@ export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
   };
 
   return [
-    receiver(deps, '/alerts/alertmanager', 'alertmanager', bearerOrBasic, (body) => {
-      const parsed = parseAlertmanager(body);
-      if (!parsed.ok) return parsed;
-      return {
-        ok: true,
-        key: deliveryKey('alertmanager', parsed.groupKey, [...parsed.alerts, ...parsed.unrouted]),
-        alerts: parsed.alerts,
-        unrouted: parsed.unrouted,
-        truncated: parsed.truncatedAlerts,
-      };
-    }),
-    receiver(deps, '/alerts/grafana', 'grafana', grafanaAuth, (body) => {
-      const parsed = parseGrafana(body);
-      if (!parsed.ok) return parsed;
-      return {
-        ok: true,
-        key: deliveryKey('grafana', parsed.groupKey, [...parsed.alerts, ...parsed.unrouted]),
-        alerts: parsed.alerts,
-        unrouted: parsed.unrouted,
-        truncated: parsed.truncatedAlerts,
-      };
-    }),
+    receiver(deps, '/alerts/alertmanager', 'alertmanager', bearerOrBasic, (body) =>
+      grouped('alertmanager', parseAlertmanager(body)),
+    ),
+    receiver(deps, '/alerts/grafana', 'grafana', grafanaAuth, (body) =>
+      grouped('grafana', parseGrafana(body)),
+    ),
     receiver(deps, '/alerts/generic', 'generic', genericAuth, (body) => {
       const parsed = parseGeneric(body, deps.now());
       if (!parsed.ok) return parsed;
@@ -129,6 +113,21 @@ export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
       };
     }),
   ];
+}
+
+/** An Alertmanager-shaped delivery (Alertmanager, Grafana), keyed by its group and alerts. */
+function grouped(
+  source: 'alertmanager' | 'grafana',
+  parsed: ParsedDelivery,
+): ({ ok: true } & ParsedAlerts) | { ok: false; reason: string } {
+  if (!parsed.ok) return parsed;
+  return {
+    ok: true,
+    key: deliveryKey(source, parsed.groupKey, [...parsed.alerts, ...parsed.unrouted]),
+    alerts: parsed.alerts,
+    unrouted: parsed.unrouted,
+    truncated: parsed.truncatedAlerts,
+  };
 }
 
 function receiver(

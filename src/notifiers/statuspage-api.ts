@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { excerpt } from '../text.js';
+import { excerpt, networkError } from '../text.js';
 import type { Logger } from '../logging.js';
 import type { AttemptContext, AttemptOutcome, RateQueue } from './rate-queue.js';
 
@@ -185,14 +185,7 @@ function errorText(text: string): string {
 
 /** fetch says "fetch failed"; the reason (ECONNREFUSED, a time-out) is in its cause. */
 function cause(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out or stopped';
-  const inner: unknown = error.cause;
-  if (inner instanceof Error) {
-    const code = (inner as { code?: unknown }).code;
-    return typeof code === 'string' && !inner.message.includes(code)
-      ? `${inner.message} (${code})`
-      : inner.message;
-  }
-  return error.message;
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+    ? 'timed out or stopped'
+    : networkError(error);
 }
