@@ -46,6 +46,9 @@ import { StatuspageClient, StatuspageNotifier } from './notifiers/statuspage.js'
 import { section } from './slack/blocks/kit.js';
 import { escapeMrkdwn } from './slack/blocks/text.js';
 import type { Store } from './store/store.js';
+import { knownSecrets } from './config/known-secrets.js';
+import { SecretMask } from './domain/secret-mask.js';
+import { maskedFetch } from './slack/masked-fetch.js';
 
 export interface BotOptions {
   slack: {
@@ -76,6 +79,11 @@ export interface BotOptions {
   registry: ExecutorRegistry;
   /** The process environment, for `${env:NAME}` secrets in step parameters. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The process's secret mask (the logger masks its lines with the same one); the bot adds its own
+   * credentials and its plans' secrets to it. A fresh one when not given.
+   */
+  secrets?: SecretMask;
   log: Logger;
   now?: () => number;
   newId?: () => string;
@@ -109,8 +117,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const { store, log, catalog } = options;
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
+  const secrets = options.secrets ?? new SecretMask();
+  secrets.add([
+    options.slack.botToken,
+    options.slack.signingSecret,
+    options.slack.appToken,
+    options.apiToken,
+    options.alertToken,
+    options.statuspage?.apiKey,
+    ...knownSecrets(options.env, catalog().plans.values()),
+  ]);
+  const slackFetch = maskedFetch(secrets);
   const client = new WebClient(options.slack.botToken, {
     slackApiUrl: options.slack.apiUrl,
+    fetch: slackFetch,
     logger: boltLogger(log),
     ...(options.slack.retries === undefined ? {} : { retryConfig: { retries: options.slack.retries } }),
   });
@@ -143,6 +163,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const performer = createStepPerformer({
     registry: options.registry,
     env: options.env,
+    secrets,
     log,
     onLine: (work, line) => outputOf(work).push(line),
   });
@@ -216,6 +237,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     newId: options.newId ?? newRollbackId,
     log,
+    secrets,
     incidents: {
       current: (name, environment) => incidents.current(name, environment),
       join: (incidentId, rollbackId) => incidents.join(incidentId, rollbackId),
@@ -325,6 +347,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const app = await createSlackApp(
     {
       ...options.slack,
+      fetch: slackFetch,
       routes: [
         ...alertRoutes({ incidents, token: options.alertToken, now, log, count: countAlerts }),
         snsRoute({
@@ -423,8 +446,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     },
     async stop(graceMs = 8_000) {
       await app.stop();
-      await threads.settled();
+      // The workers' last effects may still announce incidents and redraw cards: settle those after.
       await runtime.stop(graceMs);
+      await threads.settled();
+      await cards.settled();
       await statuspageQueue.drain(Math.min(graceMs, 2_000));
     },
   };

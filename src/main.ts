@@ -3,6 +3,8 @@
  * start-up with one line per problem saying how to fix it; SIGTERM shuts down within 10 s.
  */
 import { loadConfig } from './config/env.js';
+import { knownSecrets } from './config/known-secrets.js';
+import { SecretMask } from './domain/secret-mask.js';
 import { loadManifests } from './config/manifests.js';
 import { ConfigError } from './errors.js';
 import { defaultRegistry } from './executors/default-registry.js';
@@ -17,7 +19,9 @@ const SHUTDOWN_BUDGET_MS = 9_500;
 async function main(): Promise<void> {
   const env = process.env;
   const config = loadConfig(env);
-  const log = createLogger(config.logLevel);
+  // One mask for the process: the logger masks with it; the bot adds its plans' secrets to it.
+  const secrets = new SecretMask(knownSecrets(env, []));
+  const log = createLogger(config.logLevel, undefined, secrets);
   for (const warning of config.warnings) log.warn(warning);
 
   const registry = defaultRegistry();
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
     catalog: () => catalog,
     registry,
     env,
+    secrets,
     log,
   });
   const port = await bot.start(config.port);

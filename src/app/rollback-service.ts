@@ -13,6 +13,7 @@ import type { Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
 import type { Store, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
+import type { SecretMask } from '../domain/secret-mask.js';
 import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
 
 export interface Catalog {
@@ -34,6 +35,11 @@ export interface RollbackServiceOptions {
   now: () => number;
   newId: () => string;
   log: Logger;
+  /**
+   * Hides secret values in every view the service hands out (card, thread, stakeholders, API,
+   * history): a second fence behind the masking of step results before they are stored.
+   */
+  secrets?: SecretMask;
   /** The open incident a declaration joins (and whose start it inherits); absent: none. */
   incidents?: {
     current(service: string, environment: string): Promise<{ id: string; startedAt: number } | null>;
@@ -228,7 +234,8 @@ export class RollbackService {
   async view(rollbackId: string): Promise<RollbackView | null> {
     const rollback = await this.options.store.getRollback(rollbackId);
     if (!rollback) return null;
-    return rollbackView(rollback, await this.options.store.readAudit(rollbackId), this.options.now());
+    const view = rollbackView(rollback, await this.options.store.readAudit(rollbackId), this.options.now());
+    return this.options.secrets ? this.options.secrets.value(view) : view;
   }
 
   async list(
@@ -237,7 +244,10 @@ export class RollbackService {
     const rollbacks = await this.options.store.listRollbacks(filter);
     const now = this.options.now();
     return Promise.all(
-      rollbacks.map(async (r) => rollbackView(r, await this.options.store.readAudit(r.id), now)),
+      rollbacks.map(async (r) => {
+        const view = rollbackView(r, await this.options.store.readAudit(r.id), now);
+        return this.options.secrets ? this.options.secrets.value(view) : view;
+      }),
     );
   }
 }

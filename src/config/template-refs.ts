@@ -4,6 +4,7 @@
  * name fails `validate` instead of sending "{{ toVersoin }}" to production.
  */
 import { stepId, TEMPLATE_VARIABLES, VARIABLE_PATH } from '../domain/template-vars.js';
+import { hasSecretReference } from '../domain/param-text.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { IssuePath } from '../schema/issues.js';
 
@@ -24,7 +25,7 @@ export interface StepScope {
 
 /** Keys whose values are credentials: `token`, `apiKey`, `password`, `clientSecret`, `Authorization`... */
 const SECRET_KEY = /(token|password|passwd|secret|api[-_]?key|authorization|credentials?)$/i;
-const ENV_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/;
+const SECRET_REFERENCE_AT = /^\$\{(?:env:([A-Za-z_][A-Za-z0-9_]*)|file:\/[^}\s]*)\}/;
 const TEMPLATE = /\{\{(.*?)\}\}/gs;
 
 export function checkWithValues(value: unknown, path: IssuePath, scope: StepScope): Finding[] {
@@ -33,7 +34,7 @@ export function checkWithValues(value: unknown, path: IssuePath, scope: StepScop
     value,
     path,
     (text, at, key) => {
-      if (key !== undefined && SECRET_KEY.test(key) && !text.includes('${env:')) {
+      if (key !== undefined && SECRET_KEY.test(key) && !hasSecretReference(text)) {
         findings.push(literalSecret(at, key));
       }
       findings.push(...checkText(text, at, scope));
@@ -88,11 +89,13 @@ function checkText(text: string, path: IssuePath, scope: StepScope): Finding[] {
     error('has an unbalanced "{{" or "}}": write templates as {{ variable }}');
   }
   for (let at = text.indexOf('${'); at !== -1; at = text.indexOf('${', at + 2)) {
-    const match = ENV_REFERENCE.exec(text.slice(at));
+    const match = SECRET_REFERENCE_AT.exec(text.slice(at));
     if (!match) {
-      error(`has a malformed environment reference "${text.slice(at, at + 24)}": write \${env:NAME}`);
-    } else if (scope.env !== undefined && scope.env[match[1]!] === undefined) {
-      error(`needs the environment variable ${match[1]!}, which is not set`);
+      error(
+        `has a malformed secret reference "${text.slice(at, at + 24)}": write \${env:NAME} or \${file:/path}`,
+      );
+    } else if (match[1] !== undefined && scope.env !== undefined && scope.env[match[1]] === undefined) {
+      error(`needs the environment variable ${match[1]}, which is not set`);
     }
   }
   return findings;

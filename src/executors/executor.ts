@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { TemplateVars } from '../domain/template-vars.js';
+import type { ValuePlaces } from './render-params.js';
 
 /** Lines that stream to the rollback's Slack thread while the step runs. */
 export interface StepLogger {
@@ -32,6 +33,11 @@ export interface Executor<P> {
   description: string;
   params: z.ZodType<P>;
   implemented: boolean;
+  /**
+   * Top-level parameters whose `{{ }}` values land in a URL, an argument list or a PromQL string,
+   * so each value is encoded for that place (render-params.ts) and can never become syntax there.
+   */
+  valuePlaces?: ValuePlaces;
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;

@@ -9,11 +9,17 @@ import { templateVarsFor } from '../domain/template-vars.js';
 import type { CheckOutcome, StepOutcome, StepWork } from '../engine/step-runner.js';
 import type { StepLogger, StepResult } from './executor.js';
 import type { ExecutorRegistry } from './registry.js';
-import { maskSecrets, prepareParams } from './render-params.js';
+import type { SecretMask } from '../domain/secret-mask.js';
+import { prepareParams } from './render-params.js';
 
 export interface StepPerformerOptions {
   registry: ExecutorRegistry;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The process's secrets: a step's results pass through it before they reach the store (its output
+   * and summary are kept in the snapshot and the audit, and shown on the card and in the API).
+   */
+  secrets: SecretMask;
   log: Logger;
   /** Upper bound for any step; each executor's own `timeout` parameter is usually lower. */
   maxStepMs?: number;
@@ -38,9 +44,16 @@ export function createStepPerformer(options: StepPerformerOptions): {
     if (!spec) return { outcome: 'failed', error: `the plan has no ${which} item ${work.index}` };
     const executor = options.registry.get(spec.uses);
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
-    const prepared = prepareParams(executor.params, spec.with, templateVarsFor(context), options.env);
+    const prepared = prepareParams(
+      executor.params,
+      spec.with,
+      templateVarsFor(context),
+      { env: options.env },
+      executor.valuePlaces,
+    );
     if (!prepared.ok) return { outcome: 'failed', error: prepared.error };
-    const mask = (text: string): string => maskSecrets(text, prepared.secrets);
+    options.secrets.add(prepared.secrets);
+    const mask = (text: string): string => options.secrets.text(text);
     const log: StepLogger = {
       line: (text) => options.onLine?.(work, mask(text)),
       warn: (text) => options.onLine?.(work, `⚠️ ${mask(text)}`),
@@ -57,7 +70,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
         },
         prepared.params,
       );
-      return result.outcome === 'failed' ? { ...result, error: mask(result.error) } : result;
+      return options.secrets.value(result);
     } catch (error) {
       options.log.error({ err: error, rollbackId: work.rollbackId, uses: spec.uses }, 'executor threw');
       return {

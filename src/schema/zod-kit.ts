@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
+import { SECRET_REFERENCES, WHOLE_SECRET_REFERENCE } from '../domain/param-text.js';
 import { didYouMean } from './did-you-mean.js';
 
 /** Strict object whose unknown keys fail with a suggestion: `unknown key "retires" (did you mean "retries"?)`. */
@@ -34,18 +35,24 @@ export function duration(description: string) {
     .meta({ description, pattern: DURATION_PATTERN });
 }
 
-export const SECRET_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-const WHOLE_SECRET_REFERENCE = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+/**
+ * What a plan's secret reference becomes while a step's parameters are checked: a token that no
+ * value from outside can hold (it carries a random nonce of that one run), swapped for the secret
+ * only after the check. See executors/render-params.ts.
+ */
+export const SECRET_PLACEHOLDER = /\uE000([0-9a-f]{32}):(\d+)\uE001/g;
+export const secretPlaceholder = (nonce: string, index: number): string => `\uE000${nonce}:${index}\uE001`;
+const WHOLE_PLACEHOLDER = /^\uE000[0-9a-f]{32}:\d+\uE001$/;
 
-/** A secret: must be exactly `${env:NAME}`, so the value lives in the environment, never in a file. */
+/** A secret: must be exactly `${env:NAME}` or `${file:/path}`, so the value never sits in a plan file. */
 export function secretReference(description: string) {
   return z
     .string()
-    .regex(WHOLE_SECRET_REFERENCE, {
+    .refine((text) => WHOLE_SECRET_REFERENCE.test(text) || WHOLE_PLACEHOLDER.test(text), {
       error:
-        'must be a reference to an environment variable such as ${env:UNLEASH_TOKEN}, never the secret itself',
+        'must be a reference to an environment variable such as ${env:UNLEASH_TOKEN} (or a file such as ${file:/run/secrets/token}), never the secret itself',
     })
-    .describe(description);
+    .meta({ description, pattern: WHOLE_SECRET_REFERENCE.source });
 }
 
 /**
@@ -57,7 +64,10 @@ export function templatedUrl(description: string) {
     .string()
     .refine(
       (text) => {
-        const probe = text.replace(/\{\{[^}]*\}\}/g, 'x').replace(SECRET_REFERENCE, 'x');
+        const probe = text
+          .replace(/\{\{[^}]*\}\}/g, 'x')
+          .replace(SECRET_REFERENCES, 'x')
+          .replace(SECRET_PLACEHOLDER, 'x');
         try {
           const url = new URL(probe);
           return url.protocol === 'http:' || url.protocol === 'https:';

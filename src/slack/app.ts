@@ -3,7 +3,7 @@
  * replica only), the bot's own routes beside it, and the listeners. `auth.test` runs once, at init.
  */
 import { App, type CustomRoute } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { WebClient, type FetchFunction } from '@slack/web-api';
 import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
@@ -21,6 +21,8 @@ export interface SlackAppOptions {
   apiUrl: string;
   routes: CustomRoute[];
   log: Logger;
+  /** The Web API's fetch (the bot's masks secrets in what it sends). */
+  fetch?: FetchFunction;
   /** Retries of the Web API client; tests set 0 so a simulated outage shows at once. */
   retries?: number;
 }
@@ -46,6 +48,7 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     deferInitialization: true,
     clientOptions: {
       slackApiUrl: options.apiUrl,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.retries === undefined ? {} : { retryConfig: { retries: options.retries } }),
     },
   });

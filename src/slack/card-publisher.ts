@@ -105,6 +105,12 @@ export class CardPublisher {
     throw new Error(`another replica is posting the message of ${rollbackId}; it will be retried`);
   }
 
+  /** Resolves once no card is being posted or redrawn (shutdown waits on it before the store closes). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.posting.values()]);
+    await this.refreshing.settled();
+  }
+
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */
   refresh(rollbackId: string): Promise<void> {
     return this.refreshing.run(rollbackId, () => this.redraw(rollbackId));

@@ -18,6 +18,7 @@ export const SIGNING_SECRET = 'e2e-signing-secret';
 export const BOT_TOKEN = 'xoxb-e2e';
 export const CHANNEL = 'C0INCIDENTS';
 export const ALERT_TOKEN = 'e2e-alert-token';
+export const API_TOKEN = 'e2e-api-token';
 export const PEOPLE = {
   declarer: 'U0DECL',
   oncall: 'U0ONCALL1',
@@ -30,6 +31,9 @@ export interface BotHarness {
   sim: SlackSimulator;
   driver: SlackDriver;
   store: Store;
+  /** The Redis key prefix of this harness (every key the bot wrote starts with it). */
+  prefix: string;
+  redisUrl: string;
   clock: { now: number };
   port: number;
   stop(): Promise<void>;
@@ -40,8 +44,9 @@ export async function startBotHarness(
     env?: Record<string, string>;
     planFile?: string;
     incidentStart?: number;
-    /** Stakeholder targets (SNS publisher, status page API). */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver'>;
+    /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
+    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets'> &
+      Partial<Pick<BotOptions, 'log'>>;
   } = {},
 ): Promise<BotHarness> {
   const clock = { now: Date.now() };
@@ -62,14 +67,14 @@ export async function startBotHarness(
   if (errors.length > 0) throw new Error(`e2e plans do not validate: ${JSON.stringify(errors)}`);
   const bot = await createBot({
     slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: sim.url, retries: 0 },
-    apiToken: 'e2e-api-token',
+    apiToken: API_TOKEN,
     alertToken: ALERT_TOKEN,
+    log: silentLogger,
     ...options.bot,
     store,
     catalog: () => manifests,
     registry,
     env: { E2E_FAIL_SWITCH: '', ...options.env },
-    log: silentLogger,
     now: () => clock.now,
     leaseTtlMs: 2_000,
   });
@@ -84,6 +89,8 @@ export async function startBotHarness(
     sim,
     driver,
     store,
+    prefix,
+    redisUrl: url,
     clock,
     port,
     async stop() {

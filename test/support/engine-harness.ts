@@ -2,6 +2,7 @@
  * Builds the real engine runtime over a given store for tests: real executors (commands run as child
  * processes), a clock the test can move, and a notify handler that records what people would be told.
  */
+import { SecretMask } from '../../src/domain/secret-mask.js';
 import { randomUUID } from 'node:crypto';
 import type { RollbackInput } from '../../src/domain/rollback-types.js';
 import { createEngineRuntime, type EngineRuntime } from '../../src/engine/runtime.js';
@@ -24,7 +25,12 @@ export function startHarness(
 ): Harness {
   const clock = { now: T0 };
   const notices: OutboxEffect[] = [];
-  const performer = createStepPerformer({ registry: defaultRegistry(), env: process.env, log: silentLogger });
+  const performer = createStepPerformer({
+    registry: defaultRegistry(),
+    env: process.env,
+    secrets: new SecretMask(),
+    log: silentLogger,
+  });
   const runtime = createEngineRuntime({
     store,
     log: silentLogger,

@@ -3,6 +3,7 @@
  * real Redis (REDIS_URL, STORE_PREFIX), real executors, the real clock. Prints `ready` once working;
  * on SIGTERM shuts down gracefully and prints how long that took.
  */
+import { SecretMask } from '../../src/domain/secret-mask.js';
 import { randomUUID } from 'node:crypto';
 import { createEngineRuntime } from '../../src/engine/runtime.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
@@ -20,7 +21,7 @@ const runtime = createEngineRuntime({
   log,
   now: Date.now,
   workerId: `process-${process.pid}-${randomUUID().slice(0, 6)}`,
-  ...createStepPerformer({ registry: defaultRegistry(), env: process.env, log }),
+  ...createStepPerformer({ registry: defaultRegistry(), env: process.env, secrets: new SecretMask(), log }),
   handlers: { notify: () => Promise.resolve(), freeze: () => Promise.resolve() },
   leaseTtlMs: Number(process.env['LEASE_TTL_MS'] ?? 2_000),
   timerPollMs: 100,

@@ -40,3 +40,32 @@ export async function countKeysWithPrefix(client: Redis | Cluster, prefix: strin
   }
   return count;
 }
+
+/** Everything stored under the prefix, as one text (to search a whole run's keys for a value). */
+export async function dumpKeysWithPrefix(client: Redis, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', 1_000);
+    cursor = next;
+    for (const key of keys) {
+      const type = await client.type(key);
+      const value =
+        type === 'string'
+          ? await client.get(key)
+          : type === 'hash'
+            ? await client.hgetall(key)
+            : type === 'list'
+              ? await client.lrange(key, 0, -1)
+              : type === 'set'
+                ? await client.smembers(key)
+                : type === 'zset'
+                  ? await client.zrange(key, '0', '-1', 'WITHSCORES')
+                  : type === 'stream'
+                    ? await client.xrange(key, '-', '+')
+                    : null;
+      parts.push(`${key} ${JSON.stringify(value)}`);
+    }
+  } while (cursor !== '0');
+  return parts.join('\n');
+}

@@ -20,6 +20,7 @@ export const commandExecutor: Executor<CommandParams> = {
   kind: 'command',
   description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
   params: commandParams,
+  valuePlaces: { argv: 'argv' },
   implemented: true,
   async run(ctx, params) {
     const [program, ...args] = params.argv;

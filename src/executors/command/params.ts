@@ -13,6 +13,12 @@ export const commandParams = strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not a variable name' }), z.string())
     .optional()
     .describe('Extra environment variables for the program; secrets as ${env:NAME}.'),
+  allowOptionValues: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Let a {{ template }} value that begins with "-" start an argument. Off by default: such a value fails the step, so text from a user, an alert or CI can never become an option of the program.',
+    ),
   cwd: z.string().min(1).optional().describe("Working directory (default: the bot's)."),
   timeout: timeout('5m'),
 });

@@ -13,6 +13,7 @@ export const featureFlagExecutor: Executor<FeatureFlagParams> = {
   kind: 'feature-flag',
   description: 'Turns a feature flag off or on through Unleash, LaunchDarkly or a generic HTTP endpoint.',
   params: featureFlagParams,
+  valuePlaces: { url: 'url' },
   implemented: true,
   run: runFeatureFlag,
 };

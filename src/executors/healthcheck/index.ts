@@ -22,6 +22,7 @@ export const healthcheckExecutor: Executor<HealthcheckParams> = {
   kind: 'healthcheck',
   description: 'Polls a health endpoint until it succeeds N times in a row within M attempts.',
   params: healthcheckParams,
+  valuePlaces: { url: 'url' },
   implemented: true,
   async run(ctx, params) {
     const { url, successes: needed, attempts } = params;

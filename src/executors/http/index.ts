@@ -21,6 +21,7 @@ export const httpExecutor: Executor<HttpParams> = {
   kind: 'http',
   description: 'Calls an HTTP endpoint (switch traffic, trigger a pipeline) and checks the status code.',
   params: httpParams,
+  valuePlaces: { url: 'url' },
   implemented: true,
   run: runHttp,
 };

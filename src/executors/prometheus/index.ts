@@ -15,6 +15,7 @@ export const prometheusExecutor: Executor<PrometheusParams> = {
   description:
     'Runs a PromQL query against a threshold or a baseline: pass, fail, or inconclusive when it cannot tell.',
   params: prometheusParams,
+  valuePlaces: { url: 'url', query: 'promql' },
   implemented: true,
   run: runPrometheus,
 };

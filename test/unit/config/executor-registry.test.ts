@@ -143,7 +143,7 @@ describe('ExecutorRegistry', () => {
     [
       'postgres-backup',
       { database: 'postgres://u:p@db/shop' },
-      'database: must be a reference to an environment variable such as ${env:UNLEASH_TOKEN}, never the secret itself',
+      'database: must be a reference to an environment variable such as ${env:UNLEASH_TOKEN} (or a file such as ${file:/run/secrets/token}), never the secret itself',
     ],
     ['manual', { instructions: 'x', timeout: '1m' }, 'timeout: unknown key "timeout"'],
   ])('refuses bad %s parameters: %j', (kind, params, expected) => {

@@ -258,7 +258,7 @@ describe('secrets and environment references', () => {
     );
     expect(errors).toEqual([
       expect.objectContaining({
-        message: expect.stringMatching(/^has a malformed environment reference/) as unknown,
+        message: expect.stringMatching(/^has a malformed secret reference/) as unknown,
       }),
     ]);
   });

@@ -1,0 +1,79 @@
+/**
+ * Hides secret values wherever text is kept or shown: step output before it is stored, cards,
+ * thread messages, API answers, stakeholder messages and log lines. One mask per process, fed with
+ * every secret the bot knows (its own tokens, the plans' `${env:...}`/`${file:...}` values, and
+ * whatever a step resolved at run time), so a value is hidden even where it arrives in an encoded
+ * form: URL-encoded in a query string, form-encoded, or escaped inside a JSON string.
+ */
+export const MASK = '•••';
+
+/**
+ * Shorter values are not masked: they would hide ordinary words and digits all over the output,
+ * and a secret that short protects nothing anyway.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+/** The forms a secret takes in the places the bot writes or reads text. */
+function formsOf(secret: string): string[] {
+  const uri = encodeURIComponent(secret);
+  const json = JSON.stringify(secret).slice(1, -1);
+  return [secret, uri, uri.replace(/%20/g, '+'), json, uri.toLowerCase()];
+}
+
+export class SecretMask {
+  /** Longest first, so a secret that contains another is masked whole. */
+  private forms: string[] = [];
+  private readonly known = new Set<string>();
+
+  constructor(secrets: Iterable<string | undefined> = []) {
+    this.add(secrets);
+  }
+
+  add(secrets: Iterable<string | undefined>): void {
+    let changed = false;
+    for (const secret of secrets) {
+      if (secret === undefined || secret.length < MIN_SECRET_LENGTH || this.known.has(secret)) continue;
+      this.known.add(secret);
+      changed = true;
+    }
+    if (!changed) return;
+    const forms = new Set<string>();
+    for (const secret of this.known) for (const form of formsOf(secret)) forms.add(form);
+    this.forms = [...forms].sort((a, b) => b.length - a.length);
+  }
+
+  get size(): number {
+    return this.known.size;
+  }
+
+  text(text: string): string {
+    let masked = text;
+    for (const form of this.forms) {
+      if (masked.includes(form)) masked = masked.split(form).join(MASK);
+    }
+    return masked;
+  }
+
+  /** A copy of a JSON-like value with every string (keys included) masked; other values as they are. */
+  value<T>(value: T): T {
+    if (this.forms.length === 0) return value;
+    return this.deep(value) as T;
+  }
+
+  private deep(node: unknown): unknown {
+    if (typeof node === 'string') return this.text(node);
+    if (Array.isArray(node)) return node.map((child) => this.deep(child));
+    if (isPlainObject(node)) {
+      return Object.fromEntries(
+        Object.entries(node).map(([key, child]) => [this.text(key), this.deep(child)]),
+      );
+    }
+    return node;
+  }
+}
+
+function isPlainObject(node: unknown): node is Record<string, unknown> {
+  if (typeof node !== 'object' || node === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(node);
+  return prototype === Object.prototype || prototype === null;
+}
