@@ -8,6 +8,7 @@ import { WebClient } from '@slack/web-api';
 import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
+import { deliverOnce } from './deliver-once.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
 import { registerIncidentActions } from './listeners/incident-actions.js';
@@ -60,6 +61,8 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     options.log.error({ err: error }, 'unhandled Slack listener error');
     await Promise.resolve();
   });
+  // First, so that no listener sees a delivery twice.
+  app.use(deliverOnce({ store: deps.store, log: options.log }));
   registerRollbackCommand(app, deps);
   registerRollbackActions(app, deps);
   registerDeclareView(app, deps);
