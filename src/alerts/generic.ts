@@ -1,8 +1,10 @@
 /**
  * The generic webhook (`POST /alerts/generic`) for sources without a receiver of their own.
  * The shape is documented in docs/alerts.md: one alert object or a list of them. Authenticated by
- * `X-Rollback-Signature: sha256=<hex HMAC-SHA256 of the raw body>` or by the bearer
- * `ALERT_WEBHOOK_TOKEN`; both checks are here, constant-time.
+ * `X-Rollback-Signature: v0=<hex HMAC-SHA256 of v0:<timestamp>:<raw body>>` with
+ * `X-Rollback-Timestamp: <Unix seconds>` (Slack's scheme: the signed timestamp bounds a replay; the
+ * route checks its window), or by the bearer `ALERT_WEBHOOK_TOKEN`; both checks are here,
+ * constant-time.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -19,6 +21,7 @@ import {
 } from './alert.js';
 
 export const GENERIC_SIGNATURE_HEADER = 'x-rollback-signature';
+export const GENERIC_TIMESTAMP_HEADER = 'x-rollback-timestamp';
 
 const name = z
   .string({ error: 'must be text' })
@@ -77,16 +80,26 @@ function normalise(alert: z.infer<typeof genericAlertSchema>, receivedAt: number
   };
 }
 
-/** `X-Rollback-Signature: sha256=<hex>` over the raw body, compared in constant time. */
+/** The value of `X-Rollback-Signature` for `rawBody` sent at `timestamp` (Unix seconds, as sent). */
+export function genericSignature(rawBody: string | Buffer, timestamp: string, secret: string): string {
+  const hmac = createHmac('sha256', secret).update(`v0:${timestamp}:`).update(rawBody);
+  return `v0=${hmac.digest('hex')}`;
+}
+
+/**
+ * `X-Rollback-Signature: v0=<hex>` over `v0:<timestamp>:<raw body>`, compared in constant time. The
+ * body-only `sha256=` signature of old is refused: without a signed time it could be replayed.
+ */
 export function verifyGenericSignature(
   rawBody: string | Buffer,
   header: string | undefined | null,
+  timestamp: string,
   secret: string,
 ): boolean {
   if (secret === '' || typeof header !== 'string') return false;
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  const match = /^v0=([0-9a-fA-F]{64})$/.exec(header.trim());
   if (!match) return false;
-  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  const expected = Buffer.from(genericSignature(rawBody, timestamp, secret).slice(3), 'hex');
   return timingSafeEqual(expected, Buffer.from(match[1]!.toLowerCase(), 'hex'));
 }
 

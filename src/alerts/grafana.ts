@@ -2,8 +2,9 @@
  * Grafana Alerting's webhook contact point: Alertmanager's payload plus `orgId`, `state`, `title`,
  * `message`, and per alert `values`, `valueString`, `silenceURL`, `dashboardURL`, `panelURL`,
  * `imageURL`. With an HMAC secret configured, Grafana sends `X-Grafana-Alerting-Signature`: the
- * lowercase hex HMAC-SHA256 of the raw body (of `timestamp:body` when a timestamp header is
- * configured; the timestamp is Unix seconds).
+ * lowercase hex HMAC-SHA256 of `timestamp:body` when a timestamp header is configured (the timestamp
+ * is Unix seconds), else of the raw body alone. The bot needs the timestamp: a body-only signature
+ * can be replayed forever.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -57,22 +58,19 @@ export function parseGrafana(body: unknown): ParsedDelivery {
 }
 
 /**
- * True when `header` is the hex HMAC-SHA256 of the raw body (or of `timestamp:body` when Grafana
- * is configured with a timestamp header) under `secret`. Compared in constant time; a missing,
- * malformed or wrong-length header is simply false. Replay windows on the timestamp are the
- * caller's (it owns the clock).
+ * True when `header` is the hex HMAC-SHA256 of `timestamp:body` under `secret`. Compared in
+ * constant time; a missing, malformed or wrong-length header is simply false. The replay window on
+ * the timestamp is the caller's (it owns the clock).
  */
 export function verifyGrafanaSignature(
   rawBody: string | Buffer,
   header: string | undefined | null,
   secret: string,
-  timestamp?: string | null,
+  timestamp: string,
 ): boolean {
-  if (secret === '' || typeof header !== 'string') return false;
+  if (secret === '' || typeof header !== 'string' || timestamp === '') return false;
   const given = header.trim().toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(given)) return false;
-  const hmac = createHmac('sha256', secret);
-  if (timestamp !== undefined && timestamp !== null && timestamp !== '') hmac.update(`${timestamp}:`);
-  hmac.update(rawBody);
+  const hmac = createHmac('sha256', secret).update(`${timestamp}:`).update(rawBody);
   return timingSafeEqual(hmac.digest(), Buffer.from(given, 'hex'));
 }

@@ -6,7 +6,8 @@
  * that sees 5xx retries).
  *
  * Answers: 200 with what was done; 202 when nothing was for a known service (logged and counted);
- * 400 with the reason for a malformed body; 401 for a missing or wrong token or signature;
+ * 400 with the reason for a malformed body; 401 for a missing or wrong token or signature, or a
+ * signed delivery without a timestamp or with one more than 5 minutes from now (a replay);
  * 413 / 415 for a body too large or not JSON.
  */
 import type { CustomRoute } from '@slack/bolt';
@@ -15,17 +16,21 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { deliveryKey, type Alert, type AlertSource, type UnroutedAlert } from '../alerts/alert.js';
 import { parseAlertmanager, type ParsedDelivery } from '../alerts/alertmanager.js';
-import { GENERIC_SIGNATURE_HEADER, parseGeneric, verifyGenericSignature } from '../alerts/generic.js';
+import {
+  GENERIC_SIGNATURE_HEADER,
+  GENERIC_TIMESTAMP_HEADER,
+  parseGeneric,
+  verifyGenericSignature,
+} from '../alerts/generic.js';
 import { GRAFANA_SIGNATURE_HEADER, parseGrafana, verifyGrafanaSignature } from '../alerts/grafana.js';
 import type { DeliveryOutcome, IncidentService } from '../app/incident-service.js';
 import { readJsonWithRaw } from './read-json.js';
 import { hasBasicPassword, hasBearer, safeRoute, sendJson } from './respond.js';
+import { checkTimestamp } from './timestamp-window.js';
 
 /** Alertmanager's largest deliveries (5,000 alerts with their labels) fit in this. */
 export const ALERT_BODY_LIMIT = 8 * 1024 * 1024;
 export const GRAFANA_TIMESTAMP_HEADER = 'x-grafana-alerting-signature-timestamp';
-/** A signed Grafana delivery older (or newer) than this is a replay. */
-const SIGNATURE_WINDOW_MS = 5 * 60_000;
 
 export type AlertOutcome =
   'accepted' | 'unknown_service' | 'unrouted' | 'duplicate' | 'stale' | 'bad_request' | 'unauthorized';
@@ -56,37 +61,55 @@ type Authenticate = (
   raw: Buffer | null,
 ) => { ok: true } | { ok: false; reason: string } | { ok: 'body' };
 
+/** Checks a signature over the raw body and its (fresh) timestamp with the shared secret. */
+type Verify = (raw: Buffer, signature: string, timestamp: string, secret: string) => boolean;
+
 export function alertRoutes(deps: AlertRouteDependencies): CustomRoute[] {
   const bearerOrBasic: Authenticate = (req) =>
     hasBearer(req, deps.token) || hasBasicPassword(req, deps.token)
       ? { ok: true }
       : { ok: false, reason: unauthorised(deps.token) };
 
-  const grafanaAuth: Authenticate = (req, raw) => {
-    const signature = header(req, GRAFANA_SIGNATURE_HEADER);
-    if (signature === undefined) return bearerOrBasic(req, raw);
-    if (raw === null) return { ok: 'body' };
-    // A signed delivery must be signed right, whatever else it carries.
-    const timestamp = header(req, GRAFANA_TIMESTAMP_HEADER);
-    if (timestamp !== undefined) {
-      const at = Number(timestamp) * (timestamp.length > 11 ? 1 : 1_000);
-      if (!Number.isFinite(at) || Math.abs(deps.now() - at) > SIGNATURE_WINDOW_MS) {
-        return { ok: false, reason: `the ${GRAFANA_TIMESTAMP_HEADER} is not within 5 minutes of now` };
-      }
-    }
-    return verifyGrafanaSignature(raw, signature, deps.token ?? '', timestamp)
-      ? { ok: true }
-      : { ok: false, reason: `the ${GRAFANA_SIGNATURE_HEADER} does not match the body` };
-  };
+  /**
+   * A signed delivery must be signed right, whatever else it carries, and signed with a timestamp
+   * within 5 minutes of now: the timestamp is checked before the body is read.
+   */
+  const signed =
+    (names: { signature: string; timestamp: string; missing: string }, verify: Verify): Authenticate =>
+    (req, raw) => {
+      const signature = header(req, names.signature);
+      if (signature === undefined) return bearerOrBasic(req, raw);
+      const timestamp = header(req, names.timestamp);
+      if (timestamp === undefined) return { ok: false, reason: names.missing };
+      const fresh = checkTimestamp(names.timestamp, timestamp, deps.now());
+      if (!fresh.ok) return fresh;
+      if (raw === null) return { ok: 'body' };
+      return verify(raw, signature, timestamp.trim(), deps.token ?? '')
+        ? { ok: true }
+        : { ok: false, reason: `the ${names.signature} does not match the timestamp and body` };
+    };
 
-  const genericAuth: Authenticate = (req, raw) => {
-    const signature = header(req, GENERIC_SIGNATURE_HEADER);
-    if (signature === undefined) return bearerOrBasic(req, raw);
-    if (raw === null) return { ok: 'body' };
-    return verifyGenericSignature(raw, signature, deps.token ?? '')
-      ? { ok: true }
-      : { ok: false, reason: `the ${GENERIC_SIGNATURE_HEADER} does not match the body` };
-  };
+  const grafanaAuth = signed(
+    {
+      signature: GRAFANA_SIGNATURE_HEADER,
+      timestamp: GRAFANA_TIMESTAMP_HEADER,
+      missing:
+        `a signed Grafana delivery needs the ${GRAFANA_TIMESTAMP_HEADER} header: in the webhook ` +
+        `contact point's HMAC settings, set the timestamp header to X-Grafana-Alerting-Signature-Timestamp`,
+    },
+    (raw, signature, timestamp, secret) => verifyGrafanaSignature(raw, signature, secret, timestamp),
+  );
+
+  const genericAuth = signed(
+    {
+      signature: GENERIC_SIGNATURE_HEADER,
+      timestamp: GENERIC_TIMESTAMP_HEADER,
+      missing:
+        `a signed delivery needs the ${GENERIC_TIMESTAMP_HEADER} header (Unix seconds) and ` +
+        `${GENERIC_SIGNATURE_HEADER}: v0=<hex HMAC-SHA256 of v0:<timestamp>:<body>> (see docs/alerts.md)`,
+    },
+    verifyGenericSignature,
+  );
 
   return [
     receiver(deps, '/alerts/alertmanager', 'alertmanager', bearerOrBasic, (body) =>

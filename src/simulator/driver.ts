@@ -45,11 +45,18 @@ export interface ResponseWait {
   expectResponses?: number;
 }
 
+/** A delivery exactly as it went on the wire, to send again (a replay, as an attacker would). */
+export interface SentRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
 export interface Delivery {
   status: number;
   /** The ack body: parsed JSON, or the text ('' for an empty ack). */
   body: Json;
   ackMs: number;
+  request: SentRequest;
 }
 
 export interface InteractionDelivery extends Delivery {
@@ -198,6 +205,19 @@ export class SlackDriver {
     return this.sendEvent(event, input);
   }
 
+  /**
+   * Sends `request` again, byte for byte with its original signature and timestamp: what someone who
+   * captured a delivery can do within Slack's 5-minute window (or Slack itself, retrying).
+   */
+  replay(request: SentRequest): Promise<Delivery> {
+    return this.post(request);
+  }
+
+  /** Any body, signed as Slack signs it: for bodies Slack would not send (e.g. oversized ones). */
+  sendSigned(body: string, contentType: string, options: DeliveryOptions = {}): Promise<Delivery> {
+    return this.deliver(body, contentType, options);
+  }
+
   private findView(input: { user: string; viewId?: string; callbackId?: string }): SimView {
     const sim = this.options.simulator;
     const candidates = sim
@@ -237,11 +257,16 @@ export class SlackDriver {
     };
     if (options.retryNum !== undefined) headers['x-slack-retry-num'] = String(options.retryNum);
     if (options.retryReason !== undefined) headers['x-slack-retry-reason'] = options.retryReason;
+    return this.post({ body, headers });
+  }
+
+  private async post(request: SentRequest): Promise<Delivery> {
     const started = performance.now();
-    const response = await fetch(this.options.botUrl, { method: 'POST', headers, body });
+    const response = await fetch(this.options.botUrl, { method: 'POST', ...request });
     const text = await response.text();
     const ackMs = performance.now() - started;
-    return { status: response.status, body: text === '' ? '' : (parseJson(text) ?? text), ackMs };
+    const body = text === '' ? '' : (parseJson(text) ?? text);
+    return { status: response.status, body, ackMs, request };
   }
 
   private async collect(id: string, status: number, wait: ResponseWait): Promise<ResponseUrlPost[]> {

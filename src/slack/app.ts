@@ -1,17 +1,20 @@
 /**
  * The Bolt app: HTTP mode on POST /slack/events (Socket Mode when an app token is given, for one
  * replica only), the bot's own routes beside it, and the listeners. `auth.test` runs once, at init.
+ * In HTTP mode the receiver is built here so that a guard sees each request before Bolt reads it.
  */
-import { App, type CustomRoute } from '@slack/bolt';
+import { App, HTTPReceiver, type CustomRoute } from '@slack/bolt';
 import { WebClient, type FetchFunction } from '@slack/web-api';
 import { RollbackError } from '../errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
+import { deliverOnce } from './deliver-once.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
 import { registerIncidentActions } from './listeners/incident-actions.js';
 import { registerRollbackActions } from './listeners/rollback-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
+import { guardSlackRequests, SLACK_BODY_LIMIT } from './request-guard.js';
 import type { SlackDependencies } from './slack-dependencies.js';
 
 export interface SlackAppOptions {
@@ -41,9 +44,14 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     botId: identity.botId,
     botUserId: identity.botUserId,
     tokenVerificationEnabled: false,
-    signingSecret: options.signingSecret,
-    ...(socketMode ? { socketMode: true, appToken: options.appToken } : {}),
-    customRoutes: options.routes,
+    ...(socketMode
+      ? {
+          socketMode: true,
+          appToken: options.appToken,
+          signingSecret: options.signingSecret,
+          customRoutes: options.routes,
+        }
+      : { receiver: guardedReceiver(options) }),
     logger: boltLogger(options.log),
     deferInitialization: true,
     clientOptions: {
@@ -56,6 +64,8 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     options.log.error({ err: error }, 'unhandled Slack listener error');
     await Promise.resolve();
   });
+  // First, so that no listener sees a delivery twice.
+  app.use(deliverOnce({ store: deps.store, log: options.log }));
   registerRollbackCommand(app, deps);
   registerRollbackActions(app, deps);
   registerDeclareView(app, deps);
@@ -63,6 +73,25 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
   registerAppHome(app, deps);
   await app.init();
   return app;
+}
+
+const SLACK_ENDPOINT = '/slack/events';
+
+/** Bolt's HTTP receiver, its request listener wrapped by the guard (which reads no body). */
+function guardedReceiver(options: SlackAppOptions): HTTPReceiver {
+  const receiver = new HTTPReceiver({
+    signingSecret: options.signingSecret,
+    endpoints: SLACK_ENDPOINT,
+    customRoutes: options.routes,
+    logger: boltLogger(options.log),
+    bodyLimit: SLACK_BODY_LIMIT,
+  });
+  receiver.requestListener = guardSlackRequests(receiver.requestListener, {
+    endpoints: [SLACK_ENDPOINT],
+    now: Date.now,
+    log: options.log,
+  });
+  return receiver;
 }
 
 /**

@@ -7,7 +7,12 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../src/simulator/index.js';
-import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
+import {
+  alertmanagerPayload,
+  genericSignedHeaders,
+  grafanaSignedHeaders,
+  postAlerts,
+} from '../support/alert-payloads.js';
 import {
   ALERT_TOKEN,
   CHANNEL,
@@ -377,43 +382,54 @@ describe('alert receivers and incident threads', () => {
     const unrouted = alertmanagerPayload([{ name: 'X', service: '', startsAt: h.clock.now }]);
     expect((await post('/alerts/alertmanager', unrouted)).body).toMatchObject({ unrouted: 1, accepted: 0 });
 
-    // Grafana signs the raw body with the shared secret; a signed delivery needs no bearer.
+    // Grafana signs `timestamp:body` with the shared secret; a signed delivery needs no bearer.
     const grafana = JSON.stringify({
       ...alertmanagerPayload([{ name: 'G', service: 'checkout', startsAt: h.clock.now }]),
       state: 'alerting',
       title: 'G',
     });
-    const signature = createHmac('sha256', ALERT_TOKEN).update(grafana).digest('hex');
-    expect(
-      (await post('/alerts/grafana', grafana, { 'x-grafana-alerting-signature': signature })).status,
-    ).toBe(200);
+    const grafanaHeaders = grafanaSignedHeaders(grafana, h.clock.now);
+    expect((await post('/alerts/grafana', grafana, grafanaHeaders)).status).toBe(200);
+    const tampered = grafanaHeaders['x-grafana-alerting-signature']!.replace(/^./, (c) =>
+      c === '0' ? '1' : '0',
+    );
     expect(
       (
         await post('/alerts/grafana', grafana, {
-          'x-grafana-alerting-signature': signature.replace(/^./, '0'),
+          ...grafanaHeaders,
+          'x-grafana-alerting-signature': tampered,
         })
       ).status,
     ).toBe(401);
-    const stamp = String(Math.floor(h.clock.now / 1000) - 3_600);
-    const old = createHmac('sha256', ALERT_TOKEN).update(`${stamp}:${grafana}`).digest('hex');
-    const replay = await post('/alerts/grafana', grafana, {
-      'x-grafana-alerting-signature': old,
-      'x-grafana-alerting-signature-timestamp': stamp,
-    });
+    // Signed over the body alone (no timestamp header configured in Grafana): replayable, refused.
+    const bodyOnly = createHmac('sha256', ALERT_TOKEN).update(grafana).digest('hex');
+    const unstamped = await post('/alerts/grafana', grafana, { 'x-grafana-alerting-signature': bodyOnly });
+    expect(unstamped.status).toBe(401);
+    expect(unstamped.body.error).toMatch(/timestamp header to X-Grafana-Alerting-Signature-Timestamp/);
+    const replay = await post(
+      '/alerts/grafana',
+      grafana,
+      grafanaSignedHeaders(grafana, h.clock.now - 3_600_000),
+    );
     expect(replay.status).toBe(401);
+    expect(replay.body.error).toMatch(/not within 5 minutes of now/);
 
     const generic = JSON.stringify({
       service: 'checkout',
       status: 'firing',
       title: 'Synthetic check failing',
     });
-    const genericSignature = `sha256=${createHmac('sha256', ALERT_TOKEN).update(generic).digest('hex')}`;
-    expect(
-      (await post('/alerts/generic', generic, { 'x-rollback-signature': genericSignature })).status,
-    ).toBe(200);
-    expect((await post('/alerts/generic', generic, { 'x-rollback-signature': 'sha256=00' })).status).toBe(
-      401,
+    expect((await post('/alerts/generic', generic, genericSignedHeaders(generic, h.clock.now))).status).toBe(
+      200,
     );
+    expect(
+      (
+        await post('/alerts/generic', generic, {
+          ...genericSignedHeaders(generic, h.clock.now),
+          'x-rollback-signature': 'v0=00',
+        })
+      ).status,
+    ).toBe(401);
     expect(
       (await post('/alerts/generic', { service: 'checkout', status: 'on fire', title: 'x' })).status,
     ).toBe(400);

@@ -1,4 +1,5 @@
 /** Alert deliveries as the real senders shape them, and a poster that signs them like they do. */
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,34 @@ export async function postAlerts(
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/**
+ * The headers a generic sender signs `body` with at `atMs` (docs/alerts.md): the timestamp in Unix
+ * seconds and `v0=` HMAC-SHA256 of `v0:<timestamp>:<body>`. Written out here, not imported from
+ * src, so the tests pin the wire format.
+ */
+export function genericSignedHeaders(
+  body: string,
+  atMs: number,
+  secret = ALERT_TOKEN,
+): Record<string, string> {
+  const timestamp = String(Math.floor(atMs / 1000));
+  const digest = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+  return { 'x-rollback-timestamp': timestamp, 'x-rollback-signature': `v0=${digest}` };
+}
+
+/** What Grafana sends with an HMAC secret and the timestamp header configured: hex of `ts:body`. */
+export function grafanaSignedHeaders(
+  body: string,
+  atMs: number,
+  secret = ALERT_TOKEN,
+): Record<string, string> {
+  const timestamp = String(Math.floor(atMs / 1000));
+  return {
+    'x-grafana-alerting-signature-timestamp': timestamp,
+    'x-grafana-alerting-signature': createHmac('sha256', secret).update(`${timestamp}:${body}`).digest('hex'),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * App Home: when someone opens the bot's Home tab, publish what is going on for them (`views.publish`).
- * Publishing again is harmless, so a retried event needs no deduplication.
+ * A retried event is dropped before it gets here (deliver-once.ts); publishing twice would be harmless.
  */
 import type { App } from '@slack/bolt';
 import type { RollbackView } from '../../app/rollback-view.js';

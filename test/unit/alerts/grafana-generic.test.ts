@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAlertmanager } from '../../../src/alerts/alertmanager.js';
-import { parseGeneric, verifyBearer, verifyGenericSignature } from '../../../src/alerts/generic.js';
+import {
+  genericSignature,
+  parseGeneric,
+  verifyBearer,
+  verifyGenericSignature,
+} from '../../../src/alerts/generic.js';
 import { parseGrafana, verifyGrafanaSignature } from '../../../src/alerts/grafana.js';
 
 const raw = readFileSync(join(import.meta.dirname, '../../fixtures/alerts/grafana-firing.json'), 'utf8');
@@ -45,24 +50,29 @@ describe('parseGrafana on a sample payload written from the Grafana docs', () =>
 });
 
 describe('verifyGrafanaSignature', () => {
-  it('accepts the hex HMAC-SHA256 of the raw body', () => {
-    expect(verifyGrafanaSignature(raw, hex(secret, raw), secret)).toBe(true);
-    expect(verifyGrafanaSignature(Buffer.from(raw), hex(secret, raw).toUpperCase(), secret)).toBe(true);
+  const ts = '1795408800';
+  const signed = `${ts}:${raw}`;
+
+  it('accepts the hex HMAC-SHA256 of `timestamp:body` (Grafana with a timestamp header)', () => {
+    expect(verifyGrafanaSignature(raw, hex(secret, signed), secret, ts)).toBe(true);
+    expect(verifyGrafanaSignature(Buffer.from(raw), hex(secret, signed).toUpperCase(), secret, ts)).toBe(
+      true,
+    );
   });
 
-  it('with a timestamp header, signs `timestamp:body`', () => {
-    const ts = '1795408800';
-    expect(verifyGrafanaSignature(raw, hex(secret, `${ts}:${raw}`), secret, ts)).toBe(true);
+  it('refuses a body-only signature: without a signed time it could be replayed', () => {
     expect(verifyGrafanaSignature(raw, hex(secret, raw), secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(raw, hex(secret, raw), secret, '')).toBe(false);
   });
 
-  it('refuses a bad, tampered, malformed or missing signature', () => {
-    expect(verifyGrafanaSignature(raw, hex('other-secret', raw), secret)).toBe(false);
-    expect(verifyGrafanaSignature(`${raw} `, hex(secret, raw), secret)).toBe(false);
-    expect(verifyGrafanaSignature(raw, `sha256=${hex(secret, raw)}`, secret)).toBe(false);
-    expect(verifyGrafanaSignature(raw, hex(secret, raw).slice(0, 10), secret)).toBe(false);
-    expect(verifyGrafanaSignature(raw, undefined, secret)).toBe(false);
-    expect(verifyGrafanaSignature(raw, hex('', raw), '')).toBe(false);
+  it('refuses a bad, tampered, malformed or missing signature, or another timestamp', () => {
+    expect(verifyGrafanaSignature(raw, hex('other-secret', signed), secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(`${raw} `, hex(secret, signed), secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(raw, hex(secret, signed), secret, '1795408801')).toBe(false);
+    expect(verifyGrafanaSignature(raw, `sha256=${hex(secret, signed)}`, secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(raw, hex(secret, signed).slice(0, 10), secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(raw, undefined, secret, ts)).toBe(false);
+    expect(verifyGrafanaSignature(raw, hex('', signed), '', ts)).toBe(false);
   });
 });
 
@@ -144,12 +154,19 @@ describe('the generic webhook', () => {
     });
   });
 
-  it('checks X-Rollback-Signature: sha256=<hex> and the bearer token', () => {
+  it('checks X-Rollback-Signature: v0=<hex> over v0:<timestamp>:<body>, and the bearer token', () => {
     const body = JSON.stringify(one);
-    expect(verifyGenericSignature(body, `sha256=${hex('s3cret', body)}`, 's3cret')).toBe(true);
-    expect(verifyGenericSignature(body, `sha256=${hex('wrong', body)}`, 's3cret')).toBe(false);
-    expect(verifyGenericSignature(body, hex('s3cret', body), 's3cret')).toBe(false);
-    expect(verifyGenericSignature(`${body}\n`, `sha256=${hex('s3cret', body)}`, 's3cret')).toBe(false);
+    const ts = '1795408800';
+    const v0 = (key: string, data: string) => `v0=${hex(key, `v0:${ts}:${data}`)}`;
+    expect(verifyGenericSignature(body, v0('s3cret', body), ts, 's3cret')).toBe(true);
+    expect(genericSignature(body, ts, 's3cret')).toBe(v0('s3cret', body));
+    expect(verifyGenericSignature(body, v0('wrong', body), ts, 's3cret')).toBe(false);
+    expect(verifyGenericSignature(body, v0('s3cret', body), '1795408801', 's3cret')).toBe(false);
+    expect(verifyGenericSignature(body, v0('s3cret', body).slice(3), ts, 's3cret')).toBe(false);
+    expect(verifyGenericSignature(`${body}\n`, v0('s3cret', body), ts, 's3cret')).toBe(false);
+    // The old body-only signature is refused: it signs no time, so it could be replayed.
+    expect(verifyGenericSignature(body, `sha256=${hex('s3cret', body)}`, ts, 's3cret')).toBe(false);
+    expect(verifyGenericSignature(body, `v0=${hex('s3cret', body)}`, ts, 's3cret')).toBe(false);
     expect(verifyBearer('Bearer tok-123', 'tok-123')).toBe(true);
     expect(verifyBearer('bearer tok-123', 'tok-123')).toBe(true);
     expect(verifyBearer('Bearer tok-12', 'tok-123')).toBe(false);

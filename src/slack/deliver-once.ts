@@ -1,0 +1,58 @@
+/**
+ * Each Slack delivery is acted on once, across replicas. A signed request stays valid for Slack's
+ * 5-minute window, so a captured slash command or modal submission could be sent again and run
+ * again (a cancelled declaration came back in its author's name); and Slack itself redelivers an
+ * event it thinks was not acknowledged (at +1 and +5 minutes). So one global middleware, before every
+ * listener, remembers interactions by their `trigger_id` and events by their `event_id` in the store
+ * (`rememberOnce`: Redis for all replicas) and acks a repeat without running anything.
+ *
+ * The key is remembered as the delivery arrives, not once it is handled: a delivery whose first
+ * copy died with its process is not run by a retry. For events (App Home) that costs a refresh;
+ * a command or a submission is never retried by Slack, the person sees the failure and asks again.
+ */
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Store } from '../store/store.js';
+
+/** Longer than the 5 minutes a signed request is accepted for. */
+export const TRIGGER_MEMORY_MS = 10 * 60_000;
+/** Longer than Slack's last retry of an event (+5 minutes), with room for a slow first delivery. */
+export const EVENT_MEMORY_MS = 15 * 60_000;
+
+const id = z.string().min(1).max(256);
+/** Only the ids are read here; the listeners parse the rest. */
+const deliverySchema = z.object({
+  type: z.string().optional(),
+  trigger_id: id.optional(),
+  event_id: id.optional(),
+});
+
+export function deliveryKey(body: unknown): { key: string; ttlMs: number } | null {
+  const parsed = deliverySchema.safeParse(body);
+  if (!parsed.success) return null;
+  const { type, trigger_id: triggerId, event_id: eventId } = parsed.data;
+  if (type === 'event_callback' && eventId !== undefined) {
+    return { key: `slack-delivery:event:${eventId}`, ttlMs: EVENT_MEMORY_MS };
+  }
+  // Slash commands (no `type`), view submissions, shortcuts and button clicks carry a trigger id.
+  if (triggerId !== undefined)
+    return { key: `slack-delivery:trigger:${triggerId}`, ttlMs: TRIGGER_MEMORY_MS };
+  return null;
+}
+
+export function deliverOnce(deps: {
+  store: Pick<Store, 'rememberOnce'>;
+  log: Logger;
+}): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const seen = deliveryKey(args.body);
+    if (seen === null || (await deps.store.rememberOnce(seen.key, seen.ttlMs))) {
+      await args.next();
+      return;
+    }
+    deps.log.debug({ key: seen.key }, 'repeated Slack delivery acknowledged and ignored');
+    // Events were acknowledged by Bolt already; everything else waits for an ack.
+    if ('ack' in args && typeof args.ack === 'function') await args.ack();
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The door of `POST /slack/events`, in front of Bolt's HTTPReceiver. Bolt buffers the whole body
+ * (up to 4 MiB by default) before it looks at the signature, so anyone could make the bot hold
+ * megabytes per connection. Here the request is refused from its headers alone, before a byte of the
+ * body is read: without Slack's signature and timestamp headers, with a timestamp more than 5
+ * minutes from now (a replay Bolt would refuse anyway, after reading), or declaring a body larger
+ * than any Slack payload. Bolt then reads at most `SLACK_BODY_LIMIT` (its `bodyLimit`, for bodies
+ * sent without a length) and checks the signature itself.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendJson } from '../http/respond.js';
+import { checkTimestamp } from '../http/timestamp-window.js';
+
+/** Slack's payloads (a modal's state, a message's blocks) stay well under a few hundred KiB. */
+export const SLACK_BODY_LIMIT = 512 * 1024;
+
+/**
+ * Slack's `ssl_check` ping may come unsigned (Bolt lets it through for that reason). It is a short
+ * form post, so an unsigned body that declares at most this many bytes goes on to Bolt, which
+ * answers the ping and refuses anything else after reading those few bytes.
+ */
+const UNSIGNED_PING_LIMIT = 1_024;
+
+export interface SlackRequestGuardOptions {
+  /** The paths Bolt serves Slack's requests on (`/slack/events`). */
+  endpoints: readonly string[];
+  /** The wall clock: Bolt checks the same timestamp against `Date.now()`, the two must agree. */
+  now: () => number;
+  log: Logger;
+}
+
+export function guardSlackRequests(
+  next: RequestListener,
+  options: SlackRequestGuardOptions,
+): RequestListener {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'POST' || !options.endpoints.includes(path)) {
+      next(req, res);
+      return;
+    }
+    const refusal = refusalOf(req, options.now());
+    if (refusal === null) {
+      next(req, res);
+      return;
+    }
+    options.log.debug({ status: refusal.status, reason: refusal.error }, 'Slack request refused unread');
+    refuse(res, refusal.status, refusal.error);
+  };
+}
+
+function refusalOf(req: IncomingMessage, now: number): { status: 401 | 413; error: string } | null {
+  const signature = single(req.headers['x-slack-signature']);
+  const timestamp = single(req.headers['x-slack-request-timestamp']);
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (signature === undefined || timestamp === undefined) {
+    const form = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    if (form && declared <= UNSIGNED_PING_LIMIT) return null;
+    return {
+      status: 401,
+      error: 'a Slack request needs its X-Slack-Signature and X-Slack-Request-Timestamp',
+    };
+  }
+  const fresh = checkTimestamp('X-Slack-Request-Timestamp', timestamp, now);
+  if (!fresh.ok) return { status: 401, error: fresh.reason };
+  if (declared > SLACK_BODY_LIMIT) {
+    return { status: 413, error: `the body is larger than ${SLACK_BODY_LIMIT} bytes` };
+  }
+  return null;
+}
+
+/**
+ * Answers and closes the connection: the body is never read, and a client still sending it should
+ * not keep the socket (Node discards what arrives until the close).
+ */
+function refuse(res: ServerResponse, status: number, error: string): void {
+  res.setHeader('connection', 'close');
+  sendJson(res, status, { error });
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * `POST /slack/events` refuses an unsigned, stale or oversized request from its headers, without
+ * reading (and holding) the body (issue "Untrusted text stays text", F8): Bolt alone buffered up to
+ * 4 MiB of anyone's body before checking the signature. Raw sockets show the answer comes before
+ * the declared body does.
+ */
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { slackSignature } from '../../src/simulator/index.js';
+import { CHANNEL, PEOPLE, SIGNING_SECRET, startBotHarness, type BotHarness } from '../support/bot-harness.js';
+
+let harness: BotHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+/** A request written by hand on a socket: headers, then only `bodyStart` of the declared body. */
+function partialRequest(
+  port: number,
+  headers: Record<string, string>,
+  bodyStart: string,
+): Promise<{ status: number; text: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer in 3 s: the server waited for the body (got ${JSON.stringify(received)})`));
+    }, 3_000);
+    const done = () => {
+      clearTimeout(timer);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
+      resolve({ status, text: received.slice(received.indexOf('\r\n\r\n') + 4), ms: Date.now() - started });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    socket.on('end', done);
+    socket.on('close', () => {
+      if (received !== '') done();
+    });
+    socket.on('error', () => undefined);
+    const lines = Object.entries({ host: `127.0.0.1:${port}`, ...headers }).map(([k, v]) => `${k}: ${v}`);
+    socket.write(`POST /slack/events HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${bodyStart}`);
+  });
+}
+
+describe('POST /slack/events reads no body it would refuse', () => {
+  const FOUR_MIB = String(4 * 1024 * 1024);
+
+  it('refuses an unsigned request before its 4 MiB body arrives', async () => {
+    const h = (harness = await startBotHarness());
+    const answer = await partialRequest(
+      h.port,
+      { 'content-type': 'application/json', 'content-length': FOUR_MIB },
+      '{"type":',
+    );
+    expect(answer.status).toBe(401);
+    expect(answer.text).toContain('X-Slack-Signature');
+    expect(answer.ms).toBeLessThan(2_000);
+  }, 30_000);
+
+  it('refuses a stale or future timestamp before reading the body', async () => {
+    const h = (harness = await startBotHarness());
+    for (const offset of [-10 * 60, 10 * 60]) {
+      const timestamp = Math.floor(Date.now() / 1000) + offset;
+      const answer = await partialRequest(
+        h.port,
+        {
+          'content-type': 'application/json',
+          'content-length': FOUR_MIB,
+          'x-slack-request-timestamp': String(timestamp),
+          'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, '{}'),
+        },
+        '{',
+      );
+      expect(answer.status).toBe(401);
+      expect(answer.text).toContain('not within 5 minutes');
+    }
+  }, 30_000);
+
+  it('refuses a signed body larger than a Slack payload (413), and still serves normal requests', async () => {
+    const h = (harness = await startBotHarness());
+    const timestamp = Math.floor(Date.now() / 1000);
+    const declared = await partialRequest(
+      h.port,
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(600 * 1024),
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, 'x'),
+      },
+      'command=',
+    );
+    expect(declared.status).toBe(413);
+    // Sent in full and correctly signed, as a slash command with an absurd text.
+    const fields = new URLSearchParams({
+      command: '/rollback',
+      text: `help ${'x'.repeat(600 * 1024)}`,
+      user_id: PEOPLE.declarer,
+      channel_id: CHANNEL,
+      team_id: 'T0E2E',
+      trigger_id: 'oversized',
+    }).toString();
+    const signed = await h.driver
+      .sendSigned(fields, 'application/x-www-form-urlencoded')
+      .catch((error: unknown) => error);
+    if (signed instanceof Error) throw signed;
+    expect((signed as { status: number }).status).toBe(413);
+
+    const help = await h.driver.slashCommand({
+      user: PEOPLE.declarer,
+      channel: CHANNEL,
+      text: 'help',
+      expectResponses: 1,
+    });
+    expect(help.status).toBe(200);
+    expect(JSON.stringify(help.responses)).toContain('/rollback');
+  }, 30_000);
+});
