@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { FreezeService } from '../app/freeze-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import { checkReportedTime } from '../domain/reported-time.js';
+import { findUnsafeCharacter } from '../domain/untrusted-text.js';
 import { versionSchema } from '../domain/version.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
@@ -32,13 +33,18 @@ export interface RouteDependencies {
   metrics?: Pick<Metrics, 'render'>;
 }
 
-const name = z.string().trim().min(1).max(200);
+/** Shown in incident threads: nothing that makes it read as something else. */
+const plainText = z.string().superRefine((text, ctx) => {
+  const found = findUnsafeCharacter(text);
+  if (found !== undefined) ctx.addIssue({ code: 'custom', message: `has ${found.escape} (${found.kind})` });
+});
+const name = z.string().trim().min(1).max(200).pipe(plainText);
 const deploymentSchema = z.strictObject({
   service: name,
   environment: name,
   version: z.string().trim().pipe(versionSchema),
-  commit: z.string().max(200).optional(),
-  by: z.string().max(200).optional(),
+  commit: z.string().max(200).pipe(plainText).optional(),
+  by: z.string().max(200).pipe(plainText).optional(),
   at: z.iso.datetime({ offset: true }).optional(),
 });
 

@@ -142,6 +142,14 @@ describe('deployments and the freeze', () => {
     const bidi = await post({ service: 'checkout', environment: 'production', version: 'v1\u202E' });
     expect(bidi.status).toBe(400);
     expect(await bidi.text()).toContain('(a bidirectional formatting character)');
+    const by = await post({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1',
+      by: 'ci\u202Eadmin',
+    });
+    expect(by.status).toBe(400);
+    expect(await by.json()).toEqual({ error: 'by: has \\u202E (a bidirectional formatting character)' });
     expect(await h.store.listDeployments('checkout', 'production')).toEqual([]);
   });
 
