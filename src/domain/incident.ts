@@ -181,7 +181,7 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
         });
         // Said where it matters: when the receive time is what the incident's start now is.
         if (incident.startedAt === at)
-          incident.startNote ??= `${alert.name} said it started at ${reported.problem}: the time it was received stands in`;
+          incident.startNote ??= `${alert.name}'s startsAt ${reported.problem}: the time it was received stands in`;
       }
     }
   }

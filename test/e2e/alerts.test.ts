@@ -362,7 +362,9 @@ describe('alert receivers and incident threads', () => {
       () => parents(h, 'checkout')[0],
       (m) => m !== undefined && blocksOf(m).includes('the time it was received stands in'),
     );
-    expect(blocksOf(parent)).toContain('HighLatency said it started at 1970-01-01T00:00:00.000Z');
+    expect(blocksOf(parent)).toContain(
+      "HighLatency's startsAt 1970-01-01T00:00:00.000Z is more than 24 hours",
+    );
 
     // A rollback declared in it inherits that start: minute 0, so it needs the first tier, not the top one.
     h.clock.now += 60_000;

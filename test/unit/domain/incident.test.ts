@@ -69,7 +69,7 @@ describe('mergeAlerts', () => {
       },
     ]);
     expect(ancient.incident.startNote).toBe(
-      'a said it started at 1970-01-01T00:00:00.000Z is more than 24 hours before now (2026-11-23T04:02:00.000Z): the time it was received stands in',
+      "a's startsAt 1970-01-01T00:00:00.000Z is more than 24 hours before now (2026-11-23T04:02:00.000Z): the time it was received stands in",
     );
     // The alert keeps what it said, so its episodes and late copies are still told apart.
     expect(ancient.incident.alerts[0]?.startsAt).toBe(0);
