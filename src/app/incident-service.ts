@@ -48,6 +48,8 @@ export interface DeliveryOutcome {
   /** Resolved alerts of a service with no open incident. */
   stale: number;
   incidents: Array<{ id: string; service: string; environment: string; opened: boolean }>;
+  /** What the sender should know: alert starts that were not believed, and what stood in. */
+  notes: string[];
 }
 
 export interface IncidentSummary {
@@ -115,7 +117,14 @@ export class IncidentService {
 
   async receive(delivery: Delivery): Promise<DeliveryOutcome> {
     const { catalog, log } = this.options;
-    const outcome: DeliveryOutcome = { duplicate: false, accepted: 0, unknown: [], stale: 0, incidents: [] };
+    const outcome: DeliveryOutcome = {
+      duplicate: false,
+      accepted: 0,
+      unknown: [],
+      stale: 0,
+      incidents: [],
+      notes: [],
+    };
     const groups = new Map<string, { service: string; environment: string; alerts: Alert[] }>();
     for (const alert of delivery.alerts) {
       const key = currentKey(alert.service, alert.environment);
@@ -147,6 +156,15 @@ export class IncidentService {
       if (merged === null) {
         outcome.stale += group.alerts.length;
         continue;
+      }
+      for (const unbelieved of merged.unbelievedStarts) {
+        log.warn(
+          { incident: merged.incident.id, fingerprint: unbelieved.fingerprint, problem: unbelieved.problem },
+          'alert startsAt not believed: the time it was received stands in for the incident start',
+        );
+        outcome.notes.push(
+          `alert ${unbelieved.name} (${unbelieved.fingerprint}): startsAt ${unbelieved.problem}; the time it was received stands in`,
+        );
       }
       outcome.accepted += group.alerts.length;
       outcome.incidents.push({

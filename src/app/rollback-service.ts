@@ -9,6 +9,7 @@ import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import { strategyNeedsHuman } from '../domain/plan.js';
 import type { RollbackInput, Trigger } from '../domain/rollback-types.js';
+import { parseVersion } from '../domain/version.js';
 import type { Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
 import type { Store, StoredRollback } from '../store/store.js';
@@ -162,15 +163,30 @@ export class RollbackService {
       };
     }
     const deployments = await store.listDeployments(plan.service, environment, 2);
-    const fromVersion = deployments[0]?.version ?? null;
-    const toVersion = request.toVersion ?? deployments[1]?.version;
-    if (toVersion === undefined) {
+    const fromVersion = this.recordedVersion(deployments[0]?.version, plan.service, environment);
+    const recordedTarget = deployments[1]?.version;
+    const target = request.toVersion ?? recordedTarget;
+    if (target === undefined) {
       return {
         ok: false,
         code: 'unknown_target',
         message: `no earlier deployment of ${plan.service} in ${environment} is recorded: say which version to roll back to with --to VERSION.`,
       };
     }
+    // Every way in checks the version already; this is the last gate before step parameters, and
+    // the only one for a deployment recorded before versions were checked.
+    const version = parseVersion(target);
+    if (!version.ok) {
+      return {
+        ok: false,
+        code: 'invalid_version',
+        message:
+          request.toVersion === undefined
+            ? `the previous recorded deployment of ${plan.service} in ${environment} cannot be rolled back to (${version.message}): say which version with --to VERSION.`
+            : version.message,
+      };
+    }
+    const toVersion = version.version;
     const at = now();
     const id = newId();
     // A drill is practice: it neither inherits a real incident's start nor shows in its thread.
@@ -211,6 +227,18 @@ export class RollbackService {
       });
     }
     return { ok: true, rollback: result.rollback, plan };
+  }
+
+  /** A recorded current version, or null (unknown) when it is not a version steps may be given. */
+  private recordedVersion(recorded: string | undefined, service: string, environment: string): string | null {
+    if (recorded === undefined) return null;
+    const version = parseVersion(recorded);
+    if (version.ok) return version.version;
+    this.options.log.warn(
+      { service, environment, reason: version.message },
+      'the current recorded deployment has no usable version: fromVersion is unknown',
+    );
+    return null;
   }
 
   /** The Communications manifest the plan uses, if any. */

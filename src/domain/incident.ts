@@ -5,6 +5,7 @@
  * nothing, and an old delivery arriving late cannot undo a newer one. Pure: time comes in as data.
  */
 import type { TriggerSpec } from './plan.js';
+import { checkReportedTime } from './reported-time.js';
 
 export type AlertState = 'firing' | 'resolved';
 
@@ -48,8 +49,13 @@ export interface Incident {
   id: string;
   service: string;
   environment: string;
-  /** The earliest `startsAt` of its alerts: the incident start every rollback of it inherits. */
+  /**
+   * The earliest `startsAt` of its alerts: the incident start every rollback of it inherits. A
+   * start more than a day old or in the future is not believed: the time it was received stands in.
+   */
   startedAt: number;
+  /** Why the start is a receive time rather than an alert's `startsAt`, when it is. */
+  startNote?: string;
   openedAt: number;
   closedAt: number | null;
   /** In arrival order; an array, not a map, because fingerprints are foreign text. */
@@ -77,6 +83,8 @@ export interface MergeResult {
   stale: number;
   /** Set when this delivery decided the incident's trigger (once per incident). */
   trigger: TriggerDecision | null;
+  /** Firing alerts of this delivery whose `startsAt` was not believed (see `startOf`). */
+  unbelievedStarts: Array<{ fingerprint: string; name: string; problem: string }>;
 }
 
 export interface MergeInput {
@@ -111,7 +119,7 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
         id: input.newId(),
         service: input.service,
         environment: input.environment,
-        startedAt: Math.min(...alerts.filter((a) => a.status === 'firing').map((a) => a.startsAt), at),
+        startedAt: Math.min(...alerts.filter((a) => a.status === 'firing').map((a) => startOf(a, at)), at),
         openedAt: at,
         closedAt: null,
         alerts: [],
@@ -131,6 +139,7 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
     unchanged: 0,
     stale: 0,
     trigger: null,
+    unbelievedStarts: [],
   };
   for (const alert of alerts) {
     const { labels: _labels, ...kept } = alert;
@@ -161,7 +170,20 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
       result.unchanged += 1;
       continue;
     }
-    if (alert.status === 'firing') incident.startedAt = Math.min(incident.startedAt, alert.startsAt);
+    if (alert.status === 'firing') {
+      incident.startedAt = Math.min(incident.startedAt, startOf(alert, at));
+      const reported = checkReportedTime(alert.startsAt, at);
+      if (!reported.ok) {
+        result.unbelievedStarts.push({
+          fingerprint: alert.fingerprint,
+          name: alert.name,
+          problem: reported.problem,
+        });
+        // Said where it matters: when the receive time is what the incident's start now is.
+        if (incident.startedAt === at)
+          incident.startNote ??= `${alert.name}'s startsAt ${reported.problem}: the time it was received stands in`;
+      }
+    }
   }
   if (!result.opened) {
     const firing = new Set(incident.unannounced.firing);
@@ -180,6 +202,16 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
     }
   }
   return result;
+}
+
+/**
+ * When an alert started, as far as the incident's start goes: its `startsAt` when that is within a
+ * day before `receivedAt` and not beyond the clock skew after it, else `receivedAt`. A sender's
+ * `1970-01-01` must not make every rollback need the top authority tier from minute 0. (The alert
+ * keeps its own `startsAt` for telling episodes and late copies apart.)
+ */
+export function startOf(alert: Pick<IncidentAlert, 'startsAt'>, receivedAt: number): number {
+  return checkReportedTime(alert.startsAt, receivedAt).ok ? alert.startsAt : receivedAt;
 }
 
 /** Makes room by forgetting the oldest resolved alert; false when every kept alert still fires. */

@@ -225,6 +225,7 @@ export async function answer(
     ...(unknown > 0 ? { unknownServices: outcome.unknown } : {}),
     ...(parsed.unrouted.length > 0 ? { unrouted: parsed.unrouted.length } : {}),
     ...(parsed.truncated > 0 ? { truncatedAlerts: parsed.truncated } : {}),
+    ...(outcome.notes.length > 0 ? { notes: outcome.notes } : {}),
   });
   return outcome;
 }

@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { FreezeService } from '../app/freeze-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
+import { checkReportedTime } from '../domain/reported-time.js';
+import { findUnsafeCharacter } from '../domain/untrusted-text.js';
+import { versionSchema } from '../domain/version.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { readJson } from './read-json.js';
@@ -30,13 +33,18 @@ export interface RouteDependencies {
   metrics?: Pick<Metrics, 'render'>;
 }
 
-const name = z.string().trim().min(1).max(200);
+/** Shown in incident threads: nothing that makes it read as something else. */
+const plainText = z.string().superRefine((text, ctx) => {
+  const found = findUnsafeCharacter(text);
+  if (found !== undefined) ctx.addIssue({ code: 'custom', message: `has ${found.escape} (${found.kind})` });
+});
+const name = z.string().trim().min(1).max(200).pipe(plainText);
 const deploymentSchema = z.strictObject({
   service: name,
   environment: name,
-  version: name,
-  commit: z.string().max(200).optional(),
-  by: z.string().max(200).optional(),
+  version: z.string().trim().pipe(versionSchema),
+  commit: z.string().max(200).pipe(plainText).optional(),
+  by: z.string().max(200).pipe(plainText).optional(),
   at: z.iso.datetime({ offset: true }).optional(),
 });
 
@@ -99,7 +107,17 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
           return;
         }
         const { at, ...deployment } = parsed.data;
-        const recorded = { ...deployment, at: at === undefined ? deps.now() : Date.parse(at) };
+        const now = deps.now();
+        // Believed within a day back and a minute ahead: a record dated 2999 would stay current forever.
+        const when =
+          at === undefined ? { ok: true as const, at: now } : checkReportedTime(Date.parse(at), now);
+        if (!when.ok) {
+          sendJson(res, 400, {
+            error: `at: ${when.problem}; a deployment is recorded within 24 hours of happening (leave out at for now)`,
+          });
+          return;
+        }
+        const recorded = { ...deployment, at: when.at };
         await deps.store.recordDeployment(recorded);
         sendJson(res, 201, { ...recorded, at: new Date(recorded.at).toISOString() });
       }),

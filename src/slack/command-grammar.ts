@@ -12,6 +12,8 @@
  */
 import { closest } from '../schema/did-you-mean.js';
 import { ALL } from '../app/freeze-service.js';
+import { findUnsafeCharacter, unsafeCharacterMessage } from '../domain/untrusted-text.js';
+import { parseVersion } from '../domain/version.js';
 
 export type RollbackCommand =
   | { kind: 'modal' }
@@ -94,6 +96,29 @@ export function tokenize(text: string): { ok: true; tokens: string[] } | { ok: f
   return { ok: true, tokens };
 }
 
+/**
+ * Why an argument is refused: no control or bidirectional formatting character in any of them
+ * (they would reach the card, the logs and step parameters looking like something else).
+ */
+function unsafeArgument(tokens: readonly string[]): string | undefined {
+  for (const [index, token] of tokens.entries()) {
+    const found = findUnsafeCharacter(token);
+    if (found === undefined) continue;
+    return unsafeCharacterMessage(argumentName(tokens, index), found);
+  }
+  return undefined;
+}
+
+/** "the value of `--to`" for a flag's value (`--to X` or `--to=X`), else "argument 2". */
+function argumentName(tokens: readonly string[], index: number): string {
+  const token = tokens[index]!;
+  const inline = token.includes('=') ? token.slice(0, token.indexOf('=')) : undefined;
+  if (inline !== undefined && isFlag(inline)) return `the value of \`${inline}\``;
+  const previous = tokens[index - 1];
+  if (previous !== undefined && isFlag(previous)) return `the value of \`${previous}\``;
+  return `argument ${index + 1}`;
+}
+
 function one(word: string | undefined, rest: string[], what: string, sub: string): string | CommandParse {
   if (word === undefined) return { ok: false, message: `\`/rollback ${sub}\` needs ${what}. ${USAGE}` };
   if (rest.length > 0)
@@ -104,6 +129,8 @@ function one(word: string | undefined, rest: string[], what: string, sub: string
 export function parseRollbackCommand(text: string): CommandParse {
   const split = tokenize(text.trim());
   if (!split.ok) return split;
+  const unsafe = unsafeArgument(split.tokens);
+  if (unsafe !== undefined) return { ok: false, message: unsafe };
   const [first, ...rest] = split.tokens;
   if (first === undefined) return { ok: true, command: { kind: 'modal' } };
   const word = first.toLowerCase();
@@ -205,6 +232,10 @@ function readFlags(
     }
     const field = FLAGS[name];
     if (values[field] !== undefined) return { ok: false, message: `\`${name}\` is given twice.` };
+    if (field === 'toVersion') {
+      const version = parseVersion(value);
+      if (!version.ok) return { ok: false, message: `\`${name}\`: ${version.message}.` };
+    }
     values[field] = value;
   }
   return { ok: true, values };

@@ -17,6 +17,7 @@ import {
   ALERT_TOKEN,
   CHANNEL,
   eventually,
+  forRollback,
   PEOPLE,
   startBotHarness,
   type BotHarness,
@@ -343,6 +344,67 @@ describe('alert receivers and incident threads', () => {
     const view = await h.bot.service.view(rollback!.id);
     expect(view?.steps.map((s) => s.status)).toEqual(['pending']);
     expect(view?.approvals).toEqual([]);
+  }, 60_000);
+
+  it('takes the receive time for an alert that says it started in 1970, says so, and asks the first tier', async () => {
+    const h = (harness = await start());
+    const receivedAt = h.clock.now;
+    const answer = await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload([{ name: 'HighLatency', service: 'checkout', fingerprint: 'f1970', startsAt: 0 }]),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      accepted: 1,
+      notes: [
+        `alert HighLatency (f1970): startsAt 1970-01-01T00:00:00.000Z is more than 24 hours before now (${new Date(receivedAt).toISOString()}); the time it was received stands in`,
+      ],
+    });
+    const incident = await h.bot.incidents.current('checkout', 'production');
+    expect(incident?.startedAt).toBe(receivedAt);
+    const parent = await eventually(
+      () => parents(h, 'checkout')[0],
+      (m) => m !== undefined && blocksOf(m).includes('the time it was received stands in'),
+    );
+    expect(blocksOf(parent)).toContain(
+      "HighLatency's startsAt 1970-01-01T00:00:00.000Z is more than 24 hours",
+    );
+
+    // A rollback declared in it inherits that start: minute 0, so it needs the first tier, not the top one.
+    h.clock.now += 60_000;
+    const command = await h.driver.slashCommand({
+      user: PEOPLE.declarer,
+      channel: CHANNEL,
+      text: 'checkout --to v1.4.1',
+      expectResponses: 1,
+    });
+    const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
+    expect(await h.bot.service.view(id)).toMatchObject({
+      incidentStartedAt: new Date(receivedAt).toISOString(),
+    });
+    await eventually(
+      () =>
+        h.sim
+          .messages(CHANNEL)
+          .find((m) => blocksOf(m).includes(id) && blocksOf(m).includes('rollback:approve')),
+      Boolean,
+    );
+    await h.driver.click({ user: PEOPLE.outsider, actionId: 'rollback:approve', value: forRollback(id) });
+    await eventually(
+      () =>
+        h.sim
+          .ephemerals({ user: PEOPLE.outsider })
+          .map((e) => e.text)
+          .join('\n'),
+      (text) => text.includes('needs on-call-engineer or above'),
+    );
+    // The card asks the first tier too (the top one would read vp-engineering).
+    const card = h.sim
+      .messages(CHANNEL)
+      .find((m) => blocksOf(m).includes(id) && blocksOf(m).includes('rollback:approve'));
+    expect(blocksOf(card)).toContain('on-call-engineer');
+    expect(blocksOf(card)).not.toContain('vp-engineering');
   }, 60_000);
 
   it('refuses hostile deliveries with the reason, and answers 202 for services it does not know', async () => {

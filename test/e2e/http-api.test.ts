@@ -93,7 +93,7 @@ describe('deployments and the freeze', () => {
       version: 'v2.0.0',
       commit: 'abc123',
       by: 'ci',
-      at: '2026-11-23T06:00:00Z',
+      at: new Date(h.clock.now - 3_600_000).toISOString(),
     });
     expect(first.status).toBe(201);
     expect((await post({ service: 'checkout', environment: 'staging', version: 'v2.1.0' })).status).toBe(201);
@@ -127,6 +127,65 @@ describe('deployments and the freeze', () => {
       ).status,
     ).toBe(401);
     expect((await post('x', { ...auth, 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('refuses a version that is not one, with the rule, and records nothing', async () => {
+    const attack = await post({ service: 'checkout', environment: 'production', version: '--log-file=x' });
+    expect(attack.status).toBe(400);
+    expect(await attack.json()).toEqual({
+      error:
+        "version: a version is letters, digits and . _ + - (at most 128, starting with a letter or digit): '--log-file=x' starts with '-'",
+    });
+    const path = await post({ service: 'checkout', environment: 'production', version: 'v1/../../admin' });
+    expect(path.status).toBe(400);
+    expect(await path.text()).toContain("has '/'");
+    const bidi = await post({ service: 'checkout', environment: 'production', version: 'v1\u202E' });
+    expect(bidi.status).toBe(400);
+    expect(await bidi.text()).toContain('(a bidirectional formatting character)');
+    const by = await post({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1',
+      by: 'ci\u202Eadmin',
+    });
+    expect(by.status).toBe(400);
+    expect(await by.json()).toEqual({ error: 'by: has \\u202E (a bidirectional formatting character)' });
+    expect(await h.store.listDeployments('checkout', 'production')).toEqual([]);
+  });
+
+  it('believes a deployment time only within a day back and a minute ahead', async () => {
+    const at = (offsetMs: number) => new Date(h.clock.now + offsetMs).toISOString();
+    const future = await post({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v9',
+      at: '2999-01-01T00:00:00Z',
+    });
+    expect(future.status).toBe(400);
+    expect(((await future.json()) as { error: string }).error).toMatch(
+      /^at: 2999-01-01T00:00:00.000Z is in the future \(more than 60 seconds after now, .*\); a deployment is recorded within 24 hours of happening \(leave out at for now\)$/,
+    );
+    const old = await post({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v8',
+      at: at(-25 * 3_600_000),
+    });
+    expect(old.status).toBe(400);
+    expect(await old.text()).toContain('is more than 24 hours before now');
+    expect(await h.store.listDeployments('checkout', 'production')).toEqual([]);
+    // A pipeline clock a little ahead of the bot's, and a deployment recorded late the same day, are fine.
+    expect(
+      (await post({ service: 'checkout', environment: 'production', version: 'v7', at: at(30_000) })).status,
+    ).toBe(201);
+    expect(
+      (await post({ service: 'checkout', environment: 'production', version: 'v6', at: at(-23 * 3_600_000) }))
+        .status,
+    ).toBe(201);
+    expect((await h.store.listDeployments('checkout', 'production')).map((d) => d.version)).toEqual([
+      'v7',
+      'v6',
+    ]);
   });
 
   it('answers the freeze from the active rollback', async () => {

@@ -51,6 +51,37 @@ describe('/rollback commands', () => {
     expect(await ask(h, 'stats')).toContain('Time to detect');
   }, 60_000);
 
+  it('refuses a --to that is not a version, and invisible characters, before anything is declared', async () => {
+    const h = (harness = await startBotHarness());
+    const said = async (text: string): Promise<string> => {
+      const command = await h.driver.slashCommand({
+        user: PEOPLE.declarer,
+        channel: CHANNEL,
+        text,
+        expectResponses: 1,
+      });
+      expect(command.status).toBe(200);
+      expect(command.responses).toHaveLength(1);
+      expect(command.responses[0]!.response_type).toBe('ephemeral');
+      return command.responses[0]!.text;
+    };
+    // Once made an http step send `POST /admin/purge?all=true`.
+    expect(await said("checkout --to '../../../admin/purge?all=true#'")).toBe(
+      "🙅 `--to`: a version is letters, digits and . _ + - (at most 128, starting with a letter or digit): '../../../admin/purge?all=true#' starts with '.'.",
+    );
+    // Once reached a deploy script as an option.
+    expect(await said("checkout --to '--log-file=/tmp/x'")).toContain("'--log-file=/tmp/x' starts with '-'");
+    expect(await said('checkout --to v1.4.1\u202E1')).toBe(
+      '🙅 the value of `--to` has \\u202E (a bidirectional formatting character); type it again without it.',
+    );
+    expect(await said('checkout --to v1.4.1 --reason "deploy\u0007 broke it"')).toContain(
+      'the value of `--reason` has \\u0007 (a control character)',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await h.store.listRollbacks()).toEqual([]);
+    expect(h.sim.callsTo('chat.postMessage')).toEqual([]);
+  }, 60_000);
+
   it('gets the card through Slack rate limiting and a Slack outage', async () => {
     const h = (harness = await startBotHarness());
     h.sim.failNext('chat.postMessage', { kind: 'http500' }, 1);

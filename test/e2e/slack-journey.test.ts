@@ -254,6 +254,32 @@ describe('Slack journey (simulator, real Bolt, real Redis)', () => {
     await eventually(() => cardOf(h, rollback!.id), Boolean);
   }, 60_000);
 
+  it('answers a modal whose target is not a version with a field error, and declares nothing', async () => {
+    const h = (harness = await startBotHarness());
+    await h.driver.slashCommand({ user: PEOPLE.declarer, channel: CHANNEL, text: '' });
+    const view = await eventually(() => h.sim.views()[0], Boolean);
+    const submitted = await h.driver.submitView({
+      user: PEOPLE.declarer,
+      viewId: view!.id,
+      values: {
+        service: selectOption('checkout'),
+        environment: selectOption('production'),
+        to_version: textInput('v1/../../..'),
+        reason: textInput('errors after 1.5.1'),
+      },
+    });
+    expect(submitted.status).toBe(200);
+    expect(submitted.body).toEqual({
+      response_action: 'errors',
+      errors: {
+        declare_to_version:
+          "'v1/../../..' has '/': a version is letters, digits and . _ + - (at most 128, starting with a letter or digit).",
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await h.store.listRollbacks()).toEqual([]);
+  }, 60_000);
+
   it('acts once on a click delivered twice and on a double click', async () => {
     const h = (harness = await startBotHarness());
     const id = await declare(h);

@@ -6,6 +6,8 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/web-api';
 import { z } from 'zod';
 import type { RollbackPlan } from '../../domain/plan.js';
+import { findUnsafeCharacter } from '../../domain/untrusted-text.js';
+import { parseVersion, VERSION_MAX, VERSION_RULE } from '../../domain/version.js';
 import { LIMITS, plain } from './kit.js';
 import { truncate } from './text.js';
 
@@ -31,7 +33,6 @@ export interface DeclareDefaults {
 }
 
 export const REASON_MAX = 500;
-export const VERSION_MAX = 128;
 
 const option = (value: string): PlainTextOption => ({
   text: plain(value, LIMITS.optionText),
@@ -175,14 +176,30 @@ const submissionSchema = z.object({
   strategy: z.string().nullable(),
   toVersion: z
     .string()
-    .max(VERSION_MAX, `At most ${VERSION_MAX} characters.`)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._+\-:/@]*$/, 'A version such as v1.4.1 (letters, digits, . _ + - : / @).')
+    .transform((text, ctx) => {
+      const version = parseVersion(text);
+      if (version.ok) return version.version;
+      // The problem first: a field error is cut at 150 characters.
+      ctx.addIssue({ code: 'custom', message: `${capitalise(version.problem)}: ${VERSION_RULE}.` });
+      return z.NEVER;
+    })
     .nullable(),
   reason: z
     .string({ error: 'Say why: the reason goes on the card and into the history.' })
     .min(3, 'Say why in a few words.')
-    .max(REASON_MAX, `At most ${REASON_MAX} characters.`),
+    .max(REASON_MAX, `At most ${REASON_MAX} characters.`)
+    .superRefine((text, ctx) => {
+      // A reason may run over lines; nothing else invisible that changes how it reads.
+      const found = findUnsafeCharacter(text, ['\n', '\t']);
+      if (found !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `The reason has ${found.escape} (${found.kind}); type it again without it.`,
+        });
+    }),
 });
+
+const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 const FIELD_BLOCK: Record<keyof DeclareValues, string> = {
   service: DECLARE_FIELDS.service.block,

@@ -73,7 +73,11 @@ export function renderIncidentParent(input: {
   const status = closed
     ? `*Closed* at ${slackDate(incident.closedAt ?? input.now)} after ${formatDuration((incident.closedAt ?? input.now) - incident.startedAt)}`
     : `*${firing.length} firing*, ${resolved} resolved · started ${slackDate(incident.startedAt)}`;
-  const blocks: KnownBlock[] = [header(title), section(status)];
+  const blocks: KnownBlock[] = [
+    header(title),
+    section(status),
+    ...(incident.startNote === undefined ? [] : [context([`ℹ️ ${esc(truncate(incident.startNote, 300))}`])]),
+  ];
   if (firing.length > 0) blocks.push(section(`*Firing*\n${alertList(firing, incident.overflow)}`));
   const deploys = recentDeployments(input.deployments, incident.startedAt);
   blocks.push(

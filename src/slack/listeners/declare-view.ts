@@ -27,7 +27,9 @@ export function registerDeclareView(app: App, deps: SlackDependencies): void {
       });
       if (!outcome.ok) {
         const field =
-          outcome.code === 'unknown_target' ? DECLARE_FIELDS.toVersion.block : DECLARE_FIELDS.service.block;
+          outcome.code === 'unknown_target' || outcome.code === 'invalid_version'
+            ? DECLARE_FIELDS.toVersion.block
+            : DECLARE_FIELDS.service.block;
         await ack({ response_action: 'errors', errors: { [field]: outcome.message.slice(0, 150) } });
         return;
       }

@@ -34,8 +34,9 @@ let asked: string[];
 let joined: string[];
 let service: RollbackService;
 let ids: number;
+let store: MemoryStore;
 beforeEach(() => {
-  const store = new MemoryStore();
+  store = new MemoryStore();
   asked = [];
   joined = [];
   ids = 0;
@@ -81,5 +82,41 @@ describe('RollbackService.declare and the open incident', () => {
     expect(asked).toEqual([]);
     expect(joined).toEqual([]);
     expect((await service.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0).toISOString());
+  });
+});
+
+describe('RollbackService.declare and versions', () => {
+  const record = (version: string, at: number) =>
+    store.recordDeployment({ service: 'checkout', environment: 'production', version, at });
+
+  it('refuses a target that is not a version, whoever asks', async () => {
+    const outcome = await service.declare({
+      service: 'checkout',
+      toVersion: '../../admin/purge?all=true#',
+      by: USERS.declarer,
+    });
+    expect(outcome).toMatchObject({ ok: false, code: 'invalid_version' });
+    expect(outcome.ok ? '' : outcome.message).toMatch(
+      /^a version is letters, digits and \. _ \+ - .*starts with '\.'/,
+    );
+    expect(await store.listRollbacks()).toEqual([]);
+  });
+
+  it('will not roll back to a deployment recorded (before versions were checked) with a bad version', async () => {
+    await record('--log-file=/tmp/x', T0 - 2 * MINUTE);
+    await record('v2', T0 - MINUTE);
+    const outcome = await service.declare({ service: 'checkout', by: USERS.declarer });
+    expect(outcome).toMatchObject({ ok: false, code: 'invalid_version' });
+    expect(outcome.ok ? '' : outcome.message).toMatch(
+      /^the previous recorded deployment of checkout in production cannot be rolled back to \(.*'--log-file=\/tmp\/x' starts with '-'\): say which version with --to VERSION\.$/,
+    );
+    expect(await store.listRollbacks()).toEqual([]);
+  });
+
+  it('takes a current version that is not one as unknown', async () => {
+    await record('v1', T0 - 2 * MINUTE);
+    await record('v2/../..', T0 - MINUTE);
+    expect(await service.declare({ service: 'checkout', by: USERS.declarer })).toMatchObject({ ok: true });
+    expect(await service.view('rb-1')).toMatchObject({ fromVersion: null, toVersion: 'v1' });
   });
 });

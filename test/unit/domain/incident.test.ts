@@ -57,6 +57,37 @@ describe('mergeAlerts', () => {
     expect(result.incident.unannounced).toEqual({ firing: [], resolved: [] });
   });
 
+  it('takes the receive time for a start more than a day old or in the future, and says so', () => {
+    const at = T0 + 120_000;
+    const ancient = apply(null, [alert('a', 'firing', 0)], [], at)!;
+    expect(ancient.incident.startedAt).toBe(at);
+    expect(ancient.unbelievedStarts).toEqual([
+      {
+        fingerprint: 'a',
+        name: 'a',
+        problem: '1970-01-01T00:00:00.000Z is more than 24 hours before now (2026-11-23T04:02:00.000Z)',
+      },
+    ]);
+    expect(ancient.incident.startNote).toBe(
+      "a's startsAt 1970-01-01T00:00:00.000Z is more than 24 hours before now (2026-11-23T04:02:00.000Z): the time it was received stands in",
+    );
+    // The alert keeps what it said, so its episodes and late copies are still told apart.
+    expect(ancient.incident.alerts[0]?.startsAt).toBe(0);
+    expect(
+      apply(null, [alert('f', 'firing', Date.parse('2999-01-01T00:00:00Z'))], [], at)!.incident.startedAt,
+    ).toBe(at);
+    // A day back and a minute of clock skew ahead are believed, and need no note.
+    const dayOld = apply(null, [alert('d', 'firing', at - 24 * 3_600_000)], [], at)!;
+    expect(dayOld.incident.startedAt).toBe(at - 24 * 3_600_000);
+    expect(dayOld.unbelievedStarts).toEqual([]);
+    expect(dayOld.incident.startNote).toBeUndefined();
+    // An unbelievable alert joining an incident with a believable start moves nothing and notes nothing on it.
+    const joined = apply(dayOld.incident, [alert('z', 'firing', 0)], [], at)!;
+    expect(joined.incident.startedAt).toBe(at - 24 * 3_600_000);
+    expect(joined.unbelievedStarts).toHaveLength(1);
+    expect(joined.incident.startNote).toBeUndefined();
+  });
+
   it('ignores resolved alerts when nothing is open', () => {
     expect(apply(null, [alert('a', 'resolved')])).toBeNull();
   });

@@ -130,6 +130,33 @@ describe('/rollback grammar', () => {
     expect(refused('drill checkout now')).toMatch(/unexpected "now"/);
   });
 
+  it('refuses a --to that is not a version, naming the rule and the character that broke it', () => {
+    expect(refused("checkout --to '../../../admin/purge?all=true#'")).toBe(
+      "`--to`: a version is letters, digits and . _ + - (at most 128, starting with a letter or digit): '../../../admin/purge?all=true#' starts with '.'.",
+    );
+    expect(refused("checkout --to '--log-file=/tmp/x'")).toMatch(/starts with '-'/);
+    expect(refused('checkout --to=v1/../..')).toMatch(/'v1\/\.\.\/\.\.' has '\/'/);
+    expect(refused('drill checkout --to v1?x=1')).toMatch(/has '\?'/);
+    expect(parsed('checkout --to 1.4.1+build_7-rc.1')).toMatchObject({ toVersion: '1.4.1+build_7-rc.1' });
+  });
+
+  it('refuses control and bidirectional formatting characters in any argument, named as an escape', () => {
+    expect(refused('checkout --to v1.2\u202E3')).toBe(
+      'the value of `--to` has \\u202E (a bidirectional formatting character); type it again without it.',
+    );
+    expect(refused('checkout --to=v1\u0007')).toMatch(
+      /the value of `--to` has \\u0007 \(a control character\)/,
+    );
+    expect(refused('checkout --reason "spike\u2066 after deploy"')).toMatch(
+      /the value of `--reason` has \\u2066 \(a bidirectional/,
+    );
+    expect(refused('check\u200Eout')).toMatch(/argument 1 has \\u200E/);
+    expect(refused('checkout --env prod\u0085')).toMatch(/`--env` has \\u0085 \(a control character\)/);
+    expect(refused('freeze on checkout --reason "a\u061Cb"')).toMatch(/\\u061C/);
+    // Arabic or Hebrew text itself is fine: only the invisible formatting characters are refused.
+    expect(parsed('checkout --reason "שגיאות אחרי הפריסה"')).toMatchObject({ reason: 'שגיאות אחרי הפריסה' });
+  });
+
   it('never throws, whatever is typed', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (text) => {

@@ -172,4 +172,29 @@ describe('declare modal', () => {
     });
     expect(parseDeclareSubmission({}).ok).toBe(false);
   });
+
+  it('refuses a target that is not a version, and invisible characters in the reason', () => {
+    const good = { service: 'user-service', environment: 'production', reason: '5xx spike' };
+    expect(parseDeclareSubmission(values({ ...good, to: 'v1/../../..' }), PLANS)).toEqual({
+      ok: false,
+      errors: {
+        [DECLARE_FIELDS.toVersion.block]:
+          "'v1/../../..' has '/': a version is letters, digits and . _ + - (at most 128, starting with a letter or digit).",
+      },
+    });
+    const option = parseDeclareSubmission(values({ ...good, to: '--log-file=x' }), PLANS);
+    expect(option.ok ? '' : option.errors[DECLARE_FIELDS.toVersion.block]).toMatch(
+      /^'--log-file=x' starts with '-'/,
+    );
+    const bidi = parseDeclareSubmission(values({ ...good, reason: 'spike after \u202Edeploy' }), PLANS);
+    expect(bidi.ok ? '' : bidi.errors[DECLARE_FIELDS.reason.block]).toBe(
+      'The reason has \\u202E (a bidirectional formatting character); type it again without it.',
+    );
+    const escape = parseDeclareSubmission(values({ ...good, reason: 'spike \u001B[2J' }), PLANS);
+    expect(escape.ok ? '' : escape.errors[DECLARE_FIELDS.reason.block]).toMatch(
+      /\\u001B \(a control character\)/,
+    );
+    // A reason may run over lines and hold tabs.
+    expect(parseDeclareSubmission(values({ ...good, reason: 'spike\n\tafter deploy' }), PLANS).ok).toBe(true);
+  });
 });
