@@ -323,4 +323,17 @@ describe('untrusted text stays text', () => {
     expectPeerNeverGot(peer, BOT_SECRETS);
     expectNoSecretIn(await everythingShown(r, rollback!.id), ALL_SECRETS);
   }, 60_000);
+
+  it('a version from CI cannot carry a secret reference or syntax into a step (F1, F4)', async () => {
+    const r = await start();
+    const { h } = r;
+    for (const version of ['${env:SLACK_SIGNING_SECRET}', '{{ rollback.id }}', '--log-file=/tmp/x']) {
+      const answer = await api(h, '/api/deployments', {
+        method: 'POST',
+        body: JSON.stringify({ service: 'leaky', environment: 'production', version }),
+      });
+      expect(answer.status, version).toBe(400);
+    }
+    expect(await h.store.listDeployments('leaky', 'production', 10)).toEqual([]);
+  }, 60_000);
 });
