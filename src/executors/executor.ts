@@ -20,11 +20,64 @@ export interface ExecutorContext {
   vars: TemplateVars;
   log: StepLogger;
   rollback: { id: string; service: string; environment: string };
+  /**
+   * The target this step resolved and recorded before it first changed anything. Every attempt
+   * (Retry, `onFailure: retry`, after a crash, on another replica) drives the object to exactly
+   * this target; an executor that resolves never picks a new "previous" one when it is given.
+   */
+  target?: StepTarget;
 }
+
+/** What runs now, or what a step will restore: as the card shows it. */
+export interface TargetState {
+  /** Revision number, task definition `family:revision`, or flag state. */
+  revision?: string;
+  /** The version it runs (an image tag), when it can be told. */
+  version?: string;
+  images: string[];
+}
+
+/** What a platform step will change, read from the live object without changing it. */
+export interface StepTarget {
+  /** The object acted on, as people name it: `deployment checkout/api`. */
+  object: string;
+  current: TargetState;
+  target: TargetState;
+  /**
+   * What a later attempt needs to reach exactly this target without choosing again, and to tell
+   * the start from the target: e.g. `{ from: <pod-template-hash>, to: <pod-template-hash> }`, or
+   * task definition ARNs. JSON values only: it is stored in the rollback.
+   */
+  pin: Record<string, string | number | boolean>;
+}
+
+export interface ResolveContext {
+  signal: AbortSignal;
+  /**
+   * The version asked for (`--to`, or the previous deployment CI recorded); null: the platform's
+   * previous one. An executor that can map versions to its revisions restores exactly this one.
+   */
+  toVersion: string | null;
+  rollback: { id: string; service: string; environment: string };
+}
+
+export type Resolution =
+  | { ok: true; target: StepTarget }
+  /** `restorable`: the versions that exist, when the asked one is not among them. */
+  | { ok: false; error: string; restorable?: string[] };
 
 export type StepResult =
   | { outcome: 'succeeded'; output: Record<string, unknown>; summary: string }
-  | { outcome: 'failed'; error: string; output?: Record<string, unknown> }
+  | {
+      outcome: 'failed';
+      error: string;
+      output?: Record<string, unknown>;
+      /**
+       * The object was changed by someone else since it was resolved (neither the start nor the
+       * target): the step stops and asks a human, whatever `onFailure` says, instead of overwriting.
+       */
+      conflict?: true;
+    }
   /** The executor could not tell (a query errored or returned nothing): a human decides. */
   | { outcome: 'inconclusive'; detail: string };
 
@@ -40,6 +93,11 @@ export interface Executor<P> {
   valuePlaces?: ValuePlaces;
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
+  /**
+   * Read-only: what the step would change now (platform executors). Runs when the rollback is
+   * declared, when someone approves, and again just before the step first runs.
+   */
+  resolve?(ctx: ResolveContext, params: P): Promise<Resolution>;
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;
 }
 
