@@ -6,6 +6,9 @@
 import type { z } from 'zod';
 import type { TemplateVars } from '../domain/template-vars.js';
 import type { ValuePlaces } from './render-params.js';
+import type { StepTarget } from '../domain/step-target.js';
+
+export type { StepTarget, TargetState } from '../domain/step-target.js';
 
 /** Lines that stream to the rollback's Slack thread while the step runs. */
 export interface StepLogger {
@@ -26,29 +29,6 @@ export interface ExecutorContext {
    * this target; an executor that resolves never picks a new "previous" one when it is given.
    */
   target?: StepTarget;
-}
-
-/** What runs now, or what a step will restore: as the card shows it. */
-export interface TargetState {
-  /** Revision number, task definition `family:revision`, or flag state. */
-  revision?: string;
-  /** The version it runs (an image tag), when it can be told. */
-  version?: string;
-  images: string[];
-}
-
-/** What a platform step will change, read from the live object without changing it. */
-export interface StepTarget {
-  /** The object acted on, as people name it: `deployment checkout/api`. */
-  object: string;
-  current: TargetState;
-  target: TargetState;
-  /**
-   * What a later attempt needs to reach exactly this target without choosing again, and to tell
-   * the start from the target: e.g. `{ from: <pod-template-hash>, to: <pod-template-hash> }`, or
-   * task definition ARNs. JSON values only: it is stored in the rollback.
-   */
-  pin: Record<string, string | number | boolean>;
 }
 
 export interface ResolveContext {
