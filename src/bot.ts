@@ -24,6 +24,7 @@ import type { StepWork } from './engine/step-runner.js';
 import type { ExecutorRegistry } from './executors/registry.js';
 import { previewParams } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
+import { createPlanResolver, stepTargetDecider } from './executors/plan-resolver.js';
 import { SnsVerifier, type SnsFetch, type SnsVerifierOptions } from './alerts/sns-signature.js';
 import { alertRoutes } from './http/alert-routes.js';
 import { snsRoute } from './http/sns-route.js';
@@ -160,6 +161,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const cards = new CardPublisher({ client, store, log, draw: drawCard });
   const drills = new DrillRecords(store);
 
+  const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
   const performer = createStepPerformer({
     registry: options.registry,
     env: options.env,
@@ -180,6 +182,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     workerId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
     performCheck: performer.performCheck,
+    targetFor: stepTargetDecider(targets),
     async performStep(work, signal) {
       try {
         return await performer.performStep(work, signal);
@@ -238,6 +241,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     newId: options.newId ?? newRollbackId,
     log,
     secrets,
+    resolver: targets,
     incidents: {
       current: (name, environment) => incidents.current(name, environment),
       join: (incidentId, rollbackId) => incidents.join(incidentId, rollbackId),

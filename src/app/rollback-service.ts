@@ -8,13 +8,14 @@ import type { Logger } from 'pino';
 import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import { strategyNeedsHuman } from '../domain/plan.js';
-import type { RollbackInput, Trigger } from '../domain/rollback-types.js';
+import type { RollbackContext, RollbackInput, Trigger } from '../domain/rollback-types.js';
 import { parseVersion } from '../domain/version.js';
 import type { Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
 import type { Store, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import type { SecretMask } from '../domain/secret-mask.js';
+import type { TargetResolver } from '../domain/step-target.js';
 import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
 
 export interface Catalog {
@@ -41,6 +42,8 @@ export interface RollbackServiceOptions {
    * history): a second fence behind the masking of step results before they are stored.
    */
   secrets?: SecretMask;
+  /** Reads what platform steps would change (absent: no step resolves, versions come from CI). */
+  resolver?: TargetResolver;
   /** The open incident a declaration joins (and whose start it inherits); absent: none. */
   incidents?: {
     current(service: string, environment: string): Promise<{ id: string; startedAt: number } | null>;
@@ -71,7 +74,8 @@ export type ActOutcome =
 
 /** The events a person may send from Slack or the API (workers send the others). */
 export type HumanEvent =
-  | { type: 'APPROVE' | 'REJECT' | 'CANCEL' | 'START_NOW' | 'ABORT' | 'ACCEPT'; reason?: string }
+  | { type: 'APPROVE'; digest?: string }
+  | { type: 'REJECT' | 'CANCEL' | 'START_NOW' | 'ABORT' | 'ACCEPT'; reason?: string }
   | { type: 'RETRY_STEP'; step?: number }
   | { type: 'SKIP_STEP'; step: number }
   | { type: 'MANUAL_DONE'; check: number };
@@ -163,8 +167,39 @@ export class RollbackService {
       };
     }
     const deployments = await store.listDeployments(plan.service, environment, 2);
-    const fromVersion = this.recordedVersion(deployments[0]?.version, plan.service, environment);
-    const recordedTarget = deployments[1]?.version;
+    const recordedFrom = this.recordedVersion(deployments[0]?.version, plan.service, environment);
+    const resolver = this.options.resolver?.resolves(strategy) ? this.options.resolver : undefined;
+    const at = now();
+    const id = newId();
+    // A drill is practice: it neither inherits a real incident's start nor shows in its thread.
+    const incident =
+      request.drill === true ? null : await this.options.incidents?.current(plan.service, environment);
+    const incidentStartedAt = Math.min(request.incidentStartedAt ?? at, incident?.startedAt ?? at, at);
+    const reason = request.reason ?? 'no reason given';
+    if (request.toVersion !== undefined) {
+      const asked = parseVersion(request.toVersion);
+      if (!asked.ok) return { ok: false, code: 'invalid_version', message: asked.message };
+    }
+    // Platform steps say what runs and what they would restore, before anyone approves.
+    const targets = resolver
+      ? await resolver.resolve({
+          id,
+          service: plan.service,
+          environment,
+          reason,
+          declaredBy: request.by,
+          incidentStartedAt,
+          fromVersion: recordedFrom,
+          toVersion: request.toVersion ?? null,
+          strategy,
+        })
+      : undefined;
+    if (targets?.unknownVersion !== undefined) {
+      return { ok: false, code: 'unknown_version', message: targets.unknownVersion };
+    }
+    const fromVersion =
+      this.recordedVersion(targets?.versions.current, plan.service, environment) ?? recordedFrom;
+    const recordedTarget = targets?.versions.target ?? deployments[1]?.version;
     const target = request.toVersion ?? recordedTarget;
     if (target === undefined) {
       return {
@@ -187,11 +222,6 @@ export class RollbackService {
       };
     }
     const toVersion = version.version;
-    const at = now();
-    const id = newId();
-    // A drill is practice: it neither inherits a real incident's start nor shows in its thread.
-    const incident =
-      request.drill === true ? null : await this.options.incidents?.current(plan.service, environment);
     const input: RollbackInput = {
       id,
       service: plan.service,
@@ -200,10 +230,11 @@ export class RollbackService {
       policy,
       fromVersion,
       toVersion,
-      reason: request.reason ?? 'no reason given',
+      reason,
       declaredBy: request.by,
       at,
-      incidentStartedAt: Math.min(request.incidentStartedAt ?? at, incident?.startedAt ?? at, at),
+      incidentStartedAt,
+      resolution: targets?.resolution ?? null,
       trigger: request.trigger ?? { kind: 'manual' },
       drill: request.drill ?? false,
       requiresHuman: strategyNeedsHuman(strategy),
@@ -252,11 +283,45 @@ export class RollbackService {
     const { store, engine, now, rolesOf } = this.options;
     const current = await store.getRollback(rollbackId);
     if (!current) return { ok: false, code: 'not_found', message: `there is no rollback ${rollbackId}.` };
-    const policy = contextOf(current).policy;
+    const context = contextOf(current);
+    if (event.type === 'APPROVE') {
+      const changed = await this.targetsChanged(rollbackId, context, event.digest);
+      if (changed !== null) return { ok: false, code: 'refused', message: changed };
+    }
+    const policy = context.policy;
     const roles = await rolesOf(userId, policy);
     const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() });
     if (result.accepted) return { ok: true, rollback: result.rollback };
     return { ok: false, code: result.code === 'not_found' ? 'not_found' : 'refused', message: result.reason };
+  }
+
+  /**
+   * An approval is for what the card showed. The targets are read again at the click: when they
+   * differ (someone deployed, a target vanished or came back), the new reading replaces the old one,
+   * the card is redrawn, and this click is refused with why.
+   */
+  private async targetsChanged(
+    rollbackId: string,
+    context: RollbackContext,
+    seen: string | undefined,
+  ): Promise<string | null> {
+    const { resolver, engine, now } = this.options;
+    const resolution = context.resolution;
+    if (!resolver || resolution === null) return null;
+    const fresh = await resolver.resolve({ ...context, toVersion: resolution.asked });
+    if (fresh.resolution.digest !== resolution.digest) {
+      await engine.dispatch(rollbackId, {
+        type: 'TARGETS_RESOLVED',
+        resolution: fresh.resolution,
+        by: 'system',
+        at: now(),
+      });
+      return 'What this rollback would change is different now (someone deployed, or a target changed): the card shows the new targets. Check them and approve again.';
+    }
+    if (seen !== undefined && seen !== resolution.digest) {
+      return 'This card was drawn for other targets than the ones the rollback would restore now: the card shows them. Check them and approve again.';
+    }
+    return null;
   }
 
   async view(rollbackId: string): Promise<RollbackView | null> {

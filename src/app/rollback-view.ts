@@ -6,7 +6,15 @@
 import { tierAt } from '../domain/authority.js';
 import { describeState, restore, type PersistedRollback } from '../domain/rollback-machine.js';
 import type { CheckStatus, RollbackContext, StepStatus } from '../domain/rollback-types.js';
+import type { StepResolution, StepTarget } from '../domain/step-target.js';
 import type { AuditEntry, StoredRollback } from '../store/store.js';
+
+/** A step's target as shown: the one it recorded when it started, else the latest reading. */
+function targetOf(recorded: StepTarget | undefined, resolved: StepResolution | undefined) {
+  if (recorded !== undefined) return { target: recorded };
+  if (!resolved) return {};
+  return 'target' in resolved ? { target: resolved.target } : { targetProblem: resolved.problem };
+}
 
 const iso = (ms: number | undefined | null): string | null =>
   ms == null ? null : new Date(ms).toISOString();
@@ -34,7 +42,13 @@ export interface RollbackView {
     startedAt: string | null;
     endedAt: string | null;
     error?: string;
+    /** What the step changes: recorded when it started, else as last resolved. */
+    target?: StepTarget;
+    /** Why its target cannot be told now: the rollback cannot run until this is fixed. */
+    targetProblem?: string;
   }>;
+  /** The digest of the targets the card shows; an approval names it. */
+  digest?: string;
   checks: Array<{
     name: string;
     kind: 'auto' | 'manual';
@@ -77,7 +91,7 @@ export function rollbackView(
     declaredAt: iso(ctx.declaredAt)!,
     incidentStartedAt: iso(ctx.incidentStartedAt)!,
     drill: ctx.drill,
-    steps: ctx.steps.map((step) => ({
+    steps: ctx.steps.map((step, index) => ({
       name: step.name,
       uses: step.uses,
       status: step.status,
@@ -85,7 +99,9 @@ export function rollbackView(
       startedAt: iso(step.startedAt),
       endedAt: iso(step.endedAt),
       ...(step.error === undefined ? {} : { error: step.error }),
+      ...targetOf(step.target, ctx.resolution?.steps[index]),
     })),
+    ...(ctx.resolution === null ? {} : { digest: ctx.resolution.digest }),
     checks: ctx.checks.map((check) => ({
       name: check.name,
       kind: check.kind,

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { TIMER_NAMES } from './rollback-types.js';
+import { planResolutionSchema, stepTargetSchema } from './step-target.js';
 
 const base = { at: z.number(), by: z.string().min(1) };
 const person = { ...base, roles: z.array(z.string()) };
@@ -14,11 +15,14 @@ const index = z.number().int().nonnegative();
 const attempt = z.number().int().positive();
 
 export const rollbackEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('APPROVE'), ...person }),
+  // `digest`: the resolution the approver saw on the card; refused once the targets have changed.
+  z.object({ type: z.literal('APPROVE'), ...person, digest: z.string().optional() }),
   z.object({ type: z.literal('REJECT'), ...person, reason: z.string().optional() }),
   z.object({ type: z.literal('CANCEL'), ...person, reason: z.string().optional() }),
   z.object({ type: z.literal('START_NOW'), ...person }),
-  z.object({ type: z.literal('STEP_STARTED'), ...base, step: index, attempt }),
+  // `target`: what the step resolved before it first changes anything; every later attempt reaches it.
+  z.object({ type: z.literal('STEP_STARTED'), ...base, step: index, attempt, target: stepTargetSchema.optional() }),
+  z.object({ type: z.literal('TARGETS_RESOLVED'), ...base, resolution: planResolutionSchema }),
   z.object({
     type: z.literal('STEP_SUCCEEDED'),
     ...base,
@@ -32,6 +36,8 @@ export const rollbackEventSchema = z.discriminatedUnion('type', [
     step: index,
     attempt: attempt.optional(),
     error: z.string(),
+    /** The object changed under the step: a human decides, whatever `onFailure` says. */
+    conflict: z.boolean().optional(),
   }),
   z.object({ type: z.literal('STEP_INTERRUPTED'), ...base, step: index, attempt: attempt.optional() }),
   z.object({ type: z.literal('RETRY_STEP'), ...person, step: index.optional() }),

@@ -28,7 +28,13 @@ export function statusUpdate(d: Draft): void {
 }
 
 export function markStepStarted(d: Draft, event: EventOf<'STEP_STARTED'>): void {
-  d.updateStep(event.step, (step) => ({ ...step, status: 'running', startedAt: event.at }));
+  d.updateStep(event.step, (step) => ({
+    ...step,
+    status: 'running',
+    startedAt: event.at,
+    // The first recorded target stays: later attempts converge on it, never on a new choice.
+    ...(step.target === undefined && event.target !== undefined ? { target: event.target } : {}),
+  }));
   d.notify({ event: 'step-started', stepIndex: event.step, attempt: event.attempt });
 }
 
@@ -52,7 +58,8 @@ export function completeStep(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {
 }
 
 /** What the plan's `onFailure` says after this failure: `retry N` retries while attempts <= N. */
-export function failureRoute(ctx: RollbackContext): 'abort' | 'retry' | 'ask' {
+export function failureRoute(ctx: RollbackContext, conflict = false): 'abort' | 'retry' | 'ask' {
+  if (conflict) return 'ask';
   const step = ctx.steps[ctx.currentStep];
   const onFailure = ctx.strategy.steps[ctx.currentStep]?.onFailure;
   if (!step || !onFailure) return 'ask';
@@ -61,7 +68,7 @@ export function failureRoute(ctx: RollbackContext): 'abort' | 'retry' | 'ask' {
 }
 
 export function failStep(d: Draft, event: EventOf<'STEP_FAILED'>): void {
-  const route = failureRoute(d.context);
+  const route = failureRoute(d.context, event.conflict === true);
   const attempt = d.context.steps[event.step]!.attempts;
   d.updateStep(event.step, (step) => ({ ...step, status: 'failed', endedAt: event.at, error: event.error }));
   d.notify({

@@ -38,6 +38,7 @@ export function initialContext(input: RollbackInput): RollbackContext {
     drill: input.drill,
     requiresHuman: input.requiresHuman,
     updateEveryMs: input.updateEveryMs ?? 0,
+    resolution: input.resolution ?? null,
     steps: input.strategy.steps.map((s) => ({ name: s.name, uses: s.uses, status: 'pending', attempts: 0 })),
     checks: input.strategy.validate.map((c) => ({
       name: c.name,
@@ -125,6 +126,21 @@ export function recordApproval(d: Draft, event: EventOf<'APPROVE'>): void {
   } else {
     d.notify({ event: 'approved', approver: event.by, role: decision.role, approvals: tally(d.context) });
   }
+}
+
+/**
+ * The steps' targets were read again. A new digest voids the approvals given so far: they were for
+ * what the card showed before (someone deployed in between, a target vanished).
+ */
+export function recordResolution(d: Draft, event: EventOf<'TARGETS_RESOLVED'>): void {
+  const previous = d.context.resolution;
+  if (previous?.digest === event.resolution.digest) {
+    d.set({ resolution: { ...previous, at: event.resolution.at } });
+    return;
+  }
+  const voided = d.context.approvals.length;
+  d.set({ resolution: event.resolution, approvals: [] });
+  d.notify({ event: 'targets-changed', approvalsVoided: voided });
 }
 
 export function authorizeByPolicy(d: Draft): void {

@@ -3,6 +3,7 @@
  * refusal with a plain reason. The machine's guards call these rules, and `applyEvent` calls the
  * same rules to explain a refusal, so what is refused and why it is refused cannot drift apart.
  */
+import { resolutionProblem } from './step-target.js';
 import { canAct, canApprove, checkRank, type Actor, type AuthorityDecision } from './authority.js';
 import type { EventOf, RollbackEvent } from './rollback-events.js';
 import type { RollbackContext, TimerName } from './rollback-types.js';
@@ -59,6 +60,11 @@ export function approvalDecision(ctx: RollbackContext, event: EventOf<'APPROVE'>
 }
 
 export function refuseApproval(ctx: RollbackContext, event: EventOf<'APPROVE'>): Refusal | null {
+  const problem = resolutionProblem(ctx.resolution, ctx.steps.map((step) => step.name));
+  if (problem !== null) return invalid(`the rollback cannot run yet: ${problem}`);
+  if (event.digest !== undefined && ctx.resolution !== null && event.digest !== ctx.resolution.digest) {
+    return stale('the targets changed since this card was drawn; the card shows what would run now');
+  }
   const decision = approvalDecision(ctx, event);
   return decision.allowed ? null : unauthorized(decision.reason);
 }
@@ -230,5 +236,7 @@ export function refusalFor(ctx: RollbackContext, path: string, event: RollbackEv
       return refuseCheckResult(ctx, event);
     case 'TIMER':
       return refuseTimer(ctx, event);
+    case 'TARGETS_RESOLVED':
+      return null;
   }
 }

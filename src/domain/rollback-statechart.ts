@@ -70,6 +70,7 @@ export const rollbackMachine = setup({
     requestApproval: act(life.requestApproval),
     clearApprovalTimers: act(life.clearApprovalTimers),
     recordApproval: on('APPROVE', life.recordApproval),
+    recordResolution: on('TARGETS_RESOLVED', life.recordResolution),
     authorizeByPolicy: act(life.authorizeByPolicy),
     escalate: act(life.escalate),
     remind: act(life.remind),
@@ -120,8 +121,8 @@ export const rollbackMachine = setup({
       (is(event, 'STEP_SUCCEEDED') || is(event, 'STEP_FAILED')) && !refuseStepResult(context, event),
     stepInterruptIsCurrent: ({ context, event }) =>
       is(event, 'STEP_INTERRUPTED') && !refuseStepInterrupt(context, event),
-    failureIs: ({ context }, params: { route: 'abort' | 'retry' | 'ask' }) =>
-      run.failureRoute(context) === params.route,
+    failureIs: ({ context, event }, params: { route: 'abort' | 'retry' | 'ask' }) =>
+      run.failureRoute(context, is(event, 'STEP_FAILED') && event.conflict === true) === params.route,
     hasStepAfterCurrent: ({ context }) => context.currentStep + 1 < context.steps.length,
     stepDecisionAllowed: ({ context, event }) =>
       (is(event, 'RETRY_STEP') || is(event, 'SKIP_STEP')) && !refuseStepDecision(context, event),
@@ -156,6 +157,7 @@ export const rollbackMachine = setup({
           { guard: timerDue('pending'), target: 'authorized', actions: 'authorizeByPolicy' },
         ],
         CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
+        TARGETS_RESOLVED: { actions: 'recordResolution' },
       },
     },
     declared: {
@@ -172,6 +174,7 @@ export const rollbackMachine = setup({
         ],
         REJECT: { guard: 'hasRank', target: 'rejected', actions: 'rejectRollback' },
         CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
+        TARGETS_RESOLVED: { actions: 'recordResolution' },
         TIMER: [
           { guard: timerDue('tier'), actions: 'escalate' },
           { guard: timerDue('reminder'), actions: 'remind' },

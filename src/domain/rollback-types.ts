@@ -5,6 +5,7 @@
  */
 import type { ApprovalRecord } from './authority.js';
 import type { AuthorityPolicy, StrategySpec } from './plan.js';
+import type { PlanResolution, StepTarget } from './step-target.js';
 
 export const STATE_NAMES = [
   'declared',
@@ -52,6 +53,8 @@ export interface RollbackInput {
   requiresHuman: boolean;
   /** Period of the `status-update` notification while the rollback runs; absent or 0: none. */
   updateEveryMs?: number;
+  /** What the platform steps will restore, read when the rollback was declared. */
+  resolution?: PlanResolution | null;
 }
 
 export interface StepState {
@@ -67,6 +70,8 @@ export interface StepState {
   output?: Record<string, unknown>;
   /** Who skipped it, when skipped. */
   skippedBy?: string;
+  /** Recorded when the step first started: every attempt drives the object to this target. */
+  target?: StepTarget;
 }
 
 export interface CheckState {
@@ -109,8 +114,10 @@ export interface Acceptance {
 }
 
 /** The declaration, as given (with `at` kept as `declaredAt`), plus everything that happened since. */
-export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEveryMs'> {
+export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEveryMs' | 'resolution'> {
   declaredAt: number;
+  /** The latest resolution of the steps' targets; approvals count only for its digest. */
+  resolution: PlanResolution | null;
   updateEveryMs: number;
   steps: StepState[];
   checks: CheckState[];
@@ -153,6 +160,7 @@ export type NotifyDetail =
   | { event: 'escalated'; tier: TierNotice }
   | { event: 'reminder'; tier: TierNotice; approvals: ApprovalTally; expiresAt: number }
   | { event: 'authorized'; via: Authorization['via'] }
+  | { event: 'targets-changed'; approvalsVoided: number }
   | { event: 'step-started'; stepIndex: number; attempt: number }
   | { event: 'step-succeeded'; stepIndex: number; attempt: number }
   | {

@@ -3,6 +3,9 @@
  * now, the exact target, and the pin that lets every later attempt reach that same target. Kept in
  * the rollback's state, shown on the card, and bound into the digest an approval is given for.
  */
+import { z } from 'zod';
+import type { StrategySpec } from './plan.js';
+
 /** What runs now, or what a step will restore: as the card shows it. */
 export interface TargetState {
   /** Revision number, task definition `family:revision`, or flag state. */
@@ -26,3 +29,95 @@ export interface StepTarget {
   pin: Record<string, string | number | boolean>;
 }
 
+/** One step's part of a resolution: its target, or why it cannot be told now; null: it does not resolve. */
+export type StepResolution = { target: StepTarget } | { problem: string } | null;
+
+/** What a rollback's steps will do, read at one moment: an approval is given for this digest. */
+export interface PlanResolution {
+  at: number;
+  /** Digest of the steps as they will run (parameters after templating) and their targets. */
+  digest: string;
+  /** The version asked for when it was read (`--to`); null: each platform's previous one. */
+  asked: string | null;
+  steps: StepResolution[];
+}
+
+/** The first step that cannot tell its target, as "step 2 (Roll back api): <why>". */
+export function resolutionProblem(
+  resolution: PlanResolution | null,
+  stepNames: readonly string[],
+): string | null {
+  if (!resolution) return null;
+  for (const [index, step] of resolution.steps.entries()) {
+    if (step && 'problem' in step) {
+      return `step ${index + 1} (${stepNames[index] ?? '?'}): ${step.problem}`;
+    }
+  }
+  return null;
+}
+
+const targetState = z.object({
+  revision: z.string().optional(),
+  version: z.string().optional(),
+  images: z.array(z.string()),
+});
+
+export const stepTargetSchema = z.object({
+  object: z.string(),
+  current: targetState,
+  target: targetState,
+  pin: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+
+export const planResolutionSchema = z.object({
+  at: z.number(),
+  digest: z.string().min(1),
+  asked: z.string().nullable(),
+  steps: z.array(
+    z.union([z.object({ target: stepTargetSchema }), z.object({ problem: z.string() }), z.null()]),
+  ),
+});
+
+/** What a resolution needs to know of the rollback (declared or about to be). */
+export interface ResolveSubject {
+  id: string;
+  service: string;
+  environment: string;
+  reason: string;
+  declaredBy: string;
+  incidentStartedAt: number;
+  fromVersion: string | null;
+  /** The version asked for (`--to`); null: each platform's previous one. */
+  toVersion: string | null;
+  strategy: StrategySpec;
+  steps?: ReadonlyArray<{ output?: Record<string, unknown> | undefined }>;
+}
+
+export interface ResolvedPlan {
+  resolution: PlanResolution;
+  /** The asked version exists on no platform step: the declaration is refused with this sentence. */
+  unknownVersion?: string;
+  /** What runs now and what will run, from the first step that could tell. */
+  versions: { current?: string; target?: string };
+}
+
+/** The port through which the application reads targets (executors/plan-resolver.ts implements it). */
+export interface TargetResolver {
+  /** True when some step of the strategy reads its target from a platform. */
+  resolves(strategy: StrategySpec): boolean;
+  resolve(subject: ResolveSubject, signal?: AbortSignal): Promise<ResolvedPlan>;
+}
+
+function stateText(state: TargetState): string {
+  const revision = state.revision === undefined ? '' : `revision ${state.revision} `;
+  const images = state.images.length > 0 ? state.images.join(', ') : (state.version ?? 'unknown');
+  return `${revision}(${images})`.trim();
+}
+
+/** `deployment checkout/api: revision 7 (app:v1.5.0) → revision 6 (app:v1.4.1)`, as the card says it. */
+export function targetLine(target: StepTarget): string {
+  const same = JSON.stringify(target.current) === JSON.stringify(target.target);
+  return same
+    ? `${target.object}: already runs ${stateText(target.target)}; the step only waits for it`
+    : `${target.object}: ${stateText(target.current)} → ${stateText(target.target)}`;
+}

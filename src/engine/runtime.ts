@@ -19,6 +19,7 @@ export interface EngineRuntimeOptions {
   /** Unique per process (host + pid + random): names outbox consumers and lease owners. */
   workerId: string;
   performStep: StepRunnerOptions['performStep'];
+  targetFor?: StepRunnerOptions['targetFor'];
   performCheck: StepRunnerOptions['performCheck'];
   /** Handlers for the other effect kinds (`notify`, `freeze`); a kind without one is logged and dropped. */
   handlers?: Readonly<Record<string, EffectHandler>>;
@@ -49,6 +50,7 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     owner: workerId,
     leaseTtlMs,
     performStep: options.performStep,
+    ...(options.targetFor === undefined ? {} : { targetFor: options.targetFor }),
     performCheck: options.performCheck,
   });
   const outbox = new OutboxWorker({

@@ -9,12 +9,15 @@
  * Checks only read, so running one again is harmless and needs no lease.
  */
 import type { Logger } from 'pino';
+import type { StepTarget } from '../domain/step-target.js';
 import type { OutboxEffect, Store } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
 
 export type StepOutcome =
-  { outcome: 'succeeded'; output: Record<string, unknown> } | { outcome: 'failed'; error: string };
+  | { outcome: 'succeeded'; output: Record<string, unknown> }
+  /** `conflict`: the object changed under the step; a human decides whatever `onFailure` says. */
+  | { outcome: 'failed'; error: string; conflict?: boolean };
 
 export type CheckOutcome =
   | { outcome: 'passed'; detail?: string }
@@ -27,7 +30,12 @@ export interface StepWork {
   attempt: number;
   /** The rollback's persisted snapshot as it was when the work began. */
   snapshot: unknown;
+  /** The target recorded with the step's start: the attempt drives the object to exactly this. */
+  target?: StepTarget;
 }
+
+/** The target an attempt must reach, or why it must not start (the object changed since approval). */
+export type TargetDecision = { target?: StepTarget } | { error: string };
 
 export interface StepRunnerOptions {
   store: Store;
@@ -39,6 +47,12 @@ export interface StepRunnerOptions {
   /** A step's lease lapses this long after its worker stopped renewing it (crash detection time). */
   leaseTtlMs: number;
   performStep: (work: StepWork, signal: AbortSignal) => Promise<StepOutcome>;
+  /**
+   * Before an attempt starts: the target recorded by an earlier attempt, or, for a platform step's
+   * first attempt, its target read now and checked against what was approved. Stored with
+   * STEP_STARTED, atomically, before the step changes anything.
+   */
+  targetFor?: (rollbackId: string, index: number, snapshot: unknown) => Promise<TargetDecision>;
   performCheck: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
 }
 
@@ -73,9 +87,12 @@ export function createStepHandlers(options: StepRunnerOptions): {
     }
     try {
       const step = { step: index, attempt };
+      const decision = await decideTarget(rollbackId, index);
+      const target = 'target' in decision ? decision.target : undefined;
       const started = await engine.dispatch(rollbackId, {
         type: 'STEP_STARTED',
         ...step,
+        ...(target === undefined ? {} : { target }),
         at: now(),
         by: 'system',
       });
@@ -90,8 +107,21 @@ export function createStepHandlers(options: StepRunnerOptions): {
         if (interrupted.accepted) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
         return;
       }
+      if ('error' in decision) {
+        // Nothing was changed: a human looks at the new state and decides (Retry reads it again).
+        await engine.dispatch(rollbackId, {
+          type: 'STEP_FAILED',
+          ...step,
+          error: decision.error,
+          conflict: true,
+          at: now(),
+          by: 'system',
+        });
+        return;
+      }
+      const work = { rollbackId, index, attempt, snapshot: started.rollback.snapshot };
       const outcome = await runWithLease(lease, rollbackId, context.signal, (signal) =>
-        options.performStep({ rollbackId, index, attempt, snapshot: started.rollback.snapshot }, signal),
+        options.performStep(target === undefined ? work : { ...work, target }, signal),
       );
       if (outcome === 'lost' || outcome === 'aborted') {
         await engine.dispatch(rollbackId, { type: 'STEP_INTERRUPTED', ...step, at: now(), by: 'system' });
@@ -100,10 +130,27 @@ export function createStepHandlers(options: StepRunnerOptions): {
       const event =
         outcome.outcome === 'succeeded'
           ? { type: 'STEP_SUCCEEDED', ...step, output: outcome.output }
-          : { type: 'STEP_FAILED', ...step, error: outcome.error };
+          : {
+              type: 'STEP_FAILED',
+              ...step,
+              error: outcome.error,
+              ...(outcome.conflict === true ? { conflict: true } : {}),
+            };
       await engine.dispatch(rollbackId, { ...event, at: now(), by: 'system' });
     } finally {
       await store.releaseLease(lease, owner);
+    }
+  }
+
+  async function decideTarget(rollbackId: string, index: number): Promise<TargetDecision> {
+    if (!options.targetFor) return {};
+    const rollback = await store.getRollback(rollbackId);
+    if (!rollback) return {};
+    try {
+      return await options.targetFor(rollbackId, index, rollback.snapshot);
+    } catch (error) {
+      log.warn({ err: error, rollbackId, index }, 'could not read the step target');
+      return { error: `the step's target could not be read: ${String(error)}; nothing was changed` };
     }
   }
 

@@ -67,6 +67,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
           vars: templateVarsFor(context),
           log,
           rollback: { id: context.id, service: context.service, environment: context.environment },
+          ...(work.target === undefined ? {} : { target: work.target }),
         },
         prepared.params,
       );
@@ -87,7 +88,9 @@ export function createStepPerformer(options: StepPerformerOptions): {
         case 'succeeded':
           return { outcome: 'succeeded', output: result.output };
         case 'failed':
-          return { outcome: 'failed', error: result.error };
+          return result.conflict === true
+            ? { outcome: 'failed', error: result.error, conflict: true }
+            : { outcome: 'failed', error: result.error };
         case 'inconclusive':
           return { outcome: 'failed', error: `inconclusive: ${result.detail}` };
       }

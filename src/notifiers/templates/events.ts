@@ -12,6 +12,8 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   approved: null,
   escalated: 'escalated',
   reminder: null,
+  // Thread business: the card shows the new targets; stakeholders hear when it is authorized.
+  'targets-changed': null,
   authorized: 'authorized',
   'step-started': 'step-started',
   'step-succeeded': 'step-succeeded',

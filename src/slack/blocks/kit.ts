@@ -62,12 +62,15 @@ export interface ButtonValue {
   rollbackId: string;
   step?: number;
   check?: number;
+  /** Approve: the digest of the targets the card showed. */
+  digest?: string;
 }
 
 const buttonValueSchema = z.strictObject({
   r: z.string().min(1).max(200),
   s: z.number().int().nonnegative().optional(),
   c: z.number().int().nonnegative().optional(),
+  d: z.string().min(1).max(64).optional(),
 });
 
 /** Compact JSON: `{"r":"rb_1"}`, `{"r":"rb_1","s":2}`, `{"r":"rb_1","c":0}`. */
@@ -76,6 +79,7 @@ export function encodeButtonValue(value: ButtonValue): string {
     r: value.rollbackId,
     ...(value.step === undefined ? {} : { s: value.step }),
     ...(value.check === undefined ? {} : { c: value.check }),
+    ...(value.digest === undefined ? {} : { d: value.digest }),
   });
 }
 
@@ -83,8 +87,13 @@ export function encodeButtonValue(value: ButtonValue): string {
 export function decodeButtonValue(raw: unknown): ButtonValue | null {
   const parsed = parseButtonJson(raw, buttonValueSchema);
   if (parsed === null) return null;
-  const { r, s, c } = parsed;
-  return { rollbackId: r, ...(s === undefined ? {} : { step: s }), ...(c === undefined ? {} : { check: c }) };
+  const { r, s, c, d } = parsed;
+  return {
+    rollbackId: r,
+    ...(s === undefined ? {} : { step: s }),
+    ...(c === undefined ? {} : { check: c }),
+    ...(d === undefined ? {} : { digest: d }),
+  };
 }
 
 export const plain = (text: string, max: number) => ({

@@ -6,6 +6,7 @@
  * Role names are bold text here, not user-group mentions: the card is re-drawn often and is not the
  * place to page people; the thread notices (`thread-messages.ts`) do the paging.
  */
+import { targetLine } from '../../domain/step-target.js';
 import type { Button, KnownBlock } from '@slack/web-api';
 import type { RollbackView } from '../../app/rollback-view.js';
 import { formatDuration } from '../../domain/duration.js';
@@ -91,6 +92,10 @@ function stepLine(view: View, step: Step, index: number, now: number): string {
   let text = parts.join(' · ');
   if (step.status === 'interrupted') {
     text += '\n_The bot restarted while this step ran; it was NOT re-run._';
+  }
+  if (step.target !== undefined) text += `\n🎯 ${esc(targetLine(step.target))}`;
+  if (step.targetProblem !== undefined) {
+    text += `\n⛔ _Cannot run yet:_ ${esc(step.targetProblem)}`;
   }
   if (step.error !== undefined) text += `\n${quote(step.error)}`;
   return text;
@@ -234,11 +239,32 @@ function outcomeBlock(view: View): KnownBlock | null {
   );
 }
 
+/**
+ * Approve names the targets it was drawn with (a click after they changed is refused); in
+ * production it asks once more, saying what will change.
+ */
+function approveButton(view: View): Button {
+  const value = { rollbackId: view.id, ...(view.digest === undefined ? {} : { digest: view.digest }) };
+  if (view.environment !== 'production' || view.drill) {
+    return button('Approve', ACTION_IDS.approve, value, { style: 'primary' });
+  }
+  const targets = view.steps.flatMap((step) => (step.target ? [targetLine(step.target)] : []));
+  const what =
+    targets.length > 0
+      ? targets.join('\n')
+      : `${view.steps.length} steps of ${view.strategy}, to ${view.toVersion}`;
+  return button('Approve', ACTION_IDS.approve, value, {
+    style: 'primary',
+    confirm: confirm(`Roll back ${view.service} in production?`, what, 'Approve'),
+  });
+}
+
 function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null {
   const r = { rollbackId: view.id };
   const has = (event: string): boolean => accepted.includes(event);
   const buttons: Button[] = [];
-  if (has('APPROVE')) buttons.push(button('Approve', ACTION_IDS.approve, r, { style: 'primary' }));
+  const blocked = view.steps.some((step) => step.targetProblem !== undefined);
+  if (has('APPROVE') && !blocked) buttons.push(approveButton(view));
   if (has('START_NOW')) buttons.push(button('Start now', ACTION_IDS.startNow, r, { style: 'primary' }));
   if (view.state === 'validating' && has('RETRY_STEP')) {
     buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));

@@ -168,6 +168,15 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
           ? `🔓 Authorized by the authority policy (automatic trigger). Starting the ${view.steps.length} steps.`
           : `🔓 Authorized. Starting the ${view.steps.length} steps.`,
       ]);
+    case 'targets-changed':
+      return message([
+        `🎯 What the rollback of ${svc} would change is different now (someone deployed, or a target is gone): the card shows what would run.`,
+        ...(notice.approvalsVoided === 0
+          ? []
+          : [
+              `${notice.approvalsVoided} approval${notice.approvalsVoided === 1 ? '' : 's'} given before no longer count: approve again what the card shows.`,
+            ]),
+      ]);
     case 'step-started':
       return message([`▶️ ${stepLabel(view, notice.stepIndex)} started (attempt ${notice.attempt}).`]);
     case 'step-succeeded': {

@@ -13,7 +13,7 @@ import type { SlackDependencies } from '../slack-dependencies.js';
 function eventFor(actionId: string, value: ButtonValue): HumanEvent | null {
   switch (actionId) {
     case ACTION_IDS.approve:
-      return { type: 'APPROVE' };
+      return value.digest === undefined ? { type: 'APPROVE' } : { type: 'APPROVE', digest: value.digest };
     case ACTION_IDS.reject:
       return { type: 'REJECT' };
     case ACTION_IDS.cancel:

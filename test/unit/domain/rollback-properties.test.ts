@@ -157,6 +157,8 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
             seq: scheduled[1].seq,
           }
         : { type, at: now, by: 'system', timer: intent.timer, seq: intent.seq };
+    case 'TARGETS_RESOLVED':
+      return { type, at: now, by: 'system', resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] } };
   }
 }
 

@@ -143,13 +143,15 @@ function representative(type: RollbackEventType, ctx: RollbackContext): Rollback
       return deadline
         ? ev.timer(Math.max(T, deadline[1].dueAt), deadline[0] as 'tier', deadline[1].seq)
         : ev.timer(T, 'tier', 999);
+    case 'TARGETS_RESOLVED':
+      return { type, at: T, by: 'system', resolution: { at: T, digest: 'd2', asked: null, steps: [] } };
   }
 }
 
 /** The representative events each state takes; everything else must be refused. */
 const ACCEPTS: Record<string, RollbackEventType[]> = {
-  pending: ['CANCEL', 'START_NOW', 'TIMER'],
-  declared: ['APPROVE', 'REJECT', 'CANCEL', 'TIMER'],
+  pending: ['CANCEL', 'START_NOW', 'TIMER', 'TARGETS_RESOLVED'],
+  declared: ['APPROVE', 'REJECT', 'CANCEL', 'TIMER', 'TARGETS_RESOLVED'],
   authorized: ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT'],
   'executing.queued': ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT'],
   'executing.running': ['CANCEL', 'STEP_SUCCEEDED', 'STEP_FAILED', 'STEP_INTERRUPTED', 'ABORT'],

@@ -271,6 +271,7 @@ describe('communicationEventOf', () => {
     approved: null,
     escalated: 'escalated',
     reminder: null,
+    'targets-changed': null,
     authorized: 'authorized',
     'step-started': 'step-started',
     'step-succeeded': 'step-succeeded',

@@ -47,6 +47,7 @@ const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, stri
     declaredView(),
   ],
   ['escalated', { event: 'escalated', tier: tier1 }, declaredView()],
+  ['targets-changed', { event: 'targets-changed', approvalsVoided: 1 }, declaredView()],
   [
     'reminder',
     { event: 'reminder', tier: tier0, approvals: tally, expiresAt: T0 + 62 * MINUTE },
@@ -128,6 +129,7 @@ describe('renderNotice', () => {
       approved: true,
       escalated: true,
       reminder: true,
+      'targets-changed': true,
       authorized: true,
       'step-started': true,
       'step-succeeded': true,
