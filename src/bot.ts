@@ -220,7 +220,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           },
         }),
       ),
-      freeze: freezeEffectHandler({ store, drills, log }),
+      freeze: freezeEffectHandler({
+        store,
+        drills,
+        freezes: { markBad: (bad) => freezes.markBad(bad) },
+        log,
+      }),
     }),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
   });

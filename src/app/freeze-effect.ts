@@ -9,13 +9,17 @@
  */
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
+import type { RollbackContext } from '../domain/rollback-types.js';
+import { doOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
+import type { FreezeService } from './freeze-service.js';
 import type { DrillRecords } from './drill-records.js';
 import { contextOf } from './rollback-view.js';
 
 export function freezeEffectHandler(deps: {
-  store: Pick<Store, 'getRollback'>;
+  store: Pick<Store, 'getRollback' | 'recordDeployment' | 'getDoc' | 'putDoc' | 'deleteDoc'>;
   drills: Pick<DrillRecords, 'record'>;
+  freezes: Pick<FreezeService, 'markBad'>;
   log: Logger;
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
@@ -23,7 +27,10 @@ export function freezeEffectHandler(deps: {
     const rollback = await deps.store.getRollback(effect.rollbackId);
     if (!rollback || rollback.state !== 'resolved') return;
     const context = contextOf(rollback);
-    if (!context.drill) return;
+    if (!context.drill) {
+      await recordOutcome(deps, rollback.id, context, context.outcome?.at ?? rollback.updatedAt);
+      return;
+    }
     await deps.drills.record({
       service: context.service,
       strategy: context.strategy.name,
@@ -36,4 +43,50 @@ export function freezeEffectHandler(deps: {
       'drill resolved: recorded as the strategy’s last test',
     );
   };
+}
+
+/**
+ * A resolved rollback is a deployment: the restored version becomes the current one (so the next
+ * `/rollback` does not propose the same rollback again), and the version it moved away from is
+ * marked bad until a human clears it. Once per rollback, however often the effect is delivered.
+ */
+async function recordOutcome(
+  deps: Parameters<typeof freezeEffectHandler>[0],
+  rollbackId: string,
+  context: RollbackContext,
+  at: number,
+): Promise<void> {
+  const restored = restoredVersion(context);
+  await doOnce(deps.store, 'rollback-outcomes', rollbackId, async () => {
+    await deps.store.recordDeployment({
+      service: context.service,
+      environment: context.environment,
+      version: restored,
+      by: `rollback-bot (${rollbackId})`,
+      at,
+    });
+    if (context.fromVersion !== null && context.fromVersion !== restored) {
+      await deps.freezes.markBad({
+        service: context.service,
+        environment: context.environment,
+        version: context.fromVersion,
+        rollbackId,
+        at,
+      });
+    }
+    deps.log.info(
+      { rollbackId, service: context.service, restored, bad: context.fromVersion },
+      'rollback resolved: restored version recorded as deployed',
+    );
+    return true;
+  });
+}
+
+/** What the platform steps restored (their recorded targets), else the version declared. */
+export function restoredVersion(context: RollbackContext): string {
+  for (const step of context.steps) {
+    const version = step.target?.target.version;
+    if (version !== undefined && step.status === 'succeeded') return version;
+  }
+  return context.toVersion;
 }

@@ -36,6 +36,19 @@ const manualFreezeSchema = z.object({
 export type FreezeStatus =
   { frozen: false } | { frozen: true; reason: string; rollbackId?: string; manual?: ManualFreeze };
 
+/** A version a resolved rollback moved away from: CI must not deploy it again until a human says so. */
+export interface BadVersion {
+  service: string;
+  environment: string;
+  version: string;
+  rollbackId: string;
+  at: number;
+}
+
+export const BAD_VERSIONS = 'bad-versions';
+const badKey = (service: string, environment: string, version: string): string =>
+  `${freezeKey(service, environment)}/${version}`;
+
 /** One current freeze, manual or held by a rollback, for listings and App Home. */
 export interface FreezeEntry {
   service: string;
@@ -126,6 +139,19 @@ export class FreezeService {
     if (!target.ok) return target;
     const { service } = target;
     const existing = await this.manual(service, target.environment);
+    const cleared = await this.clearBad(service, target.environment);
+    if (existing === null && cleared.length > 0) {
+      return {
+        ok: true,
+        freeze: {
+          service,
+          environment: target.environment,
+          by: request.by,
+          reason: `${cleared.join(', ')} marked bad by a rollback; CI may deploy them again`,
+          at: this.options.now(),
+        },
+      };
+    }
     if (existing === null) {
       const status = await this.status(service, target.environment);
       return {
@@ -140,26 +166,54 @@ export class FreezeService {
     return { ok: true, freeze: existing };
   }
 
-  /** Whether deploys of the service to the environment must wait; an unknown service is not frozen. */
-  async status(service: string, environment: string): Promise<FreezeStatus> {
-    const [own, everyService, everything, active] = await Promise.all([
+  /**
+   * Whether deploys of the service to the environment must wait; an unknown service is not frozen.
+   * With a version: also whether a resolved rollback marked that version bad.
+   */
+  async status(service: string, environment: string, version?: string): Promise<FreezeStatus> {
+    const [own, everyService, everything, active, bad] = await Promise.all([
       this.manual(service, environment),
       this.manual(ALL, environment),
       this.manual(ALL, ALL),
       this.activeRollback(service, environment),
+      version === undefined
+        ? Promise.resolve(null)
+        : this.options.store.getDoc<BadVersion>(BAD_VERSIONS, badKey(service, environment, version)),
     ]);
     const manual = own ?? everyService ?? everything;
+    const marked = bad?.value;
     const reasons = [
       ...(active ? [`rollback ${active.id} is ${active.state}`] : []),
       ...(manual ? [manualReason(manual)] : []),
+      ...(marked
+        ? [
+            `version ${marked.version} was rolled back by ${marked.rollbackId}; \`/rollback freeze off ${service} --env ${environment}\` clears it`,
+          ]
+        : []),
     ];
     if (reasons.length === 0) return { frozen: false };
+    const rollbackId = active?.id ?? marked?.rollbackId;
     return {
       frozen: true,
       reason: reasons.join('; '),
-      ...(active ? { rollbackId: active.id } : {}),
+      ...(rollbackId === undefined ? {} : { rollbackId }),
       ...(manual ? { manual } : {}),
     };
+  }
+
+  /** Marks the version a resolved rollback moved away from (once: a repeat changes nothing). */
+  async markBad(bad: BadVersion): Promise<void> {
+    await this.options.store.putDoc(BAD_VERSIONS, badKey(bad.service, bad.environment, bad.version), bad, 0);
+  }
+
+  /** Clears the bad marks of a service and environment; returns the versions cleared. */
+  private async clearBad(service: string, environment: string): Promise<string[]> {
+    const prefix = `${freezeKey(service, environment)}/`;
+    const docs = (await this.options.store.listDocs<BadVersion>(BAD_VERSIONS)).filter((doc) =>
+      doc.key.startsWith(prefix),
+    );
+    await Promise.all(docs.map((doc) => this.options.store.deleteDoc(BAD_VERSIONS, doc.key)));
+    return docs.map((doc) => doc.value.version);
   }
 
   /** Every current freeze: manual ones and those held by active rollbacks, by service and environment. */

@@ -133,8 +133,10 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
           sendJson(res, 400, { error: 'say which service: /api/freeze?service=S&environment=E' });
           return;
         }
-        // Frozen while a rollback of the service and environment is active, or frozen by hand.
-        const status = await deps.freezes.status(serviceName, environment);
+        // Frozen while a rollback of the service and environment is active, or frozen by hand; with
+        // a version, also when a resolved rollback marked that version bad.
+        const version = query.get('version') ?? undefined;
+        const status = await deps.freezes.status(serviceName, environment, version);
         sendJson(
           res,
           200,
