@@ -29,7 +29,7 @@ const REVISIONS = [
 ];
 
 interface Kind {
-  kind: 'Deployment' | 'StatefulSet' | 'Rollout';
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Rollout';
   object: string;
   path: string;
   seed: (fake: FakeKubeApi) => void;
@@ -87,6 +87,29 @@ const KINDS: Kind[] = [
     pinExtra: {},
     stalled:
       /^statefulset checkout\/api rollback to revision 6 did not finish within the step's time limit of 300ms \(last seen: rollout: 1\/3 updated, 2\/3 ready\)$/,
+    params: { timeout: '300ms' },
+  },
+  {
+    kind: 'DaemonSet',
+    object: 'daemonset checkout/api',
+    path: '/apis/apps/v1/namespaces/checkout/daemonsets/api',
+    seed: (fake) => {
+      fake.addWorkload({
+        kind: 'DaemonSet',
+        namespace: 'checkout',
+        name: 'api',
+        replicas: 3,
+        revisions: REVISIONS,
+      });
+    },
+    template: (fake) => fake.workloads.get('DaemonSet/checkout/api')!.spec.template,
+    key: (fake, image) =>
+      fake.controllerRevisions.find((cr) => cr.data.spec.template.spec.containers[0]!.image === image)!
+        .metadata.name,
+    pinKeys: ['fromName', 'toName'],
+    pinExtra: {},
+    stalled:
+      /^daemonset checkout\/api rollback to revision 6 did not finish within the step's time limit of 300ms \(last seen: rollout: 1\/3 nodes updated, 2\/3 available\)$/,
     params: { timeout: '300ms' },
   },
   {
@@ -302,7 +325,8 @@ describe.each(KINDS)('kubernetes executor targets: $kind (fake API server)', (ki
     const target = targetOf(await resolveOn(fake, kind));
     const toKey = String(target.pin[kind.pinKeys[1]]);
     const gone = (name: string) => name.endsWith(toKey);
-    if (kind.kind === 'StatefulSet') {
+    const history = kind.pinKeys[0] === 'fromName' ? 'ControllerRevision' : 'ReplicaSet';
+    if (history === 'ControllerRevision') {
       fake.controllerRevisions.splice(
         fake.controllerRevisions.findIndex((cr) => gone(cr.metadata.name)),
         1,
@@ -313,12 +337,11 @@ describe.each(KINDS)('kubernetes executor targets: $kind (fake API server)', (ki
         1,
       );
     }
-    const noun = kind.kind === 'StatefulSet' ? 'ControllerRevision' : 'ReplicaSet';
     const { result } = await runOn(fake, kind, target);
     expect(result).toEqual({
       outcome: 'failed',
       conflict: true,
-      error: `${kind.object} no longer has the ${noun} of the target revision 6 (${toKey}): it was removed since the rollback was approved; nothing was changed`,
+      error: `${kind.object} no longer has the ${history} of the target revision 6 (${toKey}): it was removed since the rollback was approved; nothing was changed`,
       output: { fromRevision: 7, toRevision: undefined, images: [] },
     });
     expect(patchedImages(fake)).toEqual([]);
@@ -353,7 +376,7 @@ describe('kubernetes executor targets: details', () => {
     api = await startFakeKubeApi();
     const fake = api;
     fake.addRollout({ namespace: 'checkout', name: 'api', replicas: 3, revisions: REVISIONS, midway: true });
-    const rollout = KINDS[2]!;
+    const rollout = KINDS.find((k) => k.kind === 'Rollout')!;
     const target = targetOf(await resolveOn(fake, rollout, null, { action: 'abort' }));
     expect(target).toMatchObject({
       object: 'rollout checkout/api',
