@@ -194,6 +194,12 @@ export interface FakeKubeApi {
     revisions: SeedRevision[];
     midway?: boolean;
   }): FakeRollout;
+  /**
+   * From the next read on, rollouts in progress move by this mode: e.g. `succeed` after `stall`, as
+   * when the pods of a stalled rollout become ready and the controller completes it (a Deployment's
+   * ProgressDeadlineExceeded gives way to NewReplicaSetAvailable, a Degraded Rollout turns Healthy).
+   */
+  setRollout(mode: RolloutMode): void;
   /** A ReplicaSet with the same labels that another Deployment owns (must be ignored). */
   addForeignReplicaSet(namespace: string, app: string, revision: number, image: string): void;
   close(): Promise<void>;
@@ -206,7 +212,7 @@ const ARGO_HASH = 'rollouts-pod-template-hash';
 
 export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
   const token = options.token ?? 'fake-token';
-  const mode = options.rollout ?? 'succeed';
+  let mode = options.rollout ?? 'succeed';
   const requests: RecordedRequest[] = [];
   const deployments = new Map<string, FakeDeployment>();
   const replicaSets: FakeReplicaSet[] = [];
@@ -1055,6 +1061,9 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       }
       rollouts.set(`${namespace}/${name}`, rollout);
       return rollout;
+    },
+    setRollout(next) {
+      mode = next;
     },
     addForeignReplicaSet(namespace, app, revision, image) {
       const other = {

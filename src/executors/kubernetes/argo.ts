@@ -5,60 +5,87 @@
  * `spec.template` with a JSON Patch guarded by resourceVersion, then waits for phase Healthy.
  */
 import * as k8s from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
-import type { ExecutorContext, StepResult } from '../executor.js';
+import type { ExecutorContext, Resolution, ResolveContext, StepResult } from '../executor.js';
+import {
+  abortState,
+  revisionOf,
+  rolloutApi,
+  ROLLOUT_REVISION,
+  undoState,
+  type Rollout,
+  type RolloutParams,
+} from './argo-api.js';
 import { callOptions } from './client.js';
-import type { KubernetesParams } from './params.js';
 import {
   imagesOf,
-  labelSelector,
   outputOf,
   plural,
-  revisionList,
+  resolveStep,
   runStep,
+  sameTemplate,
   templatePatch,
-  withoutLabel,
-  type WaitState,
+  versionOf,
 } from './step.js';
+import { chooseTarget, converge, readPin, resolution, type Pin, type Revision } from './target.js';
 
-export const ROLLOUT_REVISION = 'rollout.argoproj.io/revision';
-const HASH_LABEL = 'rollouts-pod-template-hash';
-
-/** The fields of an argoproj.io/v1alpha1 Rollout this executor reads. */
-interface Rollout {
-  metadata?: k8s.V1ObjectMeta;
-  spec?: {
-    replicas?: number;
-    selector?: k8s.V1LabelSelector;
-    template?: k8s.V1PodTemplateSpec;
-    workloadRef?: unknown;
-  };
-  status?: {
-    phase?: string;
-    message?: string;
-    abort?: boolean;
-    /** A string in Argo Rollouts: the generation number the controller has seen. */
-    observedGeneration?: string | number;
-    replicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-  };
+/**
+ * What the step would do now. Undo: the revision it restores, as for a Deployment. Abort: the canary
+ * (the current pod-template hash) and the stable revision traffic goes back to.
+ */
+export function resolveRollout(
+  ctx: ResolveContext,
+  params: RolloutParams,
+  config: k8s.KubeConfig,
+): Promise<Resolution> {
+  const what = `rollout ${params.namespace}/${params.name}`;
+  const api = rolloutApi(params, config);
+  return resolveStep(ctx, params, what, async (call, signal) => {
+    const rollout = await api.read(call, signal);
+    if (revisionOf(rollout.metadata) === undefined) {
+      return { ok: false, error: `${what} has no ${ROLLOUT_REVISION} annotation: it has never rolled out` };
+    }
+    if (params.action === 'undo' && rollout.spec?.workloadRef !== undefined && !rollout.spec.template) {
+      return { ok: false, error: `${what} uses a workloadRef: roll back the workload it references instead` };
+    }
+    const history = await api.history(rollout, call, signal);
+    if (params.action === 'undo') {
+      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: ctx.toVersion });
+      if (!chosen.ok) return chosen;
+      return resolution(history, chosen, 'hash', { action: 'undo' });
+    }
+    const { currentPodHash, stableRS } = rollout.status ?? {};
+    const from = history.revisions.find((r) => r.key === currentPodHash);
+    const to = history.revisions.find((r) => r.key === stableRS);
+    if (to === undefined) {
+      return {
+        ok: false,
+        error: `${what} has no stable ReplicaSet (status.stableRS ${stableRS ?? 'unset'})`,
+      };
+    }
+    const stable = versionOf(to.template, params.container);
+    if (ctx.toVersion !== null && stable !== ctx.toVersion) {
+      return {
+        ok: false,
+        error: `${what}: abort goes back to the stable revision ${to.number}, which runs ${stable ?? 'no tagged image'}, not ${ctx.toVersion}; use action: undo to restore another version`,
+        ...(stable === undefined ? {} : { restorable: [stable] }),
+      };
+    }
+    return resolution(history, { from, to }, 'hash', { action: 'abort' });
+  });
 }
 
 export async function rollbackRollout(
   ctx: ExecutorContext,
-  params: KubernetesParams,
+  params: RolloutParams,
   config: k8s.KubeConfig,
 ): Promise<StepResult> {
   const { namespace, name } = params;
   const what = `rollout ${namespace}/${name}`;
-  const custom = config.makeApiClient(k8s.CustomObjectsApi);
-  const apps = config.makeApiClient(k8s.AppsV1Api);
-  const ref = { group: 'argoproj.io', version: 'v1alpha1', namespace, plural: 'rollouts', name };
+  const api = rolloutApi(params, config);
+  const { custom, ref } = api;
 
   return runStep(ctx, params, what, async ({ signal, found, call, waitFor }) => {
-    const read = async () =>
-      (await call('read', () => custom.getNamespacedCustomObject(ref, callOptions(signal)))) as Rollout;
+    const read = () => api.read(call, signal);
     let rollout = await read();
     found.fromRevision = revisionOf(rollout.metadata);
     if (found.fromRevision === undefined) {
@@ -67,99 +94,138 @@ export async function rollbackRollout(
         error: `${what} has no ${ROLLOUT_REVISION} annotation: it has never rolled out`,
       };
     }
-    const phase = rollout.status?.phase ?? 'unknown';
-    let aborted = false;
-    if (params.action === 'abort' || phase !== 'Healthy') {
-      if (rollout.status?.abort) {
-        ctx.log.line(`the update to revision ${found.fromRevision} is already aborted (phase ${phase})`);
-      } else {
-        ctx.log.line(`aborting the update to revision ${found.fromRevision} (phase ${phase})`);
-        rollout = (await call('abort', () =>
-          custom.patchNamespacedCustomObjectStatus(
-            { ...ref, body: { status: { abort: true } } },
-            callOptions(signal, k8s.PatchStrategy.MergePatch),
-          ),
-        )) as Rollout;
-        aborted = true;
+    const from = found.fromRevision;
+    let pin: Pin | undefined;
+    if (ctx.target !== undefined) {
+      const pinned = readPin(what, 'hash', ctx.target.pin);
+      if (!pinned.ok) return { outcome: 'failed', conflict: true, error: pinned.error };
+      const pinnedAction = ctx.target.pin['action'];
+      if (pinnedAction !== params.action) {
+        return {
+          outcome: 'failed',
+          conflict: true,
+          error: `the recorded target of ${what} was for action ${String(pinnedAction)}, not ${params.action}; nothing was changed`,
+        };
       }
+      pin = pinned.pin;
     }
+    const phase = rollout.status?.phase ?? 'unknown';
+
     if (params.action === 'abort') {
+      if (pin !== undefined) {
+        const { currentPodHash, stableRS } = rollout.status ?? {};
+        if (currentPodHash === pin.to) {
+          ctx.log.line(`${what} already runs its stable revision: nothing to abort`);
+          return {
+            outcome: 'succeeded',
+            output: { fromRevision: from, aborted: false, changed: false },
+            summary: `${what} already on the stable revision: nothing to abort`,
+          };
+        }
+        if (currentPodHash !== pin.from || stableRS !== pin.to) {
+          const images = imagesOf(rollout.spec?.template).join(', ');
+          return {
+            outcome: 'failed',
+            conflict: true,
+            error: `${what} changed since the abort was approved: it runs revision ${from} (${images}), neither the update of revision ${pin.fromRevision} (start) nor the stable revision ${pin.toRevision}; nothing was changed`,
+          };
+        }
+      }
+      const aborted = await abortUpdate();
       const end = await waitFor(async () => abortState(await read()));
       if (end.kind === 'failed') {
         return { outcome: 'failed', error: `${what} abort ${end.detail}`, output: outputOf(found) };
       }
       return {
         outcome: 'succeeded',
-        output: { fromRevision: found.fromRevision, aborted, changed: aborted },
-        summary: `${what}: update to revision ${found.fromRevision} aborted, traffic back on the stable ReplicaSet`,
+        output: { fromRevision: from, aborted, changed: aborted },
+        summary: `${what}: update to revision ${from} aborted, traffic back on the stable ReplicaSet`,
       };
     }
 
     if (rollout.spec?.workloadRef !== undefined && rollout.spec.template === undefined) {
+      // Aborts an update in progress first, as it always has, then refuses.
+      if (pin === undefined) await abortUpdate();
       return {
         outcome: 'failed',
         error: `${what} uses a workloadRef: roll back the workload it references instead`,
       };
     }
-    const uid = rollout.metadata?.uid;
-    const selector = labelSelector(rollout.spec?.selector);
-    const list = await call('list the ReplicaSets of', () =>
-      apps.listNamespacedReplicaSet(
-        { namespace, ...(selector ? { labelSelector: selector } : {}) },
-        callOptions(signal),
-      ),
-    );
-    const owned = new Map<number, k8s.V1ReplicaSet>();
-    for (const rs of list.items) {
-      const revision = revisionOf(rs.metadata);
-      const mine = rs.metadata?.ownerReferences?.some(
-        (o) => o.controller && o.kind === 'Rollout' && o.uid === uid,
-      );
-      if (mine && revision !== undefined) owned.set(revision, rs);
+
+    let target: Revision;
+    let aborted = false;
+    if (pin !== undefined) {
+      const where = converge(await api.history(rollout, call, signal), pin);
+      if (where.kind === 'conflict') {
+        return { outcome: 'failed', conflict: true, error: where.error, output: outputOf(found) };
+      }
+      target = where.target;
+      found.toRevision = target.number;
+      found.images = imagesOf(target.template);
+      if (where.kind === 'at-target') {
+        // Never abort here: the update in progress is the rollback itself, and aborting it would
+        // send traffic back to the stable ReplicaSet, which may be the revision being undone.
+        const images = found.images.join(', ');
+        ctx.log.line(
+          `${what} already runs the target template (revision ${from}, ${images}): waiting for its rollout`,
+        );
+        let current = rollout;
+        const end = await waitFor(async () => {
+          current = await read();
+          return undoState(current, rollout.metadata?.generation ?? 0);
+        });
+        if (end.kind === 'failed') {
+          return {
+            outcome: 'failed',
+            error: `${what} rollback to revision ${from} ${end.detail}`,
+            output: outputOf(found),
+          };
+        }
+        const revision = revisionOf(current.metadata);
+        return {
+          outcome: 'succeeded',
+          output: {
+            ...outputOf(found),
+            ...(revision === undefined ? {} : { revision }),
+            aborted,
+            changed: false,
+          },
+          summary: `${what} is on the target revision ${revision ?? from} (${images}): rollout complete`,
+        };
+      }
+      aborted = await abortUpdate();
+    } else {
+      aborted = await abortUpdate();
+      const history = await api.history(rollout, call, signal);
+      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: null });
+      found.toRevision = params.toRevision ?? (chosen.ok ? chosen.to.number : undefined);
+      if (!chosen.ok) return { outcome: 'failed', error: chosen.error, output: outputOf(found) };
+      target = chosen.to;
+      found.images = imagesOf(target.template);
+      if (target.number === from || sameTemplate(target.template, rollout.spec?.template)) {
+        const images = found.images.join(', ');
+        ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
+        return {
+          outcome: 'succeeded',
+          output: { ...outputOf(found), aborted, changed: aborted },
+          summary: `${what} already on revision ${target.number} (${images})${aborted ? ': update aborted' : ': nothing to roll back'}`,
+        };
+      }
     }
-    const revisions = [...owned.keys()].sort((a, b) => a - b);
-    const from = found.fromRevision;
-    found.toRevision = params.toRevision ?? revisions.filter((r) => r < from).at(-1);
-    if (found.toRevision === undefined) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision before ${from} to roll back to; revisions: ${revisionList(revisions)}`,
-        output: outputOf(found),
-      };
-    }
-    const target = owned.get(found.toRevision);
-    if (!target?.spec?.template) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision ${found.toRevision}; revisions: ${revisionList(revisions)}`,
-        output: outputOf(found),
-      };
-    }
-    const template = withoutLabel(target.spec.template, HASH_LABEL);
-    found.images = imagesOf(template);
+    const to = target.number;
     const images = found.images.join(', ');
-    if (found.toRevision === from || isDeepStrictEqual(template, rollout.spec?.template)) {
-      ctx.log.line(`${what} already runs the template of revision ${found.toRevision}: nothing to roll back`);
-      return {
-        outcome: 'succeeded',
-        output: { ...outputOf(found), aborted, changed: aborted },
-        summary: `${what} already on revision ${found.toRevision} (${images})${aborted ? ': update aborted' : ': nothing to roll back'}`,
-      };
-    }
     ctx.log.line(
-      `current revision ${from} → rolling back to revision ${found.toRevision} (${plural(found.images.length, 'image')} ${images})`,
+      `current revision ${from} → rolling back to revision ${to} (${plural(found.images.length, 'image')} ${images})`,
     );
-    const cause = `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${found.toRevision}`;
+    const cause = `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${to}`;
     const patched = (await call('patch', () =>
       custom.patchNamespacedCustomObject(
-        { ...ref, body: templatePatch(rollout.metadata, template, cause) },
+        { ...ref, body: templatePatch(rollout.metadata, target.template, cause) },
         callOptions(signal, k8s.PatchStrategy.JsonPatch),
       ),
     )) as Rollout;
     const generation = patched.metadata?.generation ?? 0;
-    ctx.log.line(
-      `template of revision ${found.toRevision} applied (generation ${generation}); waiting for the rollout`,
-    );
+    ctx.log.line(`template of revision ${to} applied (generation ${generation}); waiting for the rollout`);
     let current: Rollout = patched;
     const end = await waitFor(async () => {
       current = await read();
@@ -168,7 +234,7 @@ export async function rollbackRollout(
     if (end.kind === 'failed') {
       return {
         outcome: 'failed',
-        error: `${what} rollback to revision ${found.toRevision} ${end.detail}`,
+        error: `${what} rollback to revision ${to} ${end.detail}`,
         output: outputOf(found),
       };
     }
@@ -176,55 +242,24 @@ export async function rollbackRollout(
     return {
       outcome: 'succeeded',
       output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), aborted, changed: true },
-      summary: `${what} rolled back from revision ${from} to revision ${found.toRevision} (${images})`,
+      summary: `${what} rolled back from revision ${from} to revision ${to} (${images})`,
     };
+
+    /** Aborts an update in progress (action abort, or undo of a Rollout that is not Healthy). */
+    async function abortUpdate(): Promise<boolean> {
+      if (params.action !== 'abort' && phase === 'Healthy') return false;
+      if (rollout.status?.abort) {
+        ctx.log.line(`the update to revision ${from} is already aborted (phase ${phase})`);
+        return false;
+      }
+      ctx.log.line(`aborting the update to revision ${from} (phase ${phase})`);
+      rollout = (await call('abort', () =>
+        custom.patchNamespacedCustomObjectStatus(
+          { ...ref, body: { status: { abort: true } } },
+          callOptions(signal, k8s.PatchStrategy.MergePatch),
+        ),
+      )) as Rollout;
+      return true;
+    }
   });
-}
-
-function revisionOf(metadata: k8s.V1ObjectMeta | undefined): number | undefined {
-  const text = metadata?.annotations?.[ROLLOUT_REVISION];
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-}
-
-function counts(rollout: Rollout): string {
-  const wanted = rollout.spec?.replicas ?? 1;
-  const s = rollout.status;
-  return `${s?.updatedReplicas ?? 0}/${wanted} updated, ${s?.availableReplicas ?? 0}/${wanted} available`;
-}
-
-function phaseOf(rollout: Rollout): string {
-  const { phase = 'unknown', message } = rollout.status ?? {};
-  return message ? `${phase} (${message})` : phase;
-}
-
-/** Undo: the controller has seen the new generation, then Healthy is done and Degraded has failed. */
-function undoState(rollout: Rollout, generation: number): WaitState {
-  if (String(rollout.status?.observedGeneration ?? '') !== String(generation)) {
-    return {
-      kind: 'waiting',
-      line: `rollout: waiting for the controller to observe generation ${generation}`,
-    };
-  }
-  const phase = rollout.status?.phase;
-  const line = `rollout: phase ${phaseOf(rollout)}, ${counts(rollout)}`;
-  if (phase === 'Healthy') return { kind: 'done', line };
-  if (phase === 'Degraded') {
-    return { kind: 'failed', line, detail: `is Degraded: ${rollout.status?.message ?? 'no message'}` };
-  }
-  return { kind: 'waiting', line };
-}
-
-/** Abort: the controller reports RolloutAborted (phase Degraded) and the stable pods are all available. */
-function abortState(rollout: Rollout): WaitState {
-  const wanted = rollout.spec?.replicas ?? 1;
-  const available = rollout.status?.availableReplicas ?? 0;
-  const line = `abort: phase ${phaseOf(rollout)}, ${available}/${wanted} available`;
-  const message = rollout.status?.message ?? '';
-  if (rollout.status?.phase === 'Degraded' && message.startsWith('RolloutAborted')) {
-    return available >= wanted ? { kind: 'done', line } : { kind: 'waiting', line };
-  }
-  if (rollout.status?.phase === 'Degraded') {
-    return { kind: 'failed', line, detail: `failed: the rollout is Degraded: ${message || 'no message'}` };
-  }
-  return { kind: 'waiting', line };
 }

@@ -4,8 +4,7 @@
  * wait until the rollout completes, stalls past its progress deadline, or the step is stopped.
  */
 import * as k8s from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
-import type { ExecutorContext, StepResult } from '../executor.js';
+import type { ExecutorContext, Resolution, ResolveContext, StepResult } from '../executor.js';
 import { callOptions } from './client.js';
 import type { KubernetesParams } from './params.js';
 import {
@@ -13,17 +12,87 @@ import {
   labelSelector,
   outputOf,
   plural,
-  revisionList,
+  resolveStep,
   runStep,
+  sameTemplate,
   Stopped,
   templatePatch,
   withoutLabel,
+  type ApiCall,
   type WaitState,
 } from './step.js';
+import { chooseTarget, converge, readPin, resolution, type History, type Revision } from './target.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 const HASH_LABEL = 'pod-template-hash';
+
+interface Loaded {
+  deployment: k8s.V1Deployment;
+  history: History;
+}
+
+/** Reads the Deployment and the ReplicaSets it owns, as `run` and `resolve` both need them. */
+async function load(
+  params: KubernetesParams,
+  apps: k8s.AppsV1Api,
+  call: ApiCall,
+  signal: AbortSignal,
+): Promise<Loaded | string> {
+  const { namespace, name } = params;
+  const what = `deployment ${namespace}/${name}`;
+  const deployment = await call('read', () =>
+    apps.readNamespacedDeployment({ name, namespace }, callOptions(signal)),
+  );
+  const uid = deployment.metadata?.uid;
+  const currentNumber = revisionOf(deployment.metadata);
+  if (currentNumber === undefined) return `${what} has no ${REVISION} annotation: it has never rolled out`;
+  if (deployment.spec?.paused) return `${what} is paused: resume it before rolling it back`;
+  const selector = labelSelector(deployment.spec?.selector);
+  const list = await call('list the ReplicaSets of', () =>
+    apps.listNamespacedReplicaSet(
+      { namespace, ...(selector ? { labelSelector: selector } : {}) },
+      callOptions(signal),
+    ),
+  );
+  const owned = new Map<number, Revision>();
+  for (const rs of list.items) {
+    const number = revisionOf(rs.metadata);
+    const mine = rs.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid);
+    if (!mine || number === undefined || !rs.spec?.template) continue;
+    const key = rs.metadata?.labels?.[HASH_LABEL] ?? rs.metadata?.name ?? String(number);
+    owned.set(number, { number, key, template: podTemplateOf(rs) });
+  }
+  const revisions = [...owned.values()].sort((a, b) => a.number - b.number);
+  return {
+    deployment,
+    history: {
+      what,
+      noun: 'ReplicaSet',
+      revisions,
+      currentNumber,
+      live: deployment.spec?.template,
+      container: params.container,
+    },
+  };
+}
+
+/** What a rollback of the Deployment would restore now, read without changing anything. */
+export function resolveDeployment(
+  ctx: ResolveContext,
+  params: KubernetesParams,
+  config: k8s.KubeConfig,
+): Promise<Resolution> {
+  const what = `deployment ${params.namespace}/${params.name}`;
+  const apps = config.makeApiClient(k8s.AppsV1Api);
+  return resolveStep(ctx, params, what, async (call, signal) => {
+    const loaded = await load(params, apps, call, signal);
+    if (typeof loaded === 'string') return { ok: false, error: loaded };
+    const chosen = chooseTarget(loaded.history, { toRevision: params.toRevision, toVersion: ctx.toVersion });
+    if (!chosen.ok) return chosen;
+    return resolution(loaded.history, chosen, 'hash');
+  });
+}
 
 export async function undoDeployment(
   ctx: ExecutorContext,
@@ -37,63 +106,78 @@ export async function undoDeployment(
   return runStep(ctx, params, what, async ({ signal, found, call, waitFor }) => {
     const read = () =>
       call('read', () => apps.readNamespacedDeployment({ name, namespace }, callOptions(signal)));
-    const deployment = await read();
-    const uid = deployment.metadata?.uid;
-    const from = revisionOf(deployment.metadata);
-    if (from === undefined) {
-      return { outcome: 'failed', error: `${what} has no ${REVISION} annotation: it has never rolled out` };
-    }
+    const loaded = await load(params, apps, call, signal);
+    if (typeof loaded === 'string') return { outcome: 'failed', error: loaded };
+    const { deployment, history } = loaded;
+    const from = history.currentNumber;
     found.fromRevision = from;
-    if (deployment.spec?.paused) {
-      return { outcome: 'failed', error: `${what} is paused: resume it before rolling it back` };
+
+    /** Waits for the rollout of `generation`; a Deployment's time-limit error never names the last state. */
+    const waitRollout = async (generation: number) => {
+      let current = deployment;
+      try {
+        const state = await waitFor(async () => rolloutState((current = await read()), generation));
+        return { state, revision: revisionOf(current.metadata) };
+      } catch (error) {
+        if (error instanceof Stopped) found.last = undefined;
+        throw error;
+      }
+    };
+
+    let target: Revision;
+    if (ctx.target !== undefined) {
+      const pinned = readPin(what, 'hash', ctx.target.pin);
+      if (!pinned.ok) return { outcome: 'failed', conflict: true, error: pinned.error };
+      const where = converge(history, pinned.pin);
+      if (where.kind === 'conflict') {
+        return { outcome: 'failed', conflict: true, error: where.error, output: outputOf(found) };
+      }
+      target = where.target;
+      found.toRevision = target.number;
+      found.images = imagesOf(target.template);
+      if (where.kind === 'at-target') {
+        const images = found.images.join(', ');
+        ctx.log.line(
+          `${what} already runs the target template (revision ${from}, ${images}): waiting for its rollout`,
+        );
+        const { state, revision } = await waitRollout(deployment.metadata?.generation ?? 0);
+        if (state.kind === 'failed') {
+          return {
+            outcome: 'failed',
+            error: `${what} rollback to revision ${from} ${state.detail}`,
+            output: outputOf(found),
+          };
+        }
+        return {
+          outcome: 'succeeded',
+          output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), changed: false },
+          summary: `${what} is on the target revision ${revision ?? from} (${images}): rollout complete`,
+        };
+      }
+    } else {
+      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: null });
+      found.toRevision = params.toRevision ?? (chosen.ok ? chosen.to.number : undefined);
+      if (!chosen.ok) return { outcome: 'failed', error: chosen.error };
+      target = chosen.to;
+      found.images = imagesOf(target.template);
+      if (target.number === from || sameTemplate(target.template, history.live)) {
+        ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
+        return {
+          outcome: 'succeeded',
+          output: { ...outputOf(found), changed: false },
+          summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
+        };
+      }
     }
-    const selector = labelSelector(deployment.spec?.selector);
-    const list = await call('list the ReplicaSets of', () =>
-      apps.listNamespacedReplicaSet(
-        { namespace, ...(selector ? { labelSelector: selector } : {}) },
-        callOptions(signal),
-      ),
-    );
-    const owned = new Map<number, k8s.V1ReplicaSet>();
-    for (const rs of list.items) {
-      const revision = revisionOf(rs.metadata);
-      const mine = rs.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid);
-      if (mine && revision !== undefined) owned.set(revision, rs);
-    }
-    const revisions = [...owned.keys()].sort((a, b) => a - b);
-    const to = params.toRevision ?? revisions.filter((r) => r < from).at(-1);
-    found.toRevision = to;
-    if (to === undefined) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision before ${from} to roll back to; revisions: ${revisionList(revisions)}`,
-      };
-    }
-    const target = owned.get(to);
-    if (!target?.spec?.template) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision ${to}; revisions: ${revisionList(revisions)}`,
-      };
-    }
-    const template = podTemplateOf(target);
-    const images = imagesOf(template);
-    found.images = images;
-    if (to === from || isDeepStrictEqual(template, deployment.spec?.template)) {
-      ctx.log.line(`${what} already runs the template of revision ${to}: nothing to roll back`);
-      return {
-        outcome: 'succeeded',
-        output: { ...outputOf(found), changed: false },
-        summary: `${what} already on revision ${to} (${images.join(', ')}): nothing to roll back`,
-      };
-    }
+    const to = target.number;
+    const images = found.images;
     ctx.log.line(
       `current revision ${from} → rolling back to revision ${to} (${plural(images.length, 'image')} ${images.join(', ')})`,
     );
 
     const patch = templatePatch(
       deployment.metadata,
-      template,
+      target.template,
       `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${to}`,
     );
     const patched = await call('patch', () =>
@@ -105,15 +189,7 @@ export async function undoDeployment(
     const generation = patched.metadata?.generation ?? 0;
     ctx.log.line(`template of revision ${to} applied (generation ${generation}); waiting for the rollout`);
 
-    let current = deployment;
-    let state: Exclude<WaitState, { kind: 'waiting' }>;
-    try {
-      state = await waitFor(async () => rolloutState((current = await read()), generation));
-    } catch (error) {
-      // A Deployment's time-limit error has never named the last state: keep it that way.
-      if (error instanceof Stopped) found.last = undefined;
-      throw error;
-    }
+    const { state, revision } = await waitRollout(generation);
     if (state.kind === 'failed') {
       return {
         outcome: 'failed',
@@ -121,7 +197,6 @@ export async function undoDeployment(
         output: outputOf(found),
       };
     }
-    const revision = revisionOf(current.metadata);
     return {
       outcome: 'succeeded',
       output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), changed: true },

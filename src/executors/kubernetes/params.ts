@@ -16,7 +16,16 @@ export const kubernetesParams = strictObject({
     .describe(
       'Rollout only: abort (stop the update, traffic back to stable) or undo (abort an update in progress, then put the target revision back). Default undo.',
     ),
-  toRevision: z.int().min(1).optional().describe('Revision to return to (default: the previous one).'),
+  toRevision: z
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Revision to return to (default: the revision running the version asked for with --to, else the previous one).',
+    ),
+  container: nonEmptyText(
+    'Container whose image tag is the version shown and matched by --to (default: the first container).',
+  ).optional(),
   kubeconfig: nonEmptyText(
     'Path of the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account).',
   ).optional(),

@@ -6,8 +6,7 @@
  * strategic merge patch), then the step waits for the controller's own completion checks.
  */
 import * as k8s from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
-import type { ExecutorContext, StepResult } from '../executor.js';
+import type { ExecutorContext, Resolution, ResolveContext, StepResult } from '../executor.js';
 import { callOptions } from './client.js';
 import type { KubernetesParams } from './params.js';
 import {
@@ -15,18 +14,100 @@ import {
   labelSelector,
   outputOf,
   plural,
-  revisionList,
+  resolveStep,
   runStep,
+  sameTemplate,
   templatePatch,
+  type ApiCall,
   type TemplateImages,
   type WaitState,
 } from './step.js';
+import { chooseTarget, converge, readPin, resolution, type History, type Revision } from './target.js';
 
 type Workload = k8s.V1StatefulSet | k8s.V1DaemonSet;
+type WorkloadParams = KubernetesParams & { kind: 'StatefulSet' | 'DaemonSet' };
+
+interface Loaded {
+  workload: Workload;
+  history: History;
+}
+
+/** Reads the object and the ControllerRevisions it owns, as `run` and `resolve` both need them. */
+async function load(
+  params: WorkloadParams,
+  apps: k8s.AppsV1Api,
+  call: ApiCall,
+  signal: AbortSignal,
+): Promise<Loaded | string> {
+  const { namespace, name, kind } = params;
+  const what = `${kind.toLowerCase()} ${namespace}/${name}`;
+  const workload = await readWorkload(params, apps, call, signal);
+  const uid = workload.metadata?.uid;
+  const selector = labelSelector(workload.spec?.selector);
+  const list = await call('list the ControllerRevisions of', () =>
+    apps.listNamespacedControllerRevision(
+      { namespace, ...(selector ? { labelSelector: selector } : {}) },
+      callOptions(signal),
+    ),
+  );
+  const owned = new Map<number, Revision>();
+  for (const revision of list.items) {
+    const mine = revision.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid);
+    const template = templateOf(revision);
+    if (!mine || template === undefined) continue;
+    const key = revision.metadata?.name ?? String(revision.revision);
+    owned.set(revision.revision, { number: revision.revision, key, template });
+  }
+  const revisions = [...owned.values()].sort((a, b) => a.number - b.number);
+  // As kubectl: the current revision is the highest one.
+  const currentNumber = revisions.at(-1)?.number;
+  if (currentNumber === undefined) return `${what} has no ControllerRevisions: it has never rolled out`;
+  return {
+    workload,
+    history: {
+      what,
+      noun: 'ControllerRevision',
+      revisions,
+      currentNumber,
+      live: workload.spec?.template,
+      container: params.container,
+    },
+  };
+}
+
+function readWorkload(
+  { kind, name, namespace }: WorkloadParams,
+  apps: k8s.AppsV1Api,
+  call: ApiCall,
+  signal: AbortSignal,
+): Promise<Workload> {
+  return call<Workload>('read', () =>
+    kind === 'StatefulSet'
+      ? apps.readNamespacedStatefulSet({ name, namespace }, callOptions(signal))
+      : apps.readNamespacedDaemonSet({ name, namespace }, callOptions(signal)),
+  );
+}
+
+/** What a rollback of the StatefulSet or DaemonSet would restore now, read without changing anything. */
+export function resolveFromControllerRevisions(
+  ctx: ResolveContext,
+  params: WorkloadParams,
+  config: k8s.KubeConfig,
+): Promise<Resolution> {
+  const what = `${params.kind.toLowerCase()} ${params.namespace}/${params.name}`;
+  const apps = config.makeApiClient(k8s.AppsV1Api);
+  return resolveStep(ctx, params, what, async (call, signal) => {
+    const loaded = await load(params, apps, call, signal);
+    if (typeof loaded === 'string') return { ok: false, error: loaded };
+    const chosen = chooseTarget(loaded.history, { toRevision: params.toRevision, toVersion: ctx.toVersion });
+    if (!chosen.ok) return chosen;
+    return resolution(loaded.history, chosen, 'name');
+  });
+}
 
 export async function undoFromControllerRevisions(
   ctx: ExecutorContext,
-  params: KubernetesParams & { kind: 'StatefulSet' | 'DaemonSet' },
+  params: WorkloadParams,
   config: k8s.KubeConfig,
 ): Promise<StepResult> {
   const { namespace, name, kind } = params;
@@ -34,66 +115,73 @@ export async function undoFromControllerRevisions(
   const apps = config.makeApiClient(k8s.AppsV1Api);
 
   return runStep(ctx, params, what, async ({ signal, found, call, waitFor }) => {
-    const read = (): Promise<Workload> =>
-      call<Workload>('read', () =>
-        kind === 'StatefulSet'
-          ? apps.readNamespacedStatefulSet({ name, namespace }, callOptions(signal))
-          : apps.readNamespacedDaemonSet({ name, namespace }, callOptions(signal)),
-      );
-    const workload = await read();
-    const uid = workload.metadata?.uid;
-    const selector = labelSelector(workload.spec?.selector);
-    const list = await call('list the ControllerRevisions of', () =>
-      apps.listNamespacedControllerRevision(
-        { namespace, ...(selector ? { labelSelector: selector } : {}) },
-        callOptions(signal),
-      ),
-    );
-    const owned = new Map<number, k8s.V1ControllerRevision>();
-    for (const revision of list.items) {
-      const mine = revision.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid);
-      if (mine) owned.set(revision.revision, revision);
-    }
-    const revisions = [...owned.keys()].sort((a, b) => a - b);
-    // As kubectl: the current revision is the highest one.
-    const from = revisions.at(-1);
-    if (from === undefined) {
-      return { outcome: 'failed', error: `${what} has no ControllerRevisions: it has never rolled out` };
-    }
+    const loaded = await load(params, apps, call, signal);
+    if (typeof loaded === 'string') return { outcome: 'failed', error: loaded };
+    const { workload, history } = loaded;
+    const from = history.currentNumber;
     found.fromRevision = from;
-    found.toRevision = params.toRevision ?? revisions.filter((r) => r < from).at(-1);
-    if (found.toRevision === undefined) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision before ${from} to roll back to; revisions: ${revisionList(revisions)}`,
-        output: outputOf(found),
-      };
+    const waitRollout = (generation: number) =>
+      waitFor(async () => {
+        const current = await readWorkload(params, apps, call, signal);
+        return kind === 'StatefulSet'
+          ? statefulSetState(current as k8s.V1StatefulSet, generation)
+          : daemonSetState(current as k8s.V1DaemonSet, generation);
+      });
+
+    let target: Revision;
+    if (ctx.target !== undefined) {
+      const pinned = readPin(what, 'name', ctx.target.pin);
+      if (!pinned.ok) return { outcome: 'failed', conflict: true, error: pinned.error };
+      const where = converge(history, pinned.pin);
+      if (where.kind === 'conflict') {
+        return { outcome: 'failed', conflict: true, error: where.error, output: outputOf(found) };
+      }
+      target = where.target;
+      found.toRevision = target.number;
+      found.images = imagesOf(target.template);
+      if (where.kind === 'at-target') {
+        const images = found.images.join(', ');
+        ctx.log.line(
+          `${what} already runs the target template (revision ${target.number}, ${images}): waiting for its rollout`,
+        );
+        const end = await waitRollout(workload.metadata?.generation ?? 0);
+        if (end.kind === 'failed') {
+          return {
+            outcome: 'failed',
+            error: `${what} rollback to revision ${target.number} ${end.detail}`,
+            output: outputOf(found),
+          };
+        }
+        return {
+          outcome: 'succeeded',
+          output: { ...outputOf(found), changed: false },
+          summary: `${what} is on the target revision ${target.number} (${images}): rollout complete`,
+        };
+      }
+    } else {
+      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: null });
+      found.toRevision = params.toRevision ?? (chosen.ok ? chosen.to.number : undefined);
+      if (!chosen.ok) return { outcome: 'failed', error: chosen.error, output: outputOf(found) };
+      target = chosen.to;
+      found.images = imagesOf(target.template);
+      if (target.number === from || sameTemplate(target.template, history.live)) {
+        ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
+        return {
+          outcome: 'succeeded',
+          output: { ...outputOf(found), changed: false },
+          summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
+        };
+      }
     }
-    const template = templateOf(owned.get(found.toRevision));
-    if (template === undefined) {
-      return {
-        outcome: 'failed',
-        error: `${what} has no revision ${found.toRevision}; revisions: ${revisionList(revisions)}`,
-        output: outputOf(found),
-      };
-    }
-    found.images = imagesOf(template);
+    const to = target.number;
     const images = found.images.join(', ');
-    if (found.toRevision === from || isDeepStrictEqual(template, workload.spec?.template)) {
-      ctx.log.line(`${what} already runs the template of revision ${found.toRevision}: nothing to roll back`);
-      return {
-        outcome: 'succeeded',
-        output: { ...outputOf(found), changed: false },
-        summary: `${what} already on revision ${found.toRevision} (${images}): nothing to roll back`,
-      };
-    }
     ctx.log.line(
-      `current revision ${from} → rolling back to revision ${found.toRevision} (${plural(found.images.length, 'image')} ${images})`,
+      `current revision ${from} → rolling back to revision ${to} (${plural(found.images.length, 'image')} ${images})`,
     );
     const body = templatePatch(
       workload.metadata,
-      template,
-      `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${found.toRevision}`,
+      target.template,
+      `rollback-bot: rollback ${ctx.rollback.id} of ${ctx.rollback.service} to revision ${to}`,
     );
     const options = callOptions(signal, k8s.PatchStrategy.JsonPatch);
     const patched = await call<Workload>('patch', () =>
@@ -102,26 +190,19 @@ export async function undoFromControllerRevisions(
         : apps.patchNamespacedDaemonSet({ name, namespace, body }, options),
     );
     const generation = patched.metadata?.generation ?? 0;
-    ctx.log.line(
-      `template of revision ${found.toRevision} applied (generation ${generation}); waiting for the rollout`,
-    );
-    const end = await waitFor(async () => {
-      const current = await read();
-      return kind === 'StatefulSet'
-        ? statefulSetState(current as k8s.V1StatefulSet, generation)
-        : daemonSetState(current as k8s.V1DaemonSet, generation);
-    });
+    ctx.log.line(`template of revision ${to} applied (generation ${generation}); waiting for the rollout`);
+    const end = await waitRollout(generation);
     if (end.kind === 'failed') {
       return {
         outcome: 'failed',
-        error: `${what} rollback to revision ${found.toRevision} ${end.detail}`,
+        error: `${what} rollback to revision ${to} ${end.detail}`,
         output: outputOf(found),
       };
     }
     return {
       outcome: 'succeeded',
       output: { ...outputOf(found), changed: true },
-      summary: `${what} rolled back from revision ${from} to revision ${found.toRevision} (${images})`,
+      summary: `${what} rolled back from revision ${from} to revision ${to} (${images})`,
     };
   });
 }

@@ -4,7 +4,8 @@
  * line, the wait loop that logs each change of state, and the stopped/timed-out result.
  */
 import type * as k8s from '@kubernetes/client-node';
-import type { ExecutorContext, StepResult } from '../executor.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { ExecutorContext, Resolution, ResolveContext, StepResult } from '../executor.js';
 import { pause } from '../http-kit.js';
 import { apiStatus, describeApiError } from './client.js';
 import type { KubernetesParams } from './params.js';
@@ -27,7 +28,7 @@ export interface Found {
 export interface StepTools {
   signal: AbortSignal;
   found: Found;
-  call: <T>(doing: string, request: () => Promise<T>) => Promise<T>;
+  call: ApiCall;
   /** Polls `check` every pollInterval until it is done or failed, one thread line per change. */
   waitFor: (check: () => Promise<WaitState>) => Promise<Exclude<WaitState, { kind: 'waiting' }>>;
 }
@@ -41,18 +42,7 @@ export async function runStep(
   const limitMs = Math.min(params.timeout, ctx.timeoutMs);
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, limitMs))]);
   const found: Found = { images: [] };
-  const stopped = () => signal.aborted;
-  const call = async <T>(doing: string, request: () => Promise<T>): Promise<T> => {
-    if (stopped()) throw new Stopped();
-    try {
-      return await request();
-    } catch (error) {
-      if (stopped()) throw new Stopped('stopped', { cause: error });
-      if (apiStatus(error) === 404 && doing === 'read')
-        throw new Error(`${what} not found`, { cause: error });
-      throw new Error(`${doing} ${what} failed: ${describeApiError(error)}`, { cause: error });
-    }
-  };
+  const call = apiCaller(signal, what);
   const waitFor: StepTools['waitFor'] = async (check) => {
     for (;;) {
       const state = await check();
@@ -80,6 +70,54 @@ export async function runStep(
   }
 }
 
+/**
+ * Runs a read-only resolve: the same plain failure lines as a step, bounded by the step's timeout
+ * and stopped by the caller's signal.
+ */
+export async function resolveStep(
+  ctx: ResolveContext,
+  params: KubernetesParams,
+  what: string,
+  body: (call: ApiCall, signal: AbortSignal) => Promise<Resolution>,
+): Promise<Resolution> {
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, params.timeout))]);
+  try {
+    return await body(apiCaller(signal, what), signal);
+  } catch (error) {
+    if (error instanceof Stopped) {
+      return {
+        ok: false,
+        error: ctx.signal.aborted
+          ? `reading ${what} was stopped (rollback cancelled or bot shutting down)`
+          : `reading ${what} did not finish within ${humanMs(params.timeout)}`,
+      };
+    }
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export type ApiCall = <T>(doing: string, request: () => Promise<T>) => Promise<T>;
+
+/**
+ * Calls that stop at once when `signal` aborts (throwing Stopped) and otherwise fail with one plain
+ * line: `deployment checkout/api not found`, `patch deployment checkout/api failed: 422 Invalid: ...`.
+ */
+export function apiCaller(signal: AbortSignal, what: string): ApiCall {
+  // A function, not the property: TypeScript would narrow `signal.aborted` across the await.
+  const stopped = () => signal.aborted;
+  return async <T>(doing: string, request: () => Promise<T>): Promise<T> => {
+    if (stopped()) throw new Stopped();
+    try {
+      return await request();
+    } catch (error) {
+      if (stopped()) throw new Stopped('stopped', { cause: error });
+      if (apiStatus(error) === 404 && doing === 'read')
+        throw new Error(`${what} not found`, { cause: error });
+      throw new Error(`${doing} ${what} failed: ${describeApiError(error)}`, { cause: error });
+    }
+  };
+}
+
 export function outputOf(found: Found) {
   return { fromRevision: found.fromRevision, toRevision: found.toRevision, images: found.images };
 }
@@ -98,6 +136,33 @@ export function labelSelector(selector: k8s.V1LabelSelector | undefined): string
 /** The part of a pod template that names its images (a V1PodTemplateSpec or plain JSON). */
 export interface TemplateImages {
   spec?: { containers?: { name: string; image?: string }[] };
+}
+
+/**
+ * Two pod templates are the same when their JSON is: a template the client built (class instances,
+ * absent fields as undefined) compares equal to the same template read as plain JSON.
+ */
+export function sameTemplate(a: unknown, b: unknown): boolean {
+  return a !== undefined && b !== undefined && isDeepStrictEqual(asJson(a), asJson(b));
+}
+
+function asJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+/** The container whose image tag is the version: the named one, or the first. */
+export function containerOf(template: TemplateImages | undefined, name: string | undefined) {
+  const containers = template?.spec?.containers ?? [];
+  return name === undefined ? containers[0] : containers.find((c) => c.name === name);
+}
+
+/** The version a template runs: the tag of that container's image (its digest when it has no tag). */
+export function versionOf(template: TemplateImages | undefined, container?: string): string | undefined {
+  const image = containerOf(template, container)?.image;
+  if (image === undefined) return undefined;
+  const [named = '', digest] = image.split('@');
+  const tag = /:([^/:]+)$/.exec(named)?.[1];
+  return tag ?? digest;
 }
 
 export function imagesOf(template: TemplateImages | undefined): string[] {
