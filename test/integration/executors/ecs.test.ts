@@ -160,6 +160,17 @@ describe('ecs executor (local ECS API through AWS_ENDPOINT_URL_ECS)', () => {
     expect(lines.slice(-2)).toEqual(['rollout IN_PROGRESS: 0/4 running', 'rollout FAILED: 0/4 running']);
   });
 
+  it('reports the failed deployment when the circuit breaker has already rolled the service back', async () => {
+    fake = await checkoutOn(42);
+    fake.rollouts.push({ outcome: 'fail', afterReads: 1, circuitBreakerRollback: true });
+    const { result } = await run(fake, {});
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: 'rollout of checkout:41 failed: ECS deployment circuit breaker: tasks failed to start.',
+    });
+    expect(fake.runningTaskDefinition('prod', 'checkout-svc')).toBe(fake.arn('checkout:42'));
+  });
+
   it('fails at the step time limit while the rollout is still in progress', async () => {
     fake = await checkoutOn(42);
     fake.rollouts.push({ outcome: 'never' });
