@@ -6,7 +6,7 @@
 import { vi } from 'vitest';
 import type { ExecutorContext, StepTarget } from '../../src/executors/executor.js';
 import { createEcsExecutor } from '../../src/executors/ecs/index.js';
-import { startFakeEcs, type FakeEcs, type FakeEcsOptions } from './fake-ecs-api.js';
+import { startFakeEcs, TEST_CREDENTIALS, type FakeEcs, type FakeEcsOptions } from './fake-ecs-api.js';
 import { stepContext } from './http-peer.js';
 
 export const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout';
@@ -41,8 +41,8 @@ export async function checkoutOn(current: number, options: FakeEcsOptions = {}):
 /** The SDK's own variables, as in production: no `endpoint` or `credentials` option is passed. */
 export function useSdkEnvironment(url: string): void {
   vi.stubEnv('AWS_ENDPOINT_URL_ECS', url);
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret-example');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', TEST_CREDENTIALS.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', TEST_CREDENTIALS.secretAccessKey);
   vi.stubEnv('AWS_SESSION_TOKEN', '');
   vi.stubEnv('AWS_PROFILE', '');
   vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');

@@ -7,15 +7,20 @@
  * and their containers; services with a task definition and deployments. UpdateService starts a
  * PRIMARY deployment that moves by one running task per DescribeServices to COMPLETED, or FAILED
  * when the test says the rollout stalls (optionally with the circuit breaker's rollback). Every
- * request is recorded (operation, parsed body, headers) and unsigned requests are refused, so the
- * SDK's own serialisation, signing and retries run. Reach it with AWS_ENDPOINT_URL_ECS. Binds
- * 127.0.0.1:0.
+ * request is recorded (operation, parsed body, headers) and its SigV4 signature is verified with
+ * the test's credentials, so the SDK's own serialisation, signing and retries run. Reach it with
+ * AWS_ENDPOINT_URL_ECS. Binds 127.0.0.1:0.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sigV4Problem, type SigningSecret } from './aws-sigv4.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+export const TEST_CREDENTIALS: SigningSecret = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'secret-example',
+};
 export const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
 
 export interface EcsRequest {
@@ -79,6 +84,8 @@ export interface FakeEcsOptions {
   /** The region the SigV4 scope must name (default eu-west-1). */
   region?: string;
   account?: string;
+  /** The credentials the SDK signs with; every signature is checked against them. */
+  credentials?: SigningSecret;
   /** ListTaskDefinitions page size when the request asks for more (default 100, ECS's own). */
   pageSize?: number;
 }
@@ -106,6 +113,7 @@ export class FakeEcs {
   readonly region: string;
   private readonly account: string;
   private readonly pageSize: number;
+  private readonly secret: SigningSecret;
   private readonly families = new Map<string, TaskDefinitionModel[]>();
   private readonly clusters = new Map<string, Map<string, ServiceModel>>();
   private readonly throttles = new Map<string, number>();
@@ -117,6 +125,7 @@ export class FakeEcs {
     this.region = options.region ?? 'eu-west-1';
     this.account = options.account ?? '123456789012';
     this.pageSize = options.pageSize ?? 100;
+    this.secret = options.credentials ?? TEST_CREDENTIALS;
   }
 
   async start(): Promise<this> {
@@ -252,7 +261,7 @@ export class FakeEcs {
     this.requests.push(request);
     this.onRequest?.(request);
     try {
-      this.check(method, path, headers, body);
+      this.check(method, path, headers, raw, body);
       const throttled = this.throttles.get(operation) ?? 0;
       if (throttled > 0) {
         this.throttles.set(operation, throttled - 1);
@@ -275,21 +284,13 @@ export class FakeEcs {
     method: string,
     path: string,
     headers: IncomingHttpHeaders,
+    raw: string,
     body: Record<string, unknown>,
   ): void {
     if (method !== 'POST' || path !== '/')
       throw new EcsException('UnknownOperationException', `${method} ${path}`, 404);
-    const authorization = headers.authorization ?? '';
-    if (!authorization.startsWith('AWS4-HMAC-SHA256 ')) {
-      throw new EcsException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
-    }
-    if (!authorization.includes(`/${this.region}/ecs/aws4_request`)) {
-      throw new EcsException(
-        'InvalidSignatureException',
-        `Credential should be scoped to ${this.region}/ecs`,
-        403,
-      );
-    }
+    const problem = sigV4Problem({ method, url: path, headers, body: raw }, this.secret, this.region, 'ecs');
+    if (problem) throw new EcsException(problem.type, problem.message, 403);
     if (headers['content-type'] !== 'application/x-amz-json-1.1') {
       throw new EcsException(
         'SerializationException',

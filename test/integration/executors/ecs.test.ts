@@ -4,7 +4,7 @@
  * AWS_ENDPOINT_URL_ECS: the SDK's own serialisation, SigV4 signing and retries all run.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FakeEcs } from '../../support/fake-ecs-api.js';
+import { TEST_CREDENTIALS, type FakeEcs } from '../../support/fake-ecs-api.js';
 import { attempt, checkoutOn, checkoutParams, executor } from '../../support/ecs-fixtures.js';
 import { stepContext } from '../../support/http-peer.js';
 
@@ -40,6 +40,23 @@ describe('ecs executor (local ECS API through AWS_ENDPOINT_URL_ECS)', () => {
       );
       expect(request.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     }
+  });
+
+  it('is refused by the peer when the signature or its scope is wrong', async () => {
+    fake = await checkoutOn(42);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-the-secret');
+    expect((await run(fake, {})).result).toEqual({
+      outcome: 'failed',
+      error:
+        'ECS DescribeServices failed: InvalidSignatureException: The request signature we calculated does not match the signature you provided.',
+    });
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', TEST_CREDENTIALS.secretAccessKey);
+    expect((await run(fake, { region: 'us-east-1' })).result).toEqual({
+      outcome: 'failed',
+      error:
+        'ECS DescribeServices failed: InvalidSignatureException: Credential should be scoped to a valid region and service: eu-west-1/ecs',
+    });
+    expect(fake.calls('UpdateService')).toEqual([]);
   });
 
   it('goes back to the previous ACTIVE revision and waits for the rollout to complete', async () => {
