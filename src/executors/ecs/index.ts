@@ -1,57 +1,66 @@
 /**
- * Puts an ECS service back on the task definition revision it ran before (the ACTIVE revision of
- * its family just below the current one) or on a named one, then follows the new deployment until
+ * Puts an ECS service back on a task definition revision, then follows the new deployment until
  * ECS calls its rollout COMPLETED or FAILED, or the step's time runs out.
+ *
+ * `resolve` reads, without changing anything, what the service runs and the exact revision the
+ * step restores (targets.ts). Given that recorded target, `run` never chooses again: it updates
+ * the service from the pinned start to the pinned target, or only waits when the service is
+ * already there, and refuses to touch a service someone else moved in between (a conflict).
  */
+import { ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { z } from 'zod';
+import type { Executor, ExecutorContext, Resolution, StepResult } from '../executor.js';
+import { human } from '../http-kit.js';
 import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  ListTaskDefinitionsCommand,
-  UpdateServiceCommand,
-  type Deployment,
-  type Service,
-} from '@aws-sdk/client-ecs';
-import type { Executor, ExecutorContext, StepResult } from '../executor.js';
-import { human, pause } from '../http-kit.js';
+  EcsError,
+  ecsApi,
+  familyRevision,
+  lastSegment,
+  parseFamilyRevision,
+  sameRevision,
+  type EcsApi,
+} from './api.js';
 import { ecsParams, type EcsParams } from './params.js';
+import { followRollout, primary, StoppedError, type RolloutOutput } from './rollout.js';
+import { previousRevision, resolveTarget } from './targets.js';
 
 export interface EcsExecutorOptions {
-  /** The client for a region (default: a real ECSClient with the default credential chain). */
+  /**
+   * The client for a region (default: an ECSClient with the SDK's own configuration: the default
+   * credential chain, and AWS_ENDPOINT_URL_ECS when set). A client given here is not destroyed.
+   */
   client?: (region: string) => ECSClient;
   /** Time between two DescribeServices while the rollout runs (default 5 s). */
   pollIntervalMs?: number;
   /** Where AWS_REGION is read when a step names no region (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** How long `resolve` may take reading the service (default 30 s). */
+  resolveTimeoutMs?: number;
 }
 
-/** `arn:aws:ecs:eu-west-1:123:task-definition/checkout:42` or `checkout:42` → `checkout:42`. */
-export function familyRevision(taskDefinition: string): string {
-  const slash = taskDefinition.lastIndexOf('/');
-  return taskDefinition.startsWith('arn:') && slash >= 0 ? taskDefinition.slice(slash + 1) : taskDefinition;
-}
+/** The pin `resolve` records: task definition ARNs of the start and of the target. */
+const ecsPin = z.object({ from: z.string().min(1), to: z.string().min(1) });
 
-function parseFamilyRevision(taskDefinition: string): { family: string; revision: number } | undefined {
-  const match = /^(.+):(\d+)$/.exec(familyRevision(taskDefinition));
-  return match ? { family: match[1]!, revision: Number(match[2]) } : undefined;
-}
+/** `ecs service prod/checkout-svc`, as the card and the errors name it. */
+export const ecsObject = (params: Pick<EcsParams, 'cluster' | 'service'>): string =>
+  `ecs service ${lastSegment(params.cluster)}/${lastSegment(params.service)}`;
 
-/** "ThrottlingException: Rate exceeded", as the SDK names it. */
-function awsError(error: unknown): string {
-  if (error instanceof Error) {
-    return error.message.startsWith(error.name) || error.name === 'Error'
-      ? error.message
-      : `${error.name}: ${error.message}`;
-  }
-  return String(error);
-}
-
-class EcsFailure extends Error {}
+/** What `run` does, decided from what the service runs now (task definitions as ARNs). */
+type Plan =
+  | { kind: 'update'; from: string; to: string; note?: string }
+  | { kind: 'wait'; from: string; to: string; deploymentId: string | null }
+  | { kind: 'refuse'; result: StepResult };
 
 export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<EcsParams> {
+  const ownsClients = options.client === undefined;
   const clientFor = options.client ?? ((region: string) => new ECSClient({ region }));
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const resolveTimeoutMs = options.resolveTimeoutMs ?? 30_000;
   const env = options.env ?? process.env;
+  const regionOf = (params: EcsParams) => params.region ?? env['AWS_REGION'];
+  const release = (client: ECSClient) => {
+    if (ownsClients) client.destroy();
+  };
 
   return {
     kind: 'ecs',
@@ -59,13 +68,35 @@ export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<Ec
       'Puts an ECS service back on its previous (or a named) task definition and waits until it is stable.',
     params: ecsParams,
     implemented: true,
+
+    async resolve(ctx, params): Promise<Resolution> {
+      const region = regionOf(params);
+      if (!region) return { ok: false, error: 'no AWS region: set with.region or AWS_REGION' };
+      const object = ecsObject(params);
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(resolveTimeoutMs)]);
+      const client = clientFor(region);
+      try {
+        return await resolveTarget(ecsApi(client, params, signal), params, ctx.toVersion, object);
+      } catch (error) {
+        if (error instanceof EcsError) return { ok: false, error: error.userMessage };
+        if (ctx.signal.aborted) return { ok: false, error: `reading ${object} was stopped` };
+        if (signal.aborted) {
+          return { ok: false, error: `reading ${object} took longer than ${human(resolveTimeoutMs)}` };
+        }
+        throw error;
+      } finally {
+        release(client);
+      }
+    },
+
     async run(ctx, params) {
-      const region = params.region ?? env['AWS_REGION'];
+      const region = regionOf(params);
       if (!region) return { outcome: 'failed', error: 'no AWS region: set with.region or AWS_REGION' };
       const limitMs = Math.min(params.timeout, ctx.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limitMs)]);
-      const { cluster, service } = params;
-      const label = `${service} (${cluster})`;
+      const client = clientFor(region);
+      const api = ecsApi(client, params, signal);
+      const { label } = api;
       const stopped = (output?: Record<string, unknown>): StepResult => ({
         outcome: 'failed',
         error: ctx.signal.aborted
@@ -73,165 +104,112 @@ export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<Ec
           : `ECS service ${label} did not finish its rollout within the step's time limit of ${human(limitMs)}`,
         ...(output === undefined ? {} : { output }),
       });
-      const client = clientFor(region);
-      /** One SDK call; a failure becomes an EcsFailure naming the call. */
-      const call = async <T>(name: string, send: () => Promise<T>): Promise<T> => {
-        try {
-          return await send();
-        } catch (error) {
-          if (signal.aborted) throw error;
-          throw new EcsFailure(`ECS ${name} failed: ${awsError(error)}`);
-        }
-      };
-      const describe = async (): Promise<Service> => {
-        const answer = await call('DescribeServices', () =>
-          client.send(new DescribeServicesCommand({ cluster, services: [service] }), { abortSignal: signal }),
-        );
-        const found = answer.services?.find((s) => s.serviceName === service || s.serviceArn === service);
-        if (!found) {
-          const reason = answer.failures?.[0]?.reason;
-          throw new EcsFailure(`ECS service ${label} not found${reason ? ` (${reason})` : ''}`);
-        }
-        return found;
-      };
 
-      let output: Record<string, unknown> | undefined;
+      let output: RolloutOutput | undefined;
       try {
-        const current = (await describe()).taskDefinition;
-        if (!current) return { outcome: 'failed', error: `ECS service ${label} has no task definition` };
-        const target =
-          params.taskDefinition === undefined
-            ? await previousRevision(ctx, current, call, client, signal)
-            : await namedRevision(params.taskDefinition, call, client, signal);
-        if (typeof target !== 'string') return target;
-        const from = familyRevision(current);
-        const to = familyRevision(target);
-        ctx.log.line(`${service}: ${from} → ${to}`);
-        const updated = await call('UpdateService', () =>
-          client.send(
-            new UpdateServiceCommand({ cluster, service, taskDefinition: target, forceNewDeployment: true }),
-            { abortSignal: signal },
-          ),
-        );
-        const deploymentId = primary(updated.service)?.id ?? null;
-        output = { fromTaskDefinition: from, toTaskDefinition: to, deploymentId };
-        ctx.log.line(`deployment ${deploymentId ?? '(unknown id)'} started`);
-        return await followRollout(ctx, describe, deploymentId, pollIntervalMs, signal, output, label);
+        const service = await api.describeService();
+        const running = service.taskDefinition;
+        if (!running) return { outcome: 'failed', error: `ECS service ${label} has no task definition` };
+        const plan =
+          ctx.target === undefined
+            ? await choose(ctx, api, params, running)
+            : converge(ecsObject(params), ctx.target.pin, service, running);
+        if (plan.kind === 'refuse') return plan.result;
+        if (plan.kind === 'wait') {
+          output = {
+            fromTaskDefinition: familyRevision(plan.from),
+            toTaskDefinition: familyRevision(plan.to),
+            deploymentId: plan.deploymentId,
+          };
+          ctx.log.line(
+            `${params.service} already runs ${output.toTaskDefinition}: waiting for deployment ${plan.deploymentId ?? '(unknown id)'}`,
+          );
+        } else {
+          if (plan.note !== undefined) ctx.log.line(plan.note);
+          ctx.log.line(`${params.service}: ${familyRevision(plan.from)} → ${familyRevision(plan.to)}`);
+          const updated = await api.updateService(plan.to);
+          const deploymentId = primary(updated)?.id ?? null;
+          output = {
+            fromTaskDefinition: familyRevision(plan.from),
+            toTaskDefinition: familyRevision(plan.to),
+            deploymentId,
+          };
+          ctx.log.line(`deployment ${deploymentId ?? '(unknown id)'} started`);
+        }
+        return await followRollout(ctx, () => api.describeService(), pollIntervalMs, signal, output, label);
       } catch (error) {
-        if (signal.aborted) return stopped(output);
-        if (error instanceof EcsFailure) {
-          return { outcome: 'failed', error: error.message, ...(output === undefined ? {} : { output }) };
+        if (signal.aborted || error instanceof StoppedError) return stopped(output);
+        if (error instanceof EcsError) {
+          return { outcome: 'failed', error: error.userMessage, ...(output === undefined ? {} : { output }) };
         }
         throw error;
+      } finally {
+        release(client);
       }
     },
   };
 }
 
-type Call = <T>(name: string, send: () => Promise<T>) => Promise<T>;
+/** No recorded target (a plan run without resolve): the named revision, or the previous ACTIVE one. */
+async function choose(ctx: ExecutorContext, api: EcsApi, params: EcsParams, running: string): Promise<Plan> {
+  if (params.taskDefinition !== undefined) {
+    const named = await api.describeTaskDefinition(params.taskDefinition);
+    return { kind: 'update', from: running, to: named.taskDefinitionArn };
+  }
+  const previous = await previousRevision(api, running);
+  const parsed = parseFamilyRevision(previous);
+  ctx.log.line(`previous ACTIVE revision of ${parsed?.family ?? '?'}: ${parsed?.revision ?? '?'}`);
+  return { kind: 'update', from: running, to: previous };
+}
 
-/** The highest ACTIVE revision of the current family below the current revision. */
-async function previousRevision(
-  ctx: ExecutorContext,
-  current: string,
-  call: Call,
-  client: ECSClient,
-  signal: AbortSignal,
-): Promise<string | StepResult> {
-  const parsed = parseFamilyRevision(current);
-  if (!parsed) return { outcome: 'failed', error: `cannot read family:revision from ${current}` };
-  const candidates: { arn: string; revision: number }[] = [];
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const page = await call('ListTaskDefinitions', () =>
-      client.send(
-        new ListTaskDefinitionsCommand({
-          familyPrefix: parsed.family,
-          status: 'ACTIVE',
-          sort: 'DESC',
-          ...(token === undefined ? {} : { nextToken: token }),
-        }),
-        { abortSignal: signal },
-      ),
-    );
-    for (const arn of page.taskDefinitionArns ?? []) {
-      const revision = parseFamilyRevision(arn);
-      if (revision?.family === parsed.family && revision.revision < parsed.revision) {
-        candidates.push({ arn, revision: revision.revision });
-      }
-    }
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined && candidates.length === 0);
-  const best = candidates.sort((a, b) => b.revision - a.revision)[0];
-  if (!best) {
+/**
+ * A recorded target: the pinned start → update to the pinned target; already on the target →
+ * wait for its deployment (or deploy the target again if that deployment FAILED); anything else
+ * was changed by someone else since the approval → a conflict, and nothing is touched.
+ */
+function converge(
+  object: string,
+  recorded: Record<string, unknown>,
+  service: Service,
+  running: string,
+): Plan {
+  const pin = ecsPin.safeParse(recorded);
+  if (!pin.success) {
     return {
-      outcome: 'failed',
-      error: `no ACTIVE revision of ${parsed.family} before ${parsed.family}:${parsed.revision} to go back to`,
+      kind: 'refuse',
+      result: {
+        outcome: 'failed',
+        error: `the recorded target of ${object} has no task definition pin (from, to): resolve it again`,
+      },
     };
   }
-  ctx.log.line(`previous ACTIVE revision of ${parsed.family}: ${best.revision}`);
-  return best.arn;
-}
-
-/** A named task definition, resolved to its ARN (and so checked to exist). */
-async function namedRevision(
-  name: string,
-  call: Call,
-  client: ECSClient,
-  signal: AbortSignal,
-): Promise<string | StepResult> {
-  const answer = await call('DescribeTaskDefinition', () =>
-    client.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }), { abortSignal: signal }),
-  );
-  const arn = answer.taskDefinition?.taskDefinitionArn;
-  return arn ?? { outcome: 'failed', error: `task definition ${name} not found` };
-}
-
-const primary = (service: Service | undefined): Deployment | undefined =>
-  service?.deployments?.find((d) => d.status === 'PRIMARY');
-
-async function followRollout(
-  ctx: ExecutorContext,
-  describe: () => Promise<Service>,
-  deploymentId: string | null,
-  intervalMs: number,
-  signal: AbortSignal,
-  output: Record<string, unknown>,
-  label: string,
-): Promise<StepResult> {
-  let last = '';
-  for (;;) {
-    if (!(await pause(intervalMs, signal))) throw new Error('stopped');
-    const svc = await describe();
-    const deployment = primary(svc);
-    if (!deployment) throw new EcsFailure(`ECS service ${label} has no PRIMARY deployment`);
-    if (deploymentId !== null && deployment.id !== deploymentId) {
+  const { from, to } = pin.data;
+  if (sameRevision(running, to)) {
+    const deployment = primary(service);
+    if (deployment?.rolloutState === 'FAILED') {
       return {
-        outcome: 'failed',
-        error: `deployment ${deploymentId} was replaced by another deployment (${deployment.id ?? '?'}) before it completed`,
-        output,
+        kind: 'update',
+        from,
+        to,
+        note: `${familyRevision(to)} is deployed but its rollout failed (${deployment.id ?? '?'}): deploying it again`,
       };
     }
-    const state = deployment.rolloutState ?? 'IN_PROGRESS';
-    const line = `rollout ${state}: ${deployment.runningCount ?? 0}/${deployment.desiredCount ?? 0} running`;
-    if (line !== last) ctx.log.line(line);
-    last = line;
-    if (state === 'COMPLETED') {
-      return {
-        outcome: 'succeeded',
-        output,
-        summary: `${label} is on ${String(output['toTaskDefinition'])} (was ${String(output['fromTaskDefinition'])}); rollout completed`,
-      };
-    }
-    if (state === 'FAILED') {
-      return {
-        outcome: 'failed',
-        error: `rollout of ${String(output['toTaskDefinition'])} failed: ${deployment.rolloutStateReason ?? 'no reason given'}`,
-        output,
-      };
-    }
+    return {
+      kind: 'wait',
+      from: familyRevision(from),
+      to: familyRevision(to),
+      deploymentId: deployment?.id ?? null,
+    };
   }
+  if (sameRevision(running, from)) return { kind: 'update', from, to };
+  return {
+    kind: 'refuse',
+    result: {
+      outcome: 'failed',
+      conflict: true,
+      error: `${object} changed since the rollback was approved: it runs ${familyRevision(running)}, neither ${familyRevision(from)} (start) nor ${familyRevision(to)} (target); nothing was changed`,
+    },
+  };
 }
 
 export const ecsExecutor = createEcsExecutor();

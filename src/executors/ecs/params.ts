@@ -6,7 +6,10 @@ export const ecsParams = strictObject({
   cluster: nonEmptyText('ECS cluster name or ARN.'),
   service: nonEmptyText('ECS service name.'),
   taskDefinition: nonEmptyText(
-    'Task definition (family:revision or ARN) to return to (default: the previous one).',
+    'Task definition (family:revision or ARN) to return to; it wins over the version asked with --to (default: the newest ACTIVE revision running that version, else the previous ACTIVE revision).',
+  ).optional(),
+  container: nonEmptyText(
+    'Container whose image tag is the version the service runs (default: the first container of the task definition).',
   ).optional(),
   region: z
     .string()
