@@ -1,5 +1,5 @@
 import { commandExecutor } from './command/index.js';
-import { ecsExecutor } from './ecs/index.js';
+import { createEcsExecutor, type EcsExecutorOptions } from './ecs/index.js';
 import { featureFlagExecutor } from './feature-flag/index.js';
 import { healthcheckExecutor } from './healthcheck/index.js';
 import { httpExecutor } from './http/index.js';
@@ -9,15 +9,15 @@ import { postgresBackupExecutor } from './postgres-backup/index.js';
 import { prometheusExecutor } from './prometheus/index.js';
 import { ExecutorRegistry } from './registry.js';
 
-/** Every executor kind the bot knows. */
-export function defaultRegistry(): ExecutorRegistry {
+/** Every executor kind the bot knows; `ecs` tunes the ECS executor (its polling pace). */
+export function defaultRegistry(options: { ecs?: EcsExecutorOptions } = {}): ExecutorRegistry {
   return new ExecutorRegistry()
     .register(httpExecutor)
     .register(commandExecutor)
     .register(healthcheckExecutor)
     .register(prometheusExecutor)
     .register(kubernetesExecutor)
-    .register(ecsExecutor)
+    .register(createEcsExecutor(options.ecs))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

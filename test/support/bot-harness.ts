@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createBot, type Bot, type BotOptions } from '../../src/bot.js';
 import { loadManifests } from '../../src/config/manifests.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
+import type { ExecutorRegistry } from '../../src/executors/registry.js';
 import { silentLogger } from '../../src/logging.js';
 import { decodeButtonValue } from '../../src/slack/blocks/kit.js';
 import { SlackDriver, startSlackSimulator, type SlackSimulator } from '../../src/simulator/index.js';
@@ -43,6 +44,8 @@ export async function startBotHarness(
   options: {
     env?: Record<string, string>;
     planFile?: string;
+    /** Executors (default: the bot's own registry). */
+    registry?: ExecutorRegistry;
     incidentStart?: number;
     /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
     bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets'> &
@@ -61,7 +64,7 @@ export async function startBotHarness(
   const url = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const prefix = `rollback-bot-test:e2e:${process.pid}-${randomBytes(4).toString('hex')}`;
   const store = await createRedisStore({ url, prefix });
-  const registry = defaultRegistry();
+  const registry = options.registry ?? defaultRegistry();
   const manifests = await loadManifests(options.planFile ?? 'test/fixtures/e2e/plans.yaml', registry);
   const errors = manifests.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new Error(`e2e plans do not validate: ${JSON.stringify(errors)}`);

@@ -212,4 +212,3 @@ function converge(
   };
 }
 
-export const ecsExecutor = createEcsExecutor();
