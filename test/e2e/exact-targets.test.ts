@@ -28,6 +28,53 @@ const REVISIONS = [
 ];
 const DEPLOYMENT = '/apis/apps/v1/namespaces/checkout/deployments/api';
 
+interface Kind {
+  kind: 'Deployment' | 'StatefulSet' | 'Rollout';
+  object: string;
+  path: string;
+  seed: (kube: FakeKubeApi) => void;
+  image: (kube: FakeKubeApi) => string | undefined;
+  /** A StatefulSet has no progress deadline: its stalled rollout ends at the step's time limit. */
+  timeout: string;
+}
+
+const KINDS: Kind[] = [
+  {
+    kind: 'Deployment',
+    object: 'deployment checkout/api',
+    path: DEPLOYMENT,
+    seed: (kube) =>
+      kube.addDeployment({ namespace: 'checkout', name: 'api', replicas: 3, revisions: REVISIONS }),
+    image: (kube) => kube.deployments.get('checkout/api')?.spec.template.spec.containers[0]?.image,
+    timeout: '3s',
+  },
+  {
+    kind: 'StatefulSet',
+    object: 'statefulset checkout/api',
+    path: '/apis/apps/v1/namespaces/checkout/statefulsets/api',
+    seed: (kube) =>
+      kube.addWorkload({
+        kind: 'StatefulSet',
+        namespace: 'checkout',
+        name: 'api',
+        replicas: 3,
+        revisions: REVISIONS,
+      }),
+    image: (kube) => kube.workloads.get('StatefulSet/checkout/api')?.spec.template.spec.containers[0]?.image,
+    timeout: '500ms',
+  },
+  {
+    kind: 'Rollout',
+    object: 'rollout checkout/api',
+    path: '/apis/argoproj.io/v1alpha1/namespaces/checkout/rollouts/api',
+    seed: (kube) =>
+      kube.addRollout({ namespace: 'checkout', name: 'api', replicas: 3, revisions: REVISIONS }),
+    image: (kube) => kube.rollouts.get('checkout/api')?.spec.template.spec.containers[0]?.image,
+    timeout: '3s',
+  },
+];
+const [DEPLOYMENT_KIND] = KINDS as [Kind];
+
 interface Run {
   h: BotHarness;
   kube: FakeKubeApi;
@@ -39,7 +86,7 @@ afterEach(async () => {
   run = undefined;
 });
 
-function planFile(kube: FakeKubeApi, onFailure: string): string {
+function planFile(kube: FakeKubeApi, onFailure: string, kind: Kind): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-targets-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -87,7 +134,7 @@ spec:
         - name: Roll back api
           uses: kubernetes
           onFailure: ${onFailure}
-          with: { kind: Deployment, namespace: checkout, name: api, kubeconfig: '${kubeconfig}', pollInterval: 20ms, timeout: 3s }
+          with: { kind: ${kind.kind}, namespace: checkout, name: api, kubeconfig: '${kubeconfig}', pollInterval: 20ms, timeout: ${kind.timeout} }
       validate: []
       stabilize: 0s
 `,
@@ -95,10 +142,11 @@ spec:
   return file;
 }
 
-async function start(options: { onFailure?: string; stall?: boolean } = {}): Promise<Run> {
+async function start(options: { onFailure?: string; stall?: boolean; kind?: Kind } = {}): Promise<Run> {
+  const kind = options.kind ?? DEPLOYMENT_KIND;
   const kube = await startFakeKubeApi({ rollout: options.stall ? 'stall' : 'succeed', stallAfterReads: 1 });
-  kube.addDeployment({ namespace: 'checkout', name: 'api', replicas: 3, revisions: REVISIONS });
-  const h = await startBotHarness({ planFile: planFile(kube, options.onFailure ?? 'ask') });
+  kind.seed(kube);
+  const h = await startBotHarness({ planFile: planFile(kube, options.onFailure ?? 'ask', kind) });
   return (run = { h, kube });
 }
 
@@ -117,9 +165,9 @@ const cardOf = (h: BotHarness, id: string) =>
   h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id));
 
 /** The images each template PATCH put in, in order. */
-function patchedImages(kube: FakeKubeApi): string[] {
+function patchedImages(kube: FakeKubeApi, path = DEPLOYMENT): string[] {
   return kube.requests
-    .filter((r) => r.method === 'PATCH' && r.path === DEPLOYMENT)
+    .filter((r) => r.method === 'PATCH' && r.path === path)
     .flatMap((r) => JSON.parse(r.body) as { path: string; value?: PodTemplate }[])
     .filter((op) => op.path === '/spec/template')
     .map((op) => op.value!.spec.containers[0]!.image);
@@ -143,53 +191,55 @@ const image = (kube: FakeKubeApi): string | undefined =>
 const stateOf = async (h: BotHarness, id: string) => (await h.bot.service.view(id))?.state;
 
 describe('exact rollback targets (fake Kubernetes API)', () => {
-  it('the card names the target; a stalled rollout retried converges on it, never on the bad revision', async () => {
-    const { h, kube } = await start({ stall: true });
-    // No deployment was ever posted by CI: the versions come from the platform.
-    const { id } = await declare(h, 'checkout --env production --reason "5xx after 1.5.0"');
-    expect(id).toBeDefined();
-    const card = await eventually(() => cardOf(h, id!), Boolean);
-    const cardText = JSON.stringify(card!.blocks);
-    expect(cardText).toContain(
-      'deployment checkout/api: revision 7 (app:v1.5.0-BAD) → revision 6 (app:v1.4.1)',
-    );
-    const view = await h.bot.service.view(id!);
-    expect(view).toMatchObject({ fromVersion: 'v1.5.0-BAD', toVersion: 'v1.4.1' });
-    expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  it.each(KINDS)(
+    '$kind: the card names the target; a stalled rollout retried converges on it, never on the bad revision',
+    async (kind) => {
+      const { h, kube } = await start({ stall: true, kind });
+      // No deployment was ever posted by CI: the versions come from the platform.
+      const { id } = await declare(h, 'checkout --env production --reason "5xx after 1.5.0"');
+      expect(id).toBeDefined();
+      const card = await eventually(() => cardOf(h, id!), Boolean);
+      const cardText = JSON.stringify(card!.blocks);
+      expect(cardText).toContain(`${kind.object}: revision 7 (app:v1.5.0-BAD) → revision 6 (app:v1.4.1)`);
+      const view = await h.bot.service.view(id!);
+      expect(view).toMatchObject({ fromVersion: 'v1.5.0-BAD', toVersion: 'v1.4.1' });
+      expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
-    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
-    await eventually(
-      async () => (await h.bot.service.view(id!))?.steps[0]?.status,
-      (status) => status === 'failed',
-      15_000,
-    );
-    expect(patchedImages(kube)).toEqual(['app:v1.4.1']);
-    // The pods become ready late; Retry must wait for the recorded target, not pick revision 7.
-    kube.setRollout('succeed');
-    await eventually(
-      () => JSON.stringify(cardOf(h, id!)?.blocks),
-      (blocks) => blocks.includes('rollback:retry-step'),
-    );
-    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:retry-step', value: forRollback(id!) });
-    await eventually(
-      () => stateOf(h, id!),
-      (state) => state === 'resolved',
-      15_000,
-    );
-    expect(image(kube)).toBe('app:v1.4.1');
-    expect(patchedImages(kube)).toEqual(['app:v1.4.1']);
+      await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
+      await eventually(
+        async () => (await h.bot.service.view(id!))?.steps[0]?.status,
+        (status) => status === 'failed',
+        15_000,
+      );
+      expect(patchedImages(kube, kind.path)).toEqual(['app:v1.4.1']);
+      // The pods become ready late; Retry must wait for the recorded target, not pick revision 7.
+      kube.setRollout('succeed');
+      await eventually(
+        () => JSON.stringify(cardOf(h, id!)?.blocks),
+        (blocks) => blocks.includes('rollback:retry-step'),
+      );
+      await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:retry-step', value: forRollback(id!) });
+      await eventually(
+        () => stateOf(h, id!),
+        (state) => state === 'resolved',
+        15_000,
+      );
+      expect(kind.image(kube)).toBe('app:v1.4.1');
+      expect(patchedImages(kube, kind.path)).toEqual(['app:v1.4.1']);
 
-    // The outcome is recorded: v1.4.1 is deployed, v1.5.0-BAD is frozen for CI.
-    await eventually(
-      async () => (await h.store.listDeployments('checkout', 'production', 1))[0]?.version,
-      (version) => version === 'v1.4.1',
-    );
-    const freeze = await fetch(
-      `http://127.0.0.1:${h.port}/api/freeze?service=checkout&environment=production&version=v1.5.0-BAD`,
-      { headers: { authorization: `Bearer ${API_TOKEN}` } },
-    );
-    expect(await freeze.json()).toMatchObject({ frozen: true, rollbackId: id });
-  }, 60_000);
+      // The outcome is recorded: v1.4.1 is deployed, v1.5.0-BAD is frozen for CI.
+      await eventually(
+        async () => (await h.store.listDeployments('checkout', 'production', 1))[0]?.version,
+        (version) => version === 'v1.4.1',
+      );
+      const freeze = await fetch(
+        `http://127.0.0.1:${h.port}/api/freeze?service=checkout&environment=production&version=v1.5.0-BAD`,
+        { headers: { authorization: `Bearer ${API_TOKEN}` } },
+      );
+      expect(await freeze.json()).toMatchObject({ frozen: true, rollbackId: id });
+    },
+    60_000,
+  );
 
   it('onFailure: retry converges on the recorded target too', async () => {
     const { h, kube } = await start({ stall: true, onFailure: 'retry' });
