@@ -7,6 +7,7 @@ import { SecretMask } from '../../src/domain/secret-mask.js';
 import { randomUUID } from 'node:crypto';
 import { createEngineRuntime } from '../../src/engine/runtime.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
+import { createPlanResolver, stepTargetDecider } from '../../src/executors/plan-resolver.js';
 import { createStepPerformer } from '../../src/executors/step-performer.js';
 import { createLogger } from '../../src/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
@@ -16,12 +17,15 @@ const store = await createRedisStore({
   url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
   prefix: process.env['STORE_PREFIX'] ?? 'rollback-bot-test:process',
 });
+const registry = defaultRegistry();
 const runtime = createEngineRuntime({
   store,
   log,
   now: Date.now,
+  // As the bot wires it: a step's first attempt records its target, every later one converges on it.
+  targetFor: stepTargetDecider(createPlanResolver({ registry, env: process.env, now: Date.now })),
   workerId: `process-${process.pid}-${randomUUID().slice(0, 6)}`,
-  ...createStepPerformer({ registry: defaultRegistry(), env: process.env, secrets: new SecretMask(), log }),
+  ...createStepPerformer({ registry, env: process.env, secrets: new SecretMask(), log }),
   handlers: { notify: () => Promise.resolve(), freeze: () => Promise.resolve() },
   leaseTtlMs: Number(process.env['LEASE_TTL_MS'] ?? 2_000),
   timerPollMs: 100,

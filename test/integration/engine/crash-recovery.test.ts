@@ -3,7 +3,9 @@
  * SIGTERM, and a Redis restart in the middle of a rollback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/engine/engine.js';
@@ -13,6 +15,7 @@ import { createRedisStore, type RedisStore } from '../../../src/store/redis/redi
 import { ROLES, USERS } from '../../support/domain-fixtures.js';
 import { commandRollback, commandStep, stepStatuses, waitFor } from '../../support/engine-harness.js';
 import { deleteKeysWithPrefix } from '../../support/redis-cleanup.js';
+import { startFakeKubeApi } from '../../support/fake-kube-api.js';
 import { startStandaloneRedis } from '../../support/redis-servers.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -114,6 +117,84 @@ describe('crash recovery (real processes, real Redis)', () => {
     const resolved = await waitFor(store, 'rb-crash', (r) => r.final, 20_000);
     expect(resolved.state).toBe('resolved');
     rmSync(marker, { force: true });
+  }, 90_000);
+
+  it('a platform step SIGKILLed between its patch and the end of the rollout converges on its recorded target after Retry', async () => {
+    const kube = await startFakeKubeApi({ rollout: 'never' });
+    try {
+      kube.addDeployment({
+        namespace: 'checkout',
+        name: 'api',
+        replicas: 3,
+        revisions: [
+          { revision: 5, image: 'app:v1.3.0' },
+          { revision: 6, image: 'app:v1.4.1' },
+          { revision: 7, image: 'app:v1.5.0-BAD' },
+        ],
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-crash-kube-'));
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: { server: '${kube.url}', insecure-skip-tls-verify: true }\nusers:\n- name: bot\n  user: { token: ${kube.token} }\ncontexts:\n- name: fake\n  context: { cluster: fake, user: bot }\ncurrent-context: fake\n`,
+      );
+      const undo = {
+        name: 'Roll back api',
+        uses: 'kubernetes',
+        with: {
+          kind: 'Deployment',
+          namespace: 'checkout',
+          name: 'api',
+          kubeconfig,
+          pollInterval: '50ms',
+          timeout: '60s',
+        },
+        onFailure: { kind: 'ask' as const },
+        database: false,
+      };
+      const now = Date.now();
+      const input = commandRollback('rb-crash-kube', {
+        at: now,
+        incidentStartedAt: now,
+        strategy: { ...commandRollback('x').strategy, steps: [undo], validate: [] },
+      });
+      const engine = new Engine({ store, decider: rollbackDecider, log: silentLogger });
+      await engine.declare(input, input, now, USERS.declarer);
+      const first = await startReplica();
+      await engine.dispatch('rb-crash-kube', approval(Date.now()));
+      const patched = () =>
+        kube.requests
+          .filter((r) => r.method === 'PATCH')
+          .flatMap(
+            (r) =>
+              JSON.parse(r.body) as { path: string; value?: { spec: { containers: { image: string }[] } } }[],
+          )
+          .filter((op) => op.path === '/spec/template')
+          .map((op) => op.value!.spec.containers[0]!.image);
+      // Killed after the patch, while the rollout goes on: the controller renumbers revision 6 to 8,
+      // so "the revision before the current one" is now 7, the bad one.
+      await expect.poll(patched, { timeout: 20_000 }).toEqual(['app:v1.4.1']);
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      await startReplica();
+      await waitFor(store, 'rb-crash-kube', (r) => stepStatuses(r)[0] === 'interrupted', 20_000);
+      kube.setRollout('succeed');
+      await engine.dispatch('rb-crash-kube', {
+        type: 'RETRY_STEP',
+        step: 0,
+        by: USERS.oncall,
+        roles: ROLES.oncall,
+        at: Date.now(),
+      });
+      const resolved = await waitFor(store, 'rb-crash-kube', (r) => r.final, 20_000);
+      expect(resolved.state).toBe('resolved');
+      expect(patched()).toEqual(['app:v1.4.1']);
+      expect(kube.deployments.get('checkout/api')?.spec.template.spec.containers[0]?.image).toBe(
+        'app:v1.4.1',
+      );
+    } finally {
+      await kube.close();
+    }
   }, 90_000);
 
   it('shuts down on SIGTERM within 10 s, handing a running step back as interrupted', async () => {
