@@ -80,7 +80,13 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'retry':
         return button(CHOICE_TEXT.retry, ACTION_IDS.retryStep, s, { style: 'primary' });
       case 'skip':
-        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s);
+        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s, {
+          confirm: confirm(
+            'Skip this step?',
+            `Step ${(step ?? 0) + 1} ("${view.steps[step ?? 0]?.name ?? '?'}") will be marked skipped and the rollback goes on with the next step.`,
+            'Skip it',
+          ),
+        });
       case 'revalidate':
         return button(CHOICE_TEXT.revalidate, ACTION_IDS.retryStep, r, { style: 'primary' });
       case 'accept':
