@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import type { RollbackContext } from '../domain/rollback-types.js';
+import { restoredVersion } from '../domain/step-target.js';
 import { doOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
 import type { FreezeService } from './freeze-service.js';
@@ -80,13 +81,4 @@ async function recordOutcome(
     );
     return true;
   });
-}
-
-/** What the platform steps restored (their recorded targets), else the version declared. */
-export function restoredVersion(context: RollbackContext): string {
-  for (const step of context.steps) {
-    const version = step.target?.target.version;
-    if (version !== undefined && step.status === 'succeeded') return version;
-  }
-  return context.toVersion;
 }

@@ -6,7 +6,7 @@
 import { tierAt } from '../domain/authority.js';
 import { describeState, restore, type PersistedRollback } from '../domain/rollback-machine.js';
 import type { CheckStatus, RollbackContext, StepStatus } from '../domain/rollback-types.js';
-import type { StepResolution, StepTarget } from '../domain/step-target.js';
+import { restoredVersion, type StepResolution, type StepTarget } from '../domain/step-target.js';
 import type { AuditEntry, StoredRollback } from '../store/store.js';
 
 /** A step's target as shown: the one it recorded when it started, else the latest reading. */
@@ -85,7 +85,8 @@ export function rollbackView(
     stateDetail: describeState(snapshot),
     strategy: ctx.strategy.name,
     fromVersion: ctx.fromVersion,
-    toVersion: ctx.toVersion,
+    // What the platform steps really restored, once they did (the declared version before that).
+    toVersion: restoredVersion(ctx),
     reason: ctx.reason,
     declaredBy: ctx.declaredBy,
     declaredAt: iso(ctx.declaredAt)!,

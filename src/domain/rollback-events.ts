@@ -21,7 +21,13 @@ export const rollbackEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('CANCEL'), ...person, reason: z.string().optional() }),
   z.object({ type: z.literal('START_NOW'), ...person }),
   // `target`: what the step resolved before it first changes anything; every later attempt reaches it.
-  z.object({ type: z.literal('STEP_STARTED'), ...base, step: index, attempt, target: stepTargetSchema.optional() }),
+  z.object({
+    type: z.literal('STEP_STARTED'),
+    ...base,
+    step: index,
+    attempt,
+    target: stepTargetSchema.optional(),
+  }),
   z.object({ type: z.literal('TARGETS_RESOLVED'), ...base, resolution: planResolutionSchema }),
   z.object({
     type: z.literal('STEP_SUCCEEDED'),

@@ -60,7 +60,10 @@ export function approvalDecision(ctx: RollbackContext, event: EventOf<'APPROVE'>
 }
 
 export function refuseApproval(ctx: RollbackContext, event: EventOf<'APPROVE'>): Refusal | null {
-  const problem = resolutionProblem(ctx.resolution, ctx.steps.map((step) => step.name));
+  const problem = resolutionProblem(
+    ctx.resolution,
+    ctx.steps.map((step) => step.name),
+  );
   if (problem !== null) return invalid(`the rollback cannot run yet: ${problem}`);
   if (event.digest !== undefined && ctx.resolution !== null && event.digest !== ctx.resolution.digest) {
     return stale('the targets changed since this card was drawn; the card shows what would run now');

@@ -121,3 +121,18 @@ export function targetLine(target: StepTarget): string {
     ? `${target.object}: already runs ${stateText(target.target)}; the step only waits for it`
     : `${target.object}: ${stateText(target.current)} → ${stateText(target.target)}`;
 }
+
+/**
+ * The version a rollback restored: from the targets its platform steps recorded and reached, else
+ * the version it was declared for (plans without platform steps).
+ */
+export function restoredVersion(rollback: {
+  toVersion: string;
+  steps: ReadonlyArray<{ status: string; target?: StepTarget | undefined }>;
+}): string {
+  for (const step of rollback.steps) {
+    const version = step.target?.target.version;
+    if (version !== undefined && step.status === 'succeeded') return version;
+  }
+  return rollback.toVersion;
+}

@@ -142,10 +142,12 @@ spec:
   return file;
 }
 
-async function start(options: { onFailure?: string; stall?: boolean; kind?: Kind } = {}): Promise<Run> {
+async function start(
+  options: { onFailure?: string; stall?: boolean; kind?: Kind; empty?: boolean } = {},
+): Promise<Run> {
   const kind = options.kind ?? DEPLOYMENT_KIND;
   const kube = await startFakeKubeApi({ rollout: options.stall ? 'stall' : 'succeed', stallAfterReads: 1 });
-  kind.seed(kube);
+  if (options.empty !== true) kind.seed(kube);
   const h = await startBotHarness({ planFile: planFile(kube, options.onFailure ?? 'ask', kind) });
   return (run = { h, kube });
 }
@@ -334,5 +336,49 @@ describe('exact rollback targets (fake Kubernetes API)', () => {
       async () => (await h.store.listDeployments('checkout', 'production', 1))[0]?.version,
       (version) => version === 'v1.3.0',
     );
+  }, 60_000);
+
+  it('a target that cannot be read blocks the rollback on the card until it can; then Approve reads it again', async () => {
+    const { h, kube } = await start({ empty: true });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.4.1',
+      at: h.clock.now - 3_600_000,
+    });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.5.0-BAD',
+      at: h.clock.now - 60_000,
+    });
+    const { id } = await declare(h, 'checkout --env production');
+    const blocked = await eventually(() => cardOf(h, id!), Boolean);
+    expect(JSON.stringify(blocked!.blocks)).toMatch(/Cannot run yet:.*deployment checkout\/api/);
+    const ephemerals = () =>
+      h.sim
+        .ephemerals({ user: PEOPLE.oncall })
+        .map((e) => e.text)
+        .join('\n');
+    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
+    await eventually(ephemerals, (text) => /cannot run yet/.test(text));
+    expect(await stateOf(h, id!)).toBe('declared');
+
+    DEPLOYMENT_KIND.seed(kube);
+    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
+    await eventually(ephemerals, (text) => /different now/.test(text));
+    await eventually(
+      () => JSON.stringify(cardOf(h, id!)?.blocks),
+      (text) =>
+        text.includes('revision 7 (app:v1.5.0-BAD) → revision 6 (app:v1.4.1)') &&
+        !text.includes('Cannot run yet'),
+    );
+    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
+    await eventually(
+      () => stateOf(h, id!),
+      (state) => state === 'resolved',
+      15_000,
+    );
+    expect(patchedImages(kube)).toEqual(['app:v1.4.1']);
   }, 60_000);
 });

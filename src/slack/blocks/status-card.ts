@@ -95,7 +95,7 @@ function stepLine(view: View, step: Step, index: number, now: number): string {
   }
   if (step.target !== undefined) text += `\n🎯 ${esc(targetLine(step.target))}`;
   if (step.targetProblem !== undefined) {
-    text += `\n⛔ _Cannot run yet:_ ${esc(step.targetProblem)}`;
+    text += `\n⛔ _Cannot run yet:_ ${esc(step.targetProblem)}\n_Fix it, then Approve (it reads the target again), or Cancel._`;
   }
   if (step.error !== undefined) text += `\n${quote(step.error)}`;
   return text;
@@ -263,8 +263,7 @@ function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null
   const r = { rollbackId: view.id };
   const has = (event: string): boolean => accepted.includes(event);
   const buttons: Button[] = [];
-  const blocked = view.steps.some((step) => step.targetProblem !== undefined);
-  if (has('APPROVE') && !blocked) buttons.push(approveButton(view));
+  if (has('APPROVE')) buttons.push(approveButton(view));
   if (has('START_NOW')) buttons.push(button('Start now', ACTION_IDS.startNow, r, { style: 'primary' }));
   if (view.state === 'validating' && has('RETRY_STEP')) {
     buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));
