@@ -108,15 +108,27 @@ export interface TargetResolver {
   resolve(subject: ResolveSubject, signal?: AbortSignal): Promise<ResolvedPlan>;
 }
 
+/** A state with neither images nor version (a feature flag's `on`, `off` or `unknown`): shown as it is. */
+function plainState(state: TargetState): string | undefined {
+  return state.images.length === 0 && state.version === undefined ? state.revision : undefined;
+}
+
 function stateText(state: TargetState): string {
+  const plain = plainState(state);
+  if (plain !== undefined) return plain;
   const revision = state.revision === undefined ? '' : `revision ${state.revision} `;
   const images = state.images.length > 0 ? state.images.join(', ') : (state.version ?? 'unknown');
   return `${revision}(${images})`.trim();
 }
 
-/** `deployment checkout/api: revision 7 (app:v1.5.0) → revision 6 (app:v1.4.1)`, as the card says it. */
+/**
+ * `deployment checkout/api: revision 7 (app:v1.5.0) → revision 6 (app:v1.4.1)`, or
+ * `unleash flag new-checkout (production): on → off`, as the card says it.
+ */
 export function targetLine(target: StepTarget): string {
   const same = JSON.stringify(target.current) === JSON.stringify(target.target);
+  const plain = plainState(target.target);
+  if (same && plain !== undefined) return `${target.object}: already ${plain}; the step changes nothing`;
   return same
     ? `${target.object}: already runs ${stateText(target.target)}; the step only waits for it`
     : `${target.object}: ${stateText(target.current)} → ${stateText(target.target)}`;

@@ -3,11 +3,26 @@
  * semantic patch `turnFlagOff` with a comment naming the rollback, or a generic HTTP endpoint.
  * One request, never retried (it may have taken effect before an error). The token arrives
  * rendered from `${env:...}`: it goes into the Authorization header and nowhere else.
+ *
+ * `resolve` reads the flag's state in the environment (Unleash, LaunchDarkly) without changing it;
+ * `run`, given the recorded target, reads it again and writes only when the flag is not already in
+ * the target state. The generic endpoint has no read API: its current state shows as unknown.
  */
-import type { Executor, ExecutorContext, StepResult } from '../executor.js';
+import { z } from 'zod';
+import type { Executor, ExecutorContext, ResolveContext, Resolution, StepResult } from '../executor.js';
 import { human, sendHttp, statusLine } from '../http-kit.js';
 import { excerpt } from '../../text.js';
 import { featureFlagParams, type FeatureFlagParams } from './params.js';
+import {
+  credentialName,
+  flagObject,
+  flagState,
+  PROVIDER_NAMES,
+  readFlag,
+  readUrl,
+  unleashApi,
+  type FlagState,
+} from './state.js';
 
 export const featureFlagExecutor: Executor<FeatureFlagParams> = {
   kind: 'feature-flag',
@@ -15,10 +30,9 @@ export const featureFlagExecutor: Executor<FeatureFlagParams> = {
   params: featureFlagParams,
   valuePlaces: { url: 'url' },
   implemented: true,
+  resolve: resolveFeatureFlag,
   run: runFeatureFlag,
 };
-
-const PROVIDER_NAMES = { unleash: 'Unleash', launchdarkly: 'LaunchDarkly', http: 'the flag endpoint' };
 
 interface FlagRequest {
   method: string;
@@ -33,12 +47,103 @@ interface FlagRequest {
   where: string;
 }
 
+const stateOnly = (revision: FlagState | 'unknown') => ({ revision, images: [] });
+
+/** What the flag is now and what the step sets it to; read-only. */
+async function resolveFeatureFlag(ctx: ResolveContext, params: FeatureFlagParams): Promise<Resolution> {
+  const to = flagState(params.enabled);
+  const object = flagObject(params);
+  if (params.provider === 'http') {
+    // No read API: the card says so (in `object`) and still names the state the step sets.
+    return {
+      ok: true,
+      target: { object, current: stateOnly('unknown'), target: stateOnly(to), pin: { from: 'unknown', to } },
+    };
+  }
+  const read = await readFlag(params, ctx.signal, params.timeout);
+  if (read.kind !== 'state') return { ok: false, error: read.error };
+  return {
+    ok: true,
+    target: {
+      object,
+      current: stateOnly(read.state),
+      target: stateOnly(to),
+      pin: { from: read.state, to },
+    },
+  };
+}
+
+const flagPin = z.object({ from: z.enum(['on', 'off', 'unknown']), to: z.enum(['on', 'off']) });
+
+/**
+ * Without a recorded target: one write, as before. With one: the flag already in the target state
+ * succeeds without writing; otherwise (it is in the start state: a flag has two) it is set. Setting
+ * is idempotent, so the only conflict is a flag (or environment) that no longer exists.
+ */
 async function runFeatureFlag(ctx: ExecutorContext, params: FeatureFlagParams): Promise<StepResult> {
+  const started = performance.now();
+  const limitMs = Math.min(params.timeout, ctx.timeoutMs);
+  const recorded = ctx.target;
+  if (recorded === undefined) return setFlag(ctx, params, limitMs);
+  const { data: pin } = flagPin.safeParse(recorded.pin);
+  if (!pin) {
+    return {
+      outcome: 'failed',
+      error: `the recorded target of ${recorded.object} is not one the feature-flag executor wrote (${JSON.stringify(recorded.pin)}); nothing was changed`,
+    };
+  }
+  const state = flagState(params.enabled);
+  if (pin.to !== state) {
+    return {
+      outcome: 'failed',
+      error: `the recorded target of ${recorded.object} turns it ${pin.to}, but the step now turns it ${state}; nothing was changed`,
+    };
+  }
+  if (params.provider !== 'http') {
+    const name = PROVIDER_NAMES[params.provider];
+    ctx.log.line(`reading ${name} flag "${params.flag}" in ${params.environment}: GET ${readUrl(params)}`);
+    const read = await readFlag(params, ctx.signal, limitMs);
+    switch (read.kind) {
+      case 'missing':
+        return {
+          outcome: 'failed',
+          error: `${read.error}: it was removed since the rollback was approved; nothing was changed`,
+          conflict: true,
+        };
+      case 'error':
+        return { outcome: 'failed', error: `${read.error}; nothing was changed` };
+      case 'state':
+        break;
+    }
+    ctx.log.line(`→ the flag is ${read.state}`);
+    if (read.state === pin.to) {
+      return {
+        outcome: 'succeeded',
+        output: {
+          provider: params.provider,
+          flag: params.flag,
+          environment: params.environment,
+          state: read.state,
+          changed: false,
+        },
+        summary: `${name}: flag "${params.flag}" is already ${state} in ${params.environment}; nothing was written`,
+      };
+    }
+  }
+  const result = await setFlag(ctx, params, Math.max(1, limitMs - (performance.now() - started)));
+  return result.outcome === 'succeeded' ? { ...result, output: { ...result.output, changed: true } } : result;
+}
+
+/** One write that sets the flag. */
+async function setFlag(
+  ctx: ExecutorContext,
+  params: FeatureFlagParams,
+  limitMs: number,
+): Promise<StepResult> {
   const request = buildRequest(ctx, params);
   const name = PROVIDER_NAMES[params.provider];
   const state = params.enabled ? 'on' : 'off';
   const environment = params.environment ?? null;
-  const limitMs = Math.min(params.timeout, ctx.timeoutMs);
   const call = `${request.method} ${request.url}`;
   ctx.log.line(`${request.action}: ${call}`);
   const outcome = await sendHttp({
@@ -75,8 +180,7 @@ async function runFeatureFlag(ctx: ExecutorContext, params: FeatureFlagParams): 
     };
   }
   const body = outcome.text.trim() ? `: ${excerpt(outcome.text)}` : '';
-  const credential =
-    params.provider === 'launchdarkly' ? 'API key' : params.provider === 'unleash' ? 'API token' : 'token';
+  const credential = credentialName(params.provider);
   let error: string;
   switch (outcome.status) {
     case 401:
@@ -99,8 +203,7 @@ function buildRequest(ctx: ExecutorContext, params: FeatureFlagParams): FlagRequ
   const base = params.url.replace(/\/+$/, '');
   switch (params.provider) {
     case 'unleash': {
-      // The admin API lives under /api; the plan may give the base with or without it.
-      const api = base.endsWith('/api') ? base : `${base}/api`;
+      const api = unleashApi(params.url);
       const toggle = params.enabled ? 'on' : 'off';
       return {
         method: 'POST',

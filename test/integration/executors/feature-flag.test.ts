@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { featureFlagExecutor } from '../../../src/executors/feature-flag/index.js';
 import { prepareParams } from '../../../src/executors/render-params.js';
+import type { StepTarget } from '../../../src/executors/executor.js';
+import { targetLine } from '../../../src/domain/step-target.js';
 import { reply, startPeer, stepContext, type HttpPeer, type PeerHandler } from '../../support/http-peer.js';
+import { fakeLaunchDarkly, fakeUnleash, flagTable } from '../../support/fake-flags.js';
 
 let peer: HttpPeer | undefined;
 afterEach(async () => {
@@ -20,13 +23,21 @@ const TOKEN = 'user:4f1c0ffee-s3cret';
  * Runs the executor as the step performer does: templates filled, the parameters checked with the
  * executor's schema, then `${env:...}` secrets put in.
  */
-async function run(params: Record<string, unknown>, signal?: AbortSignal) {
-  const prepared = prepareParams(featureFlagExecutor.params, params, stepContext().ctx.vars, {
+function prepared(params: Record<string, unknown>) {
+  const result = prepareParams(featureFlagExecutor.params, params, stepContext().ctx.vars, {
     FLAG_TOKEN: TOKEN,
   });
-  if (!prepared.ok) throw new Error(prepared.error);
+  if (!result.ok) throw new Error(result.error);
+  return result.params;
+}
+
+/** `target`: the one recorded when the step first resolved, as the engine gives it to every attempt. */
+async function run(params: Record<string, unknown>, signal?: AbortSignal, target?: StepTarget) {
   const { ctx, lines, warnings } = stepContext(signal);
-  const result = await featureFlagExecutor.run(ctx, prepared.params);
+  const result = await featureFlagExecutor.run(
+    target === undefined ? ctx : { ...ctx, target },
+    prepared(params),
+  );
   const said = [...lines, ...warnings, JSON.stringify(result)].join('\n');
   expect(said).not.toContain(TOKEN);
   return { result, lines };
@@ -288,5 +299,272 @@ describe('feature-flag parameters', () => {
       },
     );
     expect(prepared).toMatchObject({ ok: true, params: { token: TOKEN }, secrets: [TOKEN] });
+  });
+});
+
+describe('feature-flag resolve: the flag read without changing it, then converged on', () => {
+  const unleash = (url: string, extra: Record<string, unknown> = {}) => ({
+    provider: 'unleash',
+    url,
+    token: '${env:FLAG_TOKEN}',
+    environment: 'production',
+    flag: 'checkout-new-flow',
+    ...extra,
+  });
+  const ld = (url: string, extra: Record<string, unknown> = {}) => ({
+    provider: 'launchdarkly',
+    url,
+    token: '${env:FLAG_TOKEN}',
+    projectKey: 'shop',
+    environment: 'production',
+    flag: 'checkout-new-flow',
+    ...extra,
+  });
+
+  async function resolve(params: Record<string, unknown>) {
+    const resolution = await featureFlagExecutor.resolve!(
+      {
+        signal: new AbortController().signal,
+        toVersion: null,
+        rollback: { id: 'rb-1', service: 'checkout', environment: 'production' },
+      },
+      prepared(params),
+    );
+    expect(JSON.stringify(resolution)).not.toContain(TOKEN);
+    return resolution;
+  }
+
+  const flagTarget = (object: string, from: 'on' | 'off', to: 'on' | 'off'): StepTarget => ({
+    object,
+    current: { revision: from, images: [] },
+    target: { revision: to, images: [] },
+    pin: { from, to },
+  });
+
+  it('Unleash: names the state now and the one the step sets, with one GET and no write', async () => {
+    const fake = fakeUnleash(
+      TOKEN,
+      flagTable({ 'default/checkout-new-flow': { development: true, production: true } }),
+    );
+    const { url, requests } = await serve(fake.handler);
+    const resolution = await resolve(unleash(url));
+    expect(resolution).toEqual({
+      ok: true,
+      target: flagTarget('unleash flag checkout-new-flow (production)', 'on', 'off'),
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/admin/projects/default/features/checkout-new-flow',
+    });
+    expect(requests[0]!.headers['authorization']).toBe(TOKEN);
+    expect(fake.flags.get('default/checkout-new-flow')?.get('production')).toBe(true);
+    expect(resolution.ok && targetLine(resolution.target)).toBe(
+      'unleash flag checkout-new-flow (production): on → off',
+    );
+  });
+
+  it('Unleash: a flag already in the target state resolves to "already", and enabled: true targets on', async () => {
+    const fake = fakeUnleash(TOKEN, flagTable({ 'shop/checkout-new-flow': { production: true } }));
+    const { url, requests } = await serve(fake.handler);
+    const resolution = await resolve(unleash(`${url}/api`, { project: 'shop', enabled: true }));
+    expect(resolution).toEqual({
+      ok: true,
+      target: flagTarget('unleash flag checkout-new-flow (production)', 'on', 'on'),
+    });
+    expect(resolution.ok && targetLine(resolution.target)).toBe(
+      'unleash flag checkout-new-flow (production): already on; the step changes nothing',
+    );
+    expect(fake.writes(requests)).toEqual([]);
+  });
+
+  it('LaunchDarkly: reads environments[env].on for the one environment asked, with no write', async () => {
+    const fake = fakeLaunchDarkly(
+      TOKEN,
+      flagTable({ 'shop/checkout-new-flow': { staging: false, production: true } }),
+    );
+    const { url, requests } = await serve(fake.handler);
+    const resolution = await resolve(ld(url));
+    expect(resolution).toEqual({
+      ok: true,
+      target: flagTarget('launchdarkly flag checkout-new-flow (production)', 'on', 'off'),
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/v2/flags/shop/checkout-new-flow?env=production',
+    });
+    expect(requests[0]!.headers['authorization']).toBe(TOKEN);
+    expect(fake.flags.get('shop/checkout-new-flow')?.get('production')).toBe(true);
+  });
+
+  it.each([
+    ['unleash', 'Unleash has no flag "checkout-new-flow" in project "default" (404)'],
+    ['launchdarkly', 'LaunchDarkly has no flag "checkout-new-flow" in project "shop" (404)'],
+  ])('%s: an unknown flag is refused with a sentence, nothing written', async (provider, error) => {
+    const fake = (provider === 'unleash' ? fakeUnleash : fakeLaunchDarkly)(
+      TOKEN,
+      flagTable({ 'default/other-flag': { production: true }, 'shop/other-flag': { production: true } }),
+    );
+    const { url, requests } = await serve(fake.handler);
+    expect(await resolve(provider === 'unleash' ? unleash(url) : ld(url))).toEqual({ ok: false, error });
+    expect(fake.writes(requests)).toEqual([]);
+  });
+
+  it.each([
+    ['unleash', 'Unleash refused the API token (401)'],
+    ['launchdarkly', 'LaunchDarkly refused the API key (401)'],
+  ])('%s: a refused token is refused with a sentence', async (provider, error) => {
+    const fake = (provider === 'unleash' ? fakeUnleash : fakeLaunchDarkly)(
+      'some-other-token',
+      flagTable({
+        'default/checkout-new-flow': { production: true },
+        'shop/checkout-new-flow': { production: true },
+      }),
+    );
+    const { url } = await serve(fake.handler);
+    expect(await resolve(provider === 'unleash' ? unleash(url) : ld(url))).toEqual({ ok: false, error });
+  });
+
+  it('an environment the flag does not have is refused, naming the ones it has', async () => {
+    const fake = fakeUnleash(TOKEN, flagTable({ 'default/checkout-new-flow': { development: true } }));
+    const { url } = await serve(fake.handler);
+    expect(await resolve(unleash(url))).toEqual({
+      ok: false,
+      error:
+        'Unleash flag "checkout-new-flow" has no environment "production" in project "default"; environments: development',
+    });
+  });
+
+  it('the generic endpoint cannot be read: no request, current unknown, the card says so', async () => {
+    const { url, requests } = await serve((_req, res) => {
+      reply(res, 204);
+    });
+    const resolution = await resolve({ provider: 'http', url, environment: 'production', flag: 'f' });
+    expect(resolution).toEqual({
+      ok: true,
+      target: {
+        object: 'http flag f (production; its current state cannot be read)',
+        current: { revision: 'unknown', images: [] },
+        target: { revision: 'off', images: [] },
+        pin: { from: 'unknown', to: 'off' },
+      },
+    });
+    expect(requests).toEqual([]);
+    expect(resolution.ok && targetLine(resolution.target)).toBe(
+      'http flag f (production; its current state cannot be read): unknown → off',
+    );
+  });
+
+  it('run with the target already reached reads the flag and writes nothing', async () => {
+    const fake = fakeUnleash(TOKEN, flagTable({ 'default/checkout-new-flow': { production: false } }));
+    const { url, requests } = await serve(fake.handler);
+    const target = flagTarget('unleash flag checkout-new-flow (production)', 'on', 'off');
+    const { result, lines } = await run(unleash(url), undefined, target);
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      output: {
+        provider: 'unleash',
+        flag: 'checkout-new-flow',
+        environment: 'production',
+        state: 'off',
+        changed: false,
+      },
+      summary: 'Unleash: flag "checkout-new-flow" is already off in production; nothing was written',
+    });
+    expect(requests.map((r) => r.method)).toEqual(['GET']);
+    expect(lines).toEqual([
+      `reading Unleash flag "checkout-new-flow" in production: GET ${url}/api/admin/projects/default/features/checkout-new-flow`,
+      '→ the flag is off',
+    ]);
+  });
+
+  it('LaunchDarkly: run with the target already reached writes nothing', async () => {
+    const fake = fakeLaunchDarkly(TOKEN, flagTable({ 'shop/checkout-new-flow': { production: false } }));
+    const { url, requests } = await serve(fake.handler);
+    const target = flagTarget('launchdarkly flag checkout-new-flow (production)', 'on', 'off');
+    const { result } = await run(ld(url), undefined, target);
+    expect(result).toMatchObject({ outcome: 'succeeded', output: { changed: false } });
+    expect(fake.writes(requests)).toEqual([]);
+  });
+
+  it('run from the pinned start state sets the flag as without a target, and says it changed', async () => {
+    const fake = fakeLaunchDarkly(TOKEN, flagTable({ 'shop/checkout-new-flow': { production: true } }));
+    const { url, requests } = await serve(fake.handler);
+    const target = flagTarget('launchdarkly flag checkout-new-flow (production)', 'on', 'off');
+    const { result } = await run(ld(url), undefined, target);
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      output: {
+        provider: 'launchdarkly',
+        flag: 'checkout-new-flow',
+        environment: 'production',
+        status: 200,
+        changed: true,
+      },
+      summary: 'LaunchDarkly: flag "checkout-new-flow" turned off in production',
+    });
+    expect(requests.map((r) => r.method)).toEqual(['GET', 'PATCH']);
+    expect(JSON.parse(requests[1]!.body)).toMatchObject({ instructions: [{ kind: 'turnFlagOff' }] });
+    expect(fake.flags.get('shop/checkout-new-flow')?.get('production')).toBe(false);
+  });
+
+  it('a flag removed since the approval is a conflict, and nothing is written', async () => {
+    const fake = fakeUnleash(TOKEN, flagTable({}));
+    const { url, requests } = await serve(fake.handler);
+    const target = flagTarget('unleash flag checkout-new-flow (production)', 'on', 'off');
+    const { result } = await run(unleash(url), undefined, target);
+    expect(result).toEqual({
+      outcome: 'failed',
+      error:
+        'Unleash has no flag "checkout-new-flow" in project "default" (404): it was removed since the rollback was approved; nothing was changed',
+      conflict: true,
+    });
+    expect(fake.writes(requests)).toEqual([]);
+  });
+
+  it('a flag that cannot be read fails without writing and without a conflict', async () => {
+    const { url, requests } = await serve((_req, res) => {
+      reply(res, 503, 'flag store unavailable');
+    });
+    const target = flagTarget('unleash flag checkout-new-flow (production)', 'on', 'off');
+    const { result } = await run(unleash(url), undefined, target);
+    expect(result).toEqual({
+      outcome: 'failed',
+      error: `Unleash answered 503 Service Unavailable to GET ${url}/api/admin/projects/default/features/checkout-new-flow: flag store unavailable; nothing was changed`,
+    });
+    expect(requests.map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('a recorded target for the other state, or not written by this executor, changes nothing', async () => {
+    const { url, requests } = await serve((_req, res) => {
+      reply(res, 200);
+    });
+    const object = 'unleash flag checkout-new-flow (production)';
+    expect((await run(unleash(url), undefined, flagTarget(object, 'off', 'on'))).result).toEqual({
+      outcome: 'failed',
+      error: `the recorded target of ${object} turns it on, but the step now turns it off; nothing was changed`,
+    });
+    const foreign = { ...flagTarget(object, 'on', 'off'), pin: { fromHash: 'abc', toHash: 'def' } };
+    expect((await run(unleash(url), undefined, foreign)).result).toEqual({
+      outcome: 'failed',
+      error: `the recorded target of ${object} is not one the feature-flag executor wrote ({"fromHash":"abc","toHash":"def"}); nothing was changed`,
+    });
+    expect(requests).toEqual([]);
+  });
+
+  it('the generic endpoint with a recorded target writes as before (it cannot be read)', async () => {
+    const { url, requests } = await serve((_req, res) => {
+      reply(res, 204);
+    });
+    const target: StepTarget = {
+      object: 'http flag f (its current state cannot be read)',
+      current: { revision: 'unknown', images: [] },
+      target: { revision: 'off', images: [] },
+      pin: { from: 'unknown', to: 'off' },
+    };
+    const { result } = await run({ provider: 'http', url, flag: 'f' }, undefined, target);
+    expect(requests.map((r) => r.method)).toEqual(['POST']);
+    expect(result).toMatchObject({ outcome: 'succeeded', output: { status: 204, changed: true } });
   });
 });
