@@ -158,7 +158,12 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
           }
         : { type, at: now, by: 'system', timer: intent.timer, seq: intent.seq };
     case 'TARGETS_RESOLVED':
-      return { type, at: now, by: 'system', resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] } };
+      return {
+        type,
+        at: now,
+        by: 'system',
+        resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] },
+      };
   }
 }
 
