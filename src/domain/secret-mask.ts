@@ -21,8 +21,10 @@ function formsOf(secret: string): string[] {
 }
 
 export class SecretMask {
-  /** Longest first, so a secret that contains another is masked whole. */
+  /** Every form of every secret, longest first, so a secret that contains another is masked whole. */
   private forms: string[] = [];
+  /** The same forms as one pattern: one pass over a text instead of one per form. */
+  private pattern: RegExp | null = null;
   private readonly known = new Set<string>();
 
   constructor(secrets: Iterable<string | undefined> = []) {
@@ -40,6 +42,7 @@ export class SecretMask {
     const forms = new Set<string>();
     for (const secret of this.known) for (const form of formsOf(secret)) forms.add(form);
     this.forms = [...forms].sort((a, b) => b.length - a.length);
+    this.pattern = new RegExp(this.forms.map(escapeRegExp).join('|'), 'g');
   }
 
   get size(): number {
@@ -47,16 +50,19 @@ export class SecretMask {
   }
 
   text(text: string): string {
-    let masked = text;
-    for (const form of this.forms) {
-      if (masked.includes(form)) masked = masked.split(form).join(MASK);
-    }
-    return masked;
+    return this.pattern === null ? text : text.replace(this.pattern, MASK);
   }
 
-  /** A copy of a JSON-like value with every string (keys included) masked; other values as they are. */
+  /**
+   * A JSON-like value with every string (keys included) masked: the value itself when it holds no
+   * secret (the common case, one pass over its JSON), else a masked copy.
+   */
   value<T>(value: T): T {
-    if (this.forms.length === 0) return value;
+    if (this.pattern === null) return value;
+    const json = JSON.stringify(value) as string | undefined;
+    if (json === undefined) return value;
+    this.pattern.lastIndex = 0;
+    if (!this.pattern.test(json)) return value;
     return this.deep(value) as T;
   }
 
@@ -77,3 +83,5 @@ function isPlainObject(node: unknown): node is Record<string, unknown> {
   const prototype: unknown = Object.getPrototypeOf(node);
   return prototype === Object.prototype || prototype === null;
 }
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
