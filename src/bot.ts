@@ -14,35 +14,31 @@ import { freezeEffectHandler } from './app/freeze-effect.js';
 import { FreezeService } from './app/freeze-service.js';
 import { noticeFanout } from './app/notice-fanout.js';
 import { RollbackService, type Catalog } from './app/rollback-service.js';
-import { contextOf } from './app/rollback-view.js';
-import { approvalsRequired } from './domain/authority.js';
-import { eventsAccepted, restore, type PersistedRollback } from './domain/rollback-machine.js';
-import { templateVarsFor } from './domain/template-vars.js';
+import { RollbackReads } from './app/rollback-reads.js';
 import { createEngineRuntime, type EngineRuntime } from './engine/runtime.js';
 import type { EffectHandler } from './engine/outbox-worker.js';
-import type { StepWork } from './engine/step-runner.js';
 import type { ExecutorRegistry } from './executors/registry.js';
-import { previewParams } from './executors/render-params.js';
+import { previewStrategy } from './executors/render-params.js';
 import { createStepPerformer } from './executors/step-performer.js';
 import { createPlanResolver, stepTargetDecider } from './executors/plan-resolver.js';
 import { SnsVerifier, type SnsFetch, type SnsVerifierOptions } from './alerts/sns-signature.js';
 import { alertRoutes } from './http/alert-routes.js';
 import { snsRoute } from './http/sns-route.js';
-import { httpRoutes } from './http/routes.js';
+import { httpRoutes, storeReadiness } from './http/routes.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createSlackApp } from './slack/app.js';
 import type { OpenIncident } from './slack/blocks/app-home.js';
 import { boltLogger } from './slack/bolt-logger.js';
-import { renderStatusCard } from './slack/blocks/status-card.js';
-import { renderStepOutput } from './slack/blocks/thread-messages.js';
 import { CardPublisher } from './slack/card-publisher.js';
 import { IncidentThreads } from './slack/incident-thread.js';
-import { slackNotifyHandler } from './slack/notify-handler.js';
+import { roleGroupsOf, slackNotifyHandler } from './slack/notify-handler.js';
+import { cardDrawer } from './slack/card-drawer.js';
+import { StepOutputRelay } from './slack/step-output.js';
 import { RoleDirectory } from './slack/role-directory.js';
 import { RateQueue } from './notifiers/rate-queue.js';
 import type { SnsPublisher } from './notifiers/sns.js';
 import { stakeholderNotifier } from './notifiers/stakeholders.js';
-import { renderOverride, templateSources } from './notifiers/templates/index.js';
+import { planNoticeText } from './notifiers/templates/index.js';
 import { StatuspageClient, StatuspageNotifier } from './notifiers/statuspage.js';
 import { section } from './slack/blocks/kit.js';
 import { escapeMrkdwn } from './slack/blocks/text.js';
@@ -119,6 +115,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
   const secrets = options.secrets ?? new SecretMask();
+  // Its own credentials and its plans' secrets: masked in every output, message and log line.
   secrets.add([
     options.slack.botToken,
     options.slack.signingSecret,
@@ -136,46 +133,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     ...(options.slack.retries === undefined ? {} : { retryConfig: { retries: options.slack.retries } }),
   });
   const roles = new RoleDirectory({ client, now, log });
-  // The notify handler needs the service, which needs the engine the handler is given to.
-  const assembled: { service?: RollbackService } = {};
-  const serviceOf = (): RollbackService => {
-    if (!assembled.service) throw new Error('the bot is not assembled yet');
-    return assembled.service;
-  };
-
-  const drawCard = async (rollbackId: string) => {
-    const rollback = await store.getRollback(rollbackId);
-    const view = await serviceOf().view(rollbackId);
-    if (!rollback || !view) return null;
-    const context = contextOf(rollback);
-    const plan = catalog().plans.get(context.service);
-    const message = renderStatusCard({
-      view,
-      limitations: plan?.limitations ?? [],
-      acceptedEvents: eventsAccepted(restore(rollback.snapshot as PersistedRollback)),
-      now: now(),
-      approvalsRequired: approvalsRequired(context.policy, context.environment),
-    });
-    return { channel: plan?.channel ?? context.declaredBy, message };
-  };
+  const reads = new RollbackReads({ store, now, secrets });
+  const drawCard = cardDrawer({ store, reads, catalog, now });
   const cards = new CardPublisher({ client, store, log, draw: drawCard });
   const drills = new DrillRecords(store);
 
   const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
+  const stepOutput = new StepOutputRelay({ cards, log });
   const performer = createStepPerformer({
     registry: options.registry,
     env: options.env,
     secrets,
     log,
-    onLine: (work, line) => outputOf(work).push(line),
+    onLine: stepOutput.onLine,
   });
-  const output = new Map<string, string[]>();
-  const keyOf = (work: StepWork): string => `${work.rollbackId}:${work.index}:${work.attempt}`;
-  function outputOf(work: StepWork): string[] {
-    const lines = output.get(keyOf(work)) ?? [];
-    output.set(keyOf(work), lines);
-    return lines;
-  }
   const runtime = createEngineRuntime({
     store,
     log,
@@ -183,41 +154,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     workerId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
     performCheck: performer.performCheck,
     targetFor: stepTargetDecider(targets),
-    async performStep(work, signal) {
-      try {
-        return await performer.performStep(work, signal);
-      } finally {
-        const lines = output.get(keyOf(work)) ?? [];
-        output.delete(keyOf(work));
-        const step = restore(work.snapshot as PersistedRollback).context.steps[work.index];
-        if (lines.length > 0 && step) {
-          await cards.reply(work.rollbackId, renderStepOutput(step.name, lines)).catch((error: unknown) => {
-            log.warn({ err: error, rollbackId: work.rollbackId }, 'could not post step output');
-          });
-        }
-      }
-    },
+    performStep: stepOutput.wrap(performer.performStep),
     handlers: metrics.instrumentHandlers({
       notify: withIncidents(
         slackNotifyHandler({
           store,
-          service: { view: (id) => serviceOf().view(id) },
+          service: reads,
           cards,
           roleGroups: () => roleGroupsOf(catalog()),
-          customText: (notice, view) => {
-            const plan = catalog().plans.get(view.service);
-            if (!plan) return null;
-            const policy = serviceOf().communicationsOf(plan);
-            try {
-              return renderOverride(notice, view, notice.at ?? now(), 'slack', templateSources(plan, policy));
-            } catch (error) {
-              log.warn(
-                { err: error, rollbackId: view.id },
-                'the plan template could not be rendered; default used',
-              );
-              return null;
-            }
-          },
+          customText: planNoticeText({ catalog, now, log }),
         }),
       ),
       freeze: freezeEffectHandler({
@@ -252,7 +197,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       join: (incidentId, rollbackId) => incidents.join(incidentId, rollbackId),
     },
   });
-  assembled.service = service;
   const incidents: IncidentService = new IncidentService({
     store,
     catalog,
@@ -322,7 +266,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       : undefined;
   const stakeholders = stakeholderNotifier({
     store,
-    view: (id) => service.view(id),
+    view: (id) => reads.view(id),
     planOf: (name) => catalog().plans.get(name),
     communicationsOf: (plan) => service.communicationsOf(plan),
     slack: client.chat,
@@ -343,10 +287,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       log,
       after: async (effect) => {
         const rollback = await store.getRollback(effect.rollbackId);
-        if (!rollback) return;
-        const incident = await incidents.current(rollback.service, rollback.environment);
-        if (incident?.rollbackIds.includes(rollback.id)) threads.announce(incident.id);
-        if (rollback.final) await incidents.rollbackEnded(rollback.service, rollback.environment);
+        if (rollback) await incidents.rollbackNoticed(rollback);
       },
     });
   }
@@ -379,18 +320,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           apiToken: options.apiToken,
           log,
           metrics,
-          ready: async () => {
-            const detail: Record<string, string> = {};
-            let ok = true;
-            try {
-              await store.ping();
-              detail['store'] = 'ok';
-            } catch (error) {
-              ok = false;
-              detail['store'] = String(error);
-            }
-            return { ok, detail };
-          },
+          ready: storeReadiness(store),
         }),
       ],
       log,
@@ -400,27 +330,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       incidents,
       cards,
       drawCard,
-      previewSteps: (plan, strategyName) => {
-        const strategy = plan.strategies[strategyName];
-        if (!strategy) return [];
-        const vars = templateVarsFor({
-          id: '(not declared)',
-          reason: '(the reason given)',
-          service: plan.service,
-          environment: plan.environments[0] ?? 'production',
-          fromVersion: null,
-          toVersion: '(target version)',
-          strategy,
-          incidentStartedAt: now(),
-          declaredBy: '(you)',
-          steps: [],
-        });
-        return strategy.steps.map((step) => ({
-          name: step.name,
-          uses: step.uses,
-          params: previewParams(step.with, vars) as Record<string, unknown>,
-        }));
-      },
+      previewSteps: (plan, strategyName) => previewStrategy(plan, strategyName, now()),
       store,
       freezes,
       drills,
@@ -462,15 +372,4 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await statuspageQueue.drain(Math.min(graceMs, 2_000));
     },
   };
-}
-
-/** Role -> user group, from the authority policies, so escalation notices page the group. */
-function roleGroupsOf(catalog: Catalog): Record<string, string> {
-  const groups: Record<string, string> = {};
-  for (const policy of catalog.policies.values()) {
-    for (const role of policy.roles) {
-      if (role.members.usergroup !== undefined) groups[role.name] ??= role.members.usergroup;
-    }
-  }
-  return groups;
 }

@@ -182,6 +182,21 @@ export class IncidentService {
   }
 
   /** A rollback of the service ended: the incident closes if its alerts are all resolved. */
+  /**
+   * After a rollback's notice reached its thread: the incident it belongs to is redrawn, and one
+   * that ended may close the incident.
+   */
+  async rollbackNoticed(rollback: {
+    id: string;
+    service: string;
+    environment: string;
+    final: boolean;
+  }): Promise<void> {
+    const incident = await this.current(rollback.service, rollback.environment);
+    if (incident?.rollbackIds.includes(rollback.id)) this.options.announce(incident.id);
+    if (rollback.final) await this.rollbackEnded(rollback.service, rollback.environment);
+  }
+
   async rollbackEnded(service: string, environment: string): Promise<void> {
     const incident = await this.current(service, environment);
     if (incident && allResolved(incident)) await this.closeIfQuiet(incident.id);

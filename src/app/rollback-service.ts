@@ -16,7 +16,8 @@ import type { Store, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import type { SecretMask } from '../domain/secret-mask.js';
 import type { TargetResolver } from '../domain/step-target.js';
-import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
+import { RollbackReads, type RollbackFilter } from './rollback-reads.js';
+import { contextOf, type RollbackView } from './rollback-view.js';
 
 export interface Catalog {
   plans: ReadonlyMap<string, RollbackPlan>;
@@ -82,6 +83,12 @@ export type HumanEvent =
 
 const DEFAULT_ENVIRONMENT = 'production';
 
+/** The Communications manifest a plan uses (`communications.use`), if any. */
+export function communicationsOf(catalog: Catalog, plan: RollbackPlan): CommunicationsPolicy | undefined {
+  const use = plan.communications?.use;
+  return use === undefined ? undefined : catalog.communications?.get(use);
+}
+
 /** The service's plan, or a sentence naming the closest service or the ones there are. */
 export function findPlan(
   plans: ReadonlyMap<string, RollbackPlan>,
@@ -123,7 +130,11 @@ function drillRefusal(plan: RollbackPlan, requested: string | undefined): string
 }
 
 export class RollbackService {
-  constructor(private readonly options: RollbackServiceOptions) {}
+  private readonly reads: RollbackReads;
+
+  constructor(private readonly options: RollbackServiceOptions) {
+    this.reads = new RollbackReads(options);
+  }
 
   plans(): RollbackPlan[] {
     return [...this.options.catalog().plans.values()];
@@ -274,8 +285,7 @@ export class RollbackService {
 
   /** The Communications manifest the plan uses, if any. */
   communicationsOf(plan: RollbackPlan): CommunicationsPolicy | undefined {
-    const use = plan.communications?.use;
-    return use === undefined ? undefined : this.options.catalog().communications?.get(use);
+    return communicationsOf(this.options.catalog(), plan);
   }
 
   /** A person's decision: the actor's roles are resolved now, on the server, whatever the card says. */
@@ -324,23 +334,11 @@ export class RollbackService {
     return null;
   }
 
-  async view(rollbackId: string): Promise<RollbackView | null> {
-    const rollback = await this.options.store.getRollback(rollbackId);
-    if (!rollback) return null;
-    const view = rollbackView(rollback, await this.options.store.readAudit(rollbackId), this.options.now());
-    return this.options.secrets ? this.options.secrets.value(view) : view;
+  view(rollbackId: string): Promise<RollbackView | null> {
+    return this.reads.view(rollbackId);
   }
 
-  async list(
-    filter: { service?: string; state?: string; activeOnly?: boolean; limit?: number } = {},
-  ): Promise<RollbackView[]> {
-    const rollbacks = await this.options.store.listRollbacks(filter);
-    const now = this.options.now();
-    return Promise.all(
-      rollbacks.map(async (r) => {
-        const view = rollbackView(r, await this.options.store.readAudit(r.id), now);
-        return this.options.secrets ? this.options.secrets.value(view) : view;
-      }),
-    );
+  list(filter: RollbackFilter = {}): Promise<RollbackView[]> {
+    return this.reads.list(filter);
   }
 }

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { splitParamText, type SecretRef } from '../domain/param-text.js';
-import type { TemplateVars } from '../domain/template-vars.js';
+import type { RollbackPlan } from '../domain/plan.js';
+import { templateVarsFor, type TemplateVars } from '../domain/template-vars.js';
 import { SECRET_PLACEHOLDER, secretPlaceholder } from '../schema/zod-kit.js';
 import { excerpt } from '../text.js';
 
@@ -281,4 +282,31 @@ export function previewParams(value: unknown, vars: TemplateVars): unknown {
       })
       .join(''),
   );
+}
+
+/** A strategy's steps as `/rollback plan` shows them: known values filled, the rest as placeholders. */
+export function previewStrategy(
+  plan: RollbackPlan,
+  strategyName: string,
+  now: number,
+): Array<{ name: string; uses: string; params: Record<string, unknown> }> {
+  const strategy = plan.strategies[strategyName];
+  if (!strategy) return [];
+  const vars = templateVarsFor({
+    id: '(not declared)',
+    reason: '(the reason given)',
+    service: plan.service,
+    environment: plan.environments[0] ?? 'production',
+    fromVersion: null,
+    toVersion: '(target version)',
+    strategy,
+    incidentStartedAt: now,
+    declaredBy: '(you)',
+    steps: [],
+  });
+  return strategy.steps.map((step) => ({
+    name: step.name,
+    uses: step.uses,
+    params: previewParams(step.with, vars) as Record<string, unknown>,
+  }));
 }

@@ -175,3 +175,17 @@ function metricsRoute(metrics: Pick<Metrics, 'render'>, log: Logger): CustomRout
     }),
   };
 }
+
+/** `/readyz`: ready while the store answers; the detail says what failed. */
+export function storeReadiness(
+  store: Pick<Store, 'ping'>,
+): () => Promise<{ ok: boolean; detail: Record<string, string> }> {
+  return async () => {
+    try {
+      await store.ping();
+      return { ok: true, detail: { store: 'ok' } };
+    } catch (error) {
+      return { ok: false, detail: { store: String(error) } };
+    }
+  };
+}

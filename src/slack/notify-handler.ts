@@ -6,7 +6,7 @@
  */
 import { doOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
-import type { RollbackService } from '../app/rollback-service.js';
+import type { Catalog, RollbackService } from '../app/rollback-service.js';
 import { readTimeline } from '../app/rollback-records.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { renderPostMortem } from './blocks/post-mortem.js';
@@ -91,4 +91,15 @@ async function postMortemOnce(
     await deps.cards.reply(rollbackId, renderPostMortem(view, timeline));
     return true;
   });
+}
+
+/** Role -> user group, from the authority policies, so escalation notices page the group. */
+export function roleGroupsOf(catalog: Catalog): Record<string, string> {
+  const groups: Record<string, string> = {};
+  for (const policy of catalog.policies.values()) {
+    for (const role of policy.roles) {
+      if (role.members.usergroup !== undefined) groups[role.name] ??= role.members.usergroup;
+    }
+  }
+  return groups;
 }

@@ -9,6 +9,6 @@ export {
   renderTemplate,
   TemplateError,
 } from './render.js';
-export { renderOverride } from './override.js';
+export { planNoticeText, renderOverride } from './override.js';
 export { resolveTemplate, templateSources, type ResolvedTemplate, type TemplateSources } from './resolve.js';
 export { communicationVars } from './variables.js';

@@ -9,6 +9,9 @@ import { communicationEventOf } from './events.js';
 import { renderTemplate } from './render.js';
 import { resolveTemplate, type TemplateSources } from './resolve.js';
 import { communicationVars } from './variables.js';
+import type { Logger } from 'pino';
+import { communicationsOf, type Catalog } from '../../app/rollback-service.js';
+import { templateSources } from './resolve.js';
 
 export function renderOverride(
   notice: NotifyDetail,
@@ -22,4 +25,30 @@ export function renderOverride(
   const template = resolveTemplate(event, target, sources);
   if (template.source === 'default') return null;
   return renderTemplate(template.text, communicationVars(view, notice, at), target);
+}
+
+/**
+ * The plan's own Slack text for a notice, read from the catalog in force: null for the default, and
+ * null (logged) when the plan's template cannot be rendered, so a template bug never loses a notice.
+ */
+export function planNoticeText(deps: {
+  catalog: () => Catalog;
+  now: () => number;
+  log: Logger;
+}): (notice: NotifyDetail & { at?: number }, view: RollbackView) => string | null {
+  return (notice, view) => {
+    const catalog = deps.catalog();
+    const plan = catalog.plans.get(view.service);
+    if (!plan) return null;
+    try {
+      const sources = templateSources(plan, communicationsOf(catalog, plan));
+      return renderOverride(notice, view, notice.at ?? deps.now(), 'slack', sources);
+    } catch (error) {
+      deps.log.warn(
+        { err: error, rollbackId: view.id },
+        'the plan template could not be rendered; default used',
+      );
+      return null;
+    }
+  };
 }

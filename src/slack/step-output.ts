@@ -1,0 +1,50 @@
+/**
+ * What a step prints, gathered while it runs and posted in the rollback's thread as one message
+ * when the attempt ends (succeeded or not), so the thread shows the output without a message per line.
+ */
+import type { Logger } from 'pino';
+import { restore, type PersistedRollback } from '../domain/rollback-machine.js';
+import type { StepOutcome, StepWork } from '../engine/step-runner.js';
+import { renderStepOutput } from './blocks/thread-messages.js';
+import type { CardPublisher } from './card-publisher.js';
+
+type PerformStep = (work: StepWork, signal: AbortSignal) => Promise<StepOutcome>;
+
+export class StepOutputRelay {
+  private readonly lines = new Map<string, string[]>();
+
+  constructor(private readonly deps: { cards: Pick<CardPublisher, 'reply'>; log: Logger }) {}
+
+  /** The performer's `onLine`: one line of an attempt. */
+  readonly onLine = (work: StepWork, line: string): void => {
+    const key = keyOf(work);
+    const lines = this.lines.get(key) ?? [];
+    lines.push(line);
+    this.lines.set(key, lines);
+  };
+
+  /** `performStep` that posts the attempt's output in the thread once it ends. */
+  wrap(performStep: PerformStep): PerformStep {
+    return async (work, signal) => {
+      try {
+        return await performStep(work, signal);
+      } finally {
+        await this.flush(work);
+      }
+    };
+  }
+
+  private async flush(work: StepWork): Promise<void> {
+    const lines = this.lines.get(keyOf(work)) ?? [];
+    this.lines.delete(keyOf(work));
+    const step = restore(work.snapshot as PersistedRollback).context.steps[work.index];
+    if (lines.length === 0 || !step) return;
+    await this.deps.cards
+      .reply(work.rollbackId, renderStepOutput(step.name, lines))
+      .catch((error: unknown) => {
+        this.deps.log.warn({ err: error, rollbackId: work.rollbackId }, 'could not post step output');
+      });
+  }
+}
+
+const keyOf = (work: StepWork): string => `${work.rollbackId}:${work.index}:${work.attempt}`;
