@@ -15,8 +15,8 @@ import type { Logger } from '../logging.js';
 import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
 import { claimOnce, doOnce, markDone, releaseOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
-import type { SnsPublisher } from './sns.js';
-import type { RollbackPhase, StatuspageNotifier } from './statuspage.js';
+import type { SnsPublisher } from './targets/sns/publisher.js';
+import type { RollbackPhase, StatuspageNotifier } from './targets/statuspage/notifier.js';
 import {
   communicationEventOf,
   communicationVars,
