@@ -39,13 +39,10 @@ import { CardPublisher } from './slack/card-publisher.js';
 import { IncidentThreads } from './slack/incident-thread.js';
 import { slackNotifyHandler } from './slack/notify-handler.js';
 import { RoleDirectory } from './slack/role-directory.js';
-import { RateQueue } from './notifiers/rate-queue.js';
+import { createStakeholders } from './notifiers/create-stakeholders.js';
 import type { SnsPublisher } from './notifiers/targets/sns/publisher.js';
-import { stakeholderNotifier } from './notifiers/stakeholders.js';
 import { renderOverride, templateSources } from './notifiers/templates/index.js';
-import { StatuspageClient, StatuspageNotifier } from './notifiers/targets/statuspage/notifier.js';
 import { section } from './slack/blocks/kit.js';
-import { escapeMrkdwn } from './slack/blocks/text.js';
 import type { Store } from './store/store.js';
 import { knownSecrets } from './config/known-secrets.js';
 import { SecretMask } from './domain/secret-mask.js';
@@ -299,37 +296,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       log.warn({ err: error, rollbackId }, 'could not report a stakeholder failure in the thread');
     });
   };
-  const statuspageQueue = new RateQueue({ log, ...options.statuspage?.retry });
-  const statuspageKey = options.statuspage?.apiKey;
-  const statuspage =
-    options.statuspage && statuspageKey
-      ? new StatuspageNotifier({
-          client: new StatuspageClient({
-            apiUrl: options.statuspage.apiUrl,
-            apiKey: statuspageKey,
-            ...(options.statuspage.fetch ? { fetch: options.statuspage.fetch } : {}),
-            queue: statuspageQueue,
-            log,
-          }),
-          store,
-          log,
-          // Its messages are plain text (the API's reasons among them).
-          onFailure: (rollbackId, message) => {
-            report(rollbackId, escapeMrkdwn(message));
-          },
-          now,
-        })
-      : undefined;
-  const stakeholders = stakeholderNotifier({
+  const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
     store,
     view: (id) => service.view(id),
     planOf: (name) => catalog().plans.get(name),
     communicationsOf: (plan) => service.communicationsOf(plan),
     slack: client.chat,
     sns: options.sns,
-    statuspage,
+    statuspage: options.statuspage,
     report,
     log,
+    now,
   });
   /**
    * After the thread (or its failure): stakeholders are told; rollbacks of an incident redraw its
