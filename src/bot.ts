@@ -13,7 +13,7 @@ import { DrillRecords } from './app/drill-records.js';
 import { freezeEffectHandler } from './app/freeze-effect.js';
 import { FreezeService } from './app/freeze-service.js';
 import { noticeFanout } from './app/notice-fanout.js';
-import { RollbackService, type Catalog } from './app/rollback-service.js';
+import { communicationsOf, RollbackService, type Catalog } from './app/rollback-service.js';
 import { RollbackReads } from './app/rollback-reads.js';
 import { createEngineRuntime, type EngineRuntime } from './engine/runtime.js';
 import type { EffectHandler } from './engine/outbox-worker.js';
@@ -35,13 +35,9 @@ import { roleGroupsOf, slackNotifyHandler } from './slack/notify-handler.js';
 import { cardDrawer } from './slack/card-drawer.js';
 import { StepOutputRelay } from './slack/step-output.js';
 import { RoleDirectory } from './slack/role-directory.js';
-import { RateQueue } from './notifiers/rate-queue.js';
-import type { SnsPublisher } from './notifiers/sns.js';
-import { stakeholderNotifier } from './notifiers/stakeholders.js';
+import { createStakeholders } from './notifiers/create-stakeholders.js';
+import type { SnsPublisher } from './notifiers/targets/sns/publisher.js';
 import { planNoticeText } from './notifiers/templates/index.js';
-import { StatuspageClient, StatuspageNotifier } from './notifiers/statuspage.js';
-import { section } from './slack/blocks/kit.js';
-import { escapeMrkdwn } from './slack/blocks/text.js';
 import type { Store } from './store/store.js';
 import { knownSecrets } from './config/known-secrets.js';
 import { SecretMask } from './domain/secret-mask.js';
@@ -234,46 +230,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const countAlerts = (source: string, outcome: string, alerts: number): void => {
     metrics.alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
   };
-  /**
-   * A stakeholder target that failed is said in the rollback's thread; the rollback goes on.
-   * `message` is mrkdwn whose foreign text the sender escaped (its channel mention must work).
-   */
-  const report = (rollbackId: string, message: string): void => {
-    cards.reply(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
-      log.warn({ err: error, rollbackId }, 'could not report a stakeholder failure in the thread');
-    });
-  };
-  const statuspageQueue = new RateQueue({ log, ...options.statuspage?.retry });
-  const statuspageKey = options.statuspage?.apiKey;
-  const statuspage =
-    options.statuspage && statuspageKey
-      ? new StatuspageNotifier({
-          client: new StatuspageClient({
-            apiUrl: options.statuspage.apiUrl,
-            apiKey: statuspageKey,
-            ...(options.statuspage.fetch ? { fetch: options.statuspage.fetch } : {}),
-            queue: statuspageQueue,
-            log,
-          }),
-          store,
-          log,
-          // Its messages are plain text (the API's reasons among them).
-          onFailure: (rollbackId, message) => {
-            report(rollbackId, escapeMrkdwn(message));
-          },
-          now,
-        })
-      : undefined;
-  const stakeholders = stakeholderNotifier({
+  const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
     store,
     view: (id) => reads.view(id),
     planOf: (name) => catalog().plans.get(name),
-    communicationsOf: (plan) => service.communicationsOf(plan),
+    communicationsOf: (plan) => communicationsOf(catalog(), plan),
     slack: client.chat,
     sns: options.sns,
-    statuspage,
-    report,
+    statuspage: options.statuspage,
+    // A target that failed is said in the rollback's thread; the rollback goes on.
+    report: (rollbackId, message) => {
+      cards.warn(rollbackId, message);
+    },
     log,
+    now,
   });
   /**
    * After the thread (or its failure): stakeholders are told; rollbacks of an incident redraw its

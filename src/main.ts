@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import { defaultRegistry } from './executors/default-registry.js';
 import { readCaFile } from './alerts/sns-certificates.js';
 import { createBot } from './bot.js';
-import { createSnsPublisher } from './notifiers/sns.js';
+import { createSnsPublisher } from './notifiers/targets/sns/publisher.js';
 import { createLogger } from './logging.js';
 import { createStore } from './store/index.js';
 

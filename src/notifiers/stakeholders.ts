@@ -1,22 +1,23 @@
 /**
- * Tells the people outside the incident thread (DESIGN section 7): the stakeholder Slack channels,
- * the SNS topic and the status page of the plan (or of the Communications manifest it uses), each
- * with its template rendered for that target. Called for every `notify` effect after the thread got
- * it; everything here is queued and the effect is acknowledged at once, so a slow or dead
- * stakeholder target never delays the rollback. A target that fails is reported in the thread.
- * Drills tell nobody outside: they are practice in staging.
+ * Tells the people outside the incident thread (DESIGN section 7): every registered stakeholder
+ * target the plan (or the Communications manifest it uses) names, each with its template rendered
+ * for it. Called for every `notify` effect after the thread got it; the targets hand their calls to
+ * the background and the effect is acknowledged at once, so a slow or dead stakeholder target never
+ * delays the rollback. A target that fails is reported in the thread. Drills tell nobody outside:
+ * they are practice in staging.
  */
 import type { RollbackView } from '../app/rollback-view.js';
 import type { CommunicationEvent } from '../config/communications-schema.js';
-import type { CommunicationsPolicy, CommunicationTarget } from '../domain/communications.js';
+import type { CommunicationVars } from '../domain/communication-vars.js';
+import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
-import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
-import { claimOnce, doOnce, markDone, releaseOnce } from '../store/once.js';
+import { escapeMrkdwn } from '../slack/blocks/text.js';
+import { doOnce } from '../store/once.js';
 import type { OutboxEffect, Store } from '../store/store.js';
-import type { SnsPublisher } from './sns.js';
-import type { RollbackPhase, StatuspageNotifier } from './statuspage.js';
+import type { StakeholderRegistry } from './target-registry.js';
+import type { DeliveryContext, RenderedNotice, StakeholderNotice, StakeholderTarget } from './target.js';
 import {
   communicationEventOf,
   communicationVars,
@@ -24,27 +25,19 @@ import {
   renderTemplate,
   resolveTemplate,
   templateSources,
+  type TemplateSources,
 } from './templates/index.js';
 
-/** What stakeholders hear when a target names no events: the seeds' "who is told what". */
-export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
-  'rollback-declared',
-  'authorized',
-  'resolved',
-  'failed',
-  'called-off',
-];
-
+/** The `doOnce` records of every target: `<effectId>:<part>`. */
 const POSTED = 'stakeholder-posts';
 
 export interface StakeholderOptions {
-  store: Store;
+  registry: StakeholderRegistry;
+  /** Where `once` keeps its claims. */
+  store: Pick<Store, 'getDoc' | 'putDoc' | 'deleteDoc'>;
   view: (rollbackId: string) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;
-  slack: { postMessage(args: { channel: string; text: string }): Promise<unknown> };
-  sns?: SnsPublisher | undefined;
-  statuspage?: StatuspageNotifier | undefined;
   /**
    * Posts a line in the rollback's thread (a target failed). The message is Slack mrkdwn as it is
    * to be shown: its channel mention works, and the foreign text in it (errors) is escaped here.
@@ -56,167 +49,99 @@ export interface StakeholderOptions {
 export type StakeholderNotifier = (effect: OutboxEffect) => Promise<void>;
 
 export function stakeholderNotifier(options: StakeholderOptions): StakeholderNotifier {
-  const { log } = options;
+  const { registry } = options;
   return async (effect) => {
-    const notice = effect.payload as unknown as NotifyDetail & { at?: number };
-    const event = communicationEventOf(notice);
-    if (event === null && !PHASE_EVENTS.has(notice.event)) return;
+    const detail = effect.payload as unknown as NotifyDetail & { at?: number };
+    const targets = registry.targets().filter((target) => target.mayHear(detail));
+    if (targets.length === 0) return;
     const view = await options.view(effect.rollbackId);
     if (!view || view.drill) return;
-    const phase = statuspagePhase(notice, view.steps.length);
     const plan = options.planOf(view.service);
     if (!plan) return;
     const policy = options.communicationsOf(plan);
-    const at = notice.at ?? effect.createdAt;
-    const sources = templateSources(plan, policy);
-    const vars = communicationVars(view, notice, at);
-    const render = (
-      target: CommunicationTarget,
-      on: CommunicationEvent,
-    ): { text: string; subject: string } | null => {
-      const template = resolveTemplate(on, target, sources);
-      try {
-        return {
-          text: renderTemplate(template.text, vars, target),
-          subject: template.subject === undefined ? '' : renderSnsSubject(template.subject, vars),
-        };
-      } catch (error) {
-        log.warn({ err: error, event: on, target, rollbackId: view.id }, 'template could not be rendered');
-        options.report(
-          view.id,
-          `The ${on} message for ${target} could not be written: ${escapeMrkdwn(String(error))}`,
-        );
-        return null;
-      }
+    const notice: StakeholderNotice = {
+      effectId: effect.id,
+      detail,
+      event: communicationEventOf(detail),
+      at: detail.at ?? effect.createdAt,
+      rollback: view,
     };
-    const wants = (events: readonly string[] | undefined, on: CommunicationEvent) =>
-      (events ?? STAKEHOLDER_EVENTS).includes(on);
-
-    const slackTarget = policy?.targets.slack;
-    if (event !== null && slackTarget && wants(slackTarget.events, event)) {
-      const message = render('slack', event);
-      if (message) {
-        for (const channel of slackTarget.channels) {
-          void doOnce(options.store, POSTED, `${effect.id}:${channel}`, async () => {
-            await options.slack.postMessage({ channel, text: message.text });
-            return true;
-          }).catch((error: unknown) => {
-            log.warn({ err: error, channel, rollbackId: view.id }, 'stakeholder channel not told');
-            options.report(
-              view.id,
-              `The stakeholder channel ${channelMention(channel)} could not be told (${event}).`,
-            );
-          });
-        }
-      }
-    }
-
-    const topicArn = plan.communications?.sns?.topicArn ?? policy?.targets.sns?.topicArn;
-    if (
-      event !== null &&
-      topicArn !== undefined &&
-      options.sns &&
-      wants(policy?.targets.sns?.events, event)
-    ) {
-      const message = render('sns', event);
-      // SNS itself only drops repeats on FIFO topics: the claim makes a redelivered effect publish
-      // once. It is taken here, not in the publish, so publishes start in the order of the notices.
-      const key = `${effect.id}:sns`;
-      const claim = message ? await claimOnce(options.store, POSTED, key) : 'done';
-      if (message && typeof claim === 'object') {
-        void options.sns
-          .publish({
-            topicArn,
-            subject: message.subject,
-            message: message.text,
-            attributes: { event, service: view.service, environment: view.environment, rollbackId: view.id },
-            dedupeKey: effect.id,
-            groupKey: view.id,
-          })
-          .then(() => markDone(options.store, POSTED, key, claim))
-          .catch(async (error: unknown) => {
-            const reason =
-              error instanceof Error && 'userMessage' in error ? String(error.userMessage) : String(error);
-            log.warn({ err: error, topicArn, rollbackId: view.id }, 'SNS stakeholders not told');
-            options.report(view.id, `SNS stakeholders were not told (${event}): ${escapeMrkdwn(reason)}`);
-            // Not published: a redelivery of the effect may try again.
-            await releaseOnce(options.store, POSTED, key).catch((failure: unknown) => {
-              log.warn({ err: failure, rollbackId: view.id }, 'could not release the SNS claim');
-            });
-          });
-      }
-    }
-
-    const page = plan.communications?.statuspage ?? policy?.targets.statuspage;
-    const pageEvents = policy?.targets.statuspage?.events;
-    if (phase !== null && page && options.statuspage && statuspageWants(pageEvents, phase)) {
-      const message = render('statuspage', event ?? phaseEvent(phase));
-      if (message) {
-        options.statuspage.update({
-          effectId: effect.id,
-          rollbackId: view.id,
-          phase,
-          pageId: page.pageId,
-          componentIds: page.componentIds,
-          name: `${view.service} (${view.environment}) degraded: rolling back`,
-          body: message.text,
-        });
-      }
+    const texts = {
+      sources: templateSources(plan, policy),
+      vars: communicationVars(view, detail, notice.at),
+    };
+    const context = deliveryContext(options, effect.id, view.id);
+    // One after another, in registration order: each `deliver` returns once its call has started.
+    for (const target of targets) {
+      const settings = target.settingsOf(plan, policy);
+      if (settings === undefined) continue;
+      const event = target.hears(notice, settings);
+      if (event === null) continue;
+      const rendered = render(options, target, event, view.id, texts);
+      if (rendered) await target.deliver(notice, rendered, settings, context);
     }
   };
 }
 
-const PHASE_EVENTS = new Set<string>([
-  'authorized',
-  'step-started',
-  'step-succeeded',
-  'resolved',
-  'failed',
-  'aborted',
-]);
-
-/**
- * The status page follows the rollback: open when authorised, identified when the first step
- * starts, monitoring once the last step is done and validation runs, resolved at the end.
- */
-export function statuspagePhase(notice: NotifyDetail, stepCount: number): RollbackPhase | null {
-  switch (notice.event) {
-    case 'authorized':
-      return 'authorized';
-    case 'step-started':
-      return notice.stepIndex === 0 && notice.attempt === 1 ? 'executing' : null;
-    case 'step-succeeded':
-      return notice.stepIndex === stepCount - 1 ? 'validating' : null;
-    case 'resolved':
-      return 'resolved';
-    case 'failed':
-      return 'failed';
-    case 'aborted':
-      return 'aborted';
-    default:
-      return null;
+/** The target's template for `event`, rendered; null (and said in the thread) when it cannot be. */
+function render(
+  options: StakeholderOptions,
+  target: StakeholderTarget,
+  event: CommunicationEvent,
+  rollbackId: string,
+  { sources, vars }: { sources: TemplateSources; vars: CommunicationVars },
+): RenderedNotice | null {
+  const template = resolveTemplate(event, target.template, sources);
+  try {
+    return {
+      event,
+      text: renderTemplate(template.text, vars, target.template),
+      subject: template.subject === undefined ? '' : renderSnsSubject(template.subject, vars),
+    };
+  } catch (error) {
+    options.log.warn(
+      { err: error, event, target: target.kind, rollbackId },
+      'template could not be rendered',
+    );
+    options.report(
+      rollbackId,
+      `The ${event} message for ${target.kind} could not be written: ${escapeMrkdwn(String(error))}`,
+    );
+    return null;
   }
 }
 
-function phaseEvent(phase: RollbackPhase): CommunicationEvent {
-  switch (phase) {
-    case 'authorized':
-      return 'authorized';
-    case 'executing':
-      return 'step-started';
-    case 'validating':
-      return 'validation-passed';
-    case 'resolved':
-      return 'resolved';
-    case 'failed':
-    case 'aborted':
-      return 'failed';
-  }
-}
-
-/** `incident-opened` in a status page's events stands for the incident it opens at authorisation. */
-function statuspageWants(events: readonly string[] | undefined, phase: RollbackPhase): boolean {
-  if (events === undefined) return true;
-  const event = phaseEvent(phase);
-  return events.includes(event) || (phase === 'authorized' && events.includes('incident-opened'));
+function deliveryContext(options: StakeholderOptions, effectId: string, rollbackId: string): DeliveryContext {
+  const { store, log } = options;
+  return {
+    once: (part, work, failed) => {
+      let working = false;
+      let started = (): void => undefined;
+      const began = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const ran = doOnce(store, POSTED, `${effectId}:${part}`, async () => {
+        working = true;
+        started();
+        await work();
+        return true;
+      }).then(
+        () => undefined,
+        (error: unknown) => {
+          // Before the work began, the claim failed: the caller hears it. After, the work did.
+          if (!working) throw error;
+          try {
+            failed(error);
+          } catch (failure) {
+            log.error({ err: failure, rollbackId }, 'a stakeholder failure could not be handled');
+          }
+        },
+      );
+      return Promise.race([began, ran]);
+    },
+    report: (message) => {
+      options.report(rollbackId, message);
+    },
+    log,
+  };
 }

@@ -5,6 +5,7 @@
  * burst of transitions costs two calls, not one each. The card's address (channel, ts) is kept in
  * the store so every replica updates the same message.
  */
+import { section } from './blocks/kit.js';
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import { Coalescer } from '../coalescer.js';
@@ -114,6 +115,17 @@ export class CardPublisher {
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */
   refresh(rollbackId: string): Promise<void> {
     return this.refreshing.run(rollbackId, () => this.redraw(rollbackId));
+  }
+
+  /**
+   * A warning in the thread that must not stop anything (a stakeholder target failed): posted in
+   * the background, a failure to post it only logged. `message` is mrkdwn whose foreign text the
+   * caller escaped (its channel mention must work).
+   */
+  warn(rollbackId: string, message: string): void {
+    this.reply(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
+      this.options.log.warn({ err: error, rollbackId }, 'could not post a warning in the thread');
+    });
   }
 
   async reply(rollbackId: string, message: SlackMessage): Promise<void> {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/logging.js';
-import { createSnsPublisher } from '../../src/notifiers/sns.js';
+import { createSnsPublisher } from '../../src/notifiers/targets/sns/publisher.js';
 import {
   CHANNEL,
   eventually,

@@ -6,7 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging.js';
-import { createSnsPublisher, SnsPublishError, snsSubject } from '../../../src/notifiers/sns.js';
+import {
+  createSnsPublisher,
+  SnsPublishError,
+  snsSubject,
+} from '../../../src/notifiers/targets/sns/publisher.js';
 import { startPeer, type HttpPeer, type RecordedRequest } from '../../support/http-peer.js';
 import type { ServerResponse } from 'node:http';
 

@@ -13,7 +13,7 @@ import {
   StatuspageNotifier,
   type RollbackPhase,
   type StatuspageUpdate,
-} from '../../../src/notifiers/statuspage.js';
+} from '../../../src/notifiers/targets/statuspage/notifier.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { createRedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Store } from '../../../src/store/store.js';

@@ -1,14 +1,15 @@
 /**
- * The stakeholder fan-out over the in-memory store: an SNS publish happens once per effect however
- * often the effect is delivered, a failed one may be tried again, and the lines reporting failures
- * in the thread keep their channel mention while foreign text in them stays text.
+ * The stakeholder fan-out over the in-memory store: every target (each channel, SNS, the status
+ * page) is told once per effect however often the effect is delivered, a failed SNS publish may be
+ * tried again, and the lines reporting failures in the thread keep their channel mention while
+ * foreign text in them stays text.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CommunicationsPolicy } from '../../../src/domain/communications.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
 import { silentLogger } from '../../../src/logging.js';
-import { SnsPublishError, type SnsMessage } from '../../../src/notifiers/sns.js';
-import { stakeholderNotifier } from '../../../src/notifiers/stakeholders.js';
+import { createStakeholders } from '../../../src/notifiers/create-stakeholders.js';
+import { SnsPublishError, type SnsMessage } from '../../../src/notifiers/targets/sns/publisher.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import type { OutboxEffect } from '../../../src/store/store.js';
 import { standardStrategy, T0 } from '../../support/domain-fixtures.js';
@@ -56,7 +57,7 @@ beforeEach(() => {
   snsFails = null;
   slackFails = false;
   reports = [];
-  notify = stakeholderNotifier({
+  ({ notify } = createStakeholders({
     store,
     view: () => Promise.resolve(view),
     planOf: () => plan,
@@ -78,7 +79,7 @@ beforeEach(() => {
     },
     report: (_id, message) => reports.push(message),
     log: silentLogger,
-  });
+  }));
 });
 
 /** The publishes and reports are fire-and-forget; the fakes settle in microtasks, done before a timer. */
@@ -115,5 +116,72 @@ describe('reports of a stakeholder channel not told', () => {
     await notify(effect);
     await settled();
     expect(reports).toEqual(['The stakeholder channel <#C0STAKE> could not be told (rollback-declared).']);
+  });
+});
+
+describe('a redelivered effect', () => {
+  it('reaches each channel, SNS and the status page once', async () => {
+    const posts: string[] = [];
+    const calls: string[] = [];
+    const statuspageFetch: typeof fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : input.toString();
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      return Promise.resolve(Response.json({ id: 'inc-1', status: 'investigating' }));
+    };
+    const {
+      notify: deliver,
+      registry,
+      queue,
+    } = createStakeholders({
+      store,
+      view: () => Promise.resolve(view),
+      planOf: () => plan,
+      communicationsOf: () => ({
+        ...policy,
+        targets: {
+          slack: { channels: ['C0STAKE', 'C0EXEC'] },
+          sns: { topicArn: TOPIC },
+          statuspage: { pageId: 'page-1', componentIds: ['cmp-api'] },
+        },
+      }),
+      slack: {
+        postMessage: ({ channel }) => {
+          posts.push(channel);
+          return Promise.resolve({});
+        },
+      },
+      sns: {
+        publish(message) {
+          published.push(message);
+          return Promise.resolve({ messageId: `m-${published.length}` });
+        },
+      },
+      statuspage: { apiUrl: 'https://statuspage.test/v1', apiKey: 'key-0123456789', fetch: statuspageFetch },
+      report: (_id, message) => reports.push(message),
+      log: silentLogger,
+    });
+    expect(registry.kinds()).toEqual(['slack', 'sns', 'statuspage']);
+    expect(registry.get('statuspage')?.defaultEvents).toEqual([
+      'authorized',
+      'step-started',
+      'validation-passed',
+      'resolved',
+      'failed',
+    ]);
+    const authorized: OutboxEffect = { ...effect, payload: { event: 'authorized', via: 'approval', at: T0 } };
+
+    await deliver(authorized);
+    await Promise.all([deliver(authorized), deliver(authorized)]);
+    await settled();
+    await queue.idle();
+    // Once the status page call is finished, its incident document still knows the effect.
+    await deliver(authorized);
+    await settled();
+    await queue.idle();
+
+    expect(posts.sort()).toEqual(['C0EXEC', 'C0STAKE']);
+    expect(published).toHaveLength(1);
+    expect(calls).toEqual(['POST https://statuspage.test/v1/pages/page-1/incidents']);
+    expect(reports).toEqual([]);
   });
 });

@@ -6,8 +6,8 @@
  * document's version and merged again on a conflict.
  */
 import { z } from 'zod';
-import type { Store, VersionedDoc } from '../store/store.js';
-import { INCIDENT_STATUSES, type IncidentStatus } from './statuspage-api.js';
+import type { Store, VersionedDoc } from '../../../store/store.js';
+import { INCIDENT_STATUSES, type IncidentStatus } from './api.js';
 
 const COLLECTION = 'statuspage-incidents';
 /** Effect ids remembered per rollback: a rollback has a handful of status page updates. */

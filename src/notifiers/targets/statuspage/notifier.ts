@@ -9,13 +9,13 @@
  * The incident id lives in the store, so whichever replica carries out the next effect continues
  * the same incident, and an effect delivered twice is sent once.
  */
-import type { Logger } from '../logging.js';
-import type { Store } from '../store/store.js';
-import type { AttemptContext, AttemptOutcome } from './rate-queue.js';
-import type { ComponentStatus, IncidentStatus, StatuspageClient } from './statuspage-api.js';
-import { StatuspageIncidents, type IncidentDoc } from './statuspage-incidents.js';
+import type { Logger } from '../../../logging.js';
+import type { Store } from '../../../store/store.js';
+import type { AttemptContext, AttemptOutcome } from '../../rate-queue.js';
+import type { ComponentStatus, IncidentStatus, StatuspageClient } from './api.js';
+import { StatuspageIncidents, type IncidentDoc } from './incidents.js';
 
-export { StatuspageClient, type StatuspageClientOptions } from './statuspage-api.js';
+export { StatuspageClient, type StatuspageClientOptions } from './api.js';
 
 export const ROLLBACK_PHASES = [
   'authorized',

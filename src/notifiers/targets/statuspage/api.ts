@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { excerpt, networkError } from '../text.js';
-import type { Logger } from '../logging.js';
-import type { AttemptContext, AttemptOutcome, RateQueue } from './rate-queue.js';
+import { excerpt, networkError } from '../../../text.js';
+import type { Logger } from '../../../logging.js';
+import type { AttemptContext, AttemptOutcome, RateQueue } from '../../rate-queue.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];

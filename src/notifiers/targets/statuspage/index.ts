@@ -1,0 +1,168 @@
+/**
+ * The status page of the plan (`communications.statuspage`) or of its Communications manifest: one
+ * incident follows the rollback through its phases (notifier.ts), its calls paced by the rate queue.
+ *
+ * Not through `once`: the incident's own document (incidents.ts) is what makes repeats harmless.
+ * It records the effects applied, drops a phase that arrives after a later one and claims the
+ * incident's creation, and it must: a call waits in the queue and retries for longer than a `once`
+ * claim lives, and whether an update is still due depends on the incident's state, not on the
+ * effect alone.
+ */
+import type { CommunicationEvent } from '../../../config/communications-schema.js';
+import type { NotifyDetail } from '../../../domain/rollback-types.js';
+import type { Logger } from '../../../logging.js';
+import { escapeMrkdwn } from '../../../slack/blocks/text.js';
+import type { Store } from '../../../store/store.js';
+import type { RateQueue } from '../../rate-queue.js';
+import type { StakeholderTarget } from '../../target.js';
+import { StatuspageClient, StatuspageNotifier, type RollbackPhase } from './notifier.js';
+
+/** How the bot reaches Statuspage (`STATUSPAGE_API_URL`, `STATUSPAGE_API_KEY`). */
+export interface StatuspageConfig {
+  apiUrl: string;
+  /** Unset: no status page updates. */
+  apiKey?: string | undefined;
+  fetch?: typeof fetch;
+  /** Retry pacing of the status page calls (defaults: 5 attempts from 1 s). */
+  retry?: { maxAttempts?: number; baseDelayMs?: number };
+}
+
+/** The target over its own client and incident documents; undefined without an API key. */
+export function createStatuspageTarget(
+  config: StatuspageConfig | undefined,
+  deps: {
+    store: Store;
+    queue: RateQueue;
+    /** Says in the rollback's thread that a call was given up (mrkdwn, as `report` takes it). */
+    report: (rollbackId: string, message: string) => void;
+    log: Logger;
+    now?: () => number;
+  },
+): StakeholderTarget<StatuspageSettings> | undefined {
+  if (config?.apiKey === undefined || config.apiKey === '') return undefined;
+  const { log } = deps;
+  const client = new StatuspageClient({
+    apiUrl: config.apiUrl,
+    apiKey: config.apiKey,
+    ...(config.fetch ? { fetch: config.fetch } : {}),
+    queue: deps.queue,
+    log,
+  });
+  const notifier = new StatuspageNotifier({
+    client,
+    store: deps.store,
+    log,
+    // Its messages are plain text (the API's reasons among them).
+    onFailure: (rollbackId, message) => {
+      deps.report(rollbackId, escapeMrkdwn(message));
+    },
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return statuspageTarget(notifier);
+}
+
+export interface StatuspageSettings {
+  pageId: string;
+  componentIds: readonly string[];
+  events?: readonly string[] | undefined;
+}
+
+/** Every phase is followed unless the settings name events: an incident needs all of them. */
+const PHASE_EVENTS_TOLD: readonly CommunicationEvent[] = [
+  'authorized',
+  'step-started',
+  'validation-passed',
+  'resolved',
+  'failed',
+];
+
+const PHASE_NOTICES = new Set<string>([
+  'authorized',
+  'step-started',
+  'step-succeeded',
+  'resolved',
+  'failed',
+  'aborted',
+]);
+
+export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTarget<StatuspageSettings> {
+  return {
+    kind: 'statuspage',
+    template: 'statuspage',
+    defaultEvents: PHASE_EVENTS_TOLD,
+    mayHear: (detail) => PHASE_NOTICES.has(detail.event),
+    settingsOf(plan, policy) {
+      const page = plan.communications?.statuspage ?? policy?.targets.statuspage;
+      return page && { ...page, events: policy?.targets.statuspage?.events };
+    },
+    hears(notice, settings) {
+      const phase = statuspagePhase(notice.detail, notice.rollback.steps.length);
+      if (phase === null || !statuspageWants(settings.events, phase)) return null;
+      return notice.event ?? phaseEvent(phase);
+    },
+    deliver(notice, rendered, settings) {
+      const { rollback } = notice;
+      const phase = statuspagePhase(notice.detail, rollback.steps.length);
+      if (phase !== null) {
+        statuspage.update({
+          effectId: notice.effectId,
+          rollbackId: rollback.id,
+          phase,
+          pageId: settings.pageId,
+          componentIds: settings.componentIds,
+          name: `${rollback.service} (${rollback.environment}) degraded: rolling back`,
+          body: rendered.text,
+        });
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * The status page follows the rollback: open when authorised, identified when the first step
+ * starts, monitoring once the last step is done and validation runs, resolved at the end.
+ */
+export function statuspagePhase(notice: NotifyDetail, stepCount: number): RollbackPhase | null {
+  switch (notice.event) {
+    case 'authorized':
+      return 'authorized';
+    case 'step-started':
+      return notice.stepIndex === 0 && notice.attempt === 1 ? 'executing' : null;
+    case 'step-succeeded':
+      return notice.stepIndex === stepCount - 1 ? 'validating' : null;
+    case 'resolved':
+      return 'resolved';
+    case 'failed':
+      return 'failed';
+    case 'aborted':
+      return 'aborted';
+    default:
+      return null;
+  }
+}
+
+function phaseEvent(phase: RollbackPhase): CommunicationEvent {
+  switch (phase) {
+    case 'authorized':
+      return 'authorized';
+    case 'executing':
+      return 'step-started';
+    case 'validating':
+      return 'validation-passed';
+    case 'resolved':
+      return 'resolved';
+    case 'failed':
+    case 'aborted':
+      return 'failed';
+  }
+}
+
+/** `incident-opened` in a status page's events stands for the incident it opens at authorisation. */
+function statuspageWants(events: readonly string[] | undefined, phase: RollbackPhase): boolean {
+  const event = phaseEvent(phase);
+  return (
+    (events ?? PHASE_EVENTS_TOLD).includes(event) ||
+    (phase === 'authorized' && events?.includes('incident-opened') === true)
+  );
+}
