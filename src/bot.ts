@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { IncidentRecords } from './app/incident-records.js';
 import { IncidentService } from './app/incident-service.js';
 import { DrillRecords } from './app/drill-records.js';
 import { freezeEffectHandler } from './app/freeze-effect.js';
@@ -129,11 +130,29 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     ...(options.slack.retries === undefined ? {} : { retryConfig: { retries: options.slack.retries } }),
   });
   const roles = new RoleDirectory({ client, now, log });
+  const rolesOf = roles.rolesOf.bind(roles);
+  const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });
   const drawCard = cardDrawer({ store, reads, catalog, now });
   const cards = new CardPublisher({ client, store, log, draw: drawCard });
   const drills = new DrillRecords(store);
+  const freezes = new FreezeService({ store, catalog, rolesOf, now });
 
+  const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
+    store,
+    view: (id) => reads.view(id),
+    planOf: (name) => catalog().plans.get(name),
+    communicationsOf: (plan) => communicationsOf(catalog(), plan),
+    slack: client.chat,
+    sns: options.sns,
+    statuspage: options.statuspage,
+    // A target that failed is said in the rollback's thread; the rollback goes on.
+    report: (rollbackId, message) => {
+      cards.warn(rollbackId, message);
+    },
+    log,
+    now,
+  });
   const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
   const stepOutput = new StepOutputRelay({ cards, log });
   const performer = createStepPerformer({
@@ -164,7 +183,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       freeze: freezeEffectHandler({
         store,
         drills,
-        freezes: { markBad: (bad) => freezes.markBad(bad) },
+        freezes,
         log,
       }),
     }),
@@ -182,24 +201,19 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     engine: runtime.engine,
     store,
     catalog,
-    rolesOf: (userId, policy) => roles.rolesOf(userId, policy),
+    rolesOf,
     now,
     newId: options.newId ?? newRollbackId,
     log,
     secrets,
     resolver: targets,
-    incidents: {
-      current: (name, environment) => incidents.current(name, environment),
-      join: (incidentId, rollbackId) => incidents.join(incidentId, rollbackId),
-    },
+    incidents: records,
   });
-  const incidents: IncidentService = new IncidentService({
+  const incidents = new IncidentService({
     store,
+    records,
     catalog,
     declare: (request) => service.declare(request),
-    announce: (incidentId) => {
-      threads.announce(incidentId);
-    },
     now,
     newId: newIncidentId,
     log,
@@ -207,10 +221,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       metrics.incidentsOpened.inc({ service: incident.service, environment: incident.environment });
     },
   });
-  const threads: IncidentThreads = new IncidentThreads({
+  const threads = new IncidentThreads({
     client,
     store,
-    incidents,
+    incidents: records,
     channelOf: (name) => catalog().plans.get(name)?.channel ?? null,
     rollback: async (id) => {
       const view = await service.view(id);
@@ -227,23 +241,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     log,
   });
-  const countAlerts = (source: string, outcome: string, alerts: number): void => {
-    metrics.alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
-  };
-  const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
-    store,
-    view: (id) => reads.view(id),
-    planOf: (name) => catalog().plans.get(name),
-    communicationsOf: (plan) => communicationsOf(catalog(), plan),
-    slack: client.chat,
-    sns: options.sns,
-    statuspage: options.statuspage,
-    // A target that failed is said in the rollback's thread; the rollback goes on.
-    report: (rollbackId, message) => {
-      cards.warn(rollbackId, message);
-    },
-    log,
-    now,
+  records.onChange((incidentId) => {
+    threads.announce(incidentId);
   });
   /**
    * After the thread (or its failure): stakeholders are told; rollbacks of an incident redraw its
@@ -252,8 +251,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   function withIncidents(handler: EffectHandler): EffectHandler {
     return noticeFanout({
       thread: handler,
-      // Lazily: the engine gets this handler before the stakeholder notifier is built.
-      stakeholders: (effect) => stakeholders(effect),
+      stakeholders,
       log,
       after: async (effect) => {
         const rollback = await store.getRollback(effect.rollbackId);
@@ -261,20 +259,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       },
     });
   }
-  const rolesOf = (userId: string, policy: Parameters<RoleDirectory['rolesOf']>[1]) =>
-    roles.rolesOf(userId, policy);
-  const freezes = new FreezeService({ store, catalog, rolesOf, now });
   const app = await createSlackApp(
     {
       ...options.slack,
       fetch: slackFetch,
       routes: [
-        ...alertRoutes({ incidents, token: options.alertToken, now, log, count: countAlerts }),
+        ...alertRoutes({ incidents, token: options.alertToken, now, log, count: metrics.countAlerts }),
         snsRoute({
           incidents,
           log,
           now,
-          count: countAlerts,
+          count: metrics.countAlerts,
           verifier: new SnsVerifier({
             topicArns: [],
             ...options.snsReceiver,

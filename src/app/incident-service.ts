@@ -23,15 +23,19 @@ import type { RollbackPlan } from '../domain/plan.js';
 import { KeyedQueue } from '../engine/keyed-queue.js';
 import type { Store } from '../store/store.js';
 import { excerpt } from '../text.js';
+import {
+  CURRENT_INCIDENT,
+  currentKey,
+  IncidentRecords,
+  INCIDENTS,
+  MAX_CONFLICT_RETRIES,
+} from './incident-records.js';
 import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
 
-const INCIDENTS = 'incidents';
 /** Service+environment -> the id of its current incident (open, or the last one closed). */
-const CURRENT = 'incident-current';
 const DELIVERY_MEMORY_MS = 24 * 60 * 60_000;
 const MAX_KEPT_TEXT = 300;
 const MAX_KEPT_URL = 2_000;
-const MAX_CONFLICT_RETRIES = 50;
 
 export interface Delivery {
   /** Deduplication key of the whole delivery (`deliveryKey`, or SNS's MessageId). */
@@ -67,8 +71,10 @@ export interface IncidentServiceOptions {
   catalog: () => Catalog;
   /** Declares a rollback (the rollback service); the incident's start is inherited through `current`. */
   declare: (request: DeclareRequest) => Promise<DeclareOutcome>;
+  /** The stored incidents (shared with the rollback service and the thread); one on `store` if absent. */
+  records?: IncidentRecords;
   /** Brings the incident's thread up to date; called after every change, must not throw. */
-  announce: (incidentId: string) => void;
+  announce?: (incidentId: string) => void;
   now: () => number;
   newId: () => string;
   log: Logger;
@@ -76,30 +82,27 @@ export interface IncidentServiceOptions {
   onOpened?: (incident: Incident) => void;
 }
 
-const currentKey = (service: string, environment: string): string => JSON.stringify([service, environment]);
-
 export class IncidentService {
   private readonly queue = new KeyedQueue();
 
-  constructor(private readonly options: IncidentServiceOptions) {}
+  private readonly records: IncidentRecords;
 
-  async get(incidentId: string): Promise<Incident | null> {
-    return (await this.options.store.getDoc<Incident>(INCIDENTS, incidentId))?.value ?? null;
+  constructor(private readonly options: IncidentServiceOptions) {
+    this.records = options.records ?? new IncidentRecords(options.store);
+    if (options.announce) this.records.onChange(options.announce);
+  }
+
+  get(incidentId: string): Promise<Incident | null> {
+    return this.records.get(incidentId);
   }
 
   /** The open incident of a service and environment, if any. */
-  async current(service: string, environment: string): Promise<Incident | null> {
-    const pointer = await this.options.store.getDoc<{ id: string }>(
-      CURRENT,
-      currentKey(service, environment),
-    );
-    if (!pointer) return null;
-    const incident = await this.get(pointer.value.id);
-    return incident && incident.closedAt === null ? incident : null;
+  current(service: string, environment: string): Promise<Incident | null> {
+    return this.records.current(service, environment);
   }
 
   async listOpen(): Promise<IncidentSummary[]> {
-    const pointers = await this.options.store.listDocs<{ id: string }>(CURRENT);
+    const pointers = await this.options.store.listDocs<{ id: string }>(CURRENT_INCIDENT);
     const incidents = await Promise.all(pointers.map((pointer) => this.get(pointer.value.id)));
     return incidents
       .filter((incident): incident is Incident => incident !== null && incident.closedAt === null)
@@ -181,7 +184,6 @@ export class IncidentService {
     return outcome;
   }
 
-  /** A rollback of the service ended: the incident closes if its alerts are all resolved. */
   /**
    * After a rollback's notice reached its thread: the incident it belongs to is redrawn, and one
    * that ended may close the incident.
@@ -193,39 +195,24 @@ export class IncidentService {
     final: boolean;
   }): Promise<void> {
     const incident = await this.current(rollback.service, rollback.environment);
-    if (incident?.rollbackIds.includes(rollback.id)) this.options.announce(incident.id);
+    if (incident?.rollbackIds.includes(rollback.id)) this.records.changed(incident.id);
     if (rollback.final) await this.rollbackEnded(rollback.service, rollback.environment);
   }
 
+  /** A rollback of the service ended: the incident closes if its alerts are all resolved. */
   async rollbackEnded(service: string, environment: string): Promise<void> {
     const incident = await this.current(service, environment);
     if (incident && allResolved(incident)) await this.closeIfQuiet(incident.id);
   }
 
   /** Records that a rollback belongs to the incident (a declaration joins the open incident). */
-  async join(incidentId: string, rollbackId: string): Promise<void> {
-    await this.update(incidentId, (incident) =>
-      incident.rollbackIds.includes(rollbackId)
-        ? null
-        : { ...incident, rollbackIds: [...incident.rollbackIds, rollbackId] },
-    );
-    this.options.announce(incidentId);
+  join(incidentId: string, rollbackId: string): Promise<void> {
+    return this.records.join(incidentId, rollbackId);
   }
 
   /** Marks changes as told in the thread (the announcer calls it after its reply went out). */
-  async update(
-    incidentId: string,
-    change: (incident: Incident) => Incident | null,
-  ): Promise<Incident | null> {
-    const { store } = this.options;
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const stored = await store.getDoc<Incident>(INCIDENTS, incidentId);
-      if (!stored) return null;
-      const next = change(stored.value);
-      if (next === null) return stored.value;
-      if (await store.putDoc(INCIDENTS, incidentId, next, stored.version)) return next;
-    }
-    throw new Error(`incident ${incidentId} kept changing under ${MAX_CONFLICT_RETRIES} writes`);
+  update(incidentId: string, change: (incident: Incident) => Incident | null): Promise<Incident | null> {
+    return this.records.update(incidentId, change);
   }
 
   private merge(plan: RollbackPlan, environment: string, alerts: readonly Alert[]) {
@@ -240,7 +227,7 @@ export class IncidentService {
         await this.actOn(incident, incident.trigger, plan);
       }
       if (result.opened || result.firing.length > 0 || result.resolved.length > 0 || result.trigger) {
-        this.options.announce(incident.id);
+        this.records.changed(incident.id);
       }
       if (result.resolved.length > 0 && allResolved(incident)) await this.closeIfQuiet(incident.id);
       return result;
@@ -252,7 +239,7 @@ export class IncidentService {
     const key = currentKey(plan.service, environment);
     const incoming = alerts.map(toIncoming);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const pointer = await store.getDoc<{ id: string }>(CURRENT, key);
+      const pointer = await store.getDoc<{ id: string }>(CURRENT_INCIDENT, key);
       const stored = pointer ? await store.getDoc<Incident>(INCIDENTS, pointer.value.id) : null;
       const result = mergeAlerts({
         current: stored?.value ?? null,
@@ -272,7 +259,7 @@ export class IncidentService {
         // document; of two replicas opening one, the pointer's version guard lets one win, and the
         // other drops its draft and merges into the winner's on its retry.
         await store.putDoc(INCIDENTS, result.incident.id, result.incident, 0);
-        if (await store.putDoc(CURRENT, key, { id: result.incident.id }, pointer?.version ?? 0))
+        if (await store.putDoc(CURRENT_INCIDENT, key, { id: result.incident.id }, pointer?.version ?? 0))
           return result;
         await store.deleteDoc(INCIDENTS, result.incident.id);
         continue;
@@ -330,7 +317,7 @@ export class IncidentService {
     const closed = await this.update(incidentId, (current) =>
       current.closedAt === null && allResolved(current) ? closeIncident(current, now()) : null,
     );
-    if (closed?.closedAt !== null) this.options.announce(incidentId);
+    if (closed?.closedAt !== null) this.records.changed(incidentId);
   }
 }
 

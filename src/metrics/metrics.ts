@@ -43,6 +43,8 @@ export interface Metrics {
   incidentsOpened: Counter<'service' | 'environment'>;
   /** Feeds the rollback figures; give it to `engine.onCommitted`. */
   observeCommit(rollback: StoredRollback, effects: readonly OutboxEffect[]): void;
+  /** An alert delivery's outcome (a delivery with no alert counts once). */
+  countAlerts: (source: string, outcome: string, alerts: number) => void;
   /** The same handlers, counting the failures (the error still propagates: the outbox retries). */
   instrumentHandlers(handlers: Readonly<Record<string, EffectHandler>>): Record<string, EffectHandler>;
   /** Prometheus text exposition format. */
@@ -178,6 +180,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     alertsReceived,
     incidentsOpened,
     observeCommit,
+    countAlerts: (source, outcome, alerts) => {
+      alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
+    },
     instrumentHandlers,
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -6,7 +6,7 @@
  * joining, the close) once, remembered in the store like the rollback notices.
  */
 import type { Logger } from 'pino';
-import type { IncidentService } from '../app/incident-service.js';
+import type { IncidentRecords } from '../app/incident-records.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
 import { Coalescer } from '../coalescer.js';
 import { doOnce } from '../store/once.js';
@@ -29,7 +29,7 @@ const POSTED = 'incident-notices';
 export interface IncidentThreadOptions {
   client: ChatApi;
   store: Store;
-  incidents: Pick<IncidentService, 'get' | 'update'>;
+  incidents: Pick<IncidentRecords, 'get' | 'update'>;
   /** The plan's channel for a service; null when the plan is gone. */
   channelOf: (service: string) => string | null;
   rollback: (id: string) => Promise<(RollbackLine & { declaredBy: string }) | null>;
