@@ -64,5 +64,5 @@ describe('rollback-bot demo', () => {
       expect(stdout).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d  ${event}\\s`));
     }
     expect(stdout).toMatch(/\d\d:\d\d:\d\d {2}MANUAL_DONE\s+U0ONCALL1\s+→ resolved/);
-  });
+  }, 60_000);
 });

@@ -84,7 +84,7 @@ describe('rollback-bot validate', () => {
       'with.headers.Authorization  error: needs the environment variable DEPLOY_TOKEN, which is not set',
     );
     expect((await cli(['validate', file, '--env-check'], { DEPLOY_TOKEN: 'x' })).code).toBe(0);
-  });
+  }, 60_000);
 
   it('says so when the path does not exist', async () => {
     const { code, stderr } = await cli(['validate', 'no/such/place']);

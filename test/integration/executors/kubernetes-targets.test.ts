@@ -235,7 +235,8 @@ describe.each(KINDS)('kubernetes executor targets: $kind (fake API server)', (ki
     expect(first.lines[0]).toBe('current revision 7 → rolling back to revision 6 (image app:v1.4.1)');
 
     fake.setRollout('succeed');
-    const retry = await runOn(fake, kind, target);
+    // The stall is over: the retry gets room (a loaded machine must not time it out at 300 ms).
+    const retry = await runOn(fake, kind, target, { timeout: '10s' });
     expect(retry.result).toMatchObject({
       outcome: 'succeeded',
       output: { fromRevision: 8, toRevision: 8, images: ['app:v1.4.1'], changed: false },
@@ -247,7 +248,7 @@ describe.each(KINDS)('kubernetes executor targets: $kind (fake API server)', (ki
     expect(patchedImages(fake)).toEqual(['app:v1.4.1']);
 
     // Once more, as after a crash: still nothing to patch, never the bad template.
-    const again = await runOn(fake, kind, target);
+    const again = await runOn(fake, kind, target, { timeout: '10s' });
     expect(again.result).toMatchObject({ outcome: 'succeeded', output: { changed: false } });
     expect(patchedImages(fake)).toEqual(['app:v1.4.1']);
     expect(image(fake)).toBe('app:v1.4.1');

@@ -239,7 +239,7 @@ describe('random event sequences', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('reach every state and substate (the generator explores deep enough)', () => {
     const seen = new Set<string>();
