@@ -36,6 +36,20 @@ export class RollbackReads {
     );
   }
 
+  /** What an incident thread says of one of its rollbacks. */
+  async brief(
+    rollbackId: string,
+  ): Promise<{ id: string; state: RollbackView['state']; toVersion: string; declaredBy: string } | null> {
+    const view = await this.view(rollbackId);
+    if (!view) return null;
+    return {
+      id: view.id,
+      state: view.state,
+      toVersion: view.toVersion,
+      declaredBy: view.timeline[0]?.by ?? 'system',
+    };
+  }
+
   private masked(view: RollbackView): RollbackView {
     return this.options.secrets ? this.options.secrets.value(view) : view;
   }

@@ -5,6 +5,7 @@
  * once across replicas (Prometheus sums the replicas). Drills carry `drill="true"` so dashboards and
  * SLOs can leave them out.
  */
+import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { contextOf } from '../app/rollback-view.js';
 import type { RollbackContext } from '../domain/rollback-types.js';
@@ -43,6 +44,11 @@ export interface Metrics {
   incidentsOpened: Counter<'service' | 'environment'>;
   /** Feeds the rollback figures; give it to `engine.onCommitted`. */
   observeCommit(rollback: StoredRollback, effects: readonly OutboxEffect[]): void;
+  /**
+   * The engine's commit listener: it runs inside the engine's write, so a metrics bug is logged,
+   * never allowed to fail a committed transition.
+   */
+  commitListener: (log: Logger) => (rollback: StoredRollback, effects: readonly OutboxEffect[]) => void;
   /** An alert delivery's outcome (a delivery with no alert counts once). */
   countAlerts: (source: string, outcome: string, alerts: number) => void;
   /** The same handlers, counting the failures (the error still propagates: the outbox retries). */
@@ -180,6 +186,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     alertsReceived,
     incidentsOpened,
     observeCommit,
+    commitListener: (log) => (rollback, effects) => {
+      try {
+        observeCommit(rollback, effects);
+      } catch (error) {
+        log.warn({ err: error, rollbackId: rollback.id }, 'could not record metrics of a commit');
+      }
+    },
     countAlerts: (source, outcome, alerts) => {
       alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
     },

@@ -21,6 +21,19 @@ export interface OpenIncident {
   threadTs?: string;
 }
 
+/** App Home's list of open incidents, from the incident service's summaries. */
+export function openIncidentsFrom(incidents: {
+  listOpen(): Promise<Array<{ service: string; environment: string; startedAt: number; alerts: number }>>;
+}): () => Promise<OpenIncident[]> {
+  return async () =>
+    (await incidents.listOpen()).map((incident) => ({
+      service: incident.service,
+      environment: incident.environment,
+      startedAt: incident.startedAt,
+      alertCount: incident.alerts,
+    }));
+}
+
 export interface AppHomeInput {
   active: readonly RollbackView[];
   incidents: readonly OpenIncident[];
