@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { RollbackPlan } from '../domain/plan.js';
-import type { Store } from '../store/store.js';
+import type { Docs } from '../store/store.js';
 
 export const DRILL_COLLECTION = 'drills';
 /** Drills run here, never in production. */
@@ -40,7 +40,7 @@ function parseRecord(value: unknown): DrillRecord | null {
 }
 
 export class DrillRecords {
-  constructor(private readonly store: Pick<Store, 'getDoc' | 'putDoc' | 'listDocs'>) {}
+  constructor(private readonly store: Docs) {}
 
   /**
    * Keeps the newest drill per service and strategy. Effects are delivered at least once, possibly

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { AuthorityPolicy } from '../domain/plan.js';
 import { didYouMean } from '../schema/did-you-mean.js';
-import type { Store } from '../store/store.js';
+import type { ActiveLocks, Docs, RollbackReader } from '../store/store.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
 export const FREEZE_COLLECTION = 'freezes';
@@ -83,10 +83,7 @@ export interface FreezeRequest {
 }
 
 export interface FreezeServiceOptions {
-  store: Pick<
-    Store,
-    'getDoc' | 'putDoc' | 'listDocs' | 'deleteDoc' | 'activeRollbackId' | 'getRollback' | 'listRollbacks'
-  >;
+  store: Docs & RollbackReader & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (the same lookup approvals use). */
   rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;

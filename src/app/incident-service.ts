@@ -21,7 +21,7 @@ import {
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import { KeyedQueue } from '../engine/keyed-queue.js';
-import type { Store } from '../store/store.js';
+import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
 import { excerpt } from '../text.js';
 import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
 
@@ -63,7 +63,8 @@ export interface IncidentSummary {
 }
 
 export interface IncidentServiceOptions {
-  store: Store;
+  /** Incidents are docs; alert deliveries are deduplicated; closing reads the service's active rollback. */
+  store: Docs & Dedup & RollbackReader & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** Declares a rollback (the rollback service); the incident's start is inherited through `current`. */
   declare: (request: DeclareRequest) => Promise<DeclareOutcome>;

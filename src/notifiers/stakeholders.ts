@@ -14,7 +14,7 @@ import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
 import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
 import { claimOnce, doOnce, markDone, releaseOnce } from '../store/once.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Docs, OutboxEffect } from '../store/store.js';
 import type { SnsPublisher } from './sns.js';
 import type { RollbackPhase, StatuspageNotifier } from './statuspage.js';
 import {
@@ -38,7 +38,7 @@ export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
 const POSTED = 'stakeholder-posts';
 
 export interface StakeholderOptions {
-  store: Store;
+  store: Docs;
   view: (rollbackId: string) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;

@@ -6,7 +6,7 @@
  * document's version and merged again on a conflict.
  */
 import { z } from 'zod';
-import type { Store, VersionedDoc } from '../store/store.js';
+import type { Docs, VersionedDoc } from '../store/store.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from './statuspage-api.js';
 
 const COLLECTION = 'statuspage-incidents';
@@ -31,7 +31,7 @@ export type Claim = { ok: true } | { ok: false; reason: 'busy' | 'exists'; doc: 
 
 export class StatuspageIncidents {
   constructor(
-    private readonly store: Store,
+    private readonly store: Docs,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -9,7 +9,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import { Coalescer } from '../coalescer.js';
 import { doOnce } from '../store/once.js';
-import type { Store } from '../store/store.js';
+import type { Docs } from '../store/store.js';
 
 export interface SlackMessage {
   text: string;
@@ -45,7 +45,7 @@ export class CardPublisher {
   constructor(
     private readonly options: {
       client: ChatApi;
-      store: Store;
+      store: Docs;
       log: Logger;
       /** Where addresses are kept (default: rollback cards); incident threads keep theirs apart. */
       collection?: string;

@@ -10,7 +10,7 @@ import type { IncidentService } from '../app/incident-service.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
 import { Coalescer } from '../coalescer.js';
 import { doOnce } from '../store/once.js';
-import type { Deployment, Store } from '../store/store.js';
+import type { Deployment, Docs } from '../store/store.js';
 import {
   renderAlertChanges,
   renderAutoRollback,
@@ -28,7 +28,7 @@ const POSTED = 'incident-notices';
 
 export interface IncidentThreadOptions {
   client: ChatApi;
-  store: Store;
+  store: Docs;
   incidents: Pick<IncidentService, 'get' | 'update'>;
   /** The plan's channel for a service; null when the plan is gone. */
   channelOf: (service: string) => string | null;

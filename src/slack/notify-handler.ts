@@ -5,7 +5,7 @@
  * the post-mortem draft follows the final notice, once per rollback.
  */
 import { doOnce } from '../store/once.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Docs, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import { readTimeline } from '../app/rollback-records.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
@@ -24,7 +24,8 @@ const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 
 const PAGING_EVENTS: ReadonlySet<string> = new Set(['approval-requested', 'escalated', 'reminder']);
 
 export function slackNotifyHandler(deps: {
-  store: Store;
+  /** Docs: what was posted once; the reader: the post-mortem's timeline. */
+  store: Docs & RollbackReader;
   service: Pick<RollbackService, 'view'>;
   cards: CardPublisher;
   /** Role name -> Slack user group id, so escalations page the group. */
@@ -79,7 +80,7 @@ function withText(message: ThreadMessage, text: string, keepDefault: boolean): T
 }
 
 async function postMortemOnce(
-  deps: { store: Store; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
+  deps: { store: Docs & RollbackReader; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
   rollbackId: string,
 ): Promise<void> {
   await doOnce(deps.store, POST_MORTEMS, rollbackId, async () => {
