@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import type { RollbackContext } from '../domain/rollback-types.js';
 import { restoredVersion } from '../domain/step-target.js';
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Deployments, Docs, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { FreezeService } from './freeze-service.js';
@@ -58,7 +59,7 @@ async function recordOutcome(
   at: number,
 ): Promise<void> {
   const restored = restoredVersion(context);
-  await doOnce(deps.store, 'rollback-outcomes', rollbackId, async () => {
+  await doOnce(deps.store, COLLECTIONS.rollbackOutcomes, rollbackId, async () => {
     await deps.store.recordDeployment({
       service: context.service,
       environment: context.environment,

@@ -21,13 +21,14 @@ import {
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import { KeyedQueue } from '../engine/keyed-queue.js';
+import { COLLECTIONS } from '../store/collections.js';
 import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
 import { excerpt } from '../text.js';
 import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
 
-const INCIDENTS = 'incidents';
+const INCIDENTS = COLLECTIONS.incidents;
 /** Service+environment -> the id of its current incident (open, or the last one closed). */
-const CURRENT = 'incident-current';
+const CURRENT = COLLECTIONS.incidentCurrent;
 const DELIVERY_MEMORY_MS = 24 * 60 * 60_000;
 const MAX_KEPT_TEXT = 300;
 const MAX_KEPT_URL = 2_000;

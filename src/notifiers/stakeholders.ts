@@ -13,6 +13,7 @@ import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
 import { channelMention, escapeMrkdwn } from '../slack/blocks/text.js';
+import { COLLECTIONS } from '../store/collections.js';
 import { claimOnce, doOnce, markDone, releaseOnce } from '../store/once.js';
 import type { Docs, OutboxEffect } from '../store/store.js';
 import type { SnsPublisher } from './sns.js';
@@ -35,7 +36,7 @@ export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
   'called-off',
 ];
 
-const POSTED = 'stakeholder-posts';
+const POSTED = COLLECTIONS.stakeholderPosts;
 
 export interface StakeholderOptions {
   store: Docs;

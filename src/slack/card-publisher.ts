@@ -8,6 +8,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import { Coalescer } from '../coalescer.js';
+import { COLLECTIONS, type Collection } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs } from '../store/store.js';
 
@@ -33,7 +34,6 @@ export interface CardAddress {
   ts: string;
 }
 
-const CARDS = 'slack-cards';
 /** How long the others wait for the address of a card one replica is posting. */
 const CLAIM_WAIT_MS = 5_000;
 
@@ -47,19 +47,26 @@ export class CardPublisher {
       client: ChatApi;
       store: Docs;
       log: Logger;
-      /** Where addresses are kept (default: rollback cards); incident threads keep theirs apart. */
-      collection?: string;
+      /**
+       * Where addresses and the once-records of posting them are kept (default: rollback cards);
+       * incident threads keep theirs apart.
+       */
+      collections?: { addresses: Collection; claims: Collection };
       /** Draws the card from the newest stored state; null when the rollback is gone. */
       draw: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
     },
   ) {}
 
-  private get collection(): string {
-    return this.options.collection ?? CARDS;
+  private get collections(): { addresses: Collection; claims: Collection } {
+    return (
+      this.options.collections ?? { addresses: COLLECTIONS.slackCards, claims: COLLECTIONS.slackCardClaims }
+    );
   }
 
   async address(rollbackId: string): Promise<CardAddress | null> {
-    return (await this.options.store.getDoc<CardAddress>(this.collection, rollbackId))?.value ?? null;
+    return (
+      (await this.options.store.getDoc<CardAddress>(this.collections.addresses, rollbackId))?.value ?? null
+    );
   }
 
   /** Posts the card if it does not exist yet; returns where it is. */
@@ -75,7 +82,7 @@ export class CardPublisher {
     const existing = await this.address(rollbackId);
     if (existing) return existing;
     // One replica posts; the others wait for its address.
-    const posted = await doOnce(this.options.store, `${this.collection}-claims`, rollbackId, () =>
+    const posted = await doOnce(this.options.store, this.collections.claims, rollbackId, () =>
       this.postNew(rollbackId),
     );
     if (posted === 'skipped') return null;
@@ -90,7 +97,7 @@ export class CardPublisher {
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
     // Written unless another replica posted first: then theirs is kept (ours is a harmless extra).
-    await this.options.store.putDoc(this.collection, rollbackId, address, 0);
+    await this.options.store.putDoc(this.collections.addresses, rollbackId, address, 0);
     return true;
   }
 

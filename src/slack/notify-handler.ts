@@ -4,6 +4,7 @@
  * a notice already posted is not posted again. When the rollback ends resolved, failed or aborted,
  * the post-mortem draft follows the final notice, once per rollback.
  */
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { RollbackService } from '../app/rollback-service.js';
@@ -16,8 +17,6 @@ import { truncate } from './blocks/text.js';
 import { DRILL_MARKER, renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
 import type { CardPublisher } from './card-publisher.js';
 
-const POSTED = 'slack-notices';
-const POST_MORTEMS = 'slack-post-mortems';
 /** Endings that need a post-mortem: the rollback ran (a failed or aborted one needs it most). */
 const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 'aborted']);
 /** Notices that page the approvers and notify roles: a plan's text goes before them, never instead. */
@@ -35,7 +34,7 @@ export function slackNotifyHandler(deps: {
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
     const rollbackId = effect.rollbackId;
-    const posted = await doOnce(deps.store, POSTED, effect.id, async () => {
+    const posted = await doOnce(deps.store, COLLECTIONS.slackNotices, effect.id, async () => {
       const view = await deps.service.view(rollbackId);
       if (!view) return false;
       const notice = effect.payload as unknown as Notice;
@@ -83,7 +82,7 @@ async function postMortemOnce(
   deps: { store: Docs & RollbackReader; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
   rollbackId: string,
 ): Promise<void> {
-  await doOnce(deps.store, POST_MORTEMS, rollbackId, async () => {
+  await doOnce(deps.store, COLLECTIONS.slackPostMortems, rollbackId, async () => {
     const [view, timeline] = await Promise.all([
       deps.service.view(rollbackId),
       readTimeline(deps.store, rollbackId),
