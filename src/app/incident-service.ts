@@ -20,7 +20,7 @@ import {
   type TriggerDecision,
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import { KeyedQueue } from '../engine/keyed-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
 import { excerpt } from '../text.js';
