@@ -54,4 +54,41 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Slack and the notifiers are adapters at the edge: they reach the store through the role interfaces
+    // of src/store/store.ts (handed to them by the composition root) and the engine only through the
+    // shape of an effect handler. Everything else there would let them write rollbacks behind the engine.
+    files: ['src/slack/**/*.ts', 'src/notifiers/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/store/redis/**', '**/store/memory/**', '**/store/index.js'],
+              message:
+                'Slack and notifiers take store roles (Docs, Dedup, RollbackReader ...) from src/store/store.ts; only the composition root picks an implementation.',
+            },
+            {
+              group: ['**/engine/**', '!**/engine/outbox-worker.js', '!**/engine/step-runner.js'],
+              message:
+                'Slack and notifiers do not drive the engine: they act through application services (src/app) and receive effects as an EffectHandler.',
+            },
+            {
+              group: ['**/engine/outbox-worker.js'],
+              allowTypeImports: true,
+              message:
+                'Only the EffectHandler type: carrying out effects is the outbox worker’s job, handlers are plain functions it calls.',
+            },
+            {
+              group: ['**/engine/step-runner.js'],
+              allowTypeImports: true,
+              message:
+                'Only the step work and outcome types (the thread relays what a step prints); running steps is the engine’s job.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

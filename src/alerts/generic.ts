@@ -6,7 +6,7 @@
  * route checks its window), or by the bearer `ALERT_WEBHOOK_TOKEN`; both checks are here,
  * constant-time.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   type Alert,
@@ -101,13 +101,4 @@ export function verifyGenericSignature(
   if (!match) return false;
   const expected = Buffer.from(genericSignature(rawBody, timestamp, secret).slice(3), 'hex');
   return timingSafeEqual(expected, Buffer.from(match[1]!.toLowerCase(), 'hex'));
-}
-
-/** `Authorization: Bearer <token>`, compared in constant time (through digests of equal length). */
-export function verifyBearer(header: string | undefined | null, token: string): boolean {
-  if (token === '' || typeof header !== 'string') return false;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) return false;
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
 }

@@ -14,7 +14,6 @@ export const SNS_MESSAGE_TYPES = [
   'SubscriptionConfirmation',
   'UnsubscribeConfirmation',
 ] as const;
-export type SnsMessageType = (typeof SNS_MESSAGE_TYPES)[number];
 
 export const SNS_LIMITS = {
   /** SNS's own maximum message size (256 KiB); counted in characters here, which is never more. */

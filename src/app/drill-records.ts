@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import type { RollbackPlan } from '../domain/plan.js';
-import type { Store } from '../store/store.js';
+import { COLLECTIONS } from '../store/collections.js';
+import type { Docs } from '../store/store.js';
 
-export const DRILL_COLLECTION = 'drills';
 /** Drills run here, never in production. */
 export const DRILL_ENVIRONMENT = 'staging';
 export const DRILL_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1_000;
@@ -40,7 +40,7 @@ function parseRecord(value: unknown): DrillRecord | null {
 }
 
 export class DrillRecords {
-  constructor(private readonly store: Pick<Store, 'getDoc' | 'putDoc' | 'listDocs'>) {}
+  constructor(private readonly store: Docs) {}
 
   /**
    * Keeps the newest drill per service and strategy. Effects are delivered at least once, possibly
@@ -49,21 +49,21 @@ export class DrillRecords {
   async record(record: DrillRecord): Promise<void> {
     const key = drillKey(record.service, record.strategy);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.store.getDoc<unknown>(DRILL_COLLECTION, key);
+      const current = await this.store.getDoc<unknown>(COLLECTIONS.drills, key);
       const existing = current === null ? null : parseRecord(current.value);
       if (existing !== null && existing.at >= record.at) return;
-      if (await this.store.putDoc(DRILL_COLLECTION, key, record, current?.version ?? 0)) return;
+      if (await this.store.putDoc(COLLECTIONS.drills, key, record, current?.version ?? 0)) return;
     }
     throw new Error(`could not record the drill ${record.rollbackId}: the record kept changing`);
   }
 
   async last(service: string, strategy: string): Promise<DrillRecord | null> {
-    const doc = await this.store.getDoc<unknown>(DRILL_COLLECTION, drillKey(service, strategy));
+    const doc = await this.store.getDoc<unknown>(COLLECTIONS.drills, drillKey(service, strategy));
     return doc === null ? null : parseRecord(doc.value);
   }
 
   async all(): Promise<DrillRecord[]> {
-    const docs = await this.store.listDocs<unknown>(DRILL_COLLECTION);
+    const docs = await this.store.listDocs<unknown>(COLLECTIONS.drills);
     return docs.map((doc) => parseRecord(doc.value)).filter((r): r is DrillRecord => r !== null);
   }
 }

@@ -11,14 +11,15 @@ import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import type { RollbackContext } from '../domain/rollback-types.js';
 import { restoredVersion } from '../domain/step-target.js';
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Deployments, Docs, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { FreezeService } from './freeze-service.js';
 import type { DrillRecords } from './drill-records.js';
 import { contextOf } from './rollback-view.js';
 
 export function freezeEffectHandler(deps: {
-  store: Pick<Store, 'getRollback' | 'recordDeployment' | 'getDoc' | 'putDoc' | 'deleteDoc'>;
+  store: RollbackReader & Deployments & Docs;
   drills: Pick<DrillRecords, 'record'>;
   freezes: Pick<FreezeService, 'markBad'>;
   log: Logger;
@@ -58,7 +59,7 @@ async function recordOutcome(
   at: number,
 ): Promise<void> {
   const restored = restoredVersion(context);
-  await doOnce(deps.store, 'rollback-outcomes', rollbackId, async () => {
+  await doOnce(deps.store, COLLECTIONS.rollbackOutcomes, rollbackId, async () => {
     await deps.store.recordDeployment({
       service: context.service,
       environment: context.environment,

@@ -10,10 +10,9 @@
 import { z } from 'zod';
 import type { AuthorityPolicy } from '../domain/plan.js';
 import { didYouMean } from '../schema/did-you-mean.js';
-import type { Store } from '../store/store.js';
+import { COLLECTIONS } from '../store/collections.js';
+import type { ActiveLocks, Docs, RollbackReader } from '../store/store.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
-
-export const FREEZE_COLLECTION = 'freezes';
 
 export interface ManualFreeze {
   service: string;
@@ -45,7 +44,6 @@ export interface BadVersion {
   at: number;
 }
 
-export const BAD_VERSIONS = 'bad-versions';
 const badKey = (service: string, environment: string, version: string): string =>
   `${freezeKey(service, environment)}/${version}`;
 
@@ -83,10 +81,7 @@ export interface FreezeRequest {
 }
 
 export interface FreezeServiceOptions {
-  store: Pick<
-    Store,
-    'getDoc' | 'putDoc' | 'listDocs' | 'deleteDoc' | 'activeRollbackId' | 'getRollback' | 'listRollbacks'
-  >;
+  store: Docs & RollbackReader & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (the same lookup approvals use). */
   rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
@@ -123,7 +118,7 @@ export class FreezeService {
       reason: request.reason?.trim() || 'no reason given',
       at: this.options.now(),
     };
-    if (await this.options.store.putDoc(FREEZE_COLLECTION, key, freeze, 0)) return { ok: true, freeze };
+    if (await this.options.store.putDoc(COLLECTIONS.freezes, key, freeze, 0)) return { ok: true, freeze };
     const existing = await this.manual(target.service, target.environment);
     const lift = `/rollback freeze off${target.service === ALL ? '' : ` ${target.service}`}${target.environment === ALL ? '' : ` --env ${target.environment}`}`;
     return {
@@ -162,7 +157,7 @@ export class FreezeService {
           : `${describeTarget(target)} is not frozen.`,
       };
     }
-    await this.options.store.deleteDoc(FREEZE_COLLECTION, freezeKey(service, target.environment));
+    await this.options.store.deleteDoc(COLLECTIONS.freezes, freezeKey(service, target.environment));
     return { ok: true, freeze: existing };
   }
 
@@ -178,7 +173,10 @@ export class FreezeService {
       this.activeRollback(service, environment),
       version === undefined
         ? Promise.resolve(null)
-        : this.options.store.getDoc<BadVersion>(BAD_VERSIONS, badKey(service, environment, version)),
+        : this.options.store.getDoc<BadVersion>(
+            COLLECTIONS.badVersions,
+            badKey(service, environment, version),
+          ),
     ]);
     const manual = own ?? everyService ?? everything;
     const marked = bad?.value;
@@ -203,16 +201,21 @@ export class FreezeService {
 
   /** Marks the version a resolved rollback moved away from (once: a repeat changes nothing). */
   async markBad(bad: BadVersion): Promise<void> {
-    await this.options.store.putDoc(BAD_VERSIONS, badKey(bad.service, bad.environment, bad.version), bad, 0);
+    await this.options.store.putDoc(
+      COLLECTIONS.badVersions,
+      badKey(bad.service, bad.environment, bad.version),
+      bad,
+      0,
+    );
   }
 
   /** Clears the bad marks of a service and environment; returns the versions cleared. */
   private async clearBad(service: string, environment: string): Promise<string[]> {
     const prefix = `${freezeKey(service, environment)}/`;
-    const docs = (await this.options.store.listDocs<BadVersion>(BAD_VERSIONS)).filter((doc) =>
+    const docs = (await this.options.store.listDocs<BadVersion>(COLLECTIONS.badVersions)).filter((doc) =>
       doc.key.startsWith(prefix),
     );
-    await Promise.all(docs.map((doc) => this.options.store.deleteDoc(BAD_VERSIONS, doc.key)));
+    await Promise.all(docs.map((doc) => this.options.store.deleteDoc(COLLECTIONS.badVersions, doc.key)));
     return docs.map((doc) => doc.value.version);
   }
 
@@ -220,7 +223,7 @@ export class FreezeService {
   async list(): Promise<FreezeEntry[]> {
     const { store } = this.options;
     const [docs, active] = await Promise.all([
-      store.listDocs<unknown>(FREEZE_COLLECTION),
+      store.listDocs<unknown>(COLLECTIONS.freezes),
       store.listRollbacks({ activeOnly: true }),
     ]);
     const entries: FreezeEntry[] = [];
@@ -254,7 +257,10 @@ export class FreezeService {
   }
 
   private async manual(service: string, environment: string): Promise<ManualFreeze | null> {
-    const doc = await this.options.store.getDoc<unknown>(FREEZE_COLLECTION, freezeKey(service, environment));
+    const doc = await this.options.store.getDoc<unknown>(
+      COLLECTIONS.freezes,
+      freezeKey(service, environment),
+    );
     return doc === null ? null : parseFreeze(doc.value);
   }
 

@@ -5,11 +5,12 @@
  * calls another to reach an incident. Whoever must hear of a change (the thread) subscribes.
  */
 import type { Incident } from '../domain/incident.js';
-import type { Store } from '../store/store.js';
+import { COLLECTIONS } from '../store/collections.js';
+import type { Docs } from '../store/store.js';
 
-export const INCIDENTS = 'incidents';
+export const INCIDENTS = COLLECTIONS.incidents;
 /** The open incident of each service and environment: `[service, environment]` -> `{ id }`. */
-export const CURRENT_INCIDENT = 'incident-current';
+export const CURRENT_INCIDENT = COLLECTIONS.incidentCurrent;
 export const MAX_CONFLICT_RETRIES = 50;
 
 export const currentKey = (service: string, environment: string): string =>
@@ -18,7 +19,7 @@ export const currentKey = (service: string, environment: string): string =>
 export class IncidentRecords {
   private readonly listeners: Array<(incidentId: string) => void> = [];
 
-  constructor(private readonly store: Pick<Store, 'getDoc' | 'putDoc'>) {}
+  constructor(private readonly store: Pick<Docs, 'getDoc' | 'putDoc'>) {}
 
   /** `listener` hears every incident that changed (it must not throw). */
   onChange(listener: (incidentId: string) => void): void {

@@ -20,8 +20,8 @@ import {
   type TriggerDecision,
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import { KeyedQueue } from '../engine/keyed-queue.js';
-import type { Store } from '../store/store.js';
+import { KeyedQueue } from '../keyed-queue.js';
+import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
 import { excerpt } from '../text.js';
 import {
   CURRENT_INCIDENT,
@@ -32,7 +32,6 @@ import {
 } from './incident-records.js';
 import type { Catalog, DeclareOutcome, DeclareRequest } from './rollback-service.js';
 
-/** Service+environment -> the id of its current incident (open, or the last one closed). */
 const DELIVERY_MEMORY_MS = 24 * 60 * 60_000;
 const MAX_KEPT_TEXT = 300;
 const MAX_KEPT_URL = 2_000;
@@ -67,7 +66,8 @@ export interface IncidentSummary {
 }
 
 export interface IncidentServiceOptions {
-  store: Store;
+  /** Incidents are docs; alert deliveries are deduplicated; closing reads the service's active rollback. */
+  store: Docs & Dedup & RollbackReader & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** Declares a rollback (the rollback service); the incident's start is inherited through `current`. */
   declare: (request: DeclareRequest) => Promise<DeclareOutcome>;

@@ -4,14 +4,14 @@
  */
 import { postMortemTimeline, type TimelineEvent } from '../domain/post-mortem-timeline.js';
 import type { RecordedRollback } from '../domain/rollback-record.js';
-import type { Store } from '../store/store.js';
+import type { RollbackReader } from '../store/store.js';
 import { contextOf } from './rollback-view.js';
 
 /** Enough for 30 days at several rollbacks a day; older ones fall out of the figures. */
 export const RECORD_READ_LIMIT = 1_000;
 
 export async function readRecords(
-  store: Pick<Store, 'listRollbacks'>,
+  store: Pick<RollbackReader, 'listRollbacks'>,
   filter: { service?: string; limit?: number } = {},
 ): Promise<RecordedRollback[]> {
   const rollbacks = await store.listRollbacks({
@@ -22,7 +22,7 @@ export async function readRecords(
 }
 
 export async function readTimeline(
-  store: Pick<Store, 'getRollback' | 'readAudit'>,
+  store: Pick<RollbackReader, 'getRollback' | 'readAudit'>,
   rollbackId: string,
 ): Promise<TimelineEvent[] | null> {
   const rollback = await store.getRollback(rollbackId);

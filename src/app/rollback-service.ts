@@ -12,7 +12,7 @@ import type { RollbackContext, RollbackInput, Trigger } from '../domain/rollback
 import { parseVersion } from '../domain/version.js';
 import type { Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
-import type { Store, StoredRollback } from '../store/store.js';
+import type { Deployments, RollbackReader, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import type { SecretMask } from '../domain/secret-mask.js';
 import type { TargetResolver } from '../domain/step-target.js';
@@ -31,7 +31,8 @@ export const DEFAULT_UPDATE_EVERY_MS = 5 * 60_000;
 
 export interface RollbackServiceOptions {
   engine: Pick<Engine<RollbackInput>, 'declare' | 'dispatch'>;
-  store: Store;
+  /** Writes go through the engine; deployments give the version a rollback restores. */
+  store: RollbackReader & Deployments;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (Slack user groups are looked up at click time). */
   rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;

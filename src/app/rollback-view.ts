@@ -4,8 +4,8 @@
  * the authority fields (who may approve now, until when) need the current time.
  */
 import { tierAt } from '../domain/authority.js';
-import { describeState, restore, type PersistedRollback } from '../domain/rollback-machine.js';
-import type { CheckStatus, RollbackContext, StepStatus } from '../domain/rollback-types.js';
+import { describeState, restore, stateName, type PersistedRollback } from '../domain/rollback-machine.js';
+import type { CheckStatus, RollbackContext, StateName, StepStatus } from '../domain/rollback-types.js';
 import { restoredVersion, type StepResolution, type StepTarget } from '../domain/step-target.js';
 import type { AuditEntry, StoredRollback } from '../store/store.js';
 
@@ -23,7 +23,7 @@ export interface RollbackView {
   id: string;
   service: string;
   environment: string;
-  state: string;
+  state: StateName;
   /** The state in words, e.g. `executing (step 2 ("Switch traffic") is running)`. */
   stateDetail: string;
   strategy: string;
@@ -81,7 +81,8 @@ export function rollbackView(
     id: rollback.id,
     service: ctx.service,
     environment: ctx.environment,
-    state: rollback.state,
+    // From the snapshot (the stored `state` beside it is the same name, kept as a string for listings).
+    state: stateName(snapshot),
     stateDetail: describeState(snapshot),
     strategy: ctx.strategy.name,
     fromVersion: ctx.fromVersion,

@@ -204,15 +204,7 @@ function checkUses(
     ...order,
     ...(context.env ? { env: context.env } : {}),
   }).filter((f) => !reported.has(formatPath(f.path)));
-  const findings = [...paramFindings, ...valueFindings];
-  if (findings.length === 0 && !executor.implemented) {
-    findings.push({
-      path: [...at, 'uses'],
-      severity: 'warning',
-      message: `"${step.name}" uses "${step.uses}": parameters valid; executor not implemented yet`,
-    });
-  }
-  return findings;
+  return [...paramFindings, ...valueFindings];
 }
 
 function checkPolicy(policy: AuthorityPolicyManifest): Finding[] {

@@ -223,11 +223,3 @@ export function canAct(
   }
   return { allowed: true, role };
 }
-
-/** Cancelling needs any role of the policy (DESIGN section 9), whatever the tier. */
-export function canCancel(
-  policy: AuthorityPolicy,
-  actor: Actor,
-): { allowed: true; role: string } | { allowed: false; reason: string } {
-  return canAct(policy, actor, 'cancelling');
-}

@@ -289,10 +289,6 @@ export function matchTrigger(
   );
 }
 
-export function firingAlerts(incident: Incident): IncidentAlert[] {
-  return incident.alerts.filter((alert) => alert.status === 'firing');
-}
-
 /** All alerts resolved: the incident may close once no rollback of it is active. */
 export function allResolved(incident: Incident): boolean {
   return incident.alerts.every((alert) => alert.status === 'resolved');

@@ -23,7 +23,6 @@ export const STATE_NAMES = [
 export type StateName = (typeof STATE_NAMES)[number];
 
 export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
-export type FinalStateName = (typeof FINAL_STATES)[number];
 
 export const TIMER_NAMES = ['tier', 'reminder', 'expire', 'pending', 'stabilize', 'update'] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
@@ -198,5 +197,3 @@ export type Effect =
   | { kind: 'scheduleTimer'; timer: TimerName; dueAt: number; seq: number }
   | NotifyEffect
   | { kind: 'freeze'; on: boolean };
-
-export type EffectKind = Effect['kind'];

@@ -5,9 +5,17 @@
  * Effects run later, from the outbox, so a crash between deciding and doing loses nothing.
  */
 import type { Logger } from 'pino';
-import type { AuditEntry, OutboxEffect, Store, StoredRollback, TimerRecord } from '../store/store.js';
+import type {
+  ActiveLocks,
+  AuditEntry,
+  OutboxEffect,
+  RollbackReader,
+  StoredRollback,
+  TimerRecord,
+  Transitions,
+} from '../store/store.js';
 import type { EngineEvent, RollbackDecider, Transition } from './decider.js';
-import { KeyedQueue } from './keyed-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 
 export interface RollbackIdentity {
   id: string;
@@ -26,7 +34,7 @@ export type DispatchResult =
   | { accepted: false; code: 'not_found'; reason: string };
 
 export interface EngineOptions<Input> {
-  store: Store;
+  store: Transitions & RollbackReader & ActiveLocks;
   decider: RollbackDecider<Input>;
   log: Logger;
   /** Re-reads after a version conflict before giving up; conflicts only come from other replicas. */

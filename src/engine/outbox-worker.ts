@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { Sleeper } from '../sleeper.js';
-import type { EffectDelivery, OutboxEffect, Store } from '../store/store.js';
+import type { EffectDelivery, Outbox, OutboxEffect } from '../store/store.js';
 
 export interface EffectContext {
   /** Aborted when the worker shuts down and the grace period is over. */
@@ -18,7 +18,7 @@ export interface EffectContext {
 export type EffectHandler = (effect: OutboxEffect, context: EffectContext) => Promise<void>;
 
 export interface OutboxWorkerOptions {
-  store: Store;
+  store: Outbox;
   handlers: Readonly<Record<string, EffectHandler>>;
   log: Logger;
   /** Unique per process: pending entries are owned by a consumer name. */

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { StepTarget } from '../domain/step-target.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Leases, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
 
@@ -38,7 +38,7 @@ export interface StepWork {
 export type TargetDecision = { target?: StepTarget } | { error: string };
 
 export interface StepRunnerOptions {
-  store: Store;
+  store: Leases & RollbackReader;
   engine: Pick<Engine<unknown>, 'dispatch'>;
   log: Logger;
   now: () => number;

@@ -6,11 +6,11 @@
  */
 import type { Logger } from 'pino';
 import { Sleeper } from '../sleeper.js';
-import type { Store } from '../store/store.js';
+import type { Timers } from '../store/store.js';
 import type { Engine } from './engine.js';
 
 export interface TimerPollerOptions {
-  store: Store;
+  store: Timers;
   engine: Pick<Engine<unknown>, 'dispatch'>;
   log: Logger;
   now: () => number;

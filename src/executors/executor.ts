@@ -1,7 +1,6 @@
 /**
  * The one interface every executor implements (DESIGN section 6). An executor is a kind, a zod
  * schema of its `with` parameters (whose descriptions are the docs and the JSON Schema) and `run`.
- * `implemented` stays false while `run` is a stub, so `validate` can say so instead of "valid".
  */
 import type { z } from 'zod';
 import type { TemplateVars } from '../domain/template-vars.js';
@@ -65,7 +64,6 @@ export interface Executor<P> {
   kind: string;
   description: string;
   params: z.ZodType<P>;
-  implemented: boolean;
   /**
    * Top-level parameters whose `{{ }}` values land in a URL, an argument list or a PromQL string,
    * so each value is encoded for that place (render-params.ts) and can never become syntax there.
@@ -79,19 +77,4 @@ export interface Executor<P> {
    */
   resolve?(ctx: ResolveContext, params: P): Promise<Resolution>;
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;
-}
-
-/** An executor whose parameters are specified but whose `run` has not been written yet. */
-export function notImplementedExecutor<P>(
-  kind: string,
-  description: string,
-  params: z.ZodType<P>,
-): Executor<P> {
-  return {
-    kind,
-    description,
-    params,
-    implemented: false,
-    run: () => Promise.resolve({ outcome: 'failed', error: `the ${kind} executor is not implemented yet` }),
-  };
 }

@@ -13,13 +13,13 @@ import { checkReportedTime } from '../domain/reported-time.js';
 import { findUnsafeCharacter } from '../domain/untrusted-text.js';
 import { versionSchema } from '../domain/version.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Store } from '../store/store.js';
+import type { Deployments, Store } from '../store/store.js';
 import { readJson } from './read-json.js';
 import { hasBearer, safeRoute, sendJson } from './respond.js';
 
 export interface RouteDependencies {
   service: Pick<RollbackService, 'view' | 'list'>;
-  store: Pick<Store, 'recordDeployment'>;
+  store: Pick<Deployments, 'recordDeployment'>;
   freezes: Pick<FreezeService, 'status'>;
   now: () => number;
   apiToken: string | undefined;

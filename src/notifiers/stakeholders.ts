@@ -14,8 +14,9 @@ import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../logging.js';
 import { escapeMrkdwn } from '../slack/blocks/text.js';
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Docs, OutboxEffect } from '../store/store.js';
 import type { StakeholderRegistry } from './target-registry.js';
 import type { DeliveryContext, RenderedNotice, StakeholderNotice, StakeholderTarget } from './target.js';
 import {
@@ -29,12 +30,12 @@ import {
 } from './templates/index.js';
 
 /** The `doOnce` records of every target: `<effectId>:<part>`. */
-const POSTED = 'stakeholder-posts';
+const POSTED = COLLECTIONS.stakeholderPosts;
 
 export interface StakeholderOptions {
   registry: StakeholderRegistry;
   /** Where `once` keeps its claims. */
-  store: Pick<Store, 'getDoc' | 'putDoc' | 'deleteDoc'>;
+  store: Docs;
   view: (rollbackId: string) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;

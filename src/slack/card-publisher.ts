@@ -3,14 +3,16 @@
  * thread for everything that happens. Updates are coalesced per card: at most one `chat.update` in
  * flight, and a refresh asked for meanwhile redraws once more from the newest stored state, so a
  * burst of transitions costs two calls, not one each. The card's address (channel, ts) is kept in
- * the store so every replica updates the same message.
+ * the store so every replica updates the same message. The same publisher keeps each incident's
+ * thread parent: its subject is a rollback id or an incident id, hence `subjectId`.
  */
 import { section } from './blocks/kit.js';
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import { Coalescer } from '../coalescer.js';
+import { COLLECTIONS, type Collection } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { Store } from '../store/store.js';
+import type { Docs } from '../store/store.js';
 
 export interface SlackMessage {
   text: string;
@@ -34,7 +36,6 @@ export interface CardAddress {
   ts: string;
 }
 
-const CARDS = 'slack-cards';
 /** How long the others wait for the address of a card one replica is posting. */
 const CLAIM_WAIT_MS = 5_000;
 
@@ -46,64 +47,71 @@ export class CardPublisher {
   constructor(
     private readonly options: {
       client: ChatApi;
-      store: Store;
+      store: Docs;
       log: Logger;
-      /** Where addresses are kept (default: rollback cards); incident threads keep theirs apart. */
-      collection?: string;
-      /** Draws the card from the newest stored state; null when the rollback is gone. */
-      draw: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
+      /**
+       * Where addresses and the once-records of posting them are kept (default: rollback cards);
+       * incident threads keep theirs apart.
+       */
+      collections?: { addresses: Collection; claims: Collection };
+      /** Draws the card from the newest stored state; null when its subject is gone. */
+      draw: (subjectId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
     },
   ) {}
 
-  private get collection(): string {
-    return this.options.collection ?? CARDS;
+  private get collections(): { addresses: Collection; claims: Collection } {
+    return (
+      this.options.collections ?? { addresses: COLLECTIONS.slackCards, claims: COLLECTIONS.slackCardClaims }
+    );
   }
 
-  async address(rollbackId: string): Promise<CardAddress | null> {
-    return (await this.options.store.getDoc<CardAddress>(this.collection, rollbackId))?.value ?? null;
+  async address(subjectId: string): Promise<CardAddress | null> {
+    return (
+      (await this.options.store.getDoc<CardAddress>(this.collections.addresses, subjectId))?.value ?? null
+    );
   }
 
   /** Posts the card if it does not exist yet; returns where it is. */
-  ensure(rollbackId: string): Promise<CardAddress | null> {
-    const running = this.posting.get(rollbackId);
+  ensure(subjectId: string): Promise<CardAddress | null> {
+    const running = this.posting.get(subjectId);
     if (running) return running;
-    const posted = this.post(rollbackId).finally(() => this.posting.delete(rollbackId));
-    this.posting.set(rollbackId, posted);
+    const posted = this.post(subjectId).finally(() => this.posting.delete(subjectId));
+    this.posting.set(subjectId, posted);
     return posted;
   }
 
-  private async post(rollbackId: string): Promise<CardAddress | null> {
-    const existing = await this.address(rollbackId);
+  private async post(subjectId: string): Promise<CardAddress | null> {
+    const existing = await this.address(subjectId);
     if (existing) return existing;
     // One replica posts; the others wait for its address.
-    const posted = await doOnce(this.options.store, `${this.collection}-claims`, rollbackId, () =>
-      this.postNew(rollbackId),
+    const posted = await doOnce(this.options.store, this.collections.claims, subjectId, () =>
+      this.postNew(subjectId),
     );
     if (posted === 'skipped') return null;
-    return posted === 'busy' ? this.waitForAddress(rollbackId) : this.address(rollbackId);
+    return posted === 'busy' ? this.waitForAddress(subjectId) : this.address(subjectId);
   }
 
   /** False when there is nothing to post (the subject is gone or has no channel). */
-  private async postNew(rollbackId: string): Promise<boolean> {
-    const drawn = await this.options.draw(rollbackId);
+  private async postNew(subjectId: string): Promise<boolean> {
+    const drawn = await this.options.draw(subjectId);
     if (!drawn) return false;
     const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
     // Written unless another replica posted first: then theirs is kept (ours is a harmless extra).
-    await this.options.store.putDoc(this.collection, rollbackId, address, 0);
+    await this.options.store.putDoc(this.collections.addresses, subjectId, address, 0);
     return true;
   }
 
   /** The address another replica is posting; an error (the effect is retried) if it takes too long. */
-  private async waitForAddress(rollbackId: string): Promise<CardAddress> {
+  private async waitForAddress(subjectId: string): Promise<CardAddress> {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     while (Date.now() < deadline) {
-      const address = await this.address(rollbackId);
+      const address = await this.address(subjectId);
       if (address) return address;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`another replica is posting the message of ${rollbackId}; it will be retried`);
+    throw new Error(`another replica is posting the message of ${subjectId}; it will be retried`);
   }
 
   /** Resolves once no card is being posted or redrawn (shutdown waits on it before the store closes). */
@@ -113,8 +121,8 @@ export class CardPublisher {
   }
 
   /** Redraws the card; concurrent requests for one card collapse into at most one more update. */
-  refresh(rollbackId: string): Promise<void> {
-    return this.refreshing.run(rollbackId, () => this.redraw(rollbackId));
+  refresh(subjectId: string): Promise<void> {
+    return this.refreshing.run(subjectId, () => this.redraw(subjectId));
   }
 
   /**
@@ -122,21 +130,21 @@ export class CardPublisher {
    * the background, a failure to post it only logged. `message` is mrkdwn whose foreign text the
    * caller escaped (its channel mention must work).
    */
-  warn(rollbackId: string, message: string): void {
-    this.reply(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
-      this.options.log.warn({ err: error, rollbackId }, 'could not post a warning in the thread');
+  warn(subjectId: string, message: string): void {
+    this.reply(subjectId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
+      this.options.log.warn({ err: error, subjectId }, 'could not post a warning in the thread');
     });
   }
 
-  async reply(rollbackId: string, message: SlackMessage): Promise<void> {
-    const card = await this.ensure(rollbackId);
+  async reply(subjectId: string, message: SlackMessage): Promise<void> {
+    const card = await this.ensure(subjectId);
     if (!card) return;
     await this.options.client.chat.postMessage({ channel: card.channel, thread_ts: card.ts, ...message });
   }
 
-  private async redraw(rollbackId: string): Promise<void> {
-    const card = await this.ensure(rollbackId);
-    const drawn = await this.options.draw(rollbackId);
+  private async redraw(subjectId: string): Promise<void> {
+    const card = await this.ensure(subjectId);
+    const drawn = await this.options.draw(subjectId);
     if (!card || !drawn) return;
     await this.options.client.chat.update({ channel: card.channel, ts: card.ts, ...drawn.message });
   }

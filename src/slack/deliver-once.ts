@@ -13,7 +13,7 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Store } from '../store/store.js';
+import type { Dedup } from '../store/store.js';
 
 /** Longer than the 5 minutes a signed request is accepted for. */
 export const TRIGGER_MEMORY_MS = 10 * 60_000;
@@ -41,10 +41,7 @@ export function deliveryKey(body: unknown): { key: string; ttlMs: number } | nul
   return null;
 }
 
-export function deliverOnce(deps: {
-  store: Pick<Store, 'rememberOnce'>;
-  log: Logger;
-}): Middleware<AnyMiddlewareArgs> {
+export function deliverOnce(deps: { store: Dedup; log: Logger }): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const seen = deliveryKey(args.body);
     if (seen === null || (await deps.store.rememberOnce(seen.key, seen.ttlMs))) {

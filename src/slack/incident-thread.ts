@@ -9,8 +9,9 @@ import type { Logger } from 'pino';
 import type { IncidentRecords } from '../app/incident-records.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
 import { Coalescer } from '../coalescer.js';
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { Deployment, Store } from '../store/store.js';
+import type { Deployment, Docs } from '../store/store.js';
 import {
   renderAlertChanges,
   renderAutoRollback,
@@ -23,12 +24,9 @@ import {
 } from './blocks/incident-messages.js';
 import { CardPublisher, type ChatApi } from './card-publisher.js';
 
-const THREADS = 'incident-threads';
-const POSTED = 'incident-notices';
-
 export interface IncidentThreadOptions {
   client: ChatApi;
-  store: Store;
+  store: Docs;
   incidents: Pick<IncidentRecords, 'get' | 'update'>;
   /** The plan's channel for a service; null when the plan is gone. */
   channelOf: (service: string) => string | null;
@@ -47,7 +45,7 @@ export class IncidentThreads {
       client: options.client,
       store: options.store,
       log: options.log,
-      collection: THREADS,
+      collections: { addresses: COLLECTIONS.incidentThreads, claims: COLLECTIONS.incidentThreadClaims },
       draw: (id) => this.drawParent(id),
     });
   }
@@ -141,7 +139,7 @@ export class IncidentThreads {
     what: string,
     render: () => Promise<ThreadMessage | null>,
   ): Promise<void> {
-    await doOnce(this.options.store, POSTED, `${incident.id}:${what}`, async () => {
+    await doOnce(this.options.store, COLLECTIONS.incidentNotices, `${incident.id}:${what}`, async () => {
       const message = await render();
       if (!message) return false;
       await this.parents.reply(incident.id, message);

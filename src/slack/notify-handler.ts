@@ -4,8 +4,9 @@
  * a notice already posted is not posted again. When the rollback ends resolved, failed or aborted,
  * the post-mortem draft follows the final notice, once per rollback.
  */
+import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { OutboxEffect, Store } from '../store/store.js';
+import type { Docs, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { Catalog, RollbackService } from '../app/rollback-service.js';
 import { readTimeline } from '../app/rollback-records.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
@@ -16,15 +17,14 @@ import { truncate } from './blocks/text.js';
 import { DRILL_MARKER, renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
 import type { CardPublisher } from './card-publisher.js';
 
-const POSTED = 'slack-notices';
-const POST_MORTEMS = 'slack-post-mortems';
 /** Endings that need a post-mortem: the rollback ran (a failed or aborted one needs it most). */
 const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 'aborted']);
 /** Notices that page the approvers and notify roles: a plan's text goes before them, never instead. */
 const PAGING_EVENTS: ReadonlySet<string> = new Set(['approval-requested', 'escalated', 'reminder']);
 
 export function slackNotifyHandler(deps: {
-  store: Store;
+  /** Docs: what was posted once; the reader: the post-mortem's timeline. */
+  store: Docs & RollbackReader;
   service: Pick<RollbackService, 'view'>;
   cards: CardPublisher;
   /** Role name -> Slack user group id, so escalations page the group. */
@@ -34,7 +34,7 @@ export function slackNotifyHandler(deps: {
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
     const rollbackId = effect.rollbackId;
-    const posted = await doOnce(deps.store, POSTED, effect.id, async () => {
+    const posted = await doOnce(deps.store, COLLECTIONS.slackNotices, effect.id, async () => {
       const view = await deps.service.view(rollbackId);
       if (!view) return false;
       const notice = effect.payload as unknown as Notice;
@@ -79,10 +79,10 @@ function withText(message: ThreadMessage, text: string, keepDefault: boolean): T
 }
 
 async function postMortemOnce(
-  deps: { store: Store; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
+  deps: { store: Docs & RollbackReader; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
   rollbackId: string,
 ): Promise<void> {
-  await doOnce(deps.store, POST_MORTEMS, rollbackId, async () => {
+  await doOnce(deps.store, COLLECTIONS.slackPostMortems, rollbackId, async () => {
     const [view, timeline] = await Promise.all([
       deps.service.view(rollbackId),
       readTimeline(deps.store, rollbackId),

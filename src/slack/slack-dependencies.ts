@@ -4,7 +4,7 @@ import type { DrillRecords } from '../app/drill-records.js';
 import type { FreezeService } from '../app/freeze-service.js';
 import type { RollbackService } from '../app/rollback-service.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import type { Store } from '../store/store.js';
+import type { Dedup, RollbackReader } from '../store/store.js';
 import type { OpenIncident } from './blocks/app-home.js';
 import type { PreviewStep } from './blocks/replies.js';
 import type { CardPublisher, SlackMessage } from './card-publisher.js';
@@ -18,7 +18,8 @@ export interface SlackDependencies {
   drawCard: (rollbackId: string) => Promise<{ channel: string; message: SlackMessage } | null>;
   /** The steps of a strategy with their parameters as they would run (secrets left as references). */
   previewSteps: (plan: RollbackPlan, strategyName: string) => PreviewStep[];
-  store: Store;
+  /** Dedup: repeated deliveries and clicks; the reader: App Home, history and stats. */
+  store: RollbackReader & Dedup;
   freezes: FreezeService;
   drills: DrillRecords;
   /** The incidents the alert side keeps open, for App Home. */

@@ -6,7 +6,7 @@
  * actions happen once. Claims measure whether a process is alive, so they use the wall clock (as
  * the step leases' TTLs do), not the injected clock of the rollback's timeline.
  */
-import type { Store } from './store.js';
+import type { Docs } from './store.js';
 
 export const ONCE_CLAIM_TTL_MS = 30_000;
 
@@ -22,8 +22,6 @@ interface OnceRecord {
  * work found nothing to do yet (the claim is released, a later call may do it).
  */
 export type OnceResult = 'ran' | 'done' | 'busy' | 'skipped';
-
-type Docs = Pick<Store, 'getDoc' | 'putDoc' | 'deleteDoc'>;
 
 /** Claims `key`; the claim's version when this caller holds it now. */
 export async function claimOnce(

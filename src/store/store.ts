@@ -103,19 +103,30 @@ export interface VersionedDoc<T> {
   value: T;
 }
 
-export interface Store {
+// Role interfaces: an adapter names the few capabilities it uses (a `RollbackReader`, `Docs`,
+// `Dedup`), not the whole store, so its signature answers "what may it touch". `Store` is all of them.
+
+/** Writes a rollback: only the engine commits transitions. */
+export interface Transitions {
   /**
    * The single atomic write of a transition; see `Commit`. A conflict writes nothing at all. A malformed
    * commit (version not `expectedVersion + 1`, another rollback's effect or timer) is refused with an
    * error before anything is written.
    */
   commit(commit: Commit): Promise<CommitResult>;
+}
+
+/** Reads rollbacks and their audit trails (views, history, post-mortems). */
+export interface RollbackReader {
   getRollback(id: string): Promise<StoredRollback | null>;
   /** Newest first (by `createdAt`, then id descending). An unknown service gives []. */
   listRollbacks(filter?: RollbackFilter): Promise<StoredRollback[]>;
   /** In version order. */
   readAudit(rollbackId: string): Promise<AuditEntry[]>;
+}
 
+/** The effects committed transitions left to carry out (the outbox worker). */
+export interface Outbox {
   /**
    * At most `count` effects not yet delivered to any consumer; each is handed to exactly one caller.
    * One rollback's effects come out in commit order; across rollbacks, no global order is promised
@@ -130,7 +141,10 @@ export interface Store {
   reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]>;
   /** Removes the effect for good; acknowledging twice, or after another consumer reclaimed it, is harmless. */
   ackEffect(delivery: EffectDelivery): Promise<void>;
+}
 
+/** Deadlines committed with transitions (the timer poller). */
+export interface Timers {
   /**
    * Timers due at `now`, each claimed by exactly one caller: a claimed timer is hidden for
    * `visibilityMs` and comes back unless acknowledged (the claimer died). Returned with their original
@@ -140,7 +154,10 @@ export interface Store {
   ackTimer(timer: TimerRecord): Promise<void>;
   /** The earliest due time of any timer, for sleeping until then. */
   nextTimerDueAt(): Promise<number | null>;
+}
 
+/** Fenced leases (step runs, singleton loops). */
+export interface Leases {
   /**
    * A lease with a fencing token (strictly increasing per name, never reused, also across expiry);
    * null when someone else holds it. The holder acquiring again extends it and gets a new token.
@@ -149,10 +166,16 @@ export interface Store {
   renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<boolean>;
   leaseHolder(name: string): Promise<string | null>;
+}
 
+/** Remembering keys for a while, to act on a repeated delivery or click once. */
+export interface Dedup {
   /** True the first time a key is seen within `ttlMs` (deduplicating retries and repeated clicks). */
   rememberOnce(key: string, ttlMs: number): Promise<boolean>;
+}
 
+/** One active rollback per service and environment. */
+export interface ActiveLocks {
   /**
    * At most one active rollback per service and environment: returns the holder when taken. Idempotent
    * for the holder itself. The lock has no TTL: it is released, or replaced when found stale.
@@ -172,8 +195,10 @@ export interface Store {
   /** Removes the lock only when `rollbackId` holds it. */
   releaseActiveLock(service: string, environment: string, rollbackId: string): Promise<void>;
   activeRollbackId(service: string, environment: string): Promise<string | null>;
+}
 
-  /** Versioned JSON documents by collection and key (incidents by fingerprint, freezes). */
+/** Versioned JSON documents by collection (see `collections.ts` for every collection). */
+export interface Docs {
   getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null>;
   /** Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. */
   // T lets a caller write `putDoc<Freeze>(...)` and have the value checked against the type it reads back.
@@ -182,12 +207,19 @@ export interface Store {
   /** Ordered by key. */
   listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>>;
   deleteDoc(collection: string, key: string): Promise<void>;
+}
 
+/** What CI deployed, per service and environment. */
+export interface Deployments {
   /** Keeps the newest 200 per service and environment; recording the same deployment again is a no-op. */
   recordDeployment(deployment: Deployment): Promise<void>;
   /** Newest first by `at` (default limit 200). */
   listDeployments(service: string, environment: string, limit?: number): Promise<Deployment[]>;
+}
 
+/** Every role, plus health and shutdown: only the composition root and the engine hold all of it. */
+export interface Store
+  extends Transitions, RollbackReader, Outbox, Timers, Leases, Dedup, ActiveLocks, Docs, Deployments {
   ping(): Promise<void>;
   close(): Promise<void>;
 }

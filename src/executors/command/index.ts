@@ -21,7 +21,6 @@ export const commandExecutor: Executor<CommandParams> = {
   description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
   params: commandParams,
   valuePlaces: { argv: 'argv' },
-  implemented: true,
   async run(ctx, params) {
     const [program, ...args] = params.argv;
     if (program === undefined) return { outcome: 'failed', error: 'no program to run' };

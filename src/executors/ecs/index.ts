@@ -67,7 +67,6 @@ export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<Ec
     description:
       'Puts an ECS service back on its previous (or a named) task definition and waits until it is stable.',
     params: ecsParams,
-    implemented: true,
 
     async resolve(ctx, params): Promise<Resolution> {
       const region = regionOf(params);

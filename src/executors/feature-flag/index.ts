@@ -29,7 +29,6 @@ export const featureFlagExecutor: Executor<FeatureFlagParams> = {
   description: 'Turns a feature flag off or on through Unleash, LaunchDarkly or a generic HTTP endpoint.',
   params: featureFlagParams,
   valuePlaces: { url: 'url' },
-  implemented: true,
   resolve: resolveFeatureFlag,
   run: runFeatureFlag,
 };

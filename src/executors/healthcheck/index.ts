@@ -23,7 +23,6 @@ export const healthcheckExecutor: Executor<HealthcheckParams> = {
   description: 'Polls a health endpoint until it succeeds N times in a row within M attempts.',
   params: healthcheckParams,
   valuePlaces: { url: 'url' },
-  implemented: true,
   async run(ctx, params) {
     const { url, successes: needed, attempts } = params;
     const stepLimit = AbortSignal.timeout(ctx.timeoutMs);

@@ -22,7 +22,6 @@ export const httpExecutor: Executor<HttpParams> = {
   description: 'Calls an HTTP endpoint (switch traffic, trigger a pipeline) and checks the status code.',
   params: httpParams,
   valuePlaces: { url: 'url' },
-  implemented: true,
   run: runHttp,
 };
 

@@ -24,7 +24,6 @@ import {
 import { chooseTarget, converge, readPin, resolution, type History, type Revision } from './target.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
-export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 const HASH_LABEL = 'pod-template-hash';
 
 interface Loaded {

@@ -29,7 +29,6 @@ export function createKubernetesExecutor(
     description:
       'Rolls a Deployment, StatefulSet, DaemonSet or Argo Rollout back to its previous or a named revision (or aborts a Rollout) and waits for the rollout.',
     params: kubernetesParams,
-    implemented: true,
     resolve(ctx, params) {
       const config = connect(params);
       if (typeof config === 'string') return Promise.resolve({ ok: false, error: config });

@@ -13,7 +13,6 @@ export const manualExecutor: Executor<ManualParams> = {
   kind: 'manual',
   description: 'A checklist item a human marks done with a button.',
   params: manualParams,
-  implemented: true,
   notAStep: NOT_A_STEP,
   run: () => Promise.resolve({ outcome: 'failed', error: NOT_A_STEP }),
 };

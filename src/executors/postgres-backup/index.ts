@@ -32,7 +32,6 @@ export const postgresBackupExecutor: Executor<PostgresBackupParams> = {
   kind: 'postgres-backup',
   description: 'Dumps a PostgreSQL database with pg_dump before a database rollback, then verifies the dump.',
   params: postgresBackupParams,
-  implemented: true,
   async run(ctx, params) {
     const connection = parseConnection(params.database);
     if (!connection.ok) return { outcome: 'failed', error: connection.error };

@@ -16,7 +16,6 @@ export const prometheusExecutor: Executor<PrometheusParams> = {
     'Runs a PromQL query against a threshold or a baseline: pass, fail, or inconclusive when it cannot tell.',
   params: prometheusParams,
   valuePlaces: { url: 'url', query: 'promql' },
-  implemented: true,
   run: runPrometheus,
 };
 

@@ -32,5 +32,4 @@ export const CHECK_EMOJI: Record<CheckStatus, string> = {
   skipped: '⏭️',
 };
 
-export const stateEmoji = (state: string): string =>
-  (STATE_EMOJI as Partial<Record<string, string>>)[state] ?? '❓';
+export const stateEmoji = (state: StateName): string => STATE_EMOJI[state];

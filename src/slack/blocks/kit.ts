@@ -11,7 +11,6 @@ import type {
   ContextBlock,
   DividerBlock,
   HeaderBlock,
-  KnownBlock,
   SectionBlock,
 } from '@slack/web-api';
 import { truncate } from './text.js';
@@ -216,5 +215,3 @@ export function incidentButton(text: string, value: IncidentButtonValue): Button
     style: 'danger',
   };
 }
-
-export type Blocks = KnownBlock[];

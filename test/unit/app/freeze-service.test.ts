@@ -3,7 +3,8 @@
  * active rollbacks combine, and the plain sentences of every refusal.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ALL, FREEZE_COLLECTION, FreezeService } from '../../../src/app/freeze-service.js';
+import { ALL, FreezeService } from '../../../src/app/freeze-service.js';
+import { COLLECTIONS } from '../../../src/store/collections.js';
 import type { Catalog } from '../../../src/app/rollback-service.js';
 import { resolveRoles } from '../../../src/domain/authority.js';
 import type { AuthorityPolicy, RollbackPlan } from '../../../src/domain/plan.js';
@@ -91,7 +92,7 @@ describe('FreezeService', () => {
     expect(!outsider.ok && outsider.message).toBe(
       'only people with a role in the "default" authority policy (on-call-engineer, team-lead, engineering-manager, vp-engineering, cto) may freeze checkout deploys; you hold none of them.',
     );
-    expect(await store.listDocs(FREEZE_COLLECTION)).toEqual([]);
+    expect(await store.listDocs(COLLECTIONS.freezes)).toEqual([]);
     const typo = await freezes.freeze({ service: 'chekout', by: USERS.lead });
     expect(typo).toMatchObject({ ok: false, code: 'unknown_service' });
     expect(!typo.ok && typo.message).toContain('did you mean `checkout`');
@@ -115,7 +116,7 @@ describe('FreezeService', () => {
     expect(!short.ok && short.message).toBe(
       'no plan covers the environment "prod"; plans cover production, staging.',
     );
-    expect(await store.listDocs(FREEZE_COLLECTION)).toEqual([]);
+    expect(await store.listDocs(COLLECTIONS.freezes)).toEqual([]);
     expect(await freezes.freeze({ service: ALL, environment: 'staging', by: USERS.lead })).toMatchObject({
       ok: true,
     });
@@ -158,7 +159,7 @@ describe('FreezeService', () => {
   });
 
   it('skips a freeze document it cannot read instead of failing', async () => {
-    await store.putDoc(FREEZE_COLLECTION, 'checkout/production', { nonsense: true }, 0);
+    await store.putDoc(COLLECTIONS.freezes, 'checkout/production', { nonsense: true }, 0);
     expect(await freezes.list()).toEqual([]);
     expect(await freezes.status('checkout', 'production')).toEqual({ frozen: false });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defaultRegistry } from '../../../src/executors/default-registry.js';
-import { notImplementedExecutor } from '../../../src/executors/executor.js';
+import type { Executor } from '../../../src/executors/executor.js';
 import { ExecutorRegistry } from '../../../src/executors/registry.js';
 
 const registry = defaultRegistry();
@@ -9,19 +9,8 @@ const problems = (kind: string, params: unknown) =>
   registry.validateParams(kind, params).map((p) => `${p.path.join('.')}: ${p.message}`);
 
 describe('ExecutorRegistry', () => {
-  it('knows every kind of DESIGN section 6, every one implemented', () => {
+  it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
-      'command',
-      'ecs',
-      'feature-flag',
-      'healthcheck',
-      'http',
-      'kubernetes',
-      'manual',
-      'postgres-backup',
-      'prometheus',
-    ]);
-    expect(registry.kinds().filter((kind) => registry.get(kind)!.implemented)).toEqual([
       'command',
       'ecs',
       'feature-flag',
@@ -35,7 +24,12 @@ describe('ExecutorRegistry', () => {
   });
 
   it('refuses to register a kind twice', () => {
-    const executor = notImplementedExecutor('x', 'x', z.object({}));
+    const executor: Executor<object> = {
+      kind: 'x',
+      description: 'x',
+      params: z.object({}),
+      run: () => Promise.resolve({ outcome: 'inconclusive', detail: 'never run' }),
+    };
     expect(() => new ExecutorRegistry().register(executor).register(executor)).toThrow('registered twice');
   });
 
@@ -43,15 +37,6 @@ describe('ExecutorRegistry', () => {
     expect(problems('kubernets', {})).toEqual([
       expect.stringMatching(/^: unknown executor "kubernets" \(did you mean "kubernetes"\?\)/),
     ]);
-  });
-
-  it('stub executors (a kind being built) fail honestly', async () => {
-    const stub = notImplementedExecutor('argo', 'Argo Rollouts', z.object({}));
-    expect(stub.implemented).toBe(false);
-    await expect(stub.run({} as never, {})).resolves.toEqual({
-      outcome: 'failed',
-      error: 'the argo executor is not implemented yet',
-    });
   });
 
   it.each([

@@ -3,7 +3,6 @@ import {
   approvalsRequired,
   canAct,
   canApprove,
-  canCancel,
   checkRank,
   highestRole,
   minutesSince,
@@ -239,13 +238,13 @@ describe('canApprove', () => {
   });
 });
 
-describe('canAct and canCancel', () => {
+describe('canAct', () => {
   it('need any role of the policy, whatever the tier', () => {
-    expect(canCancel(policy, { userId: 'U1', roles: ROLES.oncall })).toEqual({
+    expect(canAct(policy, { userId: 'U1', roles: ROLES.oncall }, 'cancelling')).toEqual({
       allowed: true,
       role: 'on-call-engineer',
     });
-    expect(canCancel(policy, { userId: 'U1', roles: ['intern'] })).toEqual({
+    expect(canAct(policy, { userId: 'U1', roles: ['intern'] }, 'cancelling')).toEqual({
       allowed: false,
       reason: 'cancelling needs a role in authority policy "default"; you hold none',
     });

@@ -167,7 +167,7 @@ describe('renderStatusCard', () => {
       'MANUAL_DONE',
       'ACCEPT',
     ];
-    for (const state of ['executing', 'validating', 'declared']) {
+    for (const state of ['executing', 'validating', 'declared'] as const) {
       const rendered = card({ ...view, state }, accepted, { limitations: Array(50).fill(long) as string[] });
       valid(rendered);
       expect(rendered.blocks.length).toBeLessThanOrEqual(50);

@@ -6,10 +6,11 @@
  * document's version and merged again on a conflict.
  */
 import { z } from 'zod';
-import type { Store, VersionedDoc } from '../../../store/store.js';
+import { COLLECTIONS } from '../../../store/collections.js';
+import type { Docs, VersionedDoc } from '../../../store/store.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from './api.js';
 
-const COLLECTION = 'statuspage-incidents';
+const COLLECTION = COLLECTIONS.statuspageIncidents;
 /** Effect ids remembered per rollback: a rollback has a handful of status page updates. */
 const APPLIED_KEPT = 50;
 /** A creation claim older than this belongs to a call that died: longer than a request's time-out. */
@@ -31,7 +32,7 @@ export type Claim = { ok: true } | { ok: false; reason: 'busy' | 'exists'; doc: 
 
 export class StatuspageIncidents {
   constructor(
-    private readonly store: Store,
+    private readonly store: Docs,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -10,7 +10,7 @@
  * the same incident, and an effect delivered twice is sent once.
  */
 import type { Logger } from '../../../logging.js';
-import type { Store } from '../../../store/store.js';
+import type { Docs } from '../../../store/store.js';
 import type { AttemptContext, AttemptOutcome } from '../../rate-queue.js';
 import type { ComponentStatus, IncidentStatus, StatuspageClient } from './api.js';
 import { StatuspageIncidents, type IncidentDoc } from './incidents.js';
@@ -43,7 +43,7 @@ export interface StatuspageUpdate {
 
 export interface StatuspageNotifierOptions {
   client: StatuspageClient;
-  store: Store;
+  store: Docs;
   log: Logger;
   /** A call was given up: tell the humans (the message is safe to show as it is). */
   onFailure: (rollbackId: string, message: string) => void;

@@ -1,6 +1,8 @@
 /**
  * Runs tasks one after another per key, concurrently across keys. The engine queues dispatches per
- * rollback inside one process, so only replicas (not every request) compete on the version guard.
+ * rollback inside one process, so only replicas (not every request) compete on the version guard;
+ * the incident service orders its work per service and environment, the notice fan-out per
+ * rollback. A utility of no layer, beside `Coalescer`: src/app need not reach into src/engine.
  */
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
