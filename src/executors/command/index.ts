@@ -1,3 +1,4 @@
+// Tested by test/integration/executors/run-process.test.ts, test/e2e/slack-journey.test.ts (steps and checks as real commands).
 import type { Executor } from '../executor.js';
 import { commandParams, type CommandParams } from './params.js';
 import { runProcess } from './run-process.js';

@@ -7,6 +7,8 @@
  * the service from the pinned start to the pinned target, or only waits when the service is
  * already there, and refuses to touch a service someone else moved in between (a conflict).
  */
+
+// Tested by test/integration/executors/ecs.test.ts, test/integration/executors/ecs-targets.test.ts, test/e2e/exact-targets-ecs.test.ts.
 import { ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Executor, ExecutorContext, Resolution, StepResult } from '../executor.js';

@@ -8,6 +8,8 @@
  * `run`, given the recorded target, reads it again and writes only when the flag is not already in
  * the target state. The generic endpoint has no read API: its current state shows as unknown.
  */
+
+// Tested by test/integration/executors/feature-flag.test.ts.
 import { z } from 'zod';
 import type { Executor, ExecutorContext, ResolveContext, Resolution, StepResult } from '../executor.js';
 import { human, sendHttp, statusLine } from '../http-kit.js';

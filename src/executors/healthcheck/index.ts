@@ -1,3 +1,4 @@
+// Tested by test/integration/executors/healthcheck.test.ts.
 import type { Executor, StepResult } from '../executor.js';
 import {
   describeExpected,

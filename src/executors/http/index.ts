@@ -1,3 +1,4 @@
+// Tested by test/integration/executors/http.test.ts, test/e2e/untrusted-text.test.ts.
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
 import {
   OUTPUT_BODY_CHARS,

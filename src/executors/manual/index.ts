@@ -1,3 +1,4 @@
+// Tested by test/unit/executors/manual.test.ts.
 import type { Executor } from '../executor.js';
 import { manualParams, type ManualParams } from './params.js';
 

@@ -3,6 +3,8 @@
  * connection goes to pg_dump through PG* environment variables, never argv; a dump that failed,
  * was stopped or could not be verified is removed so no half file passes for a backup.
  */
+
+// Tested by test/integration/executors/postgres-backup.test.ts.
 import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runProcess, type ProcessResult } from '../command/run-process.js';

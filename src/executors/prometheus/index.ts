@@ -5,6 +5,8 @@
  * error, nothing returned, NaN or Inf, a non-numeric result, Prometheus unreachable), and then a
  * human decides instead of the bot guessing.
  */
+
+// Tested by test/integration/executors/prometheus.test.ts.
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
 import { human, sendHttp, statusLine } from '../http-kit.js';
 import { excerpt } from '../../text.js';
