@@ -4,9 +4,7 @@
  * task definitions before approval, a failed rollout retried goes to the same recorded task
  * definition (never the one before it), and a deploy between card and click is refused.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writePlanFile } from '../support/plan-files.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import {
@@ -29,22 +27,8 @@ afterEach(async () => {
 });
 
 function planFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-ecs-'));
-  const file = join(dir, 'plans.yaml');
-  writeFileSync(
-    file,
+  return writePlanFile(
     `apiVersion: rollback-bot/v1
-kind: AuthorityPolicy
-metadata: { name: default }
-spec:
-  roles:
-    - { name: on-call-engineer, members: { usergroup: S0ONCALL } }
-  tiers:
-    - { after: 0m, approver: on-call-engineer }
-  selfApproval: true
-  approvalsRequired: 1
----
-apiVersion: rollback-bot/v1
 kind: RollbackPlan
 metadata: { name: checkout }
 spec:
@@ -65,7 +49,6 @@ spec:
       stabilize: 0s
 `,
   );
-  return file;
 }
 
 async function start(): Promise<{ h: BotHarness; ecs: FakeEcs }> {

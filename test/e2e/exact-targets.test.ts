@@ -5,9 +5,6 @@
  * Redis, the Slack simulator, and the fake Kubernetes API over HTTP (it renumbers a reused
  * ReplicaSet to the next revision, as the controller does).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeButtonValue } from '../../src/slack/blocks/kit.js';
 import {
@@ -19,6 +16,7 @@ import {
   startBotHarness,
   type BotHarness,
 } from '../support/bot-harness.js';
+import { writeKubeconfig, writePlanFile } from '../support/plan-files.js';
 import { startFakeKubeApi, type FakeKubeApi, type PodTemplate } from '../support/fake-kube-api.js';
 
 const REVISIONS = [
@@ -87,37 +85,9 @@ afterEach(async () => {
 });
 
 function planFile(kube: FakeKubeApi, onFailure: string, kind: Kind): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-targets-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters:\n- name: fake\n  cluster: { server: '${kube.url}', insecure-skip-tls-verify: true }`,
-      `users:\n- name: bot\n  user: { token: ${kube.token} }`,
-      'contexts:\n- name: fake\n  context: { cluster: fake, user: bot }',
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
-  const file = join(dir, 'plans.yaml');
-  writeFileSync(
-    file,
+  const kubeconfig = writeKubeconfig(kube);
+  return writePlanFile(
     `apiVersion: rollback-bot/v1
-kind: AuthorityPolicy
-metadata: { name: default }
-spec:
-  roles:
-    - { name: on-call-engineer, members: { usergroup: S0ONCALL } }
-    - { name: team-lead, members: { users: [U0LEAD1] } }
-  tiers:
-    - { after: 0m, approver: on-call-engineer, notify: team-lead }
-    - { after: 15m, approver: team-lead }
-  selfApproval: true
-  approvalsRequired: 1
----
-apiVersion: rollback-bot/v1
 kind: RollbackPlan
 metadata: { name: checkout }
 spec:
@@ -139,7 +109,6 @@ spec:
       stabilize: 0s
 `,
   );
-  return file;
 }
 
 async function start(

@@ -5,10 +5,8 @@
  * the API, in debug logs, nor in any Redis key of the run. Each journey goes through the bot's HTTP
  * surface: signed Slack requests from the simulator, alert webhooks, the API.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { writePlanFile } from '../support/plan-files.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretMask } from '../../src/domain/secret-mask.js';
 import { createLogger } from '../../src/logging.js';
@@ -44,24 +42,8 @@ const HOSTILE_REASON =
   'broke ${env:SLACK_SIGNING_SECRET} ${env:DEPLOY_TOKEN} {{ rollback.id }} ${file:/etc/hostname}';
 
 function planFile(peer: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-untrusted-'));
-  const file = join(dir, 'plans.yaml');
-  writeFileSync(
-    file,
+  return writePlanFile(
     `apiVersion: rollback-bot/v1
-kind: AuthorityPolicy
-metadata: { name: default }
-spec:
-  roles:
-    - { name: on-call-engineer, members: { usergroup: S0ONCALL } }
-    - { name: team-lead, members: { users: [U0LEAD1] } }
-  tiers:
-    - { after: 0m, approver: on-call-engineer, notify: team-lead }
-    - { after: 15m, approver: team-lead }
-  selfApproval: true
-  approvalsRequired: 1
----
-apiVersion: rollback-bot/v1
 kind: RollbackPlan
 metadata: { name: leaky }
 spec:
@@ -100,7 +82,6 @@ spec:
       delay: 1m
 `,
   );
-  return file;
 }
 
 interface Run {

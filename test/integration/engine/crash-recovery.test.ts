@@ -3,9 +3,7 @@
  * SIGTERM, and a Redis restart in the middle of a rollback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/engine/engine.js';
@@ -16,6 +14,7 @@ import { ROLES, USERS } from '../../support/domain-fixtures.js';
 import { commandRollback, commandStep, stepStatuses, waitFor } from '../../support/engine-harness.js';
 import { deleteKeysWithPrefix } from '../../support/redis-cleanup.js';
 import { startFakeKubeApi } from '../../support/fake-kube-api.js';
+import { writeKubeconfig } from '../../support/plan-files.js';
 import { startStandaloneRedis } from '../../support/redis-servers.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -132,12 +131,7 @@ describe('crash recovery (real processes, real Redis)', () => {
           { revision: 7, image: 'app:v1.5.0-BAD' },
         ],
       });
-      const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-crash-kube-'));
-      const kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(
-        kubeconfig,
-        `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: { server: '${kube.url}', insecure-skip-tls-verify: true }\nusers:\n- name: bot\n  user: { token: ${kube.token} }\ncontexts:\n- name: fake\n  context: { cluster: fake, user: bot }\ncurrent-context: fake\n`,
-      );
+      const kubeconfig = writeKubeconfig(kube);
       const undo = {
         name: 'Roll back api',
         uses: 'kubernetes',
