@@ -12,6 +12,7 @@ import type { AuthorityPolicy } from '../domain/plan.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { ActiveLocks, Docs, RollbackReader } from '../store/store.js';
+import { refuse, type Refusal } from './refusals.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
 export interface ManualFreeze {
@@ -61,17 +62,14 @@ export interface FreezeEntry {
 
 export type FreezeOutcome =
   | { ok: true; freeze: ManualFreeze }
-  | {
-      ok: false;
-      code:
-        | 'unknown_service'
-        | 'unknown_environment'
-        | 'unknown_policy'
-        | 'not_allowed'
-        | 'already_frozen'
-        | 'not_frozen';
-      message: string;
-    };
+  | Refusal<
+      | 'unknown_service'
+      | 'unknown_environment'
+      | 'unknown_policy'
+      | 'not_allowed'
+      | 'already_frozen'
+      | 'not_frozen'
+    >;
 
 export interface FreezeRequest {
   service: string;
@@ -121,11 +119,10 @@ export class FreezeService {
     if (await this.options.store.putDoc(COLLECTIONS.freezes, key, freeze, 0)) return { ok: true, freeze };
     const existing = await this.manual(target.service, target.environment);
     const lift = `/rollback freeze off${target.service === ALL ? '' : ` ${target.service}`}${target.environment === ALL ? '' : ` --env ${target.environment}`}`;
-    return {
-      ok: false,
-      code: 'already_frozen',
-      message: `${describeTarget(target)} is already ${existing ? `${manualReason(existing)} (since ${new Date(existing.at).toISOString()})` : 'frozen'}; lift it first with \`${lift}\`.`,
-    };
+    return refuse(
+      'already_frozen',
+      `${describeTarget(target)} is already ${existing ? `${manualReason(existing)} (since ${new Date(existing.at).toISOString()})` : 'frozen'}; lift it first with \`${lift}\`.`,
+    );
   }
 
   /** Lifts a manual freeze. A rollback's freeze lifts itself when the rollback ends. */
@@ -149,13 +146,12 @@ export class FreezeService {
     }
     if (existing === null) {
       const status = await this.status(service, target.environment);
-      return {
-        ok: false,
-        code: 'not_frozen',
-        message: status.frozen
+      return refuse(
+        'not_frozen',
+        status.frozen
           ? `${describeTarget(target)} has no manual freeze to lift; it is frozen because ${status.reason}${status.rollbackId === undefined ? '' : ', and that lifts itself when the rollback ends'}.`
           : `${describeTarget(target)} is not frozen.`,
-      };
+      );
     }
     await this.options.store.deleteDoc(COLLECTIONS.freezes, freezeKey(service, target.environment));
     return { ok: true, freeze: existing };
@@ -277,25 +273,23 @@ export class FreezeService {
     const catalog = this.options.catalog();
     if (request.service === ALL) return this.authoriseEverything(request, verb);
     const found = findPlan(catalog.plans, request.service);
-    if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
+    if (!found.ok) return found;
     const plan = found.plan;
     const resolved = environmentOf(plan, request.environment);
-    if (!resolved.ok) return { ok: false, code: 'unknown_environment', message: resolved.message };
+    if (!resolved.ok) return resolved;
     const policy = catalog.policies.get(plan.authority);
     if (!policy) {
-      return {
-        ok: false,
-        code: 'unknown_policy',
-        message: `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
-      };
+      return refuse(
+        'unknown_policy',
+        `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
+      );
     }
     const roles = await this.options.rolesOf(request.by, policy);
     if (roles.length === 0) {
-      return {
-        ok: false,
-        code: 'not_allowed',
-        message: `only people with a role in the "${policy.name}" authority policy (${policy.roles.map((r) => r.name).join(', ')}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} ${plan.service} deploys; you hold none of them.`,
-      };
+      return refuse(
+        'not_allowed',
+        `only people with a role in the "${policy.name}" authority policy (${policy.roles.map((r) => r.name).join(', ')}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} ${plan.service} deploys; you hold none of them.`,
+      );
     }
     return { ok: true, service: plan.service, environment: resolved.environment };
   }
@@ -312,22 +306,20 @@ export class FreezeService {
     const covered = new Set([...catalog.plans.values()].flatMap((plan) => plan.environments));
     if (verb === 'freeze' && environment !== ALL && !covered.has(environment)) {
       const known = [...covered].sort();
-      return {
-        ok: false,
-        code: 'unknown_environment',
-        message: `no plan covers the environment "${environment}"${didYouMean(environment, known)}; plans cover ${known.join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
-      };
+      return refuse(
+        'unknown_environment',
+        `no plan covers the environment "${environment}"${didYouMean(environment, known)}; plans cover ${known.join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
+      );
     }
     for (const policy of policies) {
       if ((await this.options.rolesOf(request.by, policy)).length > 0) {
         return { ok: true, service: ALL, environment };
       }
     }
-    return {
-      ok: false,
-      code: 'not_allowed',
-      message: `only people with a role in an authority policy (${policies.map((p) => p.name).join(', ') || 'none loaded'}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} every service; you hold none.`,
-    };
+    return refuse(
+      'not_allowed',
+      `only people with a role in an authority policy (${policies.map((p) => p.name).join(', ') || 'none loaded'}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} every service; you hold none.`,
+    );
   }
 }
 

@@ -10,10 +10,11 @@ import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import { strategyNeedsHuman } from '../domain/plan.js';
 import type { RollbackContext, RollbackInput, Trigger } from '../domain/rollback-types.js';
 import { parseVersion } from '../domain/version.js';
-import type { Engine } from '../engine/engine.js';
+import type { DispatchResult, Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
 import type { Deployments, RollbackReader, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
+import { refuse, type Refusal } from './refusals.js';
 import type { SecretMask } from '../domain/secret-mask.js';
 import type { TargetResolver } from '../domain/step-target.js';
 import { RollbackReads, type RollbackFilter } from './rollback-reads.js';
@@ -68,11 +69,9 @@ export interface DeclareRequest {
 }
 
 export type DeclareOutcome =
-  | { ok: true; rollback: StoredRollback; plan: RollbackPlan }
-  | { ok: false; code: string; message: string; activeId?: string };
+  { ok: true; rollback: StoredRollback; plan: RollbackPlan } | (Refusal & { activeId?: string });
 
-export type ActOutcome =
-  { ok: true; rollback: StoredRollback } | { ok: false; code: 'not_found' | 'refused'; message: string };
+export type ActOutcome = { ok: true; rollback: StoredRollback } | Refusal<'not_found' | 'refused'>;
 
 /** The events a person may send from Slack or the API (workers send the others). */
 export type HumanEvent =
@@ -94,31 +93,31 @@ export function communicationsOf(catalog: Catalog, plan: RollbackPlan): Communic
 export function findPlan(
   plans: ReadonlyMap<string, RollbackPlan>,
   service: string,
-): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
+): { ok: true; plan: RollbackPlan } | Refusal<'unknown_service'> {
   const plan = plans.get(service);
   if (plan) return { ok: true, plan };
   const suggestion = closest(service, plans.keys());
-  return {
-    ok: false,
-    message: suggestion
+  return refuse(
+    'unknown_service',
+    suggestion
       ? `no rollback plan for "${service}": did you mean \`${suggestion}\`?`
       : `no rollback plan for "${service}"; plans exist for: ${[...plans.keys()].join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
-  };
+  );
 }
 
 /** The environment asked for, else production when the plan covers it, else the plan's first. */
 export function environmentOf(
   plan: RollbackPlan,
   requested: string | undefined,
-): { ok: true; environment: string } | { ok: false; message: string } {
+): { ok: true; environment: string } | Refusal<'unknown_environment'> {
   const environment =
     requested ??
     (plan.environments.includes(DEFAULT_ENVIRONMENT) ? DEFAULT_ENVIRONMENT : plan.environments[0]!);
   if (plan.environments.includes(environment)) return { ok: true, environment };
-  return {
-    ok: false,
-    message: `the ${plan.service} plan covers ${plan.environments.join(', ')}, not "${environment}".`,
-  };
+  return refuse(
+    'unknown_environment',
+    `the ${plan.service} plan covers ${plan.environments.join(', ')}, not "${environment}".`,
+  );
 }
 
 /** Why a drill of this plan cannot run as asked, if it cannot. */
@@ -141,42 +140,40 @@ export class RollbackService {
     return [...this.options.catalog().plans.values()];
   }
 
-  findPlan(service: string): { ok: true; plan: RollbackPlan } | { ok: false; message: string } {
+  findPlan(service: string): ReturnType<typeof findPlan> {
     return findPlan(this.options.catalog().plans, service);
   }
 
   async declare(request: DeclareRequest): Promise<DeclareOutcome> {
     const { now, newId, store, engine } = this.options;
     const found = this.findPlan(request.service);
-    if (!found.ok) return { ok: false, code: 'unknown_service', message: found.message };
+    if (!found.ok) return found;
     const plan = found.plan;
     if (request.drill === true) {
       const refusal = drillRefusal(plan, request.environment);
-      if (refusal !== undefined) return { ok: false, code: 'not_drillable', message: refusal };
+      if (refusal !== undefined) return refuse('not_drillable', refusal);
     }
     const resolved = environmentOf(
       plan,
       request.environment ?? (request.drill === true ? DRILL_ENVIRONMENT : undefined),
     );
-    if (!resolved.ok) return { ok: false, code: 'unknown_environment', message: resolved.message };
+    if (!resolved.ok) return resolved;
     const environment = resolved.environment;
     const strategyName = request.strategy ?? plan.defaultStrategy;
     const strategy = plan.strategies[strategyName];
     if (!strategy) {
       const suggestion = closest(strategyName, Object.keys(plan.strategies));
-      return {
-        ok: false,
-        code: 'unknown_strategy',
-        message: `the ${plan.service} plan has no strategy "${strategyName}"${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; it has ${Object.keys(plan.strategies).join(', ')}.`,
-      };
+      return refuse(
+        'unknown_strategy',
+        `the ${plan.service} plan has no strategy "${strategyName}"${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; it has ${Object.keys(plan.strategies).join(', ')}.`,
+      );
     }
     const policy = this.options.catalog().policies.get(plan.authority);
     if (!policy) {
-      return {
-        ok: false,
-        code: 'unknown_policy',
-        message: `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
-      };
+      return refuse(
+        'unknown_policy',
+        `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
+      );
     }
     const deployments = await store.listDeployments(plan.service, environment, 2);
     const recordedFrom = this.recordedVersion(deployments[0]?.version, plan.service, environment);
@@ -190,7 +187,7 @@ export class RollbackService {
     const reason = request.reason ?? 'no reason given';
     if (request.toVersion !== undefined) {
       const asked = parseVersion(request.toVersion);
-      if (!asked.ok) return { ok: false, code: 'invalid_version', message: asked.message };
+      if (!asked.ok) return refuse('invalid_version', asked.message);
     }
     // Platform steps say what runs and what they would restore, before anyone approves.
     const targets = resolver
@@ -207,31 +204,28 @@ export class RollbackService {
         })
       : undefined;
     if (targets?.unknownVersion !== undefined) {
-      return { ok: false, code: 'unknown_version', message: targets.unknownVersion };
+      return refuse('unknown_version', targets.unknownVersion);
     }
     const fromVersion =
       this.recordedVersion(targets?.versions.current, plan.service, environment) ?? recordedFrom;
     const recordedTarget = targets?.versions.target ?? deployments[1]?.version;
     const target = request.toVersion ?? recordedTarget;
     if (target === undefined) {
-      return {
-        ok: false,
-        code: 'unknown_target',
-        message: `no earlier deployment of ${plan.service} in ${environment} is recorded: say which version to roll back to with --to VERSION.`,
-      };
+      return refuse(
+        'unknown_target',
+        `no earlier deployment of ${plan.service} in ${environment} is recorded: say which version to roll back to with --to VERSION.`,
+      );
     }
     // Every way in checks the version already; this is the last gate before step parameters, and
     // the only one for a deployment recorded before versions were checked.
     const version = parseVersion(target);
     if (!version.ok) {
-      return {
-        ok: false,
-        code: 'invalid_version',
-        message:
-          request.toVersion === undefined
-            ? `the previous recorded deployment of ${plan.service} in ${environment} cannot be rolled back to (${version.message}): say which version with --to VERSION.`
-            : version.message,
-      };
+      return refuse(
+        'invalid_version',
+        request.toVersion === undefined
+          ? `the previous recorded deployment of ${plan.service} in ${environment} cannot be rolled back to (${version.message}): say which version with --to VERSION.`
+          : version.message,
+      );
     }
     const toVersion = version.version;
     const input: RollbackInput = {
@@ -255,9 +249,7 @@ export class RollbackService {
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);
     if (!result.ok) {
       return {
-        ok: false,
-        code: result.code,
-        message: result.message,
+        ...refuse(result.code, result.message),
         ...(result.code === 'active_rollback_exists' ? { activeId: result.activeId } : {}),
       };
     }
@@ -293,17 +285,16 @@ export class RollbackService {
   async act(rollbackId: string, userId: string, event: HumanEvent): Promise<ActOutcome> {
     const { store, engine, now, rolesOf } = this.options;
     const current = await store.getRollback(rollbackId);
-    if (!current) return { ok: false, code: 'not_found', message: `there is no rollback ${rollbackId}.` };
+    if (!current) return refuse('not_found', `there is no rollback ${rollbackId}.`);
     const context = contextOf(current);
     if (event.type === 'APPROVE') {
       const changed = await this.targetsChanged(rollbackId, context, event.digest);
-      if (changed !== null) return { ok: false, code: 'refused', message: changed };
+      if (changed !== null) return refuse('refused', changed);
     }
     const policy = context.policy;
     const roles = await rolesOf(userId, policy);
     const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() });
-    if (result.accepted) return { ok: true, rollback: result.rollback };
-    return { ok: false, code: result.code === 'not_found' ? 'not_found' : 'refused', message: result.reason };
+    return result.accepted ? { ok: true, rollback: result.rollback } : refusalOf(result);
   }
 
   /**
@@ -342,4 +333,15 @@ export class RollbackService {
   list(filter: RollbackFilter = {}): Promise<RollbackView[]> {
     return this.reads.list(filter);
   }
+}
+
+/**
+ * The one place the engine's dispatch refusal (`accepted: false` + `reason`, the decider's shape the
+ * workers read) becomes the application's refusal. The engine keeps its shape: its callers inside
+ * (step runner, timer poller) and the decider share it.
+ */
+export function refusalOf(
+  result: Extract<DispatchResult, { accepted: false }>,
+): Refusal<'not_found' | 'refused'> {
+  return refuse(result.code, result.reason);
 }

@@ -14,6 +14,12 @@ import type { Leases, OutboxEffect, RollbackReader } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
 
+/**
+ * How a step attempt ended, as the engine records it: the subset of the executors' `StepResult`
+ * (src/executors/executor.ts, built from this type) that a step can end with. The step performer
+ * maps the rest: an executor's `inconclusive` ends the step `failed` ("inconclusive: ..."), and its
+ * `summary` is for checks.
+ */
 export type StepOutcome =
   | { outcome: 'succeeded'; output: Record<string, unknown> }
   /** `conflict`: the object changed under the step; a human decides whatever `onFailure` says. */

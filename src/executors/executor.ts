@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { TemplateVars } from '../domain/template-vars.js';
 import type { ValuePlaces } from './render-params.js';
 import type { StepTarget } from '../domain/step-target.js';
+import type { StepOutcome } from '../engine/step-runner.js';
 
 export type { StepTarget, TargetState } from '../domain/step-target.js';
 
@@ -45,18 +46,20 @@ export type Resolution =
   /** `restorable`: the versions that exist, when the asked one is not among them. */
   | { ok: false; error: string; restorable?: string[] };
 
+/**
+ * What an executor's `run` answers: the engine's `StepOutcome` (one vocabulary, succeeded and
+ * failed) with a summary and partial output, plus `inconclusive`, which only an executor says.
+ */
 export type StepResult =
-  | { outcome: 'succeeded'; output: Record<string, unknown>; summary: string }
-  | {
-      outcome: 'failed';
-      error: string;
+  | (Extract<StepOutcome, { outcome: 'succeeded' }> & { summary: string })
+  | (Extract<StepOutcome, { outcome: 'failed' }> & {
       output?: Record<string, unknown>;
       /**
        * The object was changed by someone else since it was resolved (neither the start nor the
        * target): the step stops and asks a human, whatever `onFailure` says, instead of overwriting.
        */
       conflict?: true;
-    }
+    })
   /** The executor could not tell (a query errored or returned nothing): a human decides. */
   | { outcome: 'inconclusive'; detail: string };
 

@@ -25,7 +25,7 @@ import {
 import { GRAFANA_SIGNATURE_HEADER, parseGrafana, verifyGrafanaSignature } from '../alerts/grafana.js';
 import type { DeliveryOutcome, IncidentService } from '../app/incident-service.js';
 import { readJsonWithRaw } from './read-json.js';
-import { hasBasicPassword, hasBearer, safeRoute, sendJson } from './respond.js';
+import { hasBasicPassword, hasBearer, safeRoute, sendError, sendJson } from './respond.js';
 import { checkTimestamp } from './timestamp-window.js';
 
 /** Alertmanager's largest deliveries (5,000 alerts with their labels) fit in this. */
@@ -169,7 +169,7 @@ function receiver(
         deps.count?.(source, 'unauthorized', 0);
         log.warn({ source, reason }, 'alert delivery refused');
         res.setHeader('www-authenticate', 'Bearer');
-        sendJson(res, 401, { error: reason });
+        sendError(res, 401, 'unauthorized', reason);
       };
       const early = authenticate(req, null);
       if (early.ok === false) {
@@ -179,7 +179,7 @@ function receiver(
       const body = await readJsonWithRaw(req, ALERT_BODY_LIMIT);
       if (!body.ok) {
         deps.count?.(source, 'bad_request', 0);
-        sendJson(res, body.status, { error: body.error });
+        sendError(res, body.status, body.code, body.error);
         return;
       }
       const auth = early.ok === 'body' ? authenticate(req, body.raw) : early;
@@ -191,7 +191,7 @@ function receiver(
       if (!parsed.ok) {
         deps.count?.(source, 'bad_request', 0);
         log.warn({ source, reason: parsed.reason }, 'alert delivery malformed');
-        sendJson(res, 400, { error: parsed.reason });
+        sendError(res, 400, 'bad_request', parsed.reason);
         return;
       }
       await answer(deps, res, source, parsed);

@@ -9,6 +9,42 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
+/**
+ * Every code an HTTP error body carries: `{ "error": { "code", "message" } }`. A client branches on
+ * the code; the message is the sentence for a person and may change wording.
+ */
+export const HTTP_ERROR_CODES = [
+  /** The body or query does not say what the route needs (schema, time, missing parameter). */
+  'bad_request',
+  /** The body is not JSON at all. */
+  'invalid_json',
+  /** No valid credentials: bearer token, basic password, webhook signature, Slack's headers. */
+  'unauthorized',
+  /** Authenticated as far as can be told, and still refused (an SNS topic or certificate). */
+  'forbidden',
+  /** A signed message outside its time window: an old delivery replayed. */
+  'replay',
+  'not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  /** Something the bot depends on did not answer; retry later. */
+  'unavailable',
+  /** The bot failed; the body carries a reference to find the log line. */
+  'internal',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+/** The one way the bot answers an error over HTTP. `extra` sits beside `error` (a log reference). */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: HttpErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  sendJson(res, status, { error: { code, message }, ...extra });
+}
+
 /** Compares the bearer token in constant time; an unset token refuses everyone. */
 export function hasBearer(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return false;
@@ -48,7 +84,7 @@ export function safeRoute(
     handler(req, res).catch((error: unknown) => {
       const reference = Math.random().toString(36).slice(2, 10);
       log.error({ err: error, reference, url: req.url }, 'route failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', reference });
+      if (!res.headersSent) sendError(res, 500, 'internal', 'internal error', { reference });
     });
   };
 }

@@ -15,7 +15,7 @@ import { versionSchema } from '../domain/version.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Deployments, Store } from '../store/store.js';
 import { readJson } from './read-json.js';
-import { hasBearer, safeRoute, sendJson } from './respond.js';
+import { hasBearer, safeRoute, sendError, sendJson } from './respond.js';
 
 export interface RouteDependencies {
   service: Pick<RollbackService, 'view' | 'list'>;
@@ -57,7 +57,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
     safeRoute(log, async (req, res) => {
       if (!hasBearer(req, deps.apiToken)) {
         res.setHeader('www-authenticate', 'Bearer');
-        sendJson(res, 401, { error: 'a valid bearer token (API_TOKEN) is required' });
+        sendError(res, 401, 'unauthorized', 'a valid bearer token (API_TOKEN) is required');
         return;
       }
       await handler(req, res);
@@ -98,12 +98,12 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
       handler: api(async (req, res) => {
         const body = await readJson(req);
         if (!body.ok) {
-          sendJson(res, body.status, { error: body.error });
+          sendError(res, body.status, body.code, body.error);
           return;
         }
         const parsed = deploymentSchema.safeParse(body.value);
         if (!parsed.success) {
-          sendJson(res, 400, { error: problemText(parsed.error) });
+          sendError(res, 400, 'bad_request', problemText(parsed.error));
           return;
         }
         const { at, ...deployment } = parsed.data;
@@ -112,9 +112,12 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         const when =
           at === undefined ? { ok: true as const, at: now } : checkReportedTime(Date.parse(at), now);
         if (!when.ok) {
-          sendJson(res, 400, {
-            error: `at: ${when.problem}; a deployment is recorded within 24 hours of happening (leave out at for now)`,
-          });
+          sendError(
+            res,
+            400,
+            'bad_request',
+            `at: ${when.problem}; a deployment is recorded within 24 hours of happening (leave out at for now)`,
+          );
           return;
         }
         const recorded = { ...deployment, at: when.at };
@@ -130,7 +133,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         const serviceName = query.get('service');
         const environment = query.get('environment') ?? 'production';
         if (!serviceName) {
-          sendJson(res, 400, { error: 'say which service: /api/freeze?service=S&environment=E' });
+          sendError(res, 400, 'bad_request', 'say which service: /api/freeze?service=S&environment=E');
           return;
         }
         // Frozen while a rollback of the service and environment is active, or frozen by hand; with
@@ -158,7 +161,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         const id = typeof raw === 'string' ? raw : '';
         const view = await service.view(id);
         if (view) sendJson(res, 200, view);
-        else sendJson(res, 404, { error: `no rollback ${id}` });
+        else sendError(res, 404, 'not_found', `no rollback ${id}`);
       }),
     },
   ];

@@ -10,7 +10,7 @@ import type { SnsVerifier } from '../alerts/sns-signature.js';
 import { cloudWatchAlarmAlerts } from '../alerts/sns-cloudwatch.js';
 import { answer, type AlertRouteDependencies } from './alert-routes.js';
 import { readJsonWithRaw } from './read-json.js';
-import { safeRoute, sendJson } from './respond.js';
+import { safeRoute, sendError, sendJson, type HttpErrorCode } from './respond.js';
 
 /** SNS messages are at most 256 KiB of payload plus the envelope. */
 const SNS_BODY_LIMIT = 1024 * 1024;
@@ -29,14 +29,14 @@ export function snsRoute(
       const body = await readJsonWithRaw(req, SNS_BODY_LIMIT, ['text/plain', 'application/json']);
       if (!body.ok) {
         deps.count?.('sns', 'bad_request', 0);
-        sendJson(res, body.status, { error: body.error });
+        sendError(res, body.status, body.code, body.error);
         return;
       }
       const verified = await deps.verifier.verify(body.value);
       if (!verified.ok) {
         deps.count?.('sns', verified.status === 400 ? 'bad_request' : 'unauthorized', 0);
         log.warn({ status: verified.status, reason: verified.reason }, 'SNS message refused');
-        sendJson(res, verified.status, { error: verified.reason });
+        sendError(res, verified.status, codeFor(verified.status), verified.reason);
         return;
       }
       const message = verified.message;
@@ -49,9 +49,12 @@ export function snsRoute(
           { messageId: message.MessageId, timestamp: message.Timestamp },
           'SNS message outside the replay window',
         );
-        sendJson(res, 403, {
-          error: `the message's Timestamp ${message.Timestamp} is more than an hour from now: refused as a replay`,
-        });
+        sendError(
+          res,
+          403,
+          'replay',
+          `the message's Timestamp ${message.Timestamp} is more than an hour from now: refused as a replay`,
+        );
         return;
       }
       switch (message.Type) {
@@ -59,7 +62,7 @@ export function snsRoute(
           const confirmed = await deps.verifier.confirmSubscription(message);
           if (!confirmed.ok) {
             log.warn({ topic: message.TopicArn, reason: confirmed.reason }, 'SNS subscription not confirmed');
-            sendJson(res, confirmed.status, { error: confirmed.reason });
+            sendError(res, confirmed.status, codeFor(confirmed.status), confirmed.reason);
             return;
           }
           log.info(
@@ -77,7 +80,7 @@ export function snsRoute(
           const alarm = cloudWatchAlarmAlerts(message);
           if (!alarm.ok) {
             deps.count?.('sns', 'bad_request', 0);
-            sendJson(res, 400, { error: alarm.reason });
+            sendError(res, 400, 'bad_request', alarm.reason);
             return;
           }
           if (alarm.ignored !== null) {
@@ -95,4 +98,9 @@ export function snsRoute(
       }
     }),
   };
+}
+
+/** The SNS checks answer with a status alone: 400 malformed, 403 refused, 503 SNS unreachable. */
+function codeFor(status: 400 | 403 | 503): HttpErrorCode {
+  return status === 400 ? 'bad_request' : status === 403 ? 'forbidden' : 'unavailable';
 }

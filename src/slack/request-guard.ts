@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { sendJson } from '../http/respond.js';
+import { sendError, type HttpErrorCode } from '../http/respond.js';
 import { checkTimestamp } from '../http/timestamp-window.js';
 
 /** Slack's payloads (a modal's state, a message's blocks) stay well under a few hundred KiB. */
@@ -46,11 +46,15 @@ export function guardSlackRequests(
       return;
     }
     options.log.debug({ status: refusal.status, reason: refusal.error }, 'Slack request refused unread');
-    refuse(res, refusal.status, refusal.error);
+    refuse(res, refusal.status, refusal.code, refusal.error);
   };
 }
 
-function refusalOf(req: IncomingMessage, now: number): { status: 401 | 413; error: string } | null {
+type Refusal =
+  | { status: 401; code: 'unauthorized'; error: string }
+  | { status: 413; code: 'payload_too_large'; error: string };
+
+function refusalOf(req: IncomingMessage, now: number): Refusal | null {
   const signature = single(req.headers['x-slack-signature']);
   const timestamp = single(req.headers['x-slack-request-timestamp']);
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
@@ -59,13 +63,18 @@ function refusalOf(req: IncomingMessage, now: number): { status: 401 | 413; erro
     if (form && declared <= UNSIGNED_PING_LIMIT) return null;
     return {
       status: 401,
+      code: 'unauthorized',
       error: 'a Slack request needs its X-Slack-Signature and X-Slack-Request-Timestamp',
     };
   }
   const fresh = checkTimestamp('X-Slack-Request-Timestamp', timestamp, now);
-  if (!fresh.ok) return { status: 401, error: fresh.reason };
+  if (!fresh.ok) return { status: 401, code: 'unauthorized', error: fresh.reason };
   if (declared > SLACK_BODY_LIMIT) {
-    return { status: 413, error: `the body is larger than ${SLACK_BODY_LIMIT} bytes` };
+    return {
+      status: 413,
+      code: 'payload_too_large',
+      error: `the body is larger than ${SLACK_BODY_LIMIT} bytes`,
+    };
   }
   return null;
 }
@@ -74,9 +83,9 @@ function refusalOf(req: IncomingMessage, now: number): { status: 401 | 413; erro
  * Answers and closes the connection: the body is never read, and a client still sending it should
  * not keep the socket (Node discards what arrives until the close).
  */
-function refuse(res: ServerResponse, status: number, error: string): void {
+function refuse(res: ServerResponse, status: number, code: HttpErrorCode, error: string): void {
   res.setHeader('connection', 'close');
-  sendJson(res, status, { error });
+  sendError(res, status, code, error);
 }
 
 function single(value: string | string[] | undefined): string | undefined {

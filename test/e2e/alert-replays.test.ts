@@ -46,7 +46,10 @@ describe('signed alert deliveries and replays', () => {
     h.clock.now += 6 * 60_000;
     const replay = await postAlerts(h.port, '/alerts/generic', firing, captured);
     expect(replay.status).toBe(401);
-    expect(replay.body.error).toMatch(/x-rollback-timestamp header is not within 5 minutes of now/);
+    expect(replay.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/x-rollback-timestamp header is not within 5 minutes of now/) as string,
+    });
     // From the future (a sender whose clock is ahead, or a pre-signed delivery) the same.
     const ahead = await postAlerts(
       h.port,
@@ -74,14 +77,20 @@ describe('signed alert deliveries and replays', () => {
     const bodyOnly = `sha256=${createHmac('sha256', ALERT_TOKEN).update(body).digest('hex')}`;
     const old = await postAlerts(h.port, '/alerts/generic', body, { 'x-rollback-signature': bodyOnly });
     expect(old.status).toBe(401);
-    expect(old.body.error).toMatch(/needs the x-rollback-timestamp header/);
+    expect(old.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/needs the x-rollback-timestamp header/) as string,
+    });
     // The old signature with a fresh timestamp added does not sign the timestamp: refused.
     const stamped = await postAlerts(h.port, '/alerts/generic', body, {
       'x-rollback-signature': bodyOnly,
       'x-rollback-timestamp': String(Math.floor(h.clock.now / 1000)),
     });
     expect(stamped.status).toBe(401);
-    expect(stamped.body.error).toMatch(/does not match the timestamp and body/);
+    expect(stamped.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/does not match the timestamp and body/) as string,
+    });
     // A valid signature for another timestamp than the one sent: refused.
     const moved = {
       ...genericSignedHeaders(body, h.clock.now),
@@ -107,7 +116,10 @@ describe('signed alert deliveries and replays', () => {
       'x-grafana-alerting-signature': bodyOnly,
     });
     expect(unstamped.status).toBe(401);
-    expect(unstamped.body.error).toMatch(/x-grafana-alerting-signature-timestamp/);
+    expect(unstamped.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/x-grafana-alerting-signature-timestamp/) as string,
+    });
     expect(await openIncidents(h)).toEqual([]);
 
     const captured = grafanaSignedHeaders(body, h.clock.now);
@@ -116,6 +128,9 @@ describe('signed alert deliveries and replays', () => {
     h.clock.now += 6 * 60_000;
     const replay = await postAlerts(h.port, '/alerts/grafana', body, captured);
     expect(replay.status).toBe(401);
-    expect(replay.body.error).toMatch(/not within 5 minutes of now/);
+    expect(replay.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/not within 5 minutes of now/) as string,
+    });
   }, 60_000);
 });

@@ -425,13 +425,23 @@ describe('alert receivers and incident threads', () => {
     const badTime = alertmanagerPayload([{ name: 'X', service: 'checkout', startsAt: 0 }]);
     (badTime.alerts as Array<Record<string, unknown>>)[0]!.startsAt = 'yesterday';
     const refused = await post('/alerts/alertmanager', badTime);
-    expect(refused).toEqual({ status: 400, body: { error: 'alerts[0].startsAt: not an ISO time' } });
+    expect(refused).toEqual({
+      status: 400,
+      body: { error: { code: 'bad_request', message: 'alerts[0].startsAt: not an ISO time' } },
+    });
     const wrongType = await post('/alerts/alertmanager', { ...body, alerts: 'many' });
     expect(wrongType.status).toBe(400);
-    expect(wrongType.body.error).toMatch(/^alerts: /);
-    expect((await post('/alerts/alertmanager', '{not json')).status).toBe(400);
+    expect(wrongType.body.error).toEqual({
+      code: 'bad_request',
+      message: expect.stringMatching(/^alerts: /) as string,
+    });
+    expect(await post('/alerts/alertmanager', '{not json')).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: 'the body is not valid JSON' } },
+    });
     const huge = await post('/alerts/alertmanager', JSON.stringify({ pad: 'x'.repeat(9 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
+    expect(huge.body.error).toMatchObject({ code: 'payload_too_large' });
 
     const unknown = await post(
       '/alerts/alertmanager',
@@ -467,14 +477,20 @@ describe('alert receivers and incident threads', () => {
     const bodyOnly = createHmac('sha256', ALERT_TOKEN).update(grafana).digest('hex');
     const unstamped = await post('/alerts/grafana', grafana, { 'x-grafana-alerting-signature': bodyOnly });
     expect(unstamped.status).toBe(401);
-    expect(unstamped.body.error).toMatch(/timestamp header to X-Grafana-Alerting-Signature-Timestamp/);
+    expect(unstamped.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/timestamp header to X-Grafana-Alerting-Signature-Timestamp/) as string,
+    });
     const replay = await post(
       '/alerts/grafana',
       grafana,
       grafanaSignedHeaders(grafana, h.clock.now - 3_600_000),
     );
     expect(replay.status).toBe(401);
-    expect(replay.body.error).toMatch(/not within 5 minutes of now/);
+    expect(replay.body.error).toEqual({
+      code: 'unauthorized',
+      message: expect.stringMatching(/not within 5 minutes of now/) as string,
+    });
 
     const generic = JSON.stringify({
       service: 'checkout',
@@ -502,6 +518,9 @@ describe('alert receivers and incident threads', () => {
       body: generic,
     });
     expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      error: { code: 'unsupported_media_type', message: 'send the body as application/json' },
+    });
     // Everything for checkout went into the one thread.
     await h.bot.threads.settled();
     expect(parents(h, 'checkout')).toHaveLength(1);

@@ -33,6 +33,9 @@ describe('HTTP API', () => {
   it('refuses the API without the bearer token, or with a wrong one', async () => {
     expect((await get('/api/rollbacks', {})).status).toBe(401);
     expect((await get('/api/rollbacks', { authorization: 'Bearer nope' })).status).toBe(401);
+    expect(await (await get('/api/rollbacks', {})).json()).toEqual({
+      error: { code: 'unauthorized', message: 'a valid bearer token (API_TOKEN) is required' },
+    });
     expect((await get(`/api/rollbacks/${id}`, {})).status).toBe(401);
   });
 
@@ -71,7 +74,9 @@ describe('HTTP API', () => {
       timeline: [{ event: 'DECLARE', by: PEOPLE.declarer, state: 'declared' }],
     });
     expect(typeof body['incidentStartedAt']).toBe('string');
-    expect((await get('/api/rollbacks/rb-nope')).status).toBe(404);
+    const missing = await get('/api/rollbacks/rb-nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'no rollback rb-nope' } });
   });
 });
 
@@ -133,8 +138,11 @@ describe('deployments and the freeze', () => {
     const attack = await post({ service: 'checkout', environment: 'production', version: '--log-file=x' });
     expect(attack.status).toBe(400);
     expect(await attack.json()).toEqual({
-      error:
-        "version: a version is letters, digits and . _ + - (at most 128, starting with a letter or digit): '--log-file=x' starts with '-'",
+      error: {
+        code: 'bad_request',
+        message:
+          "version: a version is letters, digits and . _ + - (at most 128, starting with a letter or digit): '--log-file=x' starts with '-'",
+      },
     });
     const path = await post({ service: 'checkout', environment: 'production', version: 'v1/../../admin' });
     expect(path.status).toBe(400);
@@ -149,7 +157,9 @@ describe('deployments and the freeze', () => {
       by: 'ci\u202Eadmin',
     });
     expect(by.status).toBe(400);
-    expect(await by.json()).toEqual({ error: 'by: has \\u202E (a bidirectional formatting character)' });
+    expect(await by.json()).toEqual({
+      error: { code: 'bad_request', message: 'by: has \\u202E (a bidirectional formatting character)' },
+    });
     expect(await h.store.listDeployments('checkout', 'production')).toEqual([]);
   });
 
@@ -162,9 +172,12 @@ describe('deployments and the freeze', () => {
       at: '2999-01-01T00:00:00Z',
     });
     expect(future.status).toBe(400);
-    expect(((await future.json()) as { error: string }).error).toMatch(
-      /^at: 2999-01-01T00:00:00.000Z is in the future \(more than 60 seconds after now, .*\); a deployment is recorded within 24 hours of happening \(leave out at for now\)$/,
-    );
+    expect(((await future.json()) as { error: unknown }).error).toEqual({
+      code: 'bad_request',
+      message: expect.stringMatching(
+        /^at: 2999-01-01T00:00:00.000Z is in the future \(more than 60 seconds after now, .*\); a deployment is recorded within 24 hours of happening \(leave out at for now\)$/,
+      ) as string,
+    });
     const old = await post({
       service: 'checkout',
       environment: 'production',

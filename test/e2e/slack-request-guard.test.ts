@@ -15,6 +15,11 @@ afterEach(async () => {
   harness = undefined;
 });
 
+/** The JSON object in a raw answer body (sent chunked: the chunk sizes surround it). */
+function jsonIn(text: string): unknown {
+  return JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1));
+}
+
 /** A request written by hand on a socket: headers, then only `bodyStart` of the declared body. */
 function partialRequest(
   port: number,
@@ -58,7 +63,12 @@ describe('POST /slack/events reads no body it would refuse', () => {
       '{"type":',
     );
     expect(answer.status).toBe(401);
-    expect(answer.text).toContain('X-Slack-Signature');
+    expect(jsonIn(answer.text)).toEqual({
+      error: {
+        code: 'unauthorized',
+        message: 'a Slack request needs its X-Slack-Signature and X-Slack-Request-Timestamp',
+      },
+    });
     expect(answer.ms).toBeLessThan(2_000);
   }, 30_000);
 
@@ -95,6 +105,9 @@ describe('POST /slack/events reads no body it would refuse', () => {
       'command=',
     );
     expect(declared.status).toBe(413);
+    expect(jsonIn(declared.text)).toEqual({
+      error: { code: 'payload_too_large', message: `the body is larger than ${512 * 1024} bytes` },
+    });
     // Sent in full and correctly signed, as a slash command with an absurd text.
     const fields = new URLSearchParams({
       command: '/rollback',

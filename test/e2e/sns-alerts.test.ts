@@ -177,12 +177,18 @@ describe('SNS receiver (own CA, local certificate URL)', () => {
     const otherTopic = sign({ ...alarm('msg-9', 'ALARM', startsAt), TopicArn: `${TOPIC}-other` });
     const refused = await post(h, otherTopic);
     expect(refused.status).toBe(403);
-    expect(String(refused.body.error)).toMatch(/topic/i);
+    expect(refused.body.error).toEqual({
+      code: 'forbidden',
+      message: expect.stringMatching(/topic/i) as string,
+    });
     expect((await post(h, { Type: 'Notification' })).status).toBe(400);
     // A genuine message replayed hours later is refused.
     const replayed = await post(h, sign(alarm('msg-old', 'ALARM', h.clock.now - 3 * 3_600_000)));
     expect(replayed.status).toBe(403);
-    expect(String(replayed.body.error)).toMatch(/replay/);
+    expect(replayed.body.error).toEqual({
+      code: 'replay',
+      message: expect.stringMatching(/replay/) as string,
+    });
 
     expect((await post(h, sign(alarm('msg-2', 'OK', h.clock.now)))).status).toBe(200);
     await eventually(

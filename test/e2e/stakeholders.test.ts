@@ -177,7 +177,7 @@ describe('stakeholders', () => {
     // The plan's text replaces the default in the rollback's own thread too.
     const card = h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
     expect(h.sim.replies(CHANNEL, card.ts).map((r) => r.text)).toContainEqual(
-      expect.stringMatching(/^All good: checkout is back on v1\.4\.1 after /),
+      expect.stringMatching(/^All good: checkout is back on v1\.4\.1 after /) as string,
     );
   }, 60_000);
 

@@ -89,7 +89,9 @@ async function replicas(
 describe('IncidentService across replicas (real Redis)', () => {
   it('two replicas receiving the first alerts at once open one incident holding all of them', async () => {
     for (let round = 0; round < 5; round++) {
-      const [a, b] = await replicas(() => Promise.resolve({ ok: false, code: 'x', message: 'not here' }));
+      const [a, b] = await replicas(() =>
+        Promise.resolve({ ok: false, code: 'refused', message: 'not here' } as const),
+      );
       await Promise.all([
         a.receive({ key: `a${round}`, alerts: [alert('a1'), alert('a2')] }),
         b.receive({ key: `b${round}`, alerts: [alert('b1')] }),

@@ -51,7 +51,7 @@ describe('IncidentService and alert starts', () => {
         plans: new Map([['checkout', plan]]),
         policies: new Map([['default', standardPolicy()]]),
       }),
-      declare: () => Promise.resolve({ ok: false, code: 'x', message: 'not here' }),
+      declare: () => Promise.resolve({ ok: false, code: 'refused', message: 'not here' } as const),
       announce: () => undefined,
       now: () => T0,
       newId: () => 'inc-1',
