@@ -539,9 +539,11 @@ describe('alert receivers and incident threads', () => {
 
   it('takes the recorded real Alertmanager payloads', async () => {
     const h = (harness = await start());
-    const firing = JSON.parse(readFileSync('../shared/fixtures/alertmanager-firing.json', 'utf8')) as unknown;
+    const firing = JSON.parse(
+      readFileSync('test/fixtures/alerts/alertmanager-firing.json', 'utf8'),
+    ) as unknown;
     const resolved = JSON.parse(
-      readFileSync('../shared/fixtures/alertmanager-resolved.json', 'utf8'),
+      readFileSync('test/fixtures/alerts/alertmanager-resolved.json', 'utf8'),
     ) as unknown;
     expect((await postAlerts(h.port, '/alerts/alertmanager', firing)).body).toMatchObject({ accepted: 1 });
     await eventually(

@@ -16,7 +16,7 @@ export interface TestAlert {
   summary?: string;
 }
 
-/** Alertmanager's webhook payload version 4 (compare ../shared/fixtures/alertmanager-firing.json). */
+/** Alertmanager's webhook payload version 4 (compare test/fixtures/alerts/alertmanager-firing.json, recorded from a real Alertmanager). */
 export function alertmanagerPayload(alerts: TestAlert[], groupKey = 'group'): Record<string, unknown> {
   const status = alerts.some((a) => (a.status ?? 'firing') === 'firing') ? 'firing' : 'resolved';
   return {
