@@ -21,9 +21,10 @@ function formsOf(secret: string): string[] {
 }
 
 export class SecretMask {
-  /** Every form of every secret, longest first, so a secret that contains another is masked whole. */
-  private forms: string[] = [];
-  /** The same forms as one pattern: one pass over a text instead of one per form. */
+  /**
+   * Every form of every secret as one pattern (one pass over a text instead of one per form),
+   * longest first, so a secret that contains another is masked whole.
+   */
   private pattern: RegExp | null = null;
   private readonly known = new Set<string>();
 
@@ -41,8 +42,8 @@ export class SecretMask {
     if (!changed) return;
     const forms = new Set<string>();
     for (const secret of this.known) for (const form of formsOf(secret)) forms.add(form);
-    this.forms = [...forms].sort((a, b) => b.length - a.length);
-    this.pattern = new RegExp(this.forms.map(escapeRegExp).join('|'), 'g');
+    const longestFirst = [...forms].sort((a, b) => b.length - a.length);
+    this.pattern = new RegExp(longestFirst.map(escapeRegExp).join('|'), 'g');
   }
 
   get size(): number {
