@@ -16,7 +16,7 @@ import type { RollbackInput } from '../src/domain/rollback-types.js';
 import type { EngineEvent } from '../src/engine/decider.js';
 import { Engine } from '../src/engine/engine.js';
 import { rollbackDecider } from '../src/engine/rollback-decider.js';
-import { silentLogger } from '../src/logging.js';
+import { silentLogger } from '../src/lib/logging.js';
 import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
 import { standardPolicy } from '../test/support/domain-fixtures.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';

@@ -6,12 +6,12 @@ import { loadConfig } from './config/env.js';
 import { knownSecrets } from './config/known-secrets.js';
 import { SecretMask } from './domain/secret-mask.js';
 import { loadManifests } from './config/manifests.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './lib/errors.js';
 import { defaultRegistry } from './executors/default-registry.js';
 import { readCaFile } from './alerts/sns-certificates.js';
-import { createBot } from './bot.js';
+import { createBot } from './wiring/bot.js';
 import { createSnsPublisher } from './notifiers/targets/sns/publisher.js';
-import { createLogger } from './logging.js';
+import { createLogger } from './lib/logging.js';
 import { createStore } from './store/index.js';
 
 const SHUTDOWN_BUDGET_MS = 9_500;

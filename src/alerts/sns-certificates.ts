@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../lib/errors.js';
 
 /** The subset of `fetch` used here; inject `globalThis.fetch` in production. */
 export type SnsFetch = (

@@ -20,9 +20,9 @@ import {
   type TriggerDecision,
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import { KeyedQueue } from '../keyed-queue.js';
+import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
-import { excerpt } from '../text.js';
+import { excerpt } from '../lib/text.js';
 import {
   CURRENT_INCIDENT,
   currentKey,

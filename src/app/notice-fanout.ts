@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
-import { KeyedQueue } from '../keyed-queue.js';
+import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { OutboxEffect } from '../store/store.js';
 
 export function noticeFanout(deps: {

@@ -8,11 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createBot, type Bot } from '../bot.js';
+import { createBot, type Bot } from '../wiring/bot.js';
 import { loadManifests } from '../config/manifests.js';
 import { formatProblem } from '../config/problem.js';
 import { defaultRegistry } from '../executors/default-registry.js';
-import { silentLogger } from '../logging.js';
+import { silentLogger } from '../lib/logging.js';
 import { ACTION_IDS, decodeButtonValue } from '../slack/blocks/kit.js';
 import {
   channelTranscript,

@@ -9,24 +9,7 @@
 import { z } from 'zod';
 import { duration, nonEmptyText, strictObject, unknownKeys } from '../schema/zod-kit.js';
 
-export const COMMUNICATION_EVENTS = [
-  'incident-opened',
-  'rollback-declared',
-  'approval-requested',
-  'escalated',
-  'authorized',
-  'step-started',
-  'step-succeeded',
-  'step-failed',
-  'validation-passed',
-  'validation-failed',
-  'periodic-update',
-  'resolved',
-  'failed',
-  // Cancelled, rejected or expired before any step ran: nothing was changed.
-  'called-off',
-] as const;
-export type CommunicationEvent = (typeof COMMUNICATION_EVENTS)[number];
+import { COMMUNICATION_EVENTS } from '../domain/communications.js';
 
 export const TARGETS = ['slack', 'sns', 'statuspage'] as const;
 

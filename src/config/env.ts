@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { TOPIC_ARN } from '../alerts/sns.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../lib/errors.js';
 import { parseRedisUrl, type RedisTarget } from '../store/redis/redis-url.js';
 
 export type { RedisTarget } from '../store/redis/redis-url.js';

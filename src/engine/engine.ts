@@ -15,7 +15,7 @@ import type {
   Transitions,
 } from '../store/store.js';
 import type { EngineEvent, RollbackDecider, Transition } from './decider.js';
-import { KeyedQueue } from '../keyed-queue.js';
+import { KeyedQueue } from '../lib/keyed-queue.js';
 
 export interface RollbackIdentity {
   id: string;

@@ -5,7 +5,7 @@
  * Handlers make repeats harmless with the effect's stable id.
  */
 import type { Logger } from 'pino';
-import { Sleeper } from '../sleeper.js';
+import { Sleeper } from '../lib/sleeper.js';
 import type { EffectDelivery, Outbox, OutboxEffect } from '../store/store.js';
 
 export interface EffectContext {

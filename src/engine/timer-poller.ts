@@ -5,7 +5,7 @@
  * sequence number is no longer current, so a repeat or a stale timer is harmless.
  */
 import type { Logger } from 'pino';
-import { Sleeper } from '../sleeper.js';
+import { Sleeper } from '../lib/sleeper.js';
 import type { Timers } from '../store/store.js';
 import type { Engine } from './engine.js';
 

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { formatDuration } from '../domain/duration.js';
-import { networkError } from '../text.js';
+import { networkError } from '../lib/text.js';
 
 /** Characters of an answer's body kept in a step's output (the thread and the snapshot stay small). */
 export const OUTPUT_BODY_CHARS = 2_000;

@@ -15,7 +15,7 @@ import { splitParamText, type SecretRef } from '../domain/param-text.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import { templateVarsFor, type TemplateVars } from '../domain/template-vars.js';
 import { SECRET_PLACEHOLDER, secretPlaceholder } from '../schema/zod-kit.js';
-import { excerpt } from '../text.js';
+import { excerpt } from '../lib/text.js';
 
 /** Where a parameter's template values land; an executor names its top-level keys of each kind. */
 export type ValuePlace = 'url' | 'argv' | 'promql';

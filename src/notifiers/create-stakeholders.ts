@@ -6,7 +6,7 @@
 import type { RollbackView } from '../app/rollback-view.js';
 import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { Store } from '../store/store.js';
 import { RateQueue } from './rate-queue.js';
 import { stakeholderNotifier, type StakeholderNotifier } from './stakeholders.js';

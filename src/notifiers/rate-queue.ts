@@ -11,7 +11,7 @@
  * newer news).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 
 /** What one attempt came to. A thrown error counts as `unreachable`. */
 export type AttemptOutcome =

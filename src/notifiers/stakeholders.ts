@@ -7,12 +7,12 @@
  * they are practice in staging.
  */
 import type { RollbackView } from '../app/rollback-view.js';
-import type { CommunicationEvent } from '../config/communications-schema.js';
+import type { CommunicationEvent } from '../domain/communications.js';
 import type { CommunicationVars } from '../domain/communication-vars.js';
 import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 import { escapeMrkdwn } from '../slack/blocks/text.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';

@@ -5,11 +5,11 @@
  * the plan names, renders each one's template and hands it over; a target only talks to its API.
  */
 import type { RollbackView } from '../app/rollback-view.js';
-import type { CommunicationEvent } from '../config/communications-schema.js';
+import type { CommunicationEvent } from '../domain/communications.js';
 import type { CommunicationsPolicy, CommunicationTarget } from '../domain/communications.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../lib/logging.js';
 
 /** What stakeholders hear when a target names no events: the seeds' "who is told what". */
 export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [

@@ -5,7 +5,7 @@
  */
 import { App, HTTPReceiver, type CustomRoute } from '@slack/bolt';
 import { WebClient, type FetchFunction } from '@slack/web-api';
-import { RollbackError } from '../errors.js';
+import { RollbackError } from '../lib/errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
 import { deliverOnce } from './deliver-once.js';

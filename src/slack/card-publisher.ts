@@ -9,7 +9,7 @@
 import { section } from './blocks/kit.js';
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
-import { Coalescer } from '../coalescer.js';
+import { Coalescer } from '../lib/coalescer.js';
 import { COLLECTIONS, type Collection } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs } from '../store/store.js';

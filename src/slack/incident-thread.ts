@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { IncidentRecords } from '../app/incident-records.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
-import { Coalescer } from '../coalescer.js';
+import { Coalescer } from '../lib/coalescer.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Deployment, Docs } from '../store/store.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { RollbackError } from '../errors.js';
+import { RollbackError } from '../lib/errors.js';
 
 export const referenceId = (): string => randomBytes(4).toString('hex');
 

@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import { createSnsPublisher } from '../../src/notifiers/targets/sns/publisher.js';
 import {
   CHANNEL,

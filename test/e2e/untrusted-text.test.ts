@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { writePlanFile } from '../support/plan-files.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretMask } from '../../src/domain/secret-mask.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/lib/logging.js';
 import { selectOption, textInput } from '../../src/simulator/index.js';
 import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
 import {

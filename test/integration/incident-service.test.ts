@@ -10,7 +10,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import { IncidentService } from '../../src/app/incident-service.js';
 import type { DeclareOutcome, DeclareRequest } from '../../src/app/rollback-service.js';
 import type { RollbackPlan } from '../../src/domain/plan.js';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
 import type { Store } from '../../src/store/store.js';
 import { standardPolicy, standardStrategy, T0 } from '../support/domain-fixtures.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { rollbackDecider } from '../../src/engine/rollback-decider.js';
 import { createStepHandlers } from '../../src/engine/step-runner.js';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { MINUTE, ROLES, T0, USERS } from '../support/domain-fixtures.js';
 import { commandRollback, waitFor } from '../support/engine-harness.js';

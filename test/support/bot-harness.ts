@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createBot, type Bot, type BotOptions } from '../../src/bot.js';
+import { createBot, type Bot, type BotOptions } from '../../src/wiring/bot.js';
 import { loadManifests } from '../../src/config/manifests.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import type { ExecutorRegistry } from '../../src/executors/registry.js';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import { decodeButtonValue } from '../../src/slack/blocks/kit.js';
 import { SlackDriver, startSlackSimulator, type SlackSimulator } from '../../src/simulator/index.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';

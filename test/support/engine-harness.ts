@@ -9,7 +9,7 @@ import { createEngineRuntime, type EngineRuntime } from '../../src/engine/runtim
 import type { EffectHandler } from '../../src/engine/outbox-worker.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import { createStepPerformer } from '../../src/executors/step-performer.js';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import type { OutboxEffect, Store, StoredRollback } from '../../src/store/store.js';
 import { rollbackInput, step, T0 } from './domain-fixtures.js';
 

@@ -9,7 +9,7 @@ import { createEngineRuntime } from '../../src/engine/runtime.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import { createPlanResolver, stepTargetDecider } from '../../src/executors/plan-resolver.js';
 import { createStepPerformer } from '../../src/executors/step-performer.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/lib/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
 
 const log = createLogger('warn');

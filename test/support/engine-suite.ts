@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { Engine } from '../../src/engine/engine.js';
 import { rollbackDecider } from '../../src/engine/rollback-decider.js';
-import { silentLogger } from '../../src/logging.js';
+import { silentLogger } from '../../src/lib/logging.js';
 import { MINUTE, ROLES, standardPolicy, T0, USERS } from './domain-fixtures.js';
 import {
   commandRollback,

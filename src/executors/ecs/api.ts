@@ -12,7 +12,7 @@ import {
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { RollbackError } from '../../errors.js';
+import { RollbackError } from '../../lib/errors.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import type { TargetState } from '../executor.js';
 

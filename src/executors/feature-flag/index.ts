@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { Executor, ExecutorContext, ResolveContext, Resolution, StepResult } from '../executor.js';
 import { human, sendHttp, statusLine } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import { featureFlagParams, type FeatureFlagParams } from './params.js';
 import {
   credentialName,

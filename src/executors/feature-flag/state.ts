@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { human, sendHttp, statusLine } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import type { FeatureFlagParams } from './params.js';
 
 export type FlagState = 'on' | 'off';

@@ -9,7 +9,7 @@ import {
   statusLine,
   type HttpOutcome,
 } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import { healthcheckParams, type HealthcheckParams } from './params.js';
 
 interface Probe {

@@ -10,7 +10,7 @@ import {
   statusLine,
   type HttpOutcome,
 } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import { httpParams, type HttpParams } from './params.js';
 
 /** Methods that may be sent twice: a POST or a PATCH may have taken effect before the error. */

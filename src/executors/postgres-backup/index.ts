@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { runProcess, type ProcessResult } from '../command/run-process.js';
 import type { Executor, StepResult } from '../executor.js';
 import { human } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import { parseConnection } from './connection.js';
 import { postgresBackupParams, type PostgresBackupParams } from './params.js';
 

@@ -9,7 +9,7 @@
 // Tested by test/integration/executors/prometheus.test.ts.
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
 import { human, sendHttp, statusLine } from '../http-kit.js';
-import { excerpt } from '../../text.js';
+import { excerpt } from '../../lib/text.js';
 import { prometheusParams, type PrometheusParams } from './params.js';
 
 export const prometheusExecutor: Executor<PrometheusParams> = {

@@ -6,7 +6,7 @@
  * Slack texts are mrkdwn; SNS and Statuspage texts are plain. Statuspage is read by customers: it
  * names no people, errors or internal states.
  */
-import type { CommunicationEvent } from '../../config/communications-schema.js';
+import type { CommunicationEvent } from '../../domain/communications.js';
 
 export interface DefaultTemplates {
   slack: string;

@@ -2,7 +2,7 @@
  * Which communication event (DESIGN section 7) a rollback notice belongs to. The Slack thread hears
  * every notice; stakeholders only these. `incident-opened` comes from alerts, not from a rollback.
  */
-import type { CommunicationEvent } from '../../config/communications-schema.js';
+import type { CommunicationEvent } from '../../domain/communications.js';
 import type { NotifyDetail, NotifyEvent } from '../../domain/rollback-types.js';
 
 const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {

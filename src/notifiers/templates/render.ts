@@ -11,7 +11,7 @@
 import Handlebars from 'handlebars';
 import type { CommunicationTarget } from '../../domain/communications.js';
 import type { CommunicationVars } from '../../domain/communication-vars.js';
-import { RollbackError } from '../../errors.js';
+import { RollbackError } from '../../lib/errors.js';
 import { ELLIPSIS, escapeMrkdwn, mention, truncate } from '../../slack/blocks/text.js';
 import { checkTemplate, TEMPLATE_HELPERS } from './check.js';
 

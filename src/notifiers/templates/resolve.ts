@@ -2,7 +2,7 @@
  * Which template text a message uses: the plan's override for the event, else the `Communications`
  * manifest's text for the target (or its one text for every target), else the default.
  */
-import type { CommunicationEvent } from '../../config/communications-schema.js';
+import type { CommunicationEvent } from '../../domain/communications.js';
 import type { CommunicationsPolicy, CommunicationTarget } from '../../domain/communications.js';
 import type { PlanCommunications } from '../../domain/plan.js';
 import { DEFAULT_TEMPLATES } from './defaults.js';

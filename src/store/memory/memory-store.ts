@@ -4,7 +4,7 @@
  * JSON on the way in and out, so what works here does not break on Redis. Lease and rememberOnce TTLs
  * and effect idle times follow the injected clock; a `blockMs` wait is real time.
  */
-import { Sleeper } from '../../sleeper.js';
+import { Sleeper } from '../../lib/sleeper.js';
 import { checkCommit } from '../commit-rules.js';
 import { jsonCopy, toJson } from '../json.js';
 import type {

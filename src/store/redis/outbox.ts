@@ -15,7 +15,7 @@
 import type { EffectDelivery, TimerRecord } from '../store.js';
 import { asArray, asInteger, asString, decodeEffect, decodeTimer, fieldValue } from './codec.js';
 import type { RedisClient } from './connect.js';
-import { Sleeper } from '../../sleeper.js';
+import { Sleeper } from '../../lib/sleeper.js';
 import { OUTBOX_GROUP, type KeySpace } from './keys.js';
 
 const isNoGroup = (error: unknown): boolean => error instanceof Error && error.message.includes('NOGROUP');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaFile } from '../../../src/alerts/sns-certificates.js';
 import { SnsVerifier, type SnsVerifierOptions } from '../../../src/alerts/sns-signature.js';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/lib/errors.js';
 import { type HttpPeer, reply, startPeer } from '../../support/http-peer.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:rollback-bot-alerts';

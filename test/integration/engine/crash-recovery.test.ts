@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { createRedisStore, type RedisStore } from '../../../src/store/redis/redis-store.js';
 import { ROLES, USERS } from '../../support/domain-fixtures.js';
 import { commandRollback, commandStep, stepStatuses, waitFor } from '../../support/engine-harness.js';

@@ -5,7 +5,7 @@
  * are checked, retries included.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../src/logging.js';
+import { createLogger } from '../../../src/lib/logging.js';
 import {
   createSnsPublisher,
   SnsPublishError,

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { createLogger } from '../../../src/logging.js';
+import { createLogger } from '../../../src/lib/logging.js';
 import { RateQueue, type RateQueueOptions } from '../../../src/notifiers/rate-queue.js';
 import {
   StatuspageClient,

@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { RoleDirectory } from '../../../src/slack/role-directory.js';
 import { startSlackSimulator, type SlackSimulator } from '../../../src/simulator/index.js';
 import { standardPolicy, USERS } from '../../support/domain-fixtures.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { noticeFanout } from '../../../src/app/notice-fanout.js';
 import type { EffectHandler } from '../../../src/engine/outbox-worker.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import type { OutboxEffect } from '../../../src/store/store.js';
 import { T0 } from '../../support/domain-fixtures.js';
 

@@ -8,7 +8,7 @@ import type { RollbackPlan } from '../../../src/domain/plan.js';
 import type { RollbackInput } from '../../../src/domain/rollback-types.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { MINUTE, standardPolicy, standardStrategy, T0, USERS } from '../../support/domain-fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/env.js';
-import { ConfigError, RollbackError } from '../../../src/errors.js';
+import { ConfigError, RollbackError } from '../../../src/lib/errors.js';
 
 const minimal = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543' };
 

@@ -7,7 +7,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CommunicationsPolicy } from '../../../src/domain/communications.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { createStakeholders } from '../../../src/notifiers/create-stakeholders.js';
 import { SnsPublishError, type SnsMessage } from '../../../src/notifiers/targets/sns/publisher.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommunicationsPolicy } from '../../../src/domain/communications.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { createStakeholders } from '../../../src/notifiers/create-stakeholders.js';
 import { StakeholderRegistry } from '../../../src/notifiers/target-registry.js';
 import { STAKEHOLDER_EVENTS } from '../../../src/notifiers/target.js';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RollbackView } from '../../../src/app/rollback-view.js';
-import { COMMUNICATION_EVENTS, type CommunicationEvent } from '../../../src/config/communications-schema.js';
+import { COMMUNICATION_EVENTS, type CommunicationEvent } from '../../../src/domain/communications.js';
 import { toCommunicationsPolicy } from '../../../src/config/to-domain.js';
 import { COMMUNICATION_VARIABLES, type CommunicationVars } from '../../../src/domain/communication-vars.js';
 import type { CommunicationTarget } from '../../../src/domain/communications.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { CardPublisher } from '../../../src/slack/card-publisher.js';
 import { MemoryStore } from '../../../src/store/index.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollbackView } from '../../../src/app/rollback-view.js';
 import { persist } from '../../../src/domain/rollback-machine.js';
-import { silentLogger } from '../../../src/logging.js';
+import { silentLogger } from '../../../src/lib/logging.js';
 import { CardPublisher } from '../../../src/slack/card-publisher.js';
 import { slackNotifyHandler } from '../../../src/slack/notify-handler.js';
 import { MemoryStore } from '../../../src/store/index.js';

@@ -15,8 +15,8 @@ import {
   SNSServiceException,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sns';
-import { RollbackError } from '../../../errors.js';
-import type { Logger } from '../../../logging.js';
+import { RollbackError } from '../../../lib/errors.js';
+import type { Logger } from '../../../lib/logging.js';
 
 export interface SnsMessage {
   topicArn: string;

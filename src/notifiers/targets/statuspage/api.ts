@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { excerpt, networkError } from '../../../text.js';
-import type { Logger } from '../../../logging.js';
+import { excerpt, networkError } from '../../../lib/text.js';
+import type { Logger } from '../../../lib/logging.js';
 import type { AttemptContext, AttemptOutcome, RateQueue } from '../../rate-queue.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;

@@ -8,9 +8,9 @@
  * claim lives, and whether an update is still due depends on the incident's state, not on the
  * effect alone.
  */
-import type { CommunicationEvent } from '../../../config/communications-schema.js';
+import type { CommunicationEvent } from '../../../domain/communications.js';
 import type { NotifyDetail } from '../../../domain/rollback-types.js';
-import type { Logger } from '../../../logging.js';
+import type { Logger } from '../../../lib/logging.js';
 import { escapeMrkdwn } from '../../../slack/blocks/text.js';
 import type { Store } from '../../../store/store.js';
 import type { RateQueue } from '../../rate-queue.js';

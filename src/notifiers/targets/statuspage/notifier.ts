@@ -9,7 +9,7 @@
  * The incident id lives in the store, so whichever replica carries out the next effect continues
  * the same incident, and an effect delivered twice is sent once.
  */
-import type { Logger } from '../../../logging.js';
+import type { Logger } from '../../../lib/logging.js';
 import type { Docs } from '../../../store/store.js';
 import type { AttemptContext, AttemptOutcome } from '../../rate-queue.js';
 import type { ComponentStatus, IncidentStatus, StatuspageClient } from './api.js';

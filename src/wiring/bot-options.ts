@@ -4,20 +4,20 @@
  */
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { DrillRecords } from './app/drill-records.js';
-import type { FreezeService } from './app/freeze-service.js';
-import type { IncidentService } from './app/incident-service.js';
-import type { Catalog, RollbackService } from './app/rollback-service.js';
-import type { SecretMask } from './domain/secret-mask.js';
-import type { EngineRuntime } from './engine/runtime.js';
-import type { ExecutorRegistry } from './executors/registry.js';
-import type { SnsReceiverOptions } from './http/bot-routes.js';
-import type { Metrics } from './metrics/metrics.js';
-import type { SnsPublisher } from './notifiers/targets/sns/publisher.js';
-import type { StatuspageConfig } from './notifiers/targets/statuspage/index.js';
-import type { OpenIncident } from './slack/blocks/app-home.js';
-import type { IncidentThreads } from './slack/incident-thread.js';
-import type { Store } from './store/store.js';
+import type { DrillRecords } from '../app/drill-records.js';
+import type { FreezeService } from '../app/freeze-service.js';
+import type { IncidentService } from '../app/incident-service.js';
+import type { Catalog, RollbackService } from '../app/rollback-service.js';
+import type { SecretMask } from '../domain/secret-mask.js';
+import type { EngineRuntime } from '../engine/runtime.js';
+import type { ExecutorRegistry } from '../executors/registry.js';
+import type { SnsReceiverOptions } from '../http/bot-routes.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { SnsPublisher } from '../notifiers/targets/sns/publisher.js';
+import type { StatuspageConfig } from '../notifiers/targets/statuspage/index.js';
+import type { OpenIncident } from '../slack/blocks/app-home.js';
+import type { IncidentThreads } from '../slack/incident-thread.js';
+import type { Store } from '../store/store.js';
 
 export interface BotOptions {
   slack: {

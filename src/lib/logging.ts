@@ -1,6 +1,6 @@
 /** pino JSON logs with secrets redacted wherever they may appear in a logged object. */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import type { SecretMask } from './domain/secret-mask.js';
+import type { SecretMask } from '../domain/secret-mask.js';
 
 export type { Logger } from 'pino';
 
