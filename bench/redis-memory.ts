@@ -114,6 +114,7 @@ async function runRollback(store: Awaited<ReturnType<typeof createRedisStore>>, 
       effects: t.effects.map((kind, index) => ({
         id: `${id}:${version}:${index}`,
         rollbackId: id,
+        version,
         kind,
         payload: { step: done, text: `${t.event} for user-service` },
         createdAt: at,

@@ -13,20 +13,23 @@ import type { RollbackContext } from '../domain/rollback-types.js';
 import { restoredVersion } from '../domain/step-target.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { Deployments, Docs, OutboxEffect, RollbackReader } from '../store/store.js';
+import type { Deployments, Docs, OutboxEffect } from '../store/store.js';
 import type { FreezeService } from './freeze-service.js';
+import type { RollbackReads } from './rollback-reads.js';
 import type { DrillRecords } from './drill-records.js';
 import { contextOf } from './rollback-view.js';
 
 export function freezeEffectHandler(deps: {
-  store: RollbackReader & Deployments & Docs;
+  store: Deployments & Docs;
+  /** The rollback as of the effect's version or newer (the read model). */
+  reads: Pick<RollbackReads, 'record'>;
   drills: Pick<DrillRecords, 'record'>;
   freezes: Pick<FreezeService, 'markBad'>;
   log: Logger;
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
     if (effect.payload['on'] !== false) return;
-    const rollback = await deps.store.getRollback(effect.rollbackId);
+    const rollback = (await deps.reads.record(effect.rollbackId, effect.version))?.rollback;
     if (!rollback || rollback.state !== 'resolved') return;
     const context = contextOf(rollback);
     if (!context.drill) {

@@ -195,14 +195,10 @@ export class IncidentService {
     final: boolean;
   }): Promise<void> {
     const incident = await this.current(rollback.service, rollback.environment);
-    if (incident?.rollbackIds.includes(rollback.id)) this.records.changed(incident.id);
-    if (rollback.final) await this.rollbackEnded(rollback.service, rollback.environment);
-  }
-
-  /** A rollback of the service ended: the incident closes if its alerts are all resolved. */
-  async rollbackEnded(service: string, environment: string): Promise<void> {
-    const incident = await this.current(service, environment);
-    if (incident && allResolved(incident)) await this.closeIfQuiet(incident.id);
+    if (!incident) return;
+    if (incident.rollbackIds.includes(rollback.id)) this.records.changed(incident.id);
+    // A rollback of the service ended: the incident closes if its alerts are all resolved.
+    if (rollback.final && allResolved(incident)) await this.closeIfQuiet(incident.id);
   }
 
   /** Records that a rollback belongs to the incident (a declaration joins the open incident). */

@@ -9,13 +9,15 @@
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
-import type { OutboxEffect } from '../store/store.js';
+import type { OutboxEffect, StoredRollback } from '../store/store.js';
 
 export function noticeFanout(deps: {
   thread: EffectHandler;
   stakeholders: (effect: OutboxEffect) => Promise<void>;
+  /** The rollback as of the effect's version, for `after`. */
+  rollbackOf: (effect: OutboxEffect) => Promise<{ rollback: StoredRollback } | null>;
   /** Runs once the thread was told. */
-  after: (effect: OutboxEffect) => Promise<void>;
+  after: (rollback: StoredRollback) => Promise<void>;
   log: Logger;
 }): EffectHandler {
   const queue = new KeyedQueue();
@@ -28,6 +30,7 @@ export function noticeFanout(deps: {
           deps.log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
         });
       }
-      await deps.after(effect);
+      const record = await deps.rollbackOf(effect);
+      if (record) await deps.after(record.rollback);
     });
 }

@@ -2,7 +2,6 @@
  * Reads rollbacks for the record (history, KPIs, post-mortems): their contexts and audit trails.
  * The store has no time index, so a bounded number of the newest rollbacks is read.
  */
-import { postMortemTimeline, type TimelineEvent } from '../domain/post-mortem-timeline.js';
 import type { RecordedRollback } from '../domain/rollback-record.js';
 import type { RollbackReader } from '../store/store.js';
 import { contextOf } from './rollback-view.js';
@@ -19,13 +18,4 @@ export async function readRecords(
     limit: filter.limit ?? RECORD_READ_LIMIT,
   });
   return rollbacks.map((r) => ({ id: r.id, state: r.state, context: contextOf(r) }));
-}
-
-export async function readTimeline(
-  store: Pick<RollbackReader, 'getRollback' | 'readAudit'>,
-  rollbackId: string,
-): Promise<TimelineEvent[] | null> {
-  const rollback = await store.getRollback(rollbackId);
-  if (!rollback) return null;
-  return postMortemTimeline(contextOf(rollback), await store.readAudit(rollbackId));
 }

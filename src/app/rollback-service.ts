@@ -15,10 +15,8 @@ import { closest } from '../schema/did-you-mean.js';
 import type { Deployments, RollbackReader, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import { refuse, type Refusal } from './refusals.js';
-import type { SecretMask } from '../domain/secret-mask.js';
 import type { TargetResolver } from '../domain/step-target.js';
-import { RollbackReads, type RollbackFilter } from './rollback-reads.js';
-import { contextOf, type RollbackView } from './rollback-view.js';
+import { contextOf } from './rollback-view.js';
 
 export interface Catalog {
   plans: ReadonlyMap<string, RollbackPlan>;
@@ -40,11 +38,6 @@ export interface RollbackServiceOptions {
   now: () => number;
   newId: () => string;
   log: Logger;
-  /**
-   * Hides secret values in every view the service hands out (card, thread, stakeholders, API,
-   * history): a second fence behind the masking of step results before they are stored.
-   */
-  secrets?: SecretMask;
   /** Reads what platform steps would change (absent: no step resolves, versions come from CI). */
   resolver?: TargetResolver;
   /** The open incident a declaration joins (and whose start it inherits); absent: none. */
@@ -130,11 +123,7 @@ function drillRefusal(plan: RollbackPlan, requested: string | undefined): string
 }
 
 export class RollbackService {
-  private readonly reads: RollbackReads;
-
-  constructor(private readonly options: RollbackServiceOptions) {
-    this.reads = new RollbackReads(options);
-  }
+  constructor(private readonly options: RollbackServiceOptions) {}
 
   plans(): RollbackPlan[] {
     return [...this.options.catalog().plans.values()];
@@ -293,7 +282,8 @@ export class RollbackService {
     }
     const policy = context.policy;
     const roles = await rolesOf(userId, policy);
-    const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() });
+    // Decided on the record read above (the engine reads again if it is out of date).
+    const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() }, current);
     return result.accepted ? { ok: true, rollback: result.rollback } : refusalOf(result);
   }
 
@@ -324,14 +314,6 @@ export class RollbackService {
       return 'This card was drawn for other targets than the ones the rollback would restore now: the card shows them. Check them and approve again.';
     }
     return null;
-  }
-
-  view(rollbackId: string): Promise<RollbackView | null> {
-    return this.reads.view(rollbackId);
-  }
-
-  list(filter: RollbackFilter = {}): Promise<RollbackView[]> {
-    return this.reads.list(filter);
   }
 }
 

@@ -41,7 +41,18 @@ export interface EngineOptions<Input> {
   maxConflictRetries?: number;
 }
 
-type CommittedListener = (rollback: StoredRollback, effects: OutboxEffect[], timers: TimerRecord[]) => void;
+/**
+ * What one commit stored, handed to listeners so that whoever shows or counts it (the card, the
+ * metrics, the workers' wake-up) needs no read of its own.
+ */
+export interface Committed {
+  rollback: StoredRollback;
+  audit: AuditEntry[];
+  effects: OutboxEffect[];
+  timers: TimerRecord[];
+}
+
+type CommittedListener = (committed: Committed) => void;
 
 export class Engine<Input> {
   private readonly queue = new KeyedQueue();
@@ -52,7 +63,10 @@ export class Engine<Input> {
     this.maxConflictRetries = options.maxConflictRetries ?? 200;
   }
 
-  /** Called after every successful commit (the outbox worker uses it to wake up at once). */
+  /**
+   * Called after every successful commit, in this process (the outbox worker wakes up at once, the
+   * card is redrawn from it). A listener must not throw.
+   */
   onCommitted(listener: CommittedListener): void {
     this.listeners.push(listener);
   }
@@ -86,17 +100,28 @@ export class Engine<Input> {
     return { ok: true, rollback };
   }
 
-  /** Applies one event. Events of one rollback are applied one at a time, in arrival order. */
-  dispatch(rollbackId: string, event: EngineEvent): Promise<DispatchResult> {
-    return this.queue.run(rollbackId, () => this.apply(rollbackId, event));
+  /**
+   * Applies one event. Events of one rollback are applied one at a time, in arrival order. `known`
+   * is the record the caller has just read: it is decided on first, which saves a read; a commit
+   * it is too old for fails on the version and is decided again on a fresh read, and so is a
+   * refusal (a refusal must come from the stored state, not from a copy).
+   */
+  dispatch(rollbackId: string, event: EngineEvent, known?: StoredRollback): Promise<DispatchResult> {
+    return this.queue.run(rollbackId, () => this.apply(rollbackId, event, known));
   }
 
-  private async apply(rollbackId: string, event: EngineEvent): Promise<DispatchResult> {
+  private async apply(
+    rollbackId: string,
+    event: EngineEvent,
+    known: StoredRollback | undefined,
+  ): Promise<DispatchResult> {
     const { store, decider, log } = this.options;
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt++) {
-      const current = await store.getRollback(rollbackId);
+      const given = attempt === 0 ? known : undefined;
+      const current = given ?? (await store.getRollback(rollbackId));
       if (!current) return { accepted: false, code: 'not_found', reason: `no rollback ${rollbackId}` };
       const decision = decider.decide(current.snapshot, event);
+      if (!decision.accepted && given) continue;
       if (!decision.accepted) {
         log.info({ rollbackId, event: event.type, by: event.by, reason: decision.reason }, 'event refused');
         return { accepted: false, code: 'refused', reason: decision.reason, rollback: current };
@@ -132,20 +157,16 @@ export class Engine<Input> {
     const effects: OutboxEffect[] = transition.effects.map(({ kind, ...payload }, index) => ({
       id: `${rollback.id}:${rollback.version}:${index}`,
       rollbackId: rollback.id,
+      version: rollback.version,
       kind,
       payload,
       createdAt: at,
     }));
     const timers: TimerRecord[] = transition.timers.map((t) => ({ ...t, rollbackId: rollback.id }));
-    const result = await this.options.store.commit({
-      rollback,
-      expectedVersion,
-      audit: [audit],
-      effects,
-      timers,
-    });
+    const committed: Committed = { rollback, audit: [audit], effects, timers };
+    const result = await this.options.store.commit({ ...committed, expectedVersion });
     if (!result.ok) return false;
-    for (const listener of this.listeners) listener(rollback, effects, timers);
+    for (const listener of this.listeners) listener(committed);
     return true;
   }
 

@@ -21,8 +21,6 @@ export interface EngineRuntimeOptions {
   performStep: StepRunnerOptions['performStep'];
   targetFor?: StepRunnerOptions['targetFor'];
   performCheck: StepRunnerOptions['performCheck'];
-  /** Handlers for the other effect kinds (`notify`, `freeze`); a kind without one is logged and dropped. */
-  handlers?: Readonly<Record<string, EffectHandler>>;
   /** How soon a dead worker's step is reported interrupted (default 10 s). */
   leaseTtlMs?: number;
   timerPollMs?: number;
@@ -33,6 +31,12 @@ export interface EngineRuntime {
   engine: Engine<RollbackInput>;
   timers: TimerPoller;
   outbox: OutboxWorker;
+  /**
+   * Adds the handler of an effect kind other than the steps' (`notify`, `freeze`); a kind without one
+   * is logged and dropped. The services handlers call are built on the engine, so handlers come
+   * after it, and before `start`.
+   */
+  handle(kind: string, handler: EffectHandler): void;
   start(): void;
   /** Graceful shutdown: stop taking work, give running steps `graceMs`, then hand them back. */
   stop(graceMs?: number): Promise<void>;
@@ -53,12 +57,14 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     ...(options.targetFor === undefined ? {} : { targetFor: options.targetFor }),
     performCheck: options.performCheck,
   });
+  const handlers: Record<string, EffectHandler> = { ...steps };
+  let started = false;
   const outbox = new OutboxWorker({
     store,
     log,
     consumer: workerId,
     reclaimIdleMs: leaseTtlMs,
-    handlers: { ...options.handlers, ...steps },
+    handlers,
     ...(options.outboxPollMs === undefined ? {} : { pollMs: options.outboxPollMs }),
   });
   const timers = new TimerPoller({
@@ -68,15 +74,21 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     now,
     ...(options.timerPollMs === undefined ? {} : { pollMs: options.timerPollMs }),
   });
-  engine.onCommitted((_rollback, effects, scheduled) => {
-    if (effects.length > 0) outbox.nudge();
-    if (scheduled.length > 0) timers.nudge();
+  engine.onCommitted((committed) => {
+    if (committed.effects.length > 0) outbox.nudge();
+    if (committed.timers.length > 0) timers.nudge();
   });
   return {
     engine,
     timers,
     outbox,
+    handle(kind, handler) {
+      if (started) throw new Error(`the ${kind} handler came after the workers started`);
+      if (kind in handlers) throw new Error(`effects of kind ${kind} already have a handler`);
+      handlers[kind] = handler;
+    },
     start() {
+      started = true;
       outbox.start();
       timers.start();
     },

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { SnsVerifier, type SnsFetch, type SnsVerifierOptions } from '../alerts/sns-signature.js';
 import type { FreezeService } from '../app/freeze-service.js';
 import type { IncidentService } from '../app/incident-service.js';
-import type { RollbackService } from '../app/rollback-service.js';
+import type { RollbackReads } from '../app/rollback-reads.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { alertRoutes } from './alert-routes.js';
@@ -19,7 +19,7 @@ export type SnsReceiverOptions = Omit<SnsVerifierOptions, 'now' | 'fetch'> & { f
 
 export function botRoutes(deps: {
   incidents: Pick<IncidentService, 'receive'>;
-  service: RollbackService;
+  reads: RollbackReads;
   store: Store;
   freezes: FreezeService;
   metrics: Metrics;
@@ -45,7 +45,7 @@ export function botRoutes(deps: {
       }),
     }),
     ...httpRoutes({
-      service: deps.service,
+      reads: deps.reads,
       store: deps.store,
       freezes: deps.freezes,
       now,

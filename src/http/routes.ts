@@ -8,7 +8,7 @@ import type { CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { FreezeService } from '../app/freeze-service.js';
-import type { RollbackService } from '../app/rollback-service.js';
+import type { RollbackReads } from '../app/rollback-reads.js';
 import { checkReportedTime } from '../domain/reported-time.js';
 import { findUnsafeCharacter } from '../domain/untrusted-text.js';
 import { versionSchema } from '../domain/version.js';
@@ -18,7 +18,7 @@ import { readJson } from './read-json.js';
 import { hasBearer, safeRoute, sendError, sendJson } from './respond.js';
 
 export interface RouteDependencies {
-  service: Pick<RollbackService, 'view' | 'list'>;
+  reads: Pick<RollbackReads, 'view' | 'list'>;
   store: Pick<Deployments, 'recordDeployment'>;
   freezes: Pick<FreezeService, 'status'>;
   now: () => number;
@@ -52,7 +52,7 @@ const problemText = (error: z.ZodError): string =>
   error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 
 export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
-  const { log, service } = deps;
+  const { log, reads } = deps;
   const api = (handler: Parameters<typeof safeRoute>[1]): ReturnType<typeof safeRoute> =>
     safeRoute(log, async (req, res) => {
       if (!hasBearer(req, deps.apiToken)) {
@@ -89,7 +89,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
         const state = query.get('state');
         if (serviceName) filter.service = serviceName;
         if (state) filter.state = state;
-        sendJson(res, 200, { rollbacks: await service.list(filter) });
+        sendJson(res, 200, { rollbacks: await reads.list(filter) });
       }),
     },
     {
@@ -159,7 +159,7 @@ export function httpRoutes(deps: RouteDependencies): CustomRoute[] {
       handler: api(async (req, res) => {
         const raw = req.params?.['id'];
         const id = typeof raw === 'string' ? raw : '';
-        const view = await service.view(id);
+        const view = await reads.view(id);
         if (view) sendJson(res, 200, view);
         else sendError(res, 404, 'not_found', `no rollback ${id}`);
       }),

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { contextOf } from '../app/rollback-view.js';
 import type { RollbackContext } from '../domain/rollback-types.js';
+import type { Committed } from '../engine/engine.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import type { OutboxEffect, StoredRollback } from '../store/store.js';
 
@@ -48,7 +49,7 @@ export interface Metrics {
    * The engine's commit listener: it runs inside the engine's write, so a metrics bug is logged,
    * never allowed to fail a committed transition.
    */
-  commitListener: (log: Logger) => (rollback: StoredRollback, effects: readonly OutboxEffect[]) => void;
+  commitListener: (log: Logger) => (committed: Committed) => void;
   /** An alert delivery's outcome (a delivery with no alert counts once). */
   countAlerts: (source: string, outcome: string, alerts: number) => void;
   /** The same handlers, counting the failures (the error still propagates: the outbox retries). */
@@ -186,13 +187,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     alertsReceived,
     incidentsOpened,
     observeCommit,
-    commitListener: (log) => (rollback, effects) => {
-      try {
-        observeCommit(rollback, effects);
-      } catch (error) {
-        log.warn({ err: error, rollbackId: rollback.id }, 'could not record metrics of a commit');
-      }
-    },
+    commitListener:
+      (log) =>
+      ({ rollback, effects }) => {
+        try {
+          observeCommit(rollback, effects);
+        } catch (error) {
+          log.warn({ err: error, rollbackId: rollback.id }, 'could not record metrics of a commit');
+        }
+      },
     countAlerts: (source, outcome, alerts) => {
       alertsReceived.inc({ source, outcome }, Math.max(alerts, 1));
     },

@@ -7,7 +7,7 @@ import type { RollbackView } from '../app/rollback-view.js';
 import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import type { Logger } from '../lib/logging.js';
-import type { Store } from '../store/store.js';
+import type { Docs } from '../store/store.js';
 import { RateQueue } from './rate-queue.js';
 import { stakeholderNotifier, type StakeholderNotifier } from './stakeholders.js';
 import { StakeholderRegistry } from './target-registry.js';
@@ -17,8 +17,10 @@ import type { SnsPublisher } from './targets/sns/publisher.js';
 import { createStatuspageTarget, type StatuspageConfig } from './targets/statuspage/index.js';
 
 export interface StakeholderDeps {
-  store: Store;
-  view: (rollbackId: string) => Promise<RollbackView | null>;
+  /** Where the targets keep what they did once (and the status page its incidents). */
+  store: Docs;
+  /** The rollback as of `atLeast` (the notice's version) or newer. */
+  view: (rollbackId: string, atLeast: number) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;
   slack: SlackPoster;

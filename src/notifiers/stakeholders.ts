@@ -36,7 +36,8 @@ export interface StakeholderOptions {
   registry: StakeholderRegistry;
   /** Where `once` keeps its claims. */
   store: Docs;
-  view: (rollbackId: string) => Promise<RollbackView | null>;
+  /** The rollback as of `atLeast` (the notice's version) or newer. */
+  view: (rollbackId: string, atLeast: number) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;
   /**
@@ -55,7 +56,7 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
     const detail = effect.payload as unknown as NotifyDetail & { at?: number };
     const targets = registry.targets().filter((target) => target.mayHear(detail));
     if (targets.length === 0) return;
-    const view = await options.view(effect.rollbackId);
+    const view = await options.view(effect.rollbackId, effect.version);
     if (!view || view.drill) return;
     const plan = options.planOf(view.service);
     if (!plan) return;

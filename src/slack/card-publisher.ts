@@ -36,6 +36,9 @@ export interface CardAddress {
   ts: string;
 }
 
+/** Card addresses kept in memory. */
+const KNOWN_ADDRESSES = 2_000;
+
 /** How long the others wait for the address of a card one replica is posting. */
 const CLAIM_WAIT_MS = 5_000;
 
@@ -43,6 +46,8 @@ export class CardPublisher {
   private readonly refreshing = new Coalescer();
   /** Cards being posted: concurrent callers in this process wait for the one post. */
   private readonly posting = new Map<string, Promise<CardAddress | null>>();
+  /** Addresses already read: a card's address never changes once stored (the first post wins). */
+  private readonly known = new Map<string, CardAddress>();
 
   constructor(
     private readonly options: {
@@ -66,9 +71,17 @@ export class CardPublisher {
   }
 
   async address(subjectId: string): Promise<CardAddress | null> {
-    return (
-      (await this.options.store.getDoc<CardAddress>(this.collections.addresses, subjectId))?.value ?? null
-    );
+    const known = this.known.get(subjectId);
+    if (known) return known;
+    const stored = await this.options.store.getDoc<CardAddress>(this.collections.addresses, subjectId);
+    if (!stored) return null;
+    this.known.set(subjectId, stored.value);
+    // Bounded: the oldest subjects are forgotten first (and read again if they ever come back).
+    for (const id of this.known.keys()) {
+      if (this.known.size <= KNOWN_ADDRESSES) break;
+      this.known.delete(id);
+    }
+    return stored.value;
   }
 
   /** Posts the card if it does not exist yet; returns where it is. */

@@ -1,14 +1,18 @@
 /**
  * Carries out `notify` effects in Slack: the notice goes into the rollback's thread (posting the
- * card first if this is the declaration), then the card is redrawn. Effects come at least once, so
- * a notice already posted is not posted again. When the rollback ends resolved, failed or aborted,
- * the post-mortem draft follows the final notice, once per rollback.
+ * card first if this is the declaration), and the card is made to show at least the version the
+ * notice was decided at. Effects come at least once, so a notice already posted is not posted
+ * again. When the rollback ends resolved, failed or aborted, the post-mortem draft follows the final
+ * notice, once per rollback. What a notice shows comes from the read model at the effect's version:
+ * right after a commit made here, that costs no read.
  */
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
-import type { Docs, OutboxEffect, RollbackReader } from '../store/store.js';
-import type { Catalog, RollbackService } from '../app/rollback-service.js';
-import { readTimeline } from '../app/rollback-records.js';
+import type { Docs, OutboxEffect } from '../store/store.js';
+import type { Catalog } from '../app/rollback-service.js';
+import type { RollbackReads } from '../app/rollback-reads.js';
+import { contextOf } from '../app/rollback-view.js';
+import { postMortemTimeline } from '../domain/post-mortem-timeline.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { renderPostMortem } from './blocks/post-mortem.js';
 import type { RollbackView } from '../app/rollback-view.js';
@@ -23,20 +27,24 @@ const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 
 const PAGING_EVENTS: ReadonlySet<string> = new Set(['approval-requested', 'escalated', 'reminder']);
 
 export function slackNotifyHandler(deps: {
-  /** Docs: what was posted once; the reader: the post-mortem's timeline. */
-  store: Docs & RollbackReader;
-  service: Pick<RollbackService, 'view'>;
-  cards: CardPublisher;
+  /** What was posted once. */
+  store: Docs;
+  reads: Pick<RollbackReads, 'record' | 'viewOf'>;
+  /** Posts in the rollback's thread. */
+  cards: Pick<CardPublisher, 'reply'>;
+  /** Makes the card show at least this version (the card's one writer decides whether to redraw). */
+  showCard: (rollbackId: string, version: number) => Promise<void>;
   /** Role name -> Slack user group id, so escalations page the group. */
   roleGroups: () => Record<string, string>;
   /** The plan's own text for this notice (its template), if it wrote one; the buttons stay. */
   customText?: (notice: Notice, view: RollbackView) => string | null;
 }): EffectHandler {
   return async (effect: OutboxEffect) => {
-    const rollbackId = effect.rollbackId;
+    const { rollbackId, version } = effect;
     const posted = await doOnce(deps.store, COLLECTIONS.slackNotices, effect.id, async () => {
-      const view = await deps.service.view(rollbackId);
-      if (!view) return false;
+      const record = await deps.reads.record(rollbackId, version);
+      if (!record) return false;
+      const view = deps.reads.viewOf(record);
       const notice = effect.payload as unknown as Notice;
       const message = renderNotice(notice, view, { roleGroups: deps.roleGroups() });
       const custom = deps.customText?.(notice, view) ?? null;
@@ -56,8 +64,8 @@ export function slackNotifyHandler(deps: {
     // Another replica is posting it: the outbox retries this delivery, so the notice is not lost
     // if that replica dies before it is done.
     if (posted === 'busy') throw new Error(`notice ${effect.id} is being posted elsewhere; retrying`);
-    if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId);
-    await deps.cards.refresh(rollbackId);
+    if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId, version);
+    await deps.showCard(rollbackId, version);
   };
 }
 
@@ -79,16 +87,19 @@ function withText(message: ThreadMessage, text: string, keepDefault: boolean): T
 }
 
 async function postMortemOnce(
-  deps: { store: Docs & RollbackReader; service: Pick<RollbackService, 'view'>; cards: CardPublisher },
+  deps: {
+    store: Docs;
+    reads: Pick<RollbackReads, 'record' | 'viewOf'>;
+    cards: Pick<CardPublisher, 'reply'>;
+  },
   rollbackId: string,
+  version: number,
 ): Promise<void> {
   await doOnce(deps.store, COLLECTIONS.slackPostMortems, rollbackId, async () => {
-    const [view, timeline] = await Promise.all([
-      deps.service.view(rollbackId),
-      readTimeline(deps.store, rollbackId),
-    ]);
-    if (!view || !timeline) return false;
-    await deps.cards.reply(rollbackId, renderPostMortem(view, timeline));
+    const record = await deps.reads.record(rollbackId, version);
+    if (!record) return false;
+    const timeline = postMortemTimeline(contextOf(record.rollback), record.audit);
+    await deps.cards.reply(rollbackId, renderPostMortem(deps.reads.viewOf(record), timeline));
     return true;
   });
 }

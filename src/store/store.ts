@@ -41,6 +41,8 @@ export interface OutboxEffect {
   /** Unique and stable (`<rollbackId>:<version>:<index>`): handlers use it to make repeats harmless. */
   id: string;
   rollbackId: string;
+  /** The rollback's version the effect was decided at: what a handler shows is at least this new. */
+  version: number;
   kind: string;
   payload: Record<string, unknown>;
   createdAt: number;

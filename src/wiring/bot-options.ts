@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DrillRecords } from '../app/drill-records.js';
 import type { FreezeService } from '../app/freeze-service.js';
 import type { IncidentService } from '../app/incident-service.js';
+import type { RollbackReads } from '../app/rollback-reads.js';
 import type { Catalog, RollbackService } from '../app/rollback-service.js';
 import type { SecretMask } from '../domain/secret-mask.js';
 import type { EngineRuntime } from '../engine/runtime.js';
@@ -59,6 +60,8 @@ export interface Bot {
   app: App;
   runtime: EngineRuntime;
   service: RollbackService;
+  /** Rollbacks as people and programs see them. */
+  reads: RollbackReads;
   incidents: IncidentService;
   threads: IncidentThreads;
   /** Counters the alert receivers and other adapters add to (`metrics.alertsReceived.inc(...)`). */

@@ -16,7 +16,6 @@ import { noticeFanout } from '../app/notice-fanout.js';
 import { communicationsOf, RollbackService } from '../app/rollback-service.js';
 import { RollbackReads } from '../app/rollback-reads.js';
 import { createEngineRuntime } from '../engine/runtime.js';
-import type { EffectHandler } from '../engine/outbox-worker.js';
 import { previewStrategy } from '../executors/render-params.js';
 import { createStepPerformer } from '../executors/step-performer.js';
 import { createPlanResolver, stepTargetDecider } from '../executors/plan-resolver.js';
@@ -24,10 +23,9 @@ import { createMetrics } from '../metrics/metrics.js';
 import { createSlackApp } from '../slack/app.js';
 import { openIncidentsFrom } from '../slack/blocks/app-home.js';
 import { boltLogger } from '../slack/bolt-logger.js';
-import { CardPublisher } from '../slack/card-publisher.js';
 import { IncidentThreads } from '../slack/incident-thread.js';
 import { roleGroupsOf, slackNotifyHandler } from '../slack/notify-handler.js';
-import { cardDrawer } from '../slack/card-drawer.js';
+import { RollbackCards } from '../slack/rollback-cards.js';
 import { StepOutputRelay } from '../slack/step-output.js';
 import { RoleDirectory } from '../slack/role-directory.js';
 import { createStakeholders } from '../notifiers/create-stakeholders.js';
@@ -67,14 +65,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });
-  const drawCard = cardDrawer({ store, reads, catalog, now });
-  const cards = new CardPublisher({ client, store, log, draw: drawCard });
+  const cards = new RollbackCards({ client, store, reads, catalog, now, log });
   const drills = new DrillRecords(store);
   const freezes = new FreezeService({ store, catalog, rolesOf, now });
 
   const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
     store,
-    view: (id) => reads.view(id),
+    view: (id, atLeast) => reads.view(id, atLeast),
     planOf: (name) => catalog().plans.get(name),
     communicationsOf: (plan) => communicationsOf(catalog(), plan),
     slack: client.chat,
@@ -82,13 +79,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     statuspage: options.statuspage,
     // A target that failed is said in the rollback's thread; the rollback goes on.
     report: (rollbackId, message) => {
-      cards.warn(rollbackId, message);
+      cards.publisher.warn(rollbackId, message);
     },
     log,
     now,
   });
   const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
-  const stepOutput = new StepOutputRelay({ cards, log });
+  const stepOutput = new StepOutputRelay({ cards: cards.publisher, log });
   const performer = createStepPerformer({
     registry: options.registry,
     env: options.env,
@@ -104,25 +101,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     performCheck: performer.performCheck,
     targetFor: stepTargetDecider(targets),
     performStep: stepOutput.wrap(performer.performStep),
-    handlers: metrics.instrumentHandlers({
-      notify: withIncidents(
-        slackNotifyHandler({
-          store,
-          service: reads,
-          cards,
-          roleGroups: () => roleGroupsOf(catalog()),
-          customText: planNoticeText({ catalog, now, log }),
-        }),
-      ),
-      freeze: freezeEffectHandler({
-        store,
-        drills,
-        freezes,
-        log,
-      }),
-    }),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
   });
+  // In this order: the read model keeps the committed record the card is then drawn from.
+  runtime.engine.onCommitted(reads.committed);
+  runtime.engine.onCommitted(cards.committed);
   runtime.engine.onCommitted(metrics.commitListener(log));
   const service = new RollbackService({
     engine: runtime.engine,
@@ -132,7 +115,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     newId: options.newId ?? newRollbackId,
     log,
-    secrets,
     resolver: targets,
     incidents: records,
   });
@@ -161,28 +143,32 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   records.onChange((incidentId) => {
     threads.announce(incidentId);
   });
-  /**
-   * After the thread (or its failure): stakeholders are told; rollbacks of an incident redraw its
-   * thread, one that ends may close it. One rollback's notices are handled in order.
-   */
-  function withIncidents(handler: EffectHandler): EffectHandler {
-    return noticeFanout({
-      thread: handler,
+  const handlers = metrics.instrumentHandlers({
+    // The rollback's thread first, then the stakeholders, then its incident (which may close).
+    notify: noticeFanout({
+      thread: slackNotifyHandler({
+        store,
+        reads,
+        cards: cards.publisher,
+        showCard: (id, version) => cards.shows(id, version),
+        roleGroups: () => roleGroupsOf(catalog()),
+        customText: planNoticeText({ catalog, now, log }),
+      }),
       stakeholders,
+      rollbackOf: (effect) => reads.record(effect.rollbackId, effect.version),
+      after: (rollback) => incidents.rollbackNoticed(rollback),
       log,
-      after: async (effect) => {
-        const rollback = await store.getRollback(effect.rollbackId);
-        if (rollback) await incidents.rollbackNoticed(rollback);
-      },
-    });
-  }
+    }),
+    freeze: freezeEffectHandler({ store, reads, drills, freezes, log }),
+  });
+  for (const [kind, handler] of Object.entries(handlers)) runtime.handle(kind, handler);
   const app = await createSlackApp(
     {
       ...options.slack,
       fetch: slackFetch,
       routes: botRoutes({
         incidents,
-        service,
+        reads,
         store,
         freezes,
         metrics,
@@ -197,8 +183,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     {
       service,
       incidents,
-      cards,
-      drawCard,
+      reads,
+      drawCard: (id) => cards.draw(id),
       previewSteps: (plan, strategyName) => previewStrategy(plan, strategyName, now()),
       store,
       freezes,
@@ -213,6 +199,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     app,
     runtime,
     service,
+    reads,
     incidents,
     threads,
     metrics,
@@ -229,7 +216,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // The workers' last effects may still announce incidents and redraw cards: settle those after.
       await runtime.stop(graceMs);
       await threads.settled();
-      await cards.settled();
+      await cards.publisher.settled();
       await statuspageQueue.drain(Math.min(graceMs, 2_000));
     },
   };

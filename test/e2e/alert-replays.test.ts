@@ -98,7 +98,7 @@ describe('signed alert deliveries and replays', () => {
     };
     expect((await postAlerts(h.port, '/alerts/generic', body, moved)).status).toBe(401);
     expect(await openIncidents(h)).toEqual([]);
-    expect(await h.bot.service.list({})).toEqual([]);
+    expect(await h.bot.reads.list({})).toEqual([]);
     // The bearer token is unchanged.
     expect((await postAlerts(h.port, '/alerts/generic', body)).status).toBe(200);
     expect(await openIncidents(h)).toHaveLength(1);

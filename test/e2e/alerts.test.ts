@@ -187,7 +187,7 @@ describe('alert receivers and incident threads', () => {
     const click = await h.driver.click({ user: PEOPLE.declarer, actionId: 'incident:propose-rollback' });
     expect(click.status).toBe(200);
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'checkout' }),
+      () => h.bot.reads.list({ service: 'checkout' }),
       (l) => l.length === 1,
     );
     expect(rollback).toMatchObject({
@@ -248,7 +248,7 @@ describe('alert receivers and incident threads', () => {
       ]),
     );
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'payments' }),
+      () => h.bot.reads.list({ service: 'payments' }),
       (l) => l.length === 1,
     );
     expect(rollback).toMatchObject({
@@ -279,11 +279,11 @@ describe('alert receivers and incident threads', () => {
     h.clock.now += 2 * 60_000 + 1_000;
     h.bot.runtime.timers.nudge();
     await eventually(
-      () => h.bot.service.view(rollback!.id),
+      () => h.bot.reads.view(rollback!.id),
       (v) => v?.state === 'resolved',
       20_000,
     );
-    const view = await h.bot.service.view(rollback!.id);
+    const view = await h.bot.reads.view(rollback!.id);
     expect(view?.timeline.some((entry) => entry.by === 'policy')).toBe(true);
 
     // The rollback is over; the alert resolving closes the incident.
@@ -330,18 +330,18 @@ describe('alert receivers and incident threads', () => {
       ]),
     );
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'ledger' }),
+      () => h.bot.reads.list({ service: 'ledger' }),
       (l) => l.length === 1,
     );
     expect(rollback?.state).toBe('pending');
     h.clock.now += 31_000;
     h.bot.runtime.timers.nudge();
     await eventually(
-      () => h.bot.service.view(rollback!.id),
+      () => h.bot.reads.view(rollback!.id),
       (v) => v?.state === 'declared',
     );
     // Nothing ran: the approval is a person's.
-    const view = await h.bot.service.view(rollback!.id);
+    const view = await h.bot.reads.view(rollback!.id);
     expect(view?.steps.map((s) => s.status)).toEqual(['pending']);
     expect(view?.approvals).toEqual([]);
   }, 60_000);
@@ -380,7 +380,7 @@ describe('alert receivers and incident threads', () => {
       expectResponses: 1,
     });
     const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
-    expect(await h.bot.service.view(id)).toMatchObject({
+    expect(await h.bot.reads.view(id)).toMatchObject({
       incidentStartedAt: new Date(receivedAt).toISOString(),
     });
     await eventually(

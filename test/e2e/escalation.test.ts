@@ -86,7 +86,7 @@ describe('reminders, expiry and periodic updates', () => {
     );
     later(h, 2 * 60 * 60_000);
     await eventually(thread, (text) => /The approval request expired/.test(text));
-    expect((await h.bot.service.view(id))?.outcome?.code).toBe('expired');
+    expect((await h.bot.reads.view(id))?.outcome?.code).toBe('expired');
   }, 60_000);
 
   it('posts a status update every 5 minutes while a step runs', async () => {
@@ -94,7 +94,7 @@ describe('reminders, expiry and periodic updates', () => {
     const { id, thread } = await declare(h, 'checkout --env production --to v1.4.1 --reason "slow step"');
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
     await eventually(
-      () => h.bot.service.view(id),
+      () => h.bot.reads.view(id),
       (v) => v?.steps[0]?.status === 'running',
     );
     later(h, 5 * 60_000 + 1_000);
@@ -103,7 +103,7 @@ describe('reminders, expiry and periodic updates', () => {
     );
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:abort', value: forRollback(id) });
     await eventually(
-      () => h.bot.service.view(id),
+      () => h.bot.reads.view(id),
       (v) => v?.state === 'aborted',
     );
   }, 60_000);

@@ -76,7 +76,7 @@ async function declare(h: BotHarness): Promise<string> {
 const cardText = (h: BotHarness, id: string): string =>
   JSON.stringify(h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))?.blocks ?? '');
 const updatedTo = (ecs: FakeEcs) => ecs.calls('UpdateService').map((body) => body['taskDefinition']);
-const stateOf = async (h: BotHarness, id: string) => (await h.bot.service.view(id))?.state;
+const stateOf = async (h: BotHarness, id: string) => (await h.bot.reads.view(id))?.state;
 
 describe('exact rollback targets (local ECS API)', () => {
   it('names the task definitions before approval; a failed rollout retried goes to the same one', async () => {
@@ -89,12 +89,12 @@ describe('exact rollback targets (local ECS API)', () => {
     expect(card).toContain('revision checkout:43');
     expect(card).toContain('→ revision checkout:42');
     expect(ecs.calls('UpdateService')).toEqual([]);
-    expect(await h.bot.service.view(id)).toMatchObject({ fromVersion: 'v1.6.0', toVersion: 'v1.5.0' });
+    expect(await h.bot.reads.view(id)).toMatchObject({ fromVersion: 'v1.6.0', toVersion: 'v1.5.0' });
 
     ecs.rollouts.push({ outcome: 'fail', afterReads: 1 });
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
     await eventually(
-      async () => (await h.bot.service.view(id))?.steps[0]?.status,
+      async () => (await h.bot.reads.view(id))?.steps[0]?.status,
       (status) => status === 'failed',
       15_000,
     );

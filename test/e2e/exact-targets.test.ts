@@ -159,7 +159,7 @@ async function deployByHand(kube: FakeKubeApi, image: string): Promise<void> {
 const image = (kube: FakeKubeApi): string | undefined =>
   kube.deployments.get('checkout/api')?.spec.template.spec.containers[0]?.image;
 
-const stateOf = async (h: BotHarness, id: string) => (await h.bot.service.view(id))?.state;
+const stateOf = async (h: BotHarness, id: string) => (await h.bot.reads.view(id))?.state;
 
 describe('exact rollback targets (fake Kubernetes API)', () => {
   it.each(KINDS)(
@@ -172,13 +172,13 @@ describe('exact rollback targets (fake Kubernetes API)', () => {
       const card = await eventually(() => cardOf(h, id!), Boolean);
       const cardText = JSON.stringify(card!.blocks);
       expect(cardText).toContain(`${kind.object}: revision 7 (app:v1.5.0-BAD) → revision 6 (app:v1.4.1)`);
-      const view = await h.bot.service.view(id!);
+      const view = await h.bot.reads.view(id!);
       expect(view).toMatchObject({ fromVersion: 'v1.5.0-BAD', toVersion: 'v1.4.1' });
       expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
       await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
       await eventually(
-        async () => (await h.bot.service.view(id!))?.steps[0]?.status,
+        async () => (await h.bot.reads.view(id!))?.steps[0]?.status,
         (status) => status === 'failed',
         15_000,
       );
@@ -218,7 +218,7 @@ describe('exact rollback targets (fake Kubernetes API)', () => {
     await eventually(() => cardOf(h, id!), Boolean);
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id!) });
     await eventually(
-      async () => (await h.bot.service.view(id!))?.steps[0]?.attempts ?? 0,
+      async () => (await h.bot.reads.view(id!))?.steps[0]?.attempts ?? 0,
       (attempts) => attempts >= 2,
       15_000,
     );
@@ -229,7 +229,7 @@ describe('exact rollback targets (fake Kubernetes API)', () => {
       15_000,
     );
     await eventually(
-      async () => (await h.bot.service.view(id!))?.steps[0]?.status,
+      async () => (await h.bot.reads.view(id!))?.steps[0]?.status,
       (status) => status === 'succeeded' || status === 'failed',
       15_000,
     );
@@ -289,7 +289,7 @@ describe('exact rollback targets (fake Kubernetes API)', () => {
     expect(refused.id).toBeUndefined();
     expect(refused.answer).toContain('v1.4.1 (revision 6)');
     expect(refused.answer).toContain('v1.3.0 (revision 5)');
-    expect(await h.bot.service.list({ service: 'checkout' })).toEqual([]);
+    expect(await h.bot.reads.list({ service: 'checkout' })).toEqual([]);
 
     const { id } = await declare(h, 'checkout --env production --to v1.3.0');
     const card = await eventually(() => cardOf(h, id!), Boolean);

@@ -183,7 +183,7 @@ describe('the record of a rollback (simulator, real Bolt, real Redis)', () => {
     const id = await declare(h);
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
     await eventually(
-      async () => (await h.bot.service.view(id))?.steps[1]?.status,
+      async () => (await h.bot.reads.view(id))?.steps[1]?.status,
       (status) => status === 'failed',
     );
     h.clock.now += 5_000;

@@ -153,7 +153,7 @@ describe('Slack journey (simulator, real Bolt, real Redis)', () => {
     const id = await declare(h);
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
     await eventually(
-      async () => (await h.bot.service.view(id))?.steps[1]?.status,
+      async () => (await h.bot.reads.view(id))?.steps[1]?.status,
       (status) => status === 'failed',
     );
     await eventually(
@@ -170,7 +170,7 @@ describe('Slack journey (simulator, real Bolt, real Redis)', () => {
       () => stateOf(h, id),
       (s) => s === 'validating',
     );
-    const steps = (await h.bot.service.view(id))!.steps;
+    const steps = (await h.bot.reads.view(id))!.steps;
     expect(steps[1]).toMatchObject({ status: 'succeeded', attempts: 2 });
   }, 60_000);
 
@@ -242,7 +242,7 @@ describe('Slack journey (simulator, real Bolt, real Redis)', () => {
     });
     expect(submitted.status).toBe(200);
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'checkout' }),
+      () => h.bot.reads.list({ service: 'checkout' }),
       (list) => list.length === 1,
     );
     expect(rollback).toMatchObject({

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
-const rollbackIds = async (h: BotHarness) => (await h.bot.service.list({})).map((r) => r.id);
+const rollbackIds = async (h: BotHarness) => (await h.bot.reads.list({})).map((r) => r.id);
 
 async function cancel(h: BotHarness, id: string): Promise<void> {
   const cancelled = await h.driver.slashCommand({

@@ -119,7 +119,7 @@ describe('stakeholders', () => {
     }));
     const id = await runRollback(h);
     await eventually(
-      () => h.bot.service.view(id),
+      () => h.bot.reads.view(id),
       (v) => v?.state === 'resolved',
       20_000,
     );
@@ -194,7 +194,7 @@ describe('stakeholders', () => {
     }));
     const id = await runRollback(h);
     await eventually(
-      () => h.bot.service.view(id),
+      () => h.bot.reads.view(id),
       (v) => v?.state === 'resolved',
       20_000,
     );

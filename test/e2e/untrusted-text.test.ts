@@ -129,7 +129,7 @@ async function approveAndResolve(h: BotHarness, id: string): Promise<void> {
   await eventually(() => h.sim.messages(CHANNEL).some((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
   await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
   await eventually(
-    async () => (await h.bot.service.view(id))?.state,
+    async () => (await h.bot.reads.view(id))?.state,
     (state) => state === 'resolved',
     20_000,
   );
@@ -213,7 +213,7 @@ describe('untrusted text stays text', () => {
     expect(deploy?.body.includes(DEPLOY_TOKEN)).toBe(false);
 
     // Outputs are kept (masked): the command's JSON line, the echoed header, the health check.
-    const view = await h.bot.service.view(id);
+    const view = await h.bot.reads.view(id);
     expect(JSON.stringify(view)).toContain('token=•••');
     expectNoSecretIn(await everythingShown(r, id), ALL_SECRETS);
   }, 60_000);
@@ -231,7 +231,7 @@ describe('untrusted text stays text', () => {
     });
     const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))?.[0] ?? '';
     await approveAndResolve(h, id);
-    const view = await h.bot.service.view(id);
+    const view = await h.bot.reads.view(id);
     // The passing check's detail names its URL, the token masked; outputs are kept, masked.
     expect(view?.checks[0]?.detail).toContain('token=•••');
     const stored = JSON.stringify((await h.store.getRollback(id))?.snapshot);
@@ -258,7 +258,7 @@ describe('untrusted text stays text', () => {
     });
     expect(submitted.status).toBe(200);
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'leaky' }),
+      () => h.bot.reads.list({ service: 'leaky' }),
       (list) => list.length === 1,
     );
     await approveAndResolve(h, rollback!.id);
@@ -289,13 +289,13 @@ describe('untrusted text stays text', () => {
     );
     expect(answer.status).toBe(200);
     const [rollback] = await eventually(
-      () => h.bot.service.list({ service: 'leaky' }),
+      () => h.bot.reads.list({ service: 'leaky' }),
       (list) => list.length === 1 && list[0]!.state === 'pending',
     );
     h.clock.now += 61_000;
     h.bot.runtime.timers.nudge();
     await eventually(
-      async () => (await h.bot.service.view(rollback!.id))?.state,
+      async () => (await h.bot.reads.view(rollback!.id))?.state,
       (state) => state === 'resolved',
       20_000,
     );

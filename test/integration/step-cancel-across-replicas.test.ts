@@ -48,6 +48,7 @@ describe('step cancel across replicas', () => {
       {
         id: 'rb-far:x:0',
         rollbackId: 'rb-far',
+        version: 1,
         kind: 'runStep',
         payload: { kind: 'runStep', stepIndex: 0, attempt: 1 },
         createdAt: T0 + MINUTE,

@@ -37,18 +37,19 @@ export function startHarness(
     now: () => clock.now,
     workerId: `test-${randomUUID().slice(0, 8)}`,
     ...performer,
-    handlers: {
-      notify: (effect) => {
-        notices.push(effect);
-        return Promise.resolve();
-      },
-      freeze: () => Promise.resolve(),
-      ...options.handlers,
-    },
     leaseTtlMs: options.leaseTtlMs ?? 2_000,
     timerPollMs: 50,
     outboxPollMs: 20,
   });
+  const handlers: Record<string, EffectHandler> = {
+    notify: (effect) => {
+      notices.push(effect);
+      return Promise.resolve();
+    },
+    freeze: () => Promise.resolve(),
+    ...options.handlers,
+  };
+  for (const [kind, handler] of Object.entries(handlers)) runtime.handle(kind, handler);
   runtime.start();
   return { runtime, clock, notices };
 }

@@ -26,11 +26,12 @@ const runtime = createEngineRuntime({
   targetFor: stepTargetDecider(createPlanResolver({ registry, env: process.env, now: Date.now })),
   workerId: `process-${process.pid}-${randomUUID().slice(0, 6)}`,
   ...createStepPerformer({ registry, env: process.env, secrets: new SecretMask(), log }),
-  handlers: { notify: () => Promise.resolve(), freeze: () => Promise.resolve() },
   leaseTtlMs: Number(process.env['LEASE_TTL_MS'] ?? 2_000),
   timerPollMs: 100,
   outboxPollMs: 50,
 });
+runtime.handle('notify', () => Promise.resolve());
+runtime.handle('freeze', () => Promise.resolve());
 runtime.start();
 process.on('SIGTERM', () => {
   const started = performance.now();

@@ -23,16 +23,16 @@ export function registerAppHome(app: App, deps: SlackDependencies): void {
 }
 
 export async function gatherHome(
-  deps: Pick<SlackDependencies, 'service' | 'store' | 'freezes' | 'openIncidents' | 'now'>,
+  deps: Pick<SlackDependencies, 'reads' | 'store' | 'freezes' | 'openIncidents' | 'now'>,
 ): Promise<AppHomeInput> {
   const [active, incidents, freezes, newest] = await Promise.all([
-    deps.service.list({ activeOnly: true }),
+    deps.reads.list({ activeOnly: true }),
     deps.openIncidents(),
     deps.freezes.list(),
     deps.store.listRollbacks({ limit: RECENT_SCAN }),
   ]);
   const ended = newest.filter((r) => r.final).slice(0, HOME_RECENT);
-  const recent = (await Promise.all(ended.map((r) => deps.service.view(r.id)))).filter(
+  const recent = (await Promise.all(ended.map((r) => deps.reads.view(r.id)))).filter(
     (v): v is RollbackView => v !== null,
   );
   return { active, incidents, freezes, recent, now: deps.now() };

@@ -49,12 +49,10 @@ export function registerRollbackActions(app: App, deps: SlackDependencies): void
       }
       if (!(await deps.store.rememberOnce(clickKey(body, action), CLICK_MEMORY_MS))) return;
       const outcome = await deps.service.act(value.rollbackId, user, event);
-      if (!outcome.ok) {
-        const refusal = renderRefusal(outcome.message);
-        await tell(refusal.text, refusal.blocks);
-        return;
-      }
-      await deps.cards.refresh(value.rollbackId);
+      // Done: the card follows the commit (its one writer redraws it). Refused: the clicker hears why.
+      if (outcome.ok) return;
+      const refusal = renderRefusal(outcome.message);
+      await tell(refusal.text, refusal.blocks);
     } catch (error) {
       const { message, reference } = explainFailure(deps.log, error, { action: action.action_id, user });
       const reply = renderError(message, reference);

@@ -66,9 +66,9 @@ async function answerCommand(
     case 'help':
       return renderHelp();
     case 'list':
-      return renderRollbackList(await service.list({ activeOnly: true }));
+      return renderRollbackList(await deps.reads.list({ activeOnly: true }));
     case 'status': {
-      if (command.id === undefined) return renderRollbackList(await service.list({ activeOnly: true }));
+      if (command.id === undefined) return renderRollbackList(await deps.reads.list({ activeOnly: true }));
       const card = await deps.drawCard(command.id);
       return card
         ? { response_type: 'ephemeral', ...card.message }
@@ -89,7 +89,6 @@ async function answerCommand(
     case 'cancel': {
       const outcome = await service.act(command.id, from.user, { type: 'CANCEL' });
       if (!outcome.ok) return renderRefusal(outcome.message);
-      await deps.cards.refresh(command.id);
       return { response_type: 'ephemeral', text: `Rollback ${command.id} is now ${outcome.rollback.state}.` };
     }
     case 'declare': {

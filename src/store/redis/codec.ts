@@ -98,13 +98,20 @@ const auditEntry = z.object({
 
 export const decodeAudit = (text: string): AuditEntry => decode(auditEntry, text, 'an audit entry');
 
-const outboxEffect = z.object({
-  id: z.string(),
-  rollbackId: z.string(),
-  kind: z.string(),
-  payload: detail,
-  createdAt: z.number(),
-});
+const outboxEffect = z
+  .object({
+    id: z.string(),
+    rollbackId: z.string(),
+    // Effects written before `version` was stored carry it in their id (`<rollback>:<version>:<i>`).
+    version: z.number().int().optional(),
+    kind: z.string(),
+    payload: detail,
+    createdAt: z.number(),
+  })
+  .transform(({ version, ...effect }) => ({
+    ...effect,
+    version: version ?? Number(effect.id.split(':').at(-2) ?? 0),
+  }));
 
 export const decodeEffect = (text: string): OutboxEffect => decode(outboxEffect, text, 'an outbox effect');
 

@@ -53,6 +53,7 @@ export function effectFor(
   return {
     id: `${rollbackId}:${version}:${index}`,
     rollbackId,
+    version,
     kind,
     payload: { index, text: `effect ${index}` },
     createdAt: 1_700_000_000_000 + index,

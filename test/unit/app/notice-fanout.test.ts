@@ -7,16 +7,20 @@ import { describe, expect, it } from 'vitest';
 import { noticeFanout } from '../../../src/app/notice-fanout.js';
 import type { EffectHandler } from '../../../src/engine/outbox-worker.js';
 import { silentLogger } from '../../../src/lib/logging.js';
-import type { OutboxEffect } from '../../../src/store/store.js';
+import type { OutboxEffect, StoredRollback } from '../../../src/store/store.js';
 import { T0 } from '../../support/domain-fixtures.js';
 
 const effect = (rollbackId: string, n: number, event: string): OutboxEffect => ({
   id: `${rollbackId}:${n}:0`,
   rollbackId,
+  version: n,
   kind: 'notify',
   payload: { event },
   createdAt: T0,
 });
+/** The rollback at the effect's version, as the read model would hand it. */
+const rollbackOf = (e: OutboxEffect) =>
+  Promise.resolve({ rollback: { id: e.rollbackId, version: e.version } as StoredRollback });
 const context = { signal: new AbortController().signal, deliveries: 1 };
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -35,8 +39,9 @@ describe('noticeFanout', () => {
         heard.push(e.id);
         return Promise.resolve();
       },
-      after: (e) => {
-        after.push(e.id);
+      rollbackOf,
+      after: (rollback) => {
+        after.push(`${rollback.id}@${rollback.version}`);
         return Promise.resolve();
       },
       log: silentLogger,
@@ -51,14 +56,15 @@ describe('noticeFanout', () => {
     const handle = noticeFanout({
       thread: () => Promise.resolve(),
       stakeholders: () => Promise.reject(new Error('sns down')),
-      after: (e) => {
-        after.push(e.id);
+      rollbackOf,
+      after: (rollback) => {
+        after.push(`${rollback.id}@${rollback.version}`);
         return Promise.resolve();
       },
       log: silentLogger,
     });
     await handle(effect('rb-1', 1, 'resolved'), context);
-    expect(after).toEqual(['rb-1:1:0']);
+    expect(after).toEqual(['rb-1@1']);
   });
 
   it("handles one rollback's notices in order, other rollbacks' alongside", async () => {
@@ -74,6 +80,7 @@ describe('noticeFanout', () => {
         log.push(`stakeholders ${e.id}`);
         return Promise.resolve();
       },
+      rollbackOf,
       after: () => Promise.resolve(),
       log: silentLogger,
     });

@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RollbackService, type Catalog } from '../../../src/app/rollback-service.js';
+import { RollbackReads } from '../../../src/app/rollback-reads.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
 import type { RollbackInput } from '../../../src/domain/rollback-types.js';
 import { Engine } from '../../../src/engine/engine.js';
@@ -33,6 +34,7 @@ const catalog: Catalog = {
 let asked: string[];
 let joined: string[];
 let service: RollbackService;
+let reads: RollbackReads;
 let ids: number;
 let store: MemoryStore;
 beforeEach(() => {
@@ -40,6 +42,7 @@ beforeEach(() => {
   asked = [];
   joined = [];
   ids = 0;
+  reads = new RollbackReads({ store, now: () => T0 });
   service = new RollbackService({
     engine: new Engine<RollbackInput>({ store, decider: rollbackDecider, log: silentLogger }),
     store,
@@ -68,7 +71,7 @@ describe('RollbackService.declare and the open incident', () => {
     expect(outcome.ok).toBe(true);
     expect(asked).toEqual(['checkout/production']);
     expect(joined).toEqual(['inc-production:rb-1']);
-    expect((await service.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0 - 60 * MINUTE).toISOString());
+    expect((await reads.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0 - 60 * MINUTE).toISOString());
   });
 
   it('a drill neither looks up nor joins it, and starts its own clock', async () => {
@@ -81,7 +84,7 @@ describe('RollbackService.declare and the open incident', () => {
     expect(outcome).toMatchObject({ ok: true, rollback: { environment: 'staging' } });
     expect(asked).toEqual([]);
     expect(joined).toEqual([]);
-    expect((await service.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0).toISOString());
+    expect((await reads.view('rb-1'))?.incidentStartedAt).toBe(new Date(T0).toISOString());
   });
 });
 
@@ -117,6 +120,6 @@ describe('RollbackService.declare and versions', () => {
     await record('v1', T0 - 2 * MINUTE);
     await record('v2/../..', T0 - MINUTE);
     expect(await service.declare({ service: 'checkout', by: USERS.declarer })).toMatchObject({ ok: true });
-    expect(await service.view('rb-1')).toMatchObject({ fromVersion: null, toVersion: 'v1' });
+    expect(await reads.view('rb-1')).toMatchObject({ fromVersion: null, toVersion: 'v1' });
   });
 });

@@ -32,6 +32,7 @@ function observed(drill: boolean, events: RollbackEvent[]) {
     const effects: OutboxEffect[] = run.effects.map(({ kind, ...payload }, i) => ({
       id: `${ctx.id}:${version}:${i}`,
       rollbackId: ctx.id,
+      version,
       kind,
       payload,
       createdAt: ctx.lastEventAt,
@@ -90,7 +91,7 @@ describe('metrics', () => {
       notify: () => Promise.reject(new Error('slack down')),
       freeze: () => Promise.resolve(),
     });
-    const effect = { id: 'e', rollbackId: 'rb', kind: 'notify', payload: {}, createdAt: 0 };
+    const effect = { id: 'e', rollbackId: 'rb', version: 1, kind: 'notify', payload: {}, createdAt: 0 };
     const context = { signal: new AbortController().signal, deliveries: 1 };
     await expect(handlers['notify']!(effect, context)).rejects.toThrow('slack down');
     await handlers['freeze']!(effect, context);

@@ -40,6 +40,7 @@ const policy: CommunicationsPolicy = {
 const effect: OutboxEffect = {
   id: `${view.id}:1:0`,
   rollbackId: view.id,
+  version: 1,
   kind: 'notify',
   payload: { event: 'declared', autoStartAt: null, at: T0, by: view.declaredBy },
   createdAt: T0,

@@ -79,6 +79,7 @@ describe('the fan-out over the registry', () => {
   const effect = (id: string, payload: Record<string, unknown>): OutboxEffect => ({
     id: `${view.id}:${id}`,
     rollbackId: view.id,
+    version: 1,
     kind: 'notify',
     payload: { at: T0, by: view.declaredBy, ...payload },
     createdAt: T0,

@@ -3,13 +3,13 @@
  * delivered (effects come at least once), and only for rollbacks that ran.
  */
 import { describe, expect, it } from 'vitest';
-import { rollbackView } from '../../../src/app/rollback-view.js';
+import { RollbackReads } from '../../../src/app/rollback-reads.js';
 import { persist } from '../../../src/domain/rollback-machine.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import { CardPublisher } from '../../../src/slack/card-publisher.js';
 import { slackNotifyHandler } from '../../../src/slack/notify-handler.js';
 import { MemoryStore } from '../../../src/store/index.js';
-import type { OutboxEffect } from '../../../src/store/store.js';
+import type { OutboxEffect, StoredRollback } from '../../../src/store/store.js';
 import type { RollbackView } from '../../../src/app/rollback-view.js';
 import { MINUTE, T0, at, rollbackInput } from '../../support/domain-fixtures.js';
 import { baseView } from '../../support/view-fixtures.js';
@@ -49,21 +49,25 @@ async function setUp(run: RecordingDriver) {
       update: () => Promise.resolve({}),
     },
   };
-  const view = async (id: string) => {
-    const rollback = await store.getRollback(id);
-    return rollback && rollbackView(rollback, await store.readAudit(id), T0 + 60 * MINUTE);
-  };
+  const reads = new RollbackReads({ store, now: () => T0 + 60 * MINUTE });
   const cards = new CardPublisher({
     client,
     store,
     log: silentLogger,
     draw: () => Promise.resolve({ channel: 'C1', message: { text: 'card' } }),
   });
-  const handler = slackNotifyHandler({ store, service: { view }, cards, roleGroups: () => ({}) });
+  const handler = slackNotifyHandler({
+    store,
+    reads,
+    cards,
+    showCard: (id) => cards.refresh(id),
+    roleGroups: () => ({}),
+  });
   const deliver = (id: string, event: string) => {
     const effect: OutboxEffect = {
       id,
       rollbackId: ctx.id,
+      version: 1,
       kind: 'notify',
       payload: { event, reason: ctx.outcome?.reason ?? '', at: ctx.lastEventAt, by: 'system' },
       createdAt: ctx.lastEventAt,
@@ -120,12 +124,24 @@ describe("a plan's template for a notice", () => {
     });
     const handler = slackNotifyHandler({
       store,
-      service: { view: () => Promise.resolve(view) },
+      // The read model's record is not looked into: the view is the one drawn from it.
+      reads: {
+        record: () => Promise.resolve({ rollback: {} as StoredRollback, audit: [] }),
+        viewOf: () => view,
+      },
       cards,
+      showCard: () => Promise.resolve(),
       roleGroups: () => GROUPS,
       customText: () => 'Custom words from the plan',
     });
-    const effect: OutboxEffect = { id: 'e-1', rollbackId: view.id, kind: 'notify', payload, createdAt: T0 };
+    const effect: OutboxEffect = {
+      id: 'e-1',
+      rollbackId: view.id,
+      version: 1,
+      kind: 'notify',
+      payload,
+      createdAt: T0,
+    };
     await handler(effect, { signal: new AbortController().signal, deliveries: 1 });
     const reply = posted.find((p) => p.thread_ts !== undefined)!;
     return { text: reply.text, blocks: JSON.stringify(reply.blocks) };

@@ -12,7 +12,7 @@ import type { CommunicationEvent } from '../../../domain/communications.js';
 import type { NotifyDetail } from '../../../domain/rollback-types.js';
 import type { Logger } from '../../../lib/logging.js';
 import { escapeMrkdwn } from '../../../slack/blocks/text.js';
-import type { Store } from '../../../store/store.js';
+import type { Docs } from '../../../store/store.js';
 import type { RateQueue } from '../../rate-queue.js';
 import type { StakeholderTarget } from '../../target.js';
 import { StatuspageClient, StatuspageNotifier, type RollbackPhase } from './notifier.js';
@@ -31,7 +31,7 @@ export interface StatuspageConfig {
 export function createStatuspageTarget(
   config: StatuspageConfig | undefined,
   deps: {
-    store: Store;
+    store: Docs;
     queue: RateQueue;
     /** Says in the rollback's thread that a call was given up (mrkdwn, as `report` takes it). */
     report: (rollbackId: string, message: string) => void;
