@@ -14,14 +14,14 @@ import {
   plural,
   resolveStep,
   runStep,
-  sameTemplate,
   Stopped,
   templatePatch,
   withoutLabel,
   type ApiCall,
   type WaitState,
 } from './step.js';
-import { chooseTarget, converge, readPin, resolution, type History, type Revision } from './target.js';
+import { decideRestore } from './restore-decision.js';
+import { chooseTarget, readPin, resolution, type History, type Pin, type Revision } from './target.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const HASH_LABEL = 'pod-template-hash';
@@ -123,50 +123,49 @@ export async function undoDeployment(
       }
     };
 
-    let target: Revision;
+    let pin: Pin | undefined;
     if (ctx.target !== undefined) {
       const pinned = readPin(what, 'hash', ctx.target.pin);
       if (!pinned.ok) return { outcome: 'failed', conflict: true, error: pinned.error };
-      const where = converge(history, pinned.pin);
-      if (where.kind === 'conflict') {
-        return { outcome: 'failed', conflict: true, error: where.error, output: outputOf(found) };
-      }
-      target = where.target;
-      found.toRevision = target.number;
-      found.images = imagesOf(target.template);
-      if (where.kind === 'at-target') {
-        const images = found.images.join(', ');
-        ctx.log.line(
-          `${what} already runs the target template (revision ${from}, ${images}): waiting for its rollout`,
-        );
-        const { state, revision } = await waitRollout(deployment.metadata?.generation ?? 0);
-        if (state.kind === 'failed') {
-          return {
-            outcome: 'failed',
-            error: `${what} rollback to revision ${from} ${state.detail}`,
-            output: outputOf(found),
-          };
-        }
+      pin = pinned.pin;
+    }
+    const decision = decideRestore(history, { pin, toRevision: params.toRevision });
+    if (decision.kind === 'conflict') {
+      return { outcome: 'failed', conflict: true, error: decision.error, output: outputOf(found) };
+    }
+    if (decision.kind === 'refused') {
+      found.toRevision = params.toRevision;
+      return { outcome: 'failed', error: decision.error };
+    }
+    const target = decision.target;
+    found.toRevision = target.number;
+    found.images = imagesOf(target.template);
+    if (decision.kind === 'converged') {
+      const images = found.images.join(', ');
+      ctx.log.line(
+        `${what} already runs the target template (revision ${from}, ${images}): waiting for its rollout`,
+      );
+      const { state, revision } = await waitRollout(deployment.metadata?.generation ?? 0);
+      if (state.kind === 'failed') {
         return {
-          outcome: 'succeeded',
-          output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), changed: false },
-          summary: `${what} is on the target revision ${revision ?? from} (${images}): rollout complete`,
+          outcome: 'failed',
+          error: `${what} rollback to revision ${from} ${state.detail}`,
+          output: outputOf(found),
         };
       }
-    } else {
-      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: null });
-      found.toRevision = params.toRevision ?? (chosen.ok ? chosen.to.number : undefined);
-      if (!chosen.ok) return { outcome: 'failed', error: chosen.error };
-      target = chosen.to;
-      found.images = imagesOf(target.template);
-      if (target.number === from || sameTemplate(target.template, history.live)) {
-        ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
-        return {
-          outcome: 'succeeded',
-          output: { ...outputOf(found), changed: false },
-          summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
-        };
-      }
+      return {
+        outcome: 'succeeded',
+        output: { ...outputOf(found), ...(revision === undefined ? {} : { revision }), changed: false },
+        summary: `${what} is on the target revision ${revision ?? from} (${images}): rollout complete`,
+      };
+    }
+    if (decision.kind === 'unchanged') {
+      ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
+      return {
+        outcome: 'succeeded',
+        output: { ...outputOf(found), changed: false },
+        summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
+      };
     }
     const to = target.number;
     const images = found.images;

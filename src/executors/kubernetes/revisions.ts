@@ -16,13 +16,13 @@ import {
   plural,
   resolveStep,
   runStep,
-  sameTemplate,
   templatePatch,
   type ApiCall,
   type TemplateImages,
   type WaitState,
 } from './step.js';
-import { chooseTarget, converge, readPin, resolution, type History, type Revision } from './target.js';
+import { decideRestore } from './restore-decision.js';
+import { chooseTarget, readPin, resolution, type History, type Pin, type Revision } from './target.js';
 
 type Workload = k8s.V1StatefulSet | k8s.V1DaemonSet;
 type WorkloadParams = KubernetesParams & { kind: 'StatefulSet' | 'DaemonSet' };
@@ -128,50 +128,49 @@ export async function undoFromControllerRevisions(
           : daemonSetState(current as k8s.V1DaemonSet, generation);
       });
 
-    let target: Revision;
+    let pin: Pin | undefined;
     if (ctx.target !== undefined) {
       const pinned = readPin(what, 'name', ctx.target.pin);
       if (!pinned.ok) return { outcome: 'failed', conflict: true, error: pinned.error };
-      const where = converge(history, pinned.pin);
-      if (where.kind === 'conflict') {
-        return { outcome: 'failed', conflict: true, error: where.error, output: outputOf(found) };
-      }
-      target = where.target;
-      found.toRevision = target.number;
-      found.images = imagesOf(target.template);
-      if (where.kind === 'at-target') {
-        const images = found.images.join(', ');
-        ctx.log.line(
-          `${what} already runs the target template (revision ${target.number}, ${images}): waiting for its rollout`,
-        );
-        const end = await waitRollout(workload.metadata?.generation ?? 0);
-        if (end.kind === 'failed') {
-          return {
-            outcome: 'failed',
-            error: `${what} rollback to revision ${target.number} ${end.detail}`,
-            output: outputOf(found),
-          };
-        }
+      pin = pinned.pin;
+    }
+    const decision = decideRestore(history, { pin, toRevision: params.toRevision });
+    if (decision.kind === 'conflict') {
+      return { outcome: 'failed', conflict: true, error: decision.error, output: outputOf(found) };
+    }
+    if (decision.kind === 'refused') {
+      found.toRevision = params.toRevision;
+      return { outcome: 'failed', error: decision.error, output: outputOf(found) };
+    }
+    const target = decision.target;
+    found.toRevision = target.number;
+    found.images = imagesOf(target.template);
+    if (decision.kind === 'converged') {
+      const images = found.images.join(', ');
+      ctx.log.line(
+        `${what} already runs the target template (revision ${target.number}, ${images}): waiting for its rollout`,
+      );
+      const end = await waitRollout(workload.metadata?.generation ?? 0);
+      if (end.kind === 'failed') {
         return {
-          outcome: 'succeeded',
-          output: { ...outputOf(found), changed: false },
-          summary: `${what} is on the target revision ${target.number} (${images}): rollout complete`,
+          outcome: 'failed',
+          error: `${what} rollback to revision ${target.number} ${end.detail}`,
+          output: outputOf(found),
         };
       }
-    } else {
-      const chosen = chooseTarget(history, { toRevision: params.toRevision, toVersion: null });
-      found.toRevision = params.toRevision ?? (chosen.ok ? chosen.to.number : undefined);
-      if (!chosen.ok) return { outcome: 'failed', error: chosen.error, output: outputOf(found) };
-      target = chosen.to;
-      found.images = imagesOf(target.template);
-      if (target.number === from || sameTemplate(target.template, history.live)) {
-        ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
-        return {
-          outcome: 'succeeded',
-          output: { ...outputOf(found), changed: false },
-          summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
-        };
-      }
+      return {
+        outcome: 'succeeded',
+        output: { ...outputOf(found), changed: false },
+        summary: `${what} is on the target revision ${target.number} (${images}): rollout complete`,
+      };
+    }
+    if (decision.kind === 'unchanged') {
+      ctx.log.line(`${what} already runs the template of revision ${target.number}: nothing to roll back`);
+      return {
+        outcome: 'succeeded',
+        output: { ...outputOf(found), changed: false },
+        summary: `${what} already on revision ${target.number} (${found.images.join(', ')}): nothing to roll back`,
+      };
     }
     const to = target.number;
     const images = found.images.join(', ');
