@@ -168,3 +168,15 @@ export const COLLECTION_INFO: Readonly<Record<Collection, CollectionInfo>> = {
 export function ttlOf(collection: string): number | null {
   return Object.hasOwn(COLLECTION_INFO, collection) ? COLLECTION_INFO[collection as Collection].ttlMs : null;
 }
+
+/**
+ * `listDocs` is for collections without a TTL: one with a TTL keeps each document under its own key
+ * (Redis), so listing it would mean scanning the whole keyspace; nothing needs to.
+ */
+export function assertListable(collection: string): void {
+  if (ttlOf(collection) !== null) {
+    throw new Error(
+      `the documents of "${collection}" expire one by one (TTL): the collection cannot be listed`,
+    );
+  }
+}
