@@ -1,9 +1,9 @@
 /**
  * The production store: Redis through ioredis, on one node, a Sentinel group or Redis Cluster. The key
  * layout (and why the shard is the hash tag) is described in keys.ts and docs/operations/redis.md.
- * Every TTL and idle time (leases, rememberOnce, effect reclaim) is measured by Redis's own clock, so
- * replicas with skewed clocks agree; timers are the exception, claimed against the `now` the caller
- * passes, which the engine takes from its own clock.
+ * Every TTL and idle time (leases, rememberOnce, expiring documents, effect reclaim) is measured by
+ * Redis's own clock, so replicas with skewed clocks agree; timers are the exception, claimed against
+ * the `now` the caller passes, which the engine takes from its own clock.
  */
 import type {
   AuditEntry,
@@ -17,6 +17,7 @@ import type {
   TimerRecord,
   VersionedDoc,
 } from '../store.js';
+import { assertListable, ttlOf } from '../collections.js';
 import { checkCommit } from '../commit-rules.js';
 import { toJson } from '../json.js';
 import {
@@ -237,10 +238,13 @@ export class RedisStore implements Store {
   }
 
   async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
+    const expiring = ttlOf(collection) !== null;
+    const docKey = this.keys.doc(collection, key);
     const docs = this.keys.docs(collection);
-    const text = await this.client.hget(docs, key);
+    const where = expiring ? docKey : `${docs} ${key}`;
+    const text = expiring ? await this.client.get(docKey) : await this.client.hget(docs, key);
     if (text === null) return null;
-    const { version, value } = decodeDoc(text, `${docs} ${key}`);
+    const { version, value } = decodeDoc(text, where);
     // The store keeps what it was given; the caller owns the shape of T.
     return { version, value: value as T };
   }
@@ -248,11 +252,16 @@ export class RedisStore implements Store {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
   async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
     const json = toJson(value);
-    const reply = await this.client.rbPutDoc(this.keys.docs(collection), key, expectedVersion, json);
+    const ttlMs = ttlOf(collection);
+    const reply =
+      ttlMs === null
+        ? await this.client.rbPutDoc(this.keys.docs(collection), key, expectedVersion, json)
+        : await this.client.rbPutExpiringDoc(this.keys.doc(collection, key), expectedVersion, json, ttlMs);
     return asInteger(reply, 'put doc') === 1;
   }
 
   async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
+    assertListable(collection);
     const docs = this.keys.docs(collection);
     const hash = await this.client.hgetall(docs);
     return Object.entries(hash)
@@ -264,7 +273,8 @@ export class RedisStore implements Store {
   }
 
   async deleteDoc(collection: string, key: string): Promise<void> {
-    await this.client.hdel(this.keys.docs(collection), key);
+    if (ttlOf(collection) === null) await this.client.hdel(this.keys.docs(collection), key);
+    else await this.client.del(this.keys.doc(collection, key));
   }
 
   async recordDeployment(deployment: Deployment): Promise<void> {

@@ -119,6 +119,19 @@ redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', version + 1) .. ':' .. 
 return 1
 `;
 
+/**
+ * KEYS: doc (a string key). ARGV: expectedVersion, JSON, ttlMs. Stores `<version>:<JSON>` with the TTL,
+ * in the same write (an expired key is absent: version 0); 1 when written.
+ */
+const PUT_EXPIRING_DOC = `
+local current = redis.call('GET', KEYS[1])
+local version = 0
+if current then version = tonumber(string.match(current, '^(%d+):')) end
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], string.format('%d', version + 1) .. ':' .. ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
 type Arg = string | number;
 
 declare module 'ioredis' {
@@ -144,6 +157,12 @@ declare module 'ioredis' {
     rbAcquireLock(lock: string, rollbackId: string): Result<unknown, Context>;
     rbReplaceLock(lock: string, expectedHolder: string, rollbackId: string): Result<unknown, Context>;
     rbPutDoc(docs: string, key: string, expectedVersion: number, json: string): Result<unknown, Context>;
+    rbPutExpiringDoc(
+      doc: string,
+      expectedVersion: number,
+      json: string,
+      ttlMs: number,
+    ): Result<unknown, Context>;
   }
 }
 
@@ -164,4 +183,5 @@ export function defineScripts(client: Redis | Cluster): void {
   define('rbAcquireLock', 1, ACQUIRE_LOCK);
   define('rbReplaceLock', 1, REPLACE_LOCK);
   define('rbPutDoc', 1, PUT_DOC);
+  define('rbPutExpiringDoc', 1, PUT_EXPIRING_DOC);
 }

@@ -4,12 +4,15 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTION_INFO, COLLECTIONS, type Collection } from '../../../src/store/collections.js';
 import { createStore } from '../../../src/store/index.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { doOnce } from '../../../src/store/once.js';
+import { DEFAULT_SHARDS, KeySpace } from '../../../src/store/redis/keys.js';
 import { createRedisStore, RedisStore } from '../../../src/store/redis/redis-store.js';
 import { countKeysWithPrefix, deleteKeysWithPrefix } from '../../support/redis-cleanup.js';
 import { describeStoreContract } from '../../support/store-contract.js';
-import { commitOf, effectFor, rollbackAt } from '../../support/store-contract/fixtures.js';
+import { commitOf, effectFor, rollbackAt, sleep } from '../../support/store-contract/fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `rollback-bot-test:${process.pid}-${Date.now().toString(36)}`;
@@ -69,6 +72,54 @@ describe('RedisStore specifics', () => {
     expect(await countKeysWithPrefix(admin, prefix)).toBeGreaterThan(3);
     await deleteKeysWithPrefix(admin, prefix);
     expect(await countKeysWithPrefix(admin, prefix)).toBe(0);
+  });
+
+  const expiring = Object.entries(COLLECTION_INFO).flatMap(([name, info]) =>
+    info.ttlMs === null ? [] : [{ collection: name as Collection, ttlMs: info.ttlMs }],
+  );
+
+  it.each(expiring)(
+    'writes a once-record of $collection with its TTL ($ttlMs ms), in the claim and when done',
+    async ({ collection, ttlMs }) => {
+      const { store, prefix } = await freshStore();
+      const key = new KeySpace(prefix, DEFAULT_SHARDS).doc(collection, 'rb-1:4:0:sns');
+      let claimTtl = 0;
+      const work = async (): Promise<boolean> => {
+        claimTtl = await admin.pttl(key);
+        return true;
+      };
+      expect(await doOnce(store, collection, 'rb-1:4:0:sns', work)).toBe('ran');
+      const doneTtl = await admin.pttl(key);
+      for (const ttl of [claimTtl, doneTtl]) {
+        expect(ttl).toBeGreaterThan(ttlMs - 10_000);
+        expect(ttl).toBeLessThanOrEqual(ttlMs);
+      }
+      expect(await doOnce(store, collection, 'rb-1:4:0:sns', work)).toBe('done');
+      expect(await admin.exists(`${prefix}:docs:${collection}`)).toBe(0);
+      await store.close();
+    },
+  );
+
+  it('starts the TTL again at every write', async () => {
+    const { store, prefix } = await freshStore();
+    const collection = COLLECTIONS.statuspageIncidents;
+    const ttlMs = COLLECTION_INFO[collection].ttlMs!;
+    const key = new KeySpace(prefix, DEFAULT_SHARDS).doc(collection, 'rb-1');
+    await store.putDoc(collection, 'rb-1', { phase: 'authorized' }, 0);
+    await sleep(300);
+    expect(await admin.pttl(key)).toBeLessThanOrEqual(ttlMs - 250);
+    await store.putDoc(collection, 'rb-1', { phase: 'executing' }, 1);
+    expect(await admin.pttl(key)).toBeGreaterThan(ttlMs - 250);
+    await store.close();
+  });
+
+  it('keeps documents of a collection without a TTL in one hash that never expires', async () => {
+    const { store, prefix } = await freshStore();
+    expect(COLLECTION_INFO[COLLECTIONS.incidents].ttlMs).toBeNull();
+    await store.putDoc(COLLECTIONS.incidents, 'inc-1', { id: 'inc-1' }, 0);
+    expect(await admin.pttl(`${prefix}:docs:${COLLECTIONS.incidents}`)).toBe(-1);
+    expect(await admin.hget(`${prefix}:docs:${COLLECTIONS.incidents}`, 'inc-1')).toBe('1:{"id":"inc-1"}');
+    await store.close();
   });
 
   it('createStore picks memory without a URL and Redis with one', async () => {
