@@ -113,6 +113,50 @@ describe('RedisStore specifics', () => {
     await store.close();
   });
 
+  it('still finds the records written in the hash before the collection had a TTL, until it expires', async () => {
+    stores += 1;
+    const prefix = `${runPrefix}:${stores}`;
+    const hash = (collection: string): string => `${prefix}:docs:${collection}`;
+    const { slackNotices: notices, statuspageIncidents: pages, incidents } = COLLECTIONS;
+    await admin.hset(
+      hash(notices),
+      'rb-1:2:0',
+      '1:{"at":1,"done":true}',
+      'rb-1:3:0',
+      '1:{"at":2,"done":false}',
+    );
+    await admin.hset(hash(pages), 'rb-1', '2:{"phase":"executing"}');
+    await admin.hset(hash(incidents), 'inc-1', '1:{"id":"inc-1"}');
+    const store = await createRedisStore({ url: REDIS_URL, prefix });
+
+    // The old hashes expire one TTL after this first start; a restart does not push that back.
+    const noticesTtl = await admin.pttl(hash(notices));
+    expect(noticesTtl).toBeGreaterThan(COLLECTION_INFO[notices].ttlMs! - 10_000);
+    expect(noticesTtl).toBeLessThanOrEqual(COLLECTION_INFO[notices].ttlMs!);
+    expect(await admin.pttl(hash(incidents))).toBe(-1);
+    await sleep(20);
+    await (await createRedisStore({ url: REDIS_URL, prefix })).close();
+    expect(await admin.pttl(hash(notices))).toBeLessThan(noticesTtl);
+
+    // A notice posted before the upgrade is not posted again.
+    expect(await doOnce(store, notices, 'rb-1:2:0', () => Promise.reject(new Error('posted twice')))).toBe(
+      'done',
+    );
+    // An in-flight rollback's status page document continues, moved to its own key with the TTL.
+    expect(await store.getDoc(pages, 'rb-1')).toEqual({ version: 2, value: { phase: 'executing' } });
+    expect(await store.putDoc(pages, 'rb-1', { phase: 'stale' }, 1)).toBe(false);
+    expect(await store.putDoc(pages, 'rb-1', { phase: 'validating' }, 2)).toBe(true);
+    expect(await store.putDoc(pages, 'rb-1', { phase: 'stale' }, 2)).toBe(false);
+    expect(await store.getDoc(pages, 'rb-1')).toEqual({ version: 3, value: { phase: 'validating' } });
+    expect(await admin.hexists(hash(pages), 'rb-1')).toBe(0);
+    const key = new KeySpace(prefix, DEFAULT_SHARDS).doc(pages, 'rb-1');
+    expect(await admin.pttl(key)).toBeGreaterThan(COLLECTION_INFO[pages].ttlMs! - 10_000);
+    // A claim released (deleted) is gone from the hash too.
+    await store.deleteDoc(notices, 'rb-1:3:0');
+    expect(await store.getDoc(notices, 'rb-1:3:0')).toBeNull();
+    await store.close();
+  });
+
   it('keeps documents of a collection without a TTL in one hash that never expires', async () => {
     const { store, prefix } = await freshStore();
     expect(COLLECTION_INFO[COLLECTIONS.incidents].ttlMs).toBeNull();
