@@ -5,6 +5,9 @@
  * once it is older than `ONCE_CLAIM_TTL_MS`. Effects come at least once: this makes their outward
  * actions happen once. Claims measure whether a process is alive, so they use the wall clock (as
  * the step leases' TTLs do), not the injected clock of the rollback's timeline.
+ *
+ * The records do not stay forever: the store expires them the collection's TTL after their last write
+ * (collections.ts), so a done action is never done again within that TTL from when it was done.
  */
 import type { Docs } from './store.js';
 

@@ -199,14 +199,21 @@ export interface ActiveLocks {
   activeRollbackId(service: string, environment: string): Promise<string | null>;
 }
 
-/** Versioned JSON documents by collection (see `collections.ts` for every collection). */
+/**
+ * Versioned JSON documents by collection (see `collections.ts` for every collection). A collection
+ * with a TTL there (`ttlOf`) expires each document that long after its last write, measured by the
+ * store's clock; an expired document is gone, as if deleted (its next write starts at version 1).
+ */
 export interface Docs {
   getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null>;
-  /** Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. */
+  /**
+   * Writes when the stored version is `expectedVersion` (0: must not exist); false on conflict. A write
+   * starts the collection's TTL again.
+   */
   // T lets a caller write `putDoc<Freeze>(...)` and have the value checked against the type it reads back.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean>;
-  /** Ordered by key. */
+  /** Ordered by key. Refused (an error) for a collection with a TTL: its documents are kept one by one. */
   listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>>;
   deleteDoc(collection: string, key: string): Promise<void>;
 }

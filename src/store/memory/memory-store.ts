@@ -1,10 +1,11 @@
 /**
  * The store of the demo and the unit tests: one process, nothing survives it. It keeps the Redis
  * store's semantics exactly (the contract suite runs against both), including that values go through
- * JSON on the way in and out, so what works here does not break on Redis. Lease and rememberOnce TTLs
- * and effect idle times follow the injected clock; a `blockMs` wait is real time.
+ * JSON on the way in and out, so what works here does not break on Redis. Lease, rememberOnce and
+ * document TTLs and effect idle times follow the injected clock; a `blockMs` wait is real time.
  */
 import { Sleeper } from '../../lib/sleeper.js';
+import { assertListable, ttlOf } from '../collections.js';
 import { checkCommit } from '../commit-rules.js';
 import { jsonCopy, toJson } from '../json.js';
 import type {
@@ -34,7 +35,16 @@ interface OutboxEntry {
   deliveredAt: number;
 }
 
+interface StoredDoc {
+  version: number;
+  json: string;
+  /** Gone from this time on (the injected clock); null: never. */
+  expiresAt: number | null;
+}
+
 const DEPLOYMENTS_KEPT = 200;
+/** Past this many documents in one collection with a TTL, a write sweeps out the expired ones. */
+const SWEEP_ABOVE = 10_000;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const timerKey = (t: TimerRecord): string => JSON.stringify([t.rollbackId, t.timer, t.seq, t.dueAt]);
@@ -52,7 +62,7 @@ export class MemoryStore implements Store {
   private readonly fences = new Map<string, number>();
   private readonly remembered = new Map<string, number>();
   private readonly locks = new Map<string, string>();
-  private readonly docs = new Map<string, Map<string, { version: number; json: string }>>();
+  private readonly docs = new Map<string, Map<string, StoredDoc>>();
   private readonly deployments = new Map<string, Map<string, Deployment>>();
   private readonly sleeper = new Sleeper();
   private closed = false;
@@ -245,24 +255,34 @@ export class MemoryStore implements Store {
 
   async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
     await Promise.resolve();
-    const doc = this.docs.get(collection)?.get(key);
+    const doc = this.liveDoc(collection, key);
     return doc ? { version: doc.version, value: JSON.parse(doc.json) as T } : null;
   }
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
   async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
     await Promise.resolve();
-    const docs = this.docs.get(collection) ?? new Map<string, { version: number; json: string }>();
-    const version = docs.get(key)?.version ?? 0;
+    const version = this.liveDoc(collection, key)?.version ?? 0;
     if (version !== expectedVersion) return false;
-    docs.set(key, { version: version + 1, json: toJson(value) });
+    const docs = this.docs.get(collection) ?? new Map<string, StoredDoc>();
+    const ttlMs = ttlOf(collection);
+    const now = this.now();
+    if (ttlMs !== null && docs.size > SWEEP_ABOVE) {
+      for (const [old, doc] of docs) if (doc.expiresAt !== null && doc.expiresAt <= now) docs.delete(old);
+    }
+    docs.set(key, {
+      version: version + 1,
+      json: toJson(value),
+      expiresAt: ttlMs === null ? null : now + ttlMs,
+    });
     this.docs.set(collection, docs);
     return true;
   }
 
   async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
     await Promise.resolve();
-    return [...(this.docs.get(collection) ?? new Map<string, { version: number; json: string }>())]
+    assertListable(collection);
+    return [...(this.docs.get(collection) ?? new Map<string, StoredDoc>())]
       .sort(([a], [b]) => compareText(a, b))
       .map(([key, doc]) => ({ key, version: doc.version, value: JSON.parse(doc.json) as T }));
   }
@@ -270,6 +290,18 @@ export class MemoryStore implements Store {
   async deleteDoc(collection: string, key: string): Promise<void> {
     await Promise.resolve();
     this.docs.get(collection)?.delete(key);
+  }
+
+  /** The document unless its TTL has passed (then it is dropped, as Redis drops an expired key). */
+  private liveDoc(collection: string, key: string): StoredDoc | null {
+    const docs = this.docs.get(collection);
+    const doc = docs?.get(key);
+    if (!doc) return null;
+    if (doc.expiresAt !== null && doc.expiresAt <= this.now()) {
+      docs?.delete(key);
+      return null;
+    }
+    return doc;
   }
 
   async recordDeployment(deployment: Deployment): Promise<void> {

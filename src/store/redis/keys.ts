@@ -24,11 +24,14 @@
  *   P:{lease:<name>}:fence              string  fencing counter (INCR, never expires)
  *   P:once:<key>                        string  rememberOnce marker, PX = TTL
  *   P:lock:<service>:<environment>      string  id of the active rollback
- *   P:docs:<collection>                 hash    field = doc key, value = `<version>:<JSON>`
+ *   P:docs:<collection>                 hash    field = doc key, value = `<version>:<JSON>` (a collection
+ *                                       without a TTL, collections.ts)
+ *   P:doc:<collection>:<key>            string  `<version>:<JSON>`, PX = the collection's TTL (a collection
+ *                                       with one: Redis 7.0 cannot expire one field of a hash)
  *   P:deploys:<service>:<environment>   zset    member = deployment JSON, score = `at`; newest 200 kept
  *
  * Service, environment and collection names are URI-encoded inside keys, so a `:` in a name cannot
- * make two different pairs collide.
+ * make two different pairs collide. A document key is left as written: it ends its key.
  */
 
 export const DEFAULT_SHARDS = 16;
@@ -122,6 +125,11 @@ export class KeySpace {
 
   docs(collection: string): string {
     return `${this.prefix}:docs:${part(collection)}`;
+  }
+
+  /** The key as written (it is the end of the name, so a `:` in it is unambiguous): readable in redis-cli. */
+  doc(collection: string, key: string): string {
+    return `${this.prefix}:doc:${part(collection)}:${key}`;
   }
 
   deployments(service: string, environment: string): string {

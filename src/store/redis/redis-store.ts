@@ -1,9 +1,9 @@
 /**
  * The production store: Redis through ioredis, on one node, a Sentinel group or Redis Cluster. The key
  * layout (and why the shard is the hash tag) is described in keys.ts and docs/operations/redis.md.
- * Every TTL and idle time (leases, rememberOnce, effect reclaim) is measured by Redis's own clock, so
- * replicas with skewed clocks agree; timers are the exception, claimed against the `now` the caller
- * passes, which the engine takes from its own clock.
+ * Every TTL and idle time (leases, rememberOnce, expiring documents, effect reclaim) is measured by
+ * Redis's own clock, so replicas with skewed clocks agree; timers are the exception, claimed against
+ * the `now` the caller passes, which the engine takes from its own clock.
  */
 import type {
   AuditEntry,
@@ -17,6 +17,7 @@ import type {
   TimerRecord,
   VersionedDoc,
 } from '../store.js';
+import { assertListable, COLLECTION_INFO, ttlOf } from '../collections.js';
 import { checkCommit } from '../commit-rules.js';
 import { toJson } from '../json.js';
 import {
@@ -66,6 +67,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
           `process is configured with ${keys.shards}: every rollback would move. Keep ${stored ?? '?'}.`,
       );
     }
+    await expireLegacyHashes(client, keys);
   } catch (error) {
     if (owned) client.disconnect();
     throw error;
@@ -74,6 +76,22 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
 }
 
 const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Before collections had TTLs, every collection was one hash, `P:docs:<collection>`, and the records
+ * already there may still be needed (an open incident's replies, an in-flight rollback's status page
+ * incident). So the documents of a collection with a TTL are looked for in that hash too when their
+ * own key is missing, a write moves them out, and the hash itself is given the collection's TTL on the
+ * first start of a process that knows it: every record in it was written before, so each is kept at
+ * least its TTL (one an older replica writes there during a rolling upgrade: its TTL minus the
+ * rollout). It then disappears by itself, and the fallback, finding nothing any more, can go in a
+ * later release.
+ */
+async function expireLegacyHashes(client: RedisClient, keys: KeySpace): Promise<void> {
+  for (const [collection, { ttlMs }] of Object.entries(COLLECTION_INFO)) {
+    if (ttlMs !== null) await client.rbExpireIfPersistent(keys.docs(collection), ttlMs);
+  }
+}
 
 export class RedisStore implements Store {
   private readonly outbox: OutboxReader;
@@ -238,9 +256,18 @@ export class RedisStore implements Store {
 
   async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
     const docs = this.keys.docs(collection);
-    const text = await this.client.hget(docs, key);
+    let where = `${docs} ${key}`;
+    let text: string | null;
+    if (ttlOf(collection) === null) text = await this.client.hget(docs, key);
+    else {
+      const docKey = this.keys.doc(collection, key);
+      // Both at once: a miss (every first claim of a once-record) costs one round trip, not two.
+      const [own, legacy] = await Promise.all([this.client.get(docKey), this.client.hget(docs, key)]);
+      if (own !== null) where = docKey;
+      text = own ?? legacy;
+    }
     if (text === null) return null;
-    const { version, value } = decodeDoc(text, `${docs} ${key}`);
+    const { version, value } = decodeDoc(text, where);
     // The store keeps what it was given; the caller owns the shape of T.
     return { version, value: value as T };
   }
@@ -248,11 +275,29 @@ export class RedisStore implements Store {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
   async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
     const json = toJson(value);
-    const reply = await this.client.rbPutDoc(this.keys.docs(collection), key, expectedVersion, json);
-    return asInteger(reply, 'put doc') === 1;
+    const docs = this.keys.docs(collection);
+    const ttlMs = ttlOf(collection);
+    if (ttlMs === null)
+      return asInteger(await this.client.rbPutDoc(docs, key, expectedVersion, json), 'put doc') === 1;
+    const docKey = this.keys.doc(collection, key);
+    const put = async (versionIfAbsent: number): Promise<boolean> =>
+      asInteger(
+        await this.client.rbPutExpiringDoc(docKey, expectedVersion, json, ttlMs, versionIfAbsent),
+        'put doc',
+      ) === 1;
+    if (await put(0)) return true;
+    // A conflict, or the caller read the document from the hash written before the collection had a
+    // TTL (see expireLegacyHashes): then it moves to its own key, if nobody wrote that meanwhile.
+    if (expectedVersion === 0) return false;
+    const legacy = await this.client.hget(docs, key);
+    if (legacy === null || decodeDoc(legacy, `${docs} ${key}`).version !== expectedVersion) return false;
+    if (!(await put(expectedVersion))) return false;
+    await this.client.hdel(docs, key);
+    return true;
   }
 
   async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
+    assertListable(collection);
     const docs = this.keys.docs(collection);
     const hash = await this.client.hgetall(docs);
     return Object.entries(hash)
@@ -264,7 +309,13 @@ export class RedisStore implements Store {
   }
 
   async deleteDoc(collection: string, key: string): Promise<void> {
-    await this.client.hdel(this.keys.docs(collection), key);
+    // The hash also for a collection with a TTL: the document may have been written before it had one.
+    if (ttlOf(collection) === null) await this.client.hdel(this.keys.docs(collection), key);
+    else
+      await Promise.all([
+        this.client.del(this.keys.doc(collection, key)),
+        this.client.hdel(this.keys.docs(collection), key),
+      ]);
   }
 
   async recordDeployment(deployment: Deployment): Promise<void> {

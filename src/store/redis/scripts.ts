@@ -119,6 +119,27 @@ redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', version + 1) .. ':' .. 
 return 1
 `;
 
+/**
+ * KEYS: doc (a string key). ARGV: expectedVersion, JSON, ttlMs, versionIfAbsent. Stores
+ * `<version>:<JSON>` with the TTL, in the same write; 1 when written. An absent key (or an expired one)
+ * has version `versionIfAbsent`: 0, or the version of the document in the hash written before the
+ * collection had a TTL (see RedisStore.putDoc).
+ */
+const PUT_EXPIRING_DOC = `
+local current = redis.call('GET', KEYS[1])
+local version = tonumber(ARGV[4])
+if current then version = tonumber(string.match(current, '^(%d+):')) end
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], string.format('%d', version + 1) .. ':' .. ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+/** KEYS: key. ARGV: ttlMs. Sets the TTL only on a key that has none (PEXPIRE NX before Redis 7.0). */
+const EXPIRE_IF_PERSISTENT = `
+if redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[1])
+`;
+
 type Arg = string | number;
 
 declare module 'ioredis' {
@@ -144,6 +165,14 @@ declare module 'ioredis' {
     rbAcquireLock(lock: string, rollbackId: string): Result<unknown, Context>;
     rbReplaceLock(lock: string, expectedHolder: string, rollbackId: string): Result<unknown, Context>;
     rbPutDoc(docs: string, key: string, expectedVersion: number, json: string): Result<unknown, Context>;
+    rbPutExpiringDoc(
+      doc: string,
+      expectedVersion: number,
+      json: string,
+      ttlMs: number,
+      versionIfAbsent: number,
+    ): Result<unknown, Context>;
+    rbExpireIfPersistent(key: string, ttlMs: number): Result<unknown, Context>;
   }
 }
 
@@ -164,4 +193,6 @@ export function defineScripts(client: Redis | Cluster): void {
   define('rbAcquireLock', 1, ACQUIRE_LOCK);
   define('rbReplaceLock', 1, REPLACE_LOCK);
   define('rbPutDoc', 1, PUT_DOC);
+  define('rbPutExpiringDoc', 1, PUT_EXPIRING_DOC);
+  define('rbExpireIfPersistent', 1, EXPIRE_IF_PERSISTENT);
 }

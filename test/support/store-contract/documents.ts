@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { COLLECTION_INFO, COLLECTIONS, type Collection } from '../../../src/store/collections.js';
+import { doOnce } from '../../../src/store/once.js';
 import type { Deployment } from '../../../src/store/store.js';
 import { newId, type GetStore } from './fixtures.js';
 
@@ -52,6 +54,61 @@ export function describeDocumentContract(store: GetStore): void {
       const stored = await store().getDoc<{ writer: number }>(collection, 'k');
       expect(stored?.version).toBe(2);
       expect(results[stored!.value.writer]).toBe(true);
+    });
+  });
+
+  describe('documents of a collection with a TTL', () => {
+    // The real collections, with their real TTLs (days): the store reads the TTL from collections.ts.
+    // What expiry itself does is checked with an injected clock (memory) and PTTL (Redis).
+    const expiring = Object.entries(COLLECTION_INFO).flatMap(([name, info]) =>
+      info.ttlMs === null ? [] : [name as Collection],
+    );
+    const notices = COLLECTIONS.slackNotices;
+
+    it('are versioned, kept apart and deleted like any document', async () => {
+      const key = newId('rb-1:3:0');
+      expect(await store().getDoc(notices, key)).toBeNull();
+      expect(await store().putDoc(notices, key, { at: 1, done: false }, 0)).toBe(true);
+      expect(await store().putDoc(notices, key, { at: 2, done: false }, 0)).toBe(false);
+      expect(await store().putDoc(notices, key, { at: 3, done: true }, 1)).toBe(true);
+      expect(await store().putDoc(notices, key, { at: 4, done: true }, 1)).toBe(false);
+      expect(await store().getDoc(notices, key)).toEqual({ version: 2, value: { at: 3, done: true } });
+      expect(await store().getDoc(COLLECTIONS.stakeholderPosts, key)).toBeNull();
+      await store().putDoc(COLLECTIONS.freezes, key, { on: true }, 0);
+      await store().deleteDoc(notices, key);
+      await store().deleteDoc(notices, 'never-written');
+      expect(await store().getDoc(notices, key)).toBeNull();
+      expect(await store().getDoc(COLLECTIONS.freezes, key)).toEqual({ version: 1, value: { on: true } });
+      expect(await store().putDoc(notices, key, { at: 5, done: false }, 0)).toBe(true);
+    });
+
+    it('lets exactly one of 20 concurrent writers of the same version win', async () => {
+      const key = newId('claim');
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, writer) => store().putDoc(notices, key, { writer }, 0)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store().getDoc(notices, key))?.version).toBe(1);
+    });
+
+    it.each(expiring)('keep a once-action of %s done: asked again, it does not run', async (collection) => {
+      const key = newId('effect');
+      let runs = 0;
+      const work = (): Promise<boolean> => {
+        runs += 1;
+        return Promise.resolve(true);
+      };
+      const first = await Promise.all(
+        Array.from({ length: 5 }, () => doOnce(store(), collection, key, work)),
+      );
+      expect(first.filter((result) => result === 'ran')).toHaveLength(1);
+      expect(await doOnce(store(), collection, key, work)).toBe('done');
+      expect(runs).toBe(1);
+    });
+
+    it('cannot be listed (their documents are kept one by one)', async () => {
+      await store().putDoc(notices, newId('k'), { at: 1 }, 0);
+      await expect(store().listDocs(notices)).rejects.toThrow(/cannot be listed/);
     });
   });
 

@@ -1,12 +1,13 @@
 /**
  * The collections table in docs/operations/redis.md is what an operator reads when Redis grows: it
- * must list exactly the collections of `src/store/collections.ts`, with the same owner, content and
- * retention. And the code names collections only through `COLLECTIONS`, so that list is complete.
+ * must list exactly the collections of `src/store/collections.ts`, with the same owner, content, TTL
+ * and retention. And the code names collections only through `COLLECTIONS`, so that list is complete.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COLLECTION_INFO, COLLECTIONS } from '../../../src/store/collections.js';
+import { formatDuration } from '../../../src/domain/duration.js';
+import { COLLECTION_INFO, COLLECTIONS, ttlOf } from '../../../src/store/collections.js';
 
 const root = join(import.meta.dirname, '../../..');
 
@@ -41,12 +42,29 @@ describe('document collections', () => {
       name,
       info.owner,
       info.holds,
+      info.ttlMs === null ? 'none' : formatDuration(info.ttlMs),
       info.retention,
     ]);
     const documented = documentedRows(readFileSync(join(root, 'docs/operations/redis.md'), 'utf8'));
     expect(documented, 'update the table under "Document collections" in docs/operations/redis.md').toEqual(
       expected,
     );
+  });
+
+  it('gives a TTL only to once-records, long enough to outlast a redelivery, and the store reads it', () => {
+    const minute = 60_000;
+    for (const [name, info] of Object.entries(COLLECTION_INFO)) {
+      expect(ttlOf(name), name).toBe(info.ttlMs);
+      if (info.ttlMs === null) continue;
+      expect(info.ttlMs, name).toBeGreaterThanOrEqual(60 * minute);
+      expect(info.holds, `${name}: only once-records and dedup records expire`).toMatch(
+        /once-records|effects applied/,
+      );
+    }
+    for (const kept of [COLLECTIONS.incidents, COLLECTIONS.slackCards, COLLECTIONS.incidentThreads]) {
+      expect(ttlOf(kept), kept).toBeNull();
+    }
+    expect(ttlOf('not-a-collection')).toBeNull();
   });
 
   it('names each collection once, and every owner exists', () => {
