@@ -6,6 +6,7 @@
 import { tierAt } from '../domain/authority.js';
 import { describeState, restore, stateName, type PersistedRollback } from '../domain/rollback-machine.js';
 import type { CheckStatus, RollbackContext, StateName, StepStatus } from '../domain/rollback-types.js';
+import { stabilizeEveryMs, stabilizeFailureLimit } from '../domain/rollback-stabilization.js';
 import { restoredVersion, type StepResolution, type StepTarget } from '../domain/step-target.js';
 import type { AuditEntry, StoredRollback } from '../store/store.js';
 
@@ -57,12 +58,44 @@ export interface RollbackView {
     by?: string;
     detail?: string;
   }>;
+  /** The stabilisation window, once it started: checks run again every `everyMs` until `until`. */
+  stabilization: {
+    startedAt: string;
+    until: string;
+    everyMs: number;
+    failureLimit: number;
+    rounds: number;
+    failures: number;
+    /** The last result of each automatic check during the window. */
+    last: Array<{ check: string; status: 'succeeded' | 'failed' | 'inconclusive'; at: string }>;
+    /** What ended it early (`alert HighErrorRate`, `check Probe`); null while it runs or when it passed. */
+    endedBy: string | null;
+  } | null;
   approvals: Array<{ user: string; role: string; at: string; tier: number; minute: number }>;
   /** While approval is pending: who may approve now and until when (null: until the end). */
   approver: { role: string; notify: string | null; until: string | null } | null;
   outcome: { code: string; reason: string; by: string; at: string } | null;
   timeline: Array<{ at: string; event: string; by: string; state: string }>;
   version: number;
+}
+
+function stabilizationOf(ctx: RollbackContext): RollbackView['stabilization'] {
+  const window = ctx.stabilization;
+  if (!window) return null;
+  return {
+    startedAt: iso(window.startedAt)!,
+    until: iso(window.until)!,
+    everyMs: stabilizeEveryMs(ctx),
+    failureLimit: stabilizeFailureLimit(ctx),
+    rounds: window.rounds,
+    failures: window.failures,
+    last: Object.entries(window.last).map(([index, result]) => ({
+      check: ctx.checks[Number(index)]?.name ?? `check ${index}`,
+      status: result.status,
+      at: iso(result.at)!,
+    })),
+    endedBy: window.endedBy ?? null,
+  };
 }
 
 export function contextOf(rollback: StoredRollback): RollbackContext {
@@ -112,6 +145,7 @@ export function rollbackView(
       ...(check.by === undefined ? {} : { by: check.by }),
       ...(check.detail === undefined ? {} : { detail: check.detail }),
     })),
+    stabilization: stabilizationOf(ctx),
     approvals: ctx.approvals.map((a) => ({
       user: a.user,
       role: a.role,

@@ -5,7 +5,8 @@
  * schema in a later pass, and cross-document references in `cross-checks.ts`.
  */
 import { z } from 'zod';
-import { CRITICALITIES } from '../domain/plan.js';
+import { CRITICALITIES, STABILIZE_DEFAULTS } from '../domain/plan.js';
+import { formatDuration } from '../domain/duration.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
 import { communicationsSpec, planCommunications } from './communications-schema.js';
@@ -55,7 +56,27 @@ const strategy = strictObject({
     .min(1)
     .describe('Run one after another; a failed step stops the rollback per onFailure.'),
   validate: z.array(check).default([]).describe('Checks that must all pass after the steps.'),
-  stabilize: duration('How long the service must stay healthy after validation (default 0s).').prefault('0s'),
+  stabilize: z
+    .union([
+      duration('How long the service must stay healthy after validation (default 0s).'),
+      strictObject({
+        for: duration('How long the service must stay healthy after validation.'),
+        interval: duration(
+          `How often the automatic checks run again during the window (default ${formatDuration(STABILIZE_DEFAULTS.everyMs)}).`,
+        ).prefault(formatDuration(STABILIZE_DEFAULTS.everyMs)),
+        failureLimit: z
+          .int()
+          .min(0)
+          .default(STABILIZE_DEFAULTS.failureLimit)
+          .describe(
+            `Failed check runs tolerated during the window (default ${STABILIZE_DEFAULTS.failureLimit}); one more, or an inconclusive run, ends it and asks.`,
+          ),
+      }),
+    ])
+    .prefault('0s')
+    .describe(
+      'The stabilisation window after validation: a duration, or { for, interval, failureLimit }. Through the window the automatic checks run again every interval, and a firing alert for the service ends it.',
+    ),
 });
 
 const trigger = strictObject({

@@ -1,6 +1,12 @@
 /** Parsed manifests -> the domain types the machine and the authority matrix work on. */
 import type { CommunicationsPolicy, EventTemplates } from '../domain/communications.js';
-import type { AuthorityPolicy, OnFailure, RollbackPlan, StrategySpec } from '../domain/plan.js';
+import {
+  STABILIZE_DEFAULTS,
+  type AuthorityPolicy,
+  type OnFailure,
+  type RollbackPlan,
+  type StrategySpec,
+} from '../domain/plan.js';
 import type {
   AuthorityPolicyManifest,
   CommunicationsManifest,
@@ -25,7 +31,7 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
         database: step.database,
       })),
       validate: strategy.validate.map((check) => ({ name: check.name, uses: check.uses, with: check.with })),
-      stabilizeMs: strategy.stabilize,
+      ...stabilization(strategy.stabilize),
     };
   }
   return {
@@ -49,6 +55,22 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
     })),
     limitations: spec.limitations,
     ...(spec.communications === undefined ? {} : { communications: spec.communications }),
+  };
+}
+
+function stabilization(
+  stabilize: RollbackPlanManifest['spec']['strategies'][string]['stabilize'],
+): Pick<StrategySpec, 'stabilizeMs' | 'stabilizeEveryMs' | 'stabilizeFailureLimit'> {
+  if (typeof stabilize === 'number')
+    return {
+      stabilizeMs: stabilize,
+      stabilizeEveryMs: STABILIZE_DEFAULTS.everyMs,
+      stabilizeFailureLimit: STABILIZE_DEFAULTS.failureLimit,
+    };
+  return {
+    stabilizeMs: stabilize.for,
+    stabilizeEveryMs: stabilize.interval,
+    stabilizeFailureLimit: stabilize.failureLimit,
   };
 }
 

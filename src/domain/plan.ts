@@ -32,11 +32,23 @@ export interface CheckSpec {
   with: Record<string, unknown>;
 }
 
+/**
+ * While stabilising, the automatic checks run again every `everyMs`; more failed runs than
+ * `failureLimit` (or one inconclusive run) ends the window and asks a human. The defaults are Argo
+ * Rollouts' and Flagger's: every minute, no failure tolerated.
+ */
+export const STABILIZE_DEFAULTS = { everyMs: 60_000, failureLimit: 0 } as const;
+
 export interface StrategySpec {
   name: string;
   steps: StepSpec[];
   validate: CheckSpec[];
+  /** How long the service must stay healthy after validation; 0: resolved at once. */
   stabilizeMs: number;
+  /** Absent in rollbacks declared before it existed: `STABILIZE_DEFAULTS.everyMs`. */
+  stabilizeEveryMs?: number;
+  /** Absent in rollbacks declared before it existed: `STABILIZE_DEFAULTS.failureLimit`. */
+  stabilizeFailureLimit?: number;
 }
 
 export interface TriggerSpec {

@@ -198,12 +198,3 @@ export function acceptValidation(d: Draft, event: EventOf<'ACCEPT'>): void {
   });
   d.notify({ event: 'validation-passed', accepted: true, stabilizeUntil: stabilizeUntil(d) });
 }
-
-export function startStabilizing(d: Draft): void {
-  const until = stabilizeUntil(d);
-  if (until !== null) d.schedule('stabilize', until);
-}
-
-export function clearStabilizeTimer(d: Draft): void {
-  d.clearTimers(['stabilize']);
-}

@@ -5,10 +5,10 @@
  * already admitted the event when these run. Steps and validation: `rollback-execution.ts`.
  */
 import { approvalsRequired, nextTierChangeAt, tierAt } from './authority.js';
-import { formatDuration } from './duration.js';
 import type { EventOf } from './rollback-events.js';
 import { approvalDecision } from './rollback-rules.js';
 import type { Draft } from './rollback-effects.js';
+import { stabilityWords } from './rollback-stabilization.js';
 import type {
   ApprovalTally,
   OutcomeCode,
@@ -223,8 +223,7 @@ export function expireApproval(d: Draft): void {
 }
 
 export function resolveRollback(d: Draft): void {
-  const { acceptance, strategy } = d.context;
+  const { acceptance } = d.context;
   const validation = acceptance ? `validation accepted by ${acceptance.by}` : 'validation passed';
-  const stable = strategy.stabilizeMs > 0 ? `; stable for ${formatDuration(strategy.stabilizeMs)}` : '';
-  finish(d, 'resolved', validation + stable);
+  finish(d, 'resolved', validation + stabilityWords(d.context));
 }

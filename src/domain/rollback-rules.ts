@@ -240,6 +240,7 @@ export function refusalFor(ctx: RollbackContext, path: string, event: RollbackEv
     case 'TIMER':
       return refuseTimer(ctx, event);
     case 'TARGETS_RESOLVED':
+    case 'ALERT_FIRED':
       return null;
   }
 }

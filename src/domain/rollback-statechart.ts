@@ -24,6 +24,7 @@ import {
 import type { Effect, RollbackContext, RollbackInput, TimerName } from './rollback-types.js';
 import * as life from './rollback-lifecycle.js';
 import * as run from './rollback-execution.js';
+import * as stable from './rollback-stabilization.js';
 
 type EffectAction = { type: typeof EFFECT_ACTION; params: Effect };
 
@@ -98,8 +99,19 @@ export const rollbackMachine = setup({
     validationPassed: act(run.validationPassed),
     revalidate: act(run.revalidate),
     acceptValidation: on('ACCEPT', run.acceptValidation),
-    startStabilizing: act(run.startStabilizing),
-    clearStabilizeTimer: act(run.clearStabilizeTimer),
+    startStabilizing: act(stable.startStabilizing),
+    clearStabilizeTimers: act(stable.clearStabilizeTimers),
+    probeChecks: act(stable.probeChecks),
+    markWindowOver: act(stable.markWindowOver),
+    recordRound: act((d, e) => {
+      if (is(e, 'CHECK_PASSED') || is(e, 'CHECK_FAILED') || is(e, 'CHECK_INCONCLUSIVE'))
+        stable.recordRound(d, e);
+    }),
+    checkEndedWindow: act((d, e) => {
+      if (is(e, 'CHECK_PASSED') || is(e, 'CHECK_FAILED') || is(e, 'CHECK_INCONCLUSIVE'))
+        stable.checkEndedWindow(d, e);
+    }),
+    alertEndedWindow: on('ALERT_FIRED', stable.alertEndedWindow),
   },
   guards: {
     isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
@@ -133,6 +145,11 @@ export const rollbackMachine = setup({
     manualDoneAllowed: ({ context, event }) => is(event, 'MANUAL_DONE') && !refuseManualDone(context, event),
     allChecksSucceeded: ({ context }) => run.allChecksSucceeded(context),
     noStabilization: ({ context }) => context.strategy.stabilizeMs <= 0,
+    noCheckRunning: ({ context }) => !stable.checksRunning(context),
+    windowDone: ({ context }) => stable.windowDone(context),
+    resultEndsWindow: ({ context, event }) =>
+      (is(event, 'CHECK_PASSED') || is(event, 'CHECK_FAILED') || is(event, 'CHECK_INCONCLUSIVE')) &&
+      stable.resultEndsWindow(context, event),
   },
 }).createMachine({
   id: 'rollback',
@@ -299,11 +316,38 @@ export const rollbackMachine = setup({
         },
         stabilizing: {
           entry: 'startStabilizing',
-          exit: 'clearStabilizeTimer',
-          always: { guard: 'noStabilization', target: '#rollback.resolved', actions: 'resolveRollback' },
+          exit: 'clearStabilizeTimers',
+          always: [
+            { guard: 'noStabilization', target: '#rollback.resolved', actions: 'resolveRollback' },
+            { guard: 'windowDone', target: '#rollback.resolved', actions: 'resolveRollback' },
+          ],
           on: {
-            TIMER: { guard: timerDue('stabilize'), target: '#rollback.resolved', actions: 'resolveRollback' },
-            CHECK_FAILED: { guard: 'checkIsKnown', target: 'awaitingDecision', actions: 'recordCheck' },
+            TIMER: [
+              {
+                guard: and([timerDue('stabilize'), 'noCheckRunning']),
+                target: '#rollback.resolved',
+                actions: 'resolveRollback',
+              },
+              { guard: timerDue('stabilize'), actions: 'markWindowOver' },
+              { guard: timerDue('probe'), actions: 'probeChecks' },
+            ],
+            CHECK_PASSED: { guard: 'checkResultIsCurrent', actions: 'recordRound' },
+            CHECK_FAILED: [
+              {
+                guard: and(['checkResultIsCurrent', 'resultEndsWindow']),
+                target: 'awaitingDecision',
+                actions: 'checkEndedWindow',
+              },
+              { guard: 'checkResultIsCurrent', actions: 'recordRound' },
+              // Reported from outside a round (the check is not running): it ends the window too.
+              { guard: 'checkIsKnown', target: 'awaitingDecision', actions: 'checkEndedWindow' },
+            ],
+            CHECK_INCONCLUSIVE: {
+              guard: 'checkResultIsCurrent',
+              target: 'awaitingDecision',
+              actions: 'checkEndedWindow',
+            },
+            ALERT_FIRED: { target: 'awaitingDecision', actions: 'alertEndedWindow' },
           },
         },
       },

@@ -24,7 +24,8 @@ export type StateName = (typeof STATE_NAMES)[number];
 
 export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
 
-export const TIMER_NAMES = ['tier', 'reminder', 'expire', 'pending', 'stabilize', 'update'] as const;
+// `probe`: the next round of checks while stabilising.
+export const TIMER_NAMES = ['tier', 'reminder', 'expire', 'pending', 'stabilize', 'probe', 'update'] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
@@ -85,6 +86,29 @@ export interface CheckState {
   detail?: string;
 }
 
+/** A check's result as kept for the card while stabilising. */
+export interface CheckResult {
+  status: 'succeeded' | 'failed' | 'inconclusive';
+  at: number;
+  detail?: string;
+}
+
+/** The stabilisation window in progress (or as it ended). */
+export interface Stabilization {
+  startedAt: number;
+  until: number;
+  /** Rounds of automatic checks started so far. */
+  rounds: number;
+  /** Failed check runs so far. */
+  failures: number;
+  /** The window's end came while a round was running: it resolves when the round passes. */
+  over: boolean;
+  /** The last result of each automatic check, by check index. */
+  last: Record<number, CheckResult>;
+  /** What ended the window early (`check Probe`, `alert HighErrorRate`). */
+  endedBy?: string;
+}
+
 export interface Deadline {
   dueAt: number;
   seq: number;
@@ -132,6 +156,8 @@ export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEvery
   authorization: Authorization | null;
   /** A failed validation accepted by an authorised user. */
   acceptance: Acceptance | null;
+  /** The stabilisation window, once one started (absent in rollbacks from before it existed). */
+  stabilization?: Stabilization | null;
   outcome: Outcome | null;
   lastEventAt: number;
 }
@@ -178,6 +204,18 @@ export type NotifyDetail =
       checkIndex: number;
       status: 'failed' | 'inconclusive';
       detail: string;
+      choices: Choice[];
+    }
+  | {
+      /** The stabilisation window ended early: a check failed beyond the limit, or an alert fired. */
+      event: 'stability-lost';
+      checkIndex: number | null;
+      alert: string | null;
+      status: 'failed' | 'inconclusive';
+      detail: string;
+      rounds: number;
+      failures: number;
+      failureLimit: number;
       choices: Choice[];
     }
   | { event: 'manual-check-requested'; checkIndex: number }

@@ -69,6 +69,7 @@ export function baseView(overrides: Partial<RollbackView> = {}): RollbackView {
     drill: false,
     steps: STEPS,
     checks: CHECKS,
+    stabilization: null,
     approvals: [],
     approver: null,
     outcome: null,
@@ -155,6 +156,32 @@ export const validatingView = (): RollbackView =>
       check('Smoke-test the sign-in page', 'manual'),
     ],
     version: 14,
+  });
+
+/** Stabilising for 10 minutes since minute 8, checks every minute: two rounds in, one tolerated failure. */
+export const stabilizingView = (): RollbackView =>
+  baseView({
+    ...validatingView(),
+    stateDetail: 'validating (stabilizing)',
+    checks: [
+      check('Health endpoint', 'auto', {
+        status: 'succeeded',
+        at: iso(10 * MINUTE),
+        detail: 'HTTP 200 in 91ms',
+      }),
+      check('Smoke-test the sign-in page', 'manual', { status: 'succeeded', at: iso(8 * MINUTE) }),
+    ],
+    stabilization: {
+      startedAt: iso(8 * MINUTE),
+      until: iso(18 * MINUTE),
+      everyMs: MINUTE,
+      failureLimit: 1,
+      rounds: 2,
+      failures: 1,
+      last: [{ check: 'Health endpoint', status: 'succeeded', at: iso(10 * MINUTE) }],
+      endedBy: null,
+    },
+    version: 17,
   });
 
 export const resolvedView = (): RollbackView =>

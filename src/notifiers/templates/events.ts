@@ -22,6 +22,8 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   'step-interrupted': 'step-failed',
   'validation-passed': 'validation-passed',
   'validation-failed': 'validation-failed',
+  // The service did not stay healthy through the window: for stakeholders, validation failed.
+  'stability-lost': 'validation-failed',
   'manual-check-requested': null,
   'status-update': 'periodic-update',
   resolved: 'resolved',

@@ -90,10 +90,14 @@ function stepOf(view: RollbackView, notice: NotifyDetail | null): CommunicationV
 }
 
 function checkOf(view: RollbackView, notice: NotifyDetail | null): CommunicationVars['check'] {
-  const index = notice !== null && 'checkIndex' in notice ? notice.checkIndex : -1;
-  const check = view.checks[index];
-  if (check === undefined) return { name: null, status: null, detail: null };
-  const failed = notice?.event === 'validation-failed' ? notice : null;
+  const index = notice !== null && 'checkIndex' in notice ? notice.checkIndex : null;
+  const failed = notice?.event === 'validation-failed' || notice?.event === 'stability-lost' ? notice : null;
+  const check = index === null ? undefined : view.checks[index];
+  if (check === undefined)
+    // An alert ended the stabilisation window: it stands where a check would.
+    return failed === null
+      ? { name: null, status: null, detail: null }
+      : { name: null, status: failed.status, detail: failed.detail };
   return {
     name: check.name,
     status: failed?.status ?? check.status,

@@ -195,6 +195,31 @@ function checkBlocks(view: View, input: StatusCardInput): KnownBlock[] {
   return out;
 }
 
+/** The stabilisation window: how long is left, what the rounds of checks found so far. */
+function stabilizationBlock(view: View, now: number): KnownBlock | null {
+  const window = view.stabilization;
+  if (window === null) return null;
+  const until = Date.parse(window.until);
+  const running = view.state === 'validating' && window.endedBy === null && until > now;
+  const head = running
+    ? `⏳ *Stabilising* until ${slackDateIso(window.until, DATE_FORMATS.timeSecs)} (${formatDuration(until - now)} left)`
+    : window.endedBy === null
+      ? `*Stabilisation* ${slackDateIso(window.startedAt, DATE_FORMATS.timeSecs)} to ${slackDateIso(window.until, DATE_FORMATS.timeSecs)}`
+      : `❌ *Stabilisation* ended early by ${esc(window.endedBy)}`;
+  const rounds = `${window.rounds} round${window.rounds === 1 ? '' : 's'} of checks every ${formatDuration(window.everyMs)} · ${window.failures} failed (limit ${window.failureLimit})`;
+  const last =
+    window.last.length === 0
+      ? []
+      : [
+          `Last: ${window.last
+            .map(
+              (r) => `${CHECK_EMOJI[r.status]} ${esc(r.check)} ${slackDateIso(r.at, DATE_FORMATS.timeSecs)}`,
+            )
+            .join(' · ')}`,
+        ];
+  return section([head, rounds, ...last].join('\n'));
+}
+
 function approverBlock(view: View, input: StatusCardInput): KnownBlock | null {
   const { approver } = view;
   if (approver === null) return null;
@@ -344,8 +369,16 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
       `Rollback ${code(view.id)} · card v${view.version} · updated ${slackDateIso(new Date(now).toISOString(), DATE_FORMATS.timeSecs)}`,
     ]),
   ];
+  const stabilization = stabilizationBlock(view, now);
   const checks =
-    view.checks.length === 0 ? [] : [divider(), section('*Validation*'), ...checkBlocks(view, input)];
+    view.checks.length === 0 && stabilization === null
+      ? []
+      : [
+          divider(),
+          section('*Validation*'),
+          ...checkBlocks(view, input),
+          ...(stabilization === null ? [] : [stabilization]),
+        ];
   const stepsHead: KnownBlock[] = [divider(), section(`*Steps* (${countByStatus(view.steps) || 'none'})`)];
   const budget = LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length;
   const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...checks, ...tail];

@@ -255,6 +255,17 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         ],
         [choiceButtons(view, notice.choices, null)],
       );
+    case 'stability-lost':
+      return message(
+        [
+          notice.alert === null
+            ? `❌ ${svc} did not stay stable: check ${checkLabel(view, notice.checkIndex ?? 0)} ${notice.status} in round ${notice.rounds} of the stabilisation window (${notice.failures} failed run${notice.failures === 1 ? '' : 's'}, limit ${notice.failureLimit}).`
+            : `❌ ${svc} did not stay stable: alert *${esc(notice.alert)}* fired during the stabilisation window.`,
+          quote(notice.detail),
+          `Choose: *${choiceWords(notice.choices)}*.`,
+        ],
+        [choiceButtons(view, notice.choices, null)],
+      );
     case 'status-update': {
       const done = view.steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
       const since = elapsed();

@@ -164,6 +164,8 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
         by: 'system',
         resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] },
       };
+    case 'ALERT_FIRED':
+      return { type, at: now, by: 'alertmanager', alert: `Alert${intent.seq}` };
   }
 }
 

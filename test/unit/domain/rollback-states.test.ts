@@ -145,6 +145,8 @@ function representative(type: RollbackEventType, ctx: RollbackContext): Rollback
         : ev.timer(T, 'tier', 999);
     case 'TARGETS_RESOLVED':
       return { type, at: T, by: 'system', resolution: { at: T, digest: 'd2', asked: null, steps: [] } };
+    case 'ALERT_FIRED':
+      return { type, at: T, by: 'alertmanager', alert: 'CheckoutHighErrorRate' };
   }
 }
 
@@ -165,7 +167,7 @@ const ACCEPTS: Record<string, RollbackEventType[]> = {
     'MANUAL_DONE',
   ],
   'validating.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'ABORT', 'MANUAL_DONE', 'ACCEPT'],
-  'validating.stabilizing': ['CANCEL', 'ABORT', 'CHECK_FAILED', 'TIMER'],
+  'validating.stabilizing': ['CANCEL', 'ABORT', 'CHECK_FAILED', 'TIMER', 'ALERT_FIRED'],
   resolved: [],
   rejected: [],
   cancelled: [],

@@ -51,6 +51,8 @@ describe('checks', () => {
         by: USERS.oncall,
       },
       { kind: 'scheduleTimer', timer: 'stabilize', dueAt: t(2) + 5 * MINUTE, seq: 4 },
+      // The first round of checks inside the window, a minute in (the default interval).
+      { kind: 'scheduleTimer', timer: 'probe', dueAt: t(2) + MINUTE, seq: 5 },
     ]);
     expect(run.ctx.checks[1]).toMatchObject({ status: 'succeeded', by: USERS.oncall, at: t(2) });
     const resolved = run.fire('stabilize');
@@ -189,7 +191,8 @@ describe('failed validation', () => {
     run.send(ev.retry(t(40)));
     run.send(ev.checkPassed(t(41), 0));
     expect(run.path).toBe('validating.stabilizing');
-    expect(run.ctx.deadlines.stabilize).toEqual({ dueAt: t(41) + 5 * MINUTE, seq: seq + 1 });
+    // A new window: its end and its first round are scheduled afresh.
+    expect(run.ctx.deadlines.stabilize).toEqual({ dueAt: t(41) + 5 * MINUTE, seq: seq + 2 });
   });
 
   it('re-validating after an accepted validation runs the skipped checks too', () => {

@@ -279,6 +279,7 @@ describe('communicationEventOf', () => {
     'step-interrupted': 'step-failed',
     'validation-passed': 'validation-passed',
     'validation-failed': 'validation-failed',
+    'stability-lost': 'validation-failed',
     'manual-check-requested': null,
     'status-update': 'periodic-update',
     resolved: 'resolved',

@@ -16,6 +16,7 @@ import {
   iso,
   pendingView,
   resolvedView,
+  stabilizingView,
   validatingView,
 } from '../../support/view-fixtures.js';
 
@@ -51,6 +52,7 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-failed-step', failedStepView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
   ['card-interrupted', interruptedView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
   ['card-validating', validatingView, ['MANUAL_DONE', 'ABORT']],
+  ['card-stabilizing', stabilizingView, ['ABORT']],
   ['card-resolved', resolvedView, []],
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],
