@@ -76,7 +76,8 @@ describe('RollbackReads', () => {
     // A later commit here does not stitch its audit onto the stale copy: the gap drops it.
     await h.engine.dispatch('rb-1', { type: 'CANCEL', by: USERS.declarer, roles: [], at: T0 + 2 * MINUTE });
     const record = await h.reads.record('rb-1', 3);
-    expect(record?.audit.map((entry) => entry.version)).toEqual(
+    if (!record) expect.fail('no record of rb-1');
+    expect(record.audit.map((entry) => entry.version)).toEqual(
       Array.from({ length: record.rollback.version }, (_, i) => i + 1),
     );
   });
