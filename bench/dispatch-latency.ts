@@ -112,7 +112,7 @@ async function measure(storeName: string, store: Store, mode: string, inFlight: 
         const stamped: EngineEvent = { ...event, at: Date.now() };
         const result = await engine.dispatch(id, stamped);
         latencies.push(performance.now() - started);
-        if (!result.accepted) throw new Error(`${id} ${event.type} refused: ${result.reason}`);
+        if (!result.ok) throw new Error(`${id} ${event.type} refused: ${result.message}`);
       }
       const final = await store.getRollback(id);
       if (final?.state !== 'resolved') throw new Error(`${id} ended ${final?.state ?? 'missing'}`);

@@ -284,7 +284,7 @@ export class RollbackService {
     const roles = await rolesOf(userId, policy);
     // Decided on the record read above (the engine reads again if it is out of date).
     const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() }, current);
-    return result.accepted ? { ok: true, rollback: result.rollback } : refusalOf(result);
+    return result.ok ? { ok: true, rollback: result.rollback } : refusalOf(result);
   }
 
   /**
@@ -318,12 +318,10 @@ export class RollbackService {
 }
 
 /**
- * The one place the engine's dispatch refusal (`accepted: false` + `reason`, the decider's shape the
- * workers read) becomes the application's refusal. The engine keeps its shape: its callers inside
- * (step runner, timer poller) and the decider share it.
+ * The engine refuses in the application's shape already (`{ ok: false, code, message }`, as the
+ * domain and the decider do), with codes that are in REFUSAL_CODES; this keeps just that, leaving
+ * out the stored record a `refused` dispatch also carries.
  */
-export function refusalOf(
-  result: Extract<DispatchResult, { accepted: false }>,
-): Refusal<'not_found' | 'refused'> {
-  return refuse(result.code, result.reason);
+export function refusalOf(result: Extract<DispatchResult, { ok: false }>): Refusal<'not_found' | 'refused'> {
+  return refuse(result.code, result.message);
 }

@@ -32,7 +32,7 @@ export type RefusalCode = 'no_role' | 'rank_too_low' | 'self_approval' | 'alread
 
 export type AuthorityDecision =
   | {
-      allowed: true;
+      ok: true;
       role: string;
       tier: ActiveTier;
       minute: number;
@@ -41,7 +41,7 @@ export type AuthorityDecision =
       approvalsRequired: number;
       complete: boolean;
     }
-  | { allowed: false; code: RefusalCode; reason: string; tier: ActiveTier };
+  | { ok: false; code: RefusalCode; message: string; tier: ActiveTier };
 
 export function minutesSince(start: number, now: number): number {
   return Math.max(0, Math.floor((now - start) / 60_000));
@@ -125,8 +125,8 @@ export function checkRank(
   incidentStartedAt: number,
   now: number,
 ):
-  | { allowed: true; role: string; tier: ActiveTier; minute: number }
-  | { allowed: false; code: 'no_role' | 'rank_too_low'; reason: string; tier: ActiveTier } {
+  | { ok: true; role: string; tier: ActiveTier; minute: number }
+  | { ok: false; code: 'no_role' | 'rank_too_low'; message: string; tier: ActiveTier } {
   const tier = tierAt(policy, incidentStartedAt, now);
   const minute = minutesSince(incidentStartedAt, now);
   const needed = tier.spec.approver;
@@ -134,21 +134,21 @@ export function checkRank(
   const role = highestRole(policy, actor.roles);
   if (role === undefined) {
     return {
-      allowed: false,
+      ok: false,
       code: 'no_role',
       tier,
-      reason: `needs ${needed} or above${since}; you hold no role in authority policy "${policy.name}"`,
+      message: `needs ${needed} or above${since}; you hold no role in authority policy "${policy.name}"`,
     };
   }
   if (roleRank(policy, role) < roleRank(policy, needed)) {
     return {
-      allowed: false,
+      ok: false,
       code: 'rank_too_low',
       tier,
-      reason: `needs ${needed} or above${since}; you are ${role}`,
+      message: `needs ${needed} or above${since}; you are ${role}`,
     };
   }
-  return { allowed: true, role, tier, minute };
+  return { ok: true, role, tier, minute };
 }
 
 export interface ApprovalRequest {
@@ -168,34 +168,34 @@ export function canApprove(request: ApprovalRequest): AuthorityDecision {
   const tier = tierAt(policy, request.incidentStartedAt, now);
   if (now >= request.declaredAt + policy.expireAfterMs) {
     return {
-      allowed: false,
+      ok: false,
       code: 'expired',
       tier,
-      reason: `the approval request expired ${Math.round(policy.expireAfterMs / 60_000)} minutes after the declaration; declare the rollback again`,
+      message: `the approval request expired ${Math.round(policy.expireAfterMs / 60_000)} minutes after the declaration; declare the rollback again`,
     };
   }
   if (!policy.selfApproval && actor.userId === request.declaredBy) {
     return {
-      allowed: false,
+      ok: false,
       code: 'self_approval',
       tier,
-      reason: `authority policy "${policy.name}" forbids approving a rollback you declared; ask another approver`,
+      message: `authority policy "${policy.name}" forbids approving a rollback you declared; ask another approver`,
     };
   }
   if (request.approvals.some((a) => a.user === actor.userId)) {
     return {
-      allowed: false,
+      ok: false,
       code: 'already_approved',
       tier,
-      reason: 'you have already approved this rollback; it needs another approver',
+      message: 'you have already approved this rollback; it needs another approver',
     };
   }
   const rank = checkRank(policy, actor, request.incidentStartedAt, now);
-  if (!rank.allowed) return rank;
+  if (!rank.ok) return rank;
   const needed = approvalsRequired(policy, request.environment);
   const after = request.approvals.length + 1;
   return {
-    allowed: true,
+    ok: true,
     role: rank.role,
     tier: rank.tier,
     minute: rank.minute,
@@ -213,13 +213,14 @@ export function canAct(
   policy: AuthorityPolicy,
   actor: Actor,
   action: string,
-): { allowed: true; role: string } | { allowed: false; reason: string } {
+): { ok: true; role: string } | { ok: false; code: 'no_role'; message: string } {
   const role = highestRole(policy, actor.roles);
   if (role === undefined) {
     return {
-      allowed: false,
-      reason: `${action} needs a role in authority policy "${policy.name}"; you hold none`,
+      ok: false,
+      code: 'no_role',
+      message: `${action} needs a role in authority policy "${policy.name}"; you hold none`,
     };
   }
-  return { allowed: true, role };
+  return { ok: true, role };
 }

@@ -188,7 +188,7 @@ export function acceptValidation(d: Draft, event: EventOf<'ACCEPT'>): void {
     ctx.incidentStartedAt,
     event.at,
   );
-  if (!verdict.allowed) return;
+  if (!verdict.ok) return;
   const role = verdict.role;
   d.set({
     acceptance: { by: event.by, role, at: event.at },

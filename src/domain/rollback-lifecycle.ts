@@ -108,7 +108,7 @@ export function clearApprovalTimers(d: Draft): void {
 
 export function recordApproval(d: Draft, event: EventOf<'APPROVE'>): void {
   const decision = approvalDecision(d.context, event);
-  if (!decision.allowed) return;
+  if (!decision.ok) return;
   d.set({
     approvals: [
       ...d.context.approvals,

@@ -1,8 +1,8 @@
 /**
  * The rollback machine as the engine uses it: pure functions over snapshots. `start` declares a
  * rollback, `applyEvent` computes the next snapshot and the effects to carry out, and never throws
- * for an event the rollback cannot take: it refuses it with a reason (authority, stale, or not in
- * this state). Nothing here runs an effect, reads a clock or does I/O.
+ * for an event the rollback cannot take: it refuses it with a code and a message (authority,
+ * stale, or not in this state). Nothing here runs an effect, reads a clock or does I/O.
  */
 import {
   getNextTransitions,
@@ -48,8 +48,7 @@ export interface Transitioned {
   state: StateName;
 }
 
-export type Applied =
-  ({ accepted: true } & Transitioned) | { accepted: false; code: RefusalCode; reason: string };
+export type Applied = ({ ok: true } & Transitioned) | { ok: false; code: RefusalCode; message: string };
 
 export function persist(snapshot: RollbackSnapshot): PersistedRollback {
   return rollbackMachine.getPersistedSnapshot(snapshot) as unknown as PersistedRollback;
@@ -129,22 +128,22 @@ export function describeState(snapshot: AnyRollbackSnapshot): string {
 
 const RUNNING_STATES: ReadonlySet<StateName> = new Set(['authorized', 'executing', 'validating']);
 
-const refused = (refusal: Refusal): Applied => ({ accepted: false, ...refusal });
+const refused = (refusal: Refusal): Applied => ({ ok: false, ...refusal });
 
 /**
- * Applies one event. Accepted: the next snapshot, its persisted form and the effects. Refused (a
- * malformed event, one this state does not take, one the authority matrix forbids, or a stale
- * step/check/timer event): `{ accepted: false, code, reason }` and nothing changes.
+ * Applies one event. Accepted: `{ ok: true }` with the next snapshot, its persisted form and the
+ * effects. Refused (a malformed event, one this state does not take, one the authority matrix
+ * forbids, or a stale step/check/timer event): `{ ok: false, code, message }` and nothing changes.
  */
 export function applyEvent(current: AnyRollbackSnapshot, rawEvent: unknown): Applied {
   const parsed = parseRollbackEvent(rawEvent);
-  if (!parsed.ok) return refused({ code: 'malformed', reason: parsed.reason });
+  if (!parsed.ok) return refused({ code: 'malformed', message: parsed.reason });
   const event = parsed.event;
   const snapshot = live(current);
   if (snapshot.status !== 'active') {
     return refused({
       code: event.type === 'TIMER' ? 'stale' : 'not_accepted',
-      reason: `${event.type} is not accepted: the rollback has ended (${stateName(snapshot)})`,
+      message: `${event.type} is not accepted: the rollback has ended (${stateName(snapshot)})`,
     });
   }
   if (!snapshot.can(event)) {
@@ -152,13 +151,13 @@ export function applyEvent(current: AnyRollbackSnapshot, rawEvent: unknown): App
       return refused(
         refuseTimer(snapshot.context, event) ?? {
           code: 'stale',
-          reason: `stale event: timer "${event.timer}" is not due while the rollback is ${describeState(snapshot)}`,
+          message: `stale event: timer "${event.timer}" is not due while the rollback is ${describeState(snapshot)}`,
         },
       );
     }
     const notAccepted: Refusal = {
       code: 'not_accepted',
-      reason: `${event.type} is not accepted while the rollback is ${describeState(snapshot)}`,
+      message: `${event.type} is not accepted while the rollback is ${describeState(snapshot)}`,
     };
     const path = statePath(snapshot);
     const rule = refusalFor(snapshot.context, path, event);
@@ -169,7 +168,7 @@ export function applyEvent(current: AnyRollbackSnapshot, rawEvent: unknown): App
   }
   const [next, actions] = transition(rollbackMachine, snapshot, event);
   return {
-    accepted: true,
+    ok: true,
     snapshot: next,
     persisted: persist(next),
     effects: effectsOf(actions),

@@ -1,7 +1,8 @@
 /**
  * Admission rules: may this event act on this rollback now? Each rule returns null (admitted) or a
- * refusal with a plain reason. The machine's guards call these rules, and `applyEvent` calls the
- * same rules to explain a refusal, so what is refused and why it is refused cannot drift apart.
+ * refusal, `{ code, message }` with a plain message. The machine's guards call these rules, and
+ * `applyEvent` calls the same rules to explain a refusal, so what is refused and why it is refused
+ * cannot drift apart.
  */
 import { resolutionProblem } from './step-target.js';
 import { canAct, canApprove, checkRank, type Actor, type AuthorityDecision } from './authority.js';
@@ -12,7 +13,7 @@ export type RefusalCode = 'not_accepted' | 'unauthorized' | 'stale' | 'invalid' 
 
 export interface Refusal {
   code: RefusalCode;
-  reason: string;
+  message: string;
 }
 
 type PersonEvent = Extract<RollbackEvent, { roles: string[] }>;
@@ -31,9 +32,9 @@ const ACTS: Record<PersonEvent['type'], string> = {
   ACCEPT: 'accepting a failed validation',
 };
 
-const stale = (reason: string): Refusal => ({ code: 'stale', reason: `stale event: ${reason}` });
-const invalid = (reason: string): Refusal => ({ code: 'invalid', reason });
-const unauthorized = (reason: string): Refusal => ({ code: 'unauthorized', reason });
+const stale = (message: string): Refusal => ({ code: 'stale', message: `stale event: ${message}` });
+const invalid = (message: string): Refusal => ({ code: 'invalid', message });
+const unauthorized = (message: string): Refusal => ({ code: 'unauthorized', message });
 
 export function stepLabel(ctx: RollbackContext, index: number): string {
   const step = ctx.steps[index];
@@ -69,19 +70,19 @@ export function refuseApproval(ctx: RollbackContext, event: EventOf<'APPROVE'>):
     return stale('the targets changed since this card was drawn; the card shows what would run now');
   }
   const decision = approvalDecision(ctx, event);
-  return decision.allowed ? null : unauthorized(decision.reason);
+  return decision.ok ? null : unauthorized(decision.message);
 }
 
 /** Reject and accept need the rank of the tier in force at the event's time. */
 export function refuseRank(ctx: RollbackContext, event: EventOf<'REJECT' | 'ACCEPT'>): Refusal | null {
   const verdict = checkRank(ctx.policy, actorOf(event), ctx.incidentStartedAt, event.at);
-  return verdict.allowed ? null : unauthorized(verdict.reason);
+  return verdict.ok ? null : unauthorized(verdict.message);
 }
 
 /** Everything else a person does needs any role of the policy. */
 export function refuseNoRole(ctx: RollbackContext, event: PersonEvent): Refusal | null {
   const verdict = canAct(ctx.policy, actorOf(event), ACTS[event.type]);
-  return verdict.allowed ? null : unauthorized(verdict.reason);
+  return verdict.ok ? null : unauthorized(verdict.message);
 }
 
 function refuseStepIndex(ctx: RollbackContext, step: number, type: string): Refusal | null {

@@ -121,7 +121,7 @@ export const rollbackMachine = setup({
     approvalCompletes: ({ context, event }) => {
       if (!is(event, 'APPROVE')) return false;
       const decision = approvalDecision(context, event);
-      return decision.allowed && decision.complete;
+      return decision.ok && decision.complete;
     },
     hasRank: ({ context, event }) =>
       (is(event, 'REJECT') || is(event, 'ACCEPT')) && !refuseRank(context, event),

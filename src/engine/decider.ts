@@ -34,7 +34,8 @@ export interface Transition {
   timers: TimerIntent[];
 }
 
-export type Decision = ({ accepted: true } & Transition) | { accepted: false; reason: string };
+/** The next transition, or a refusal in the one refusal shape (`ok: false` and a message for a person). */
+export type Decision = ({ ok: true } & Transition) | { ok: false; message: string };
 
 export interface RollbackDecider<Input> {
   start(input: Input): Transition;

@@ -28,10 +28,11 @@ export type DeclareResult =
   | { ok: false; code: 'active_rollback_exists'; activeId: string; message: string }
   | { ok: false; code: 'duplicate_id'; message: string };
 
+/** Like DeclareResult, and like the application's refusals: `{ ok: false, code, message }`. */
 export type DispatchResult =
-  | { accepted: true; rollback: StoredRollback }
-  | { accepted: false; code: 'refused'; reason: string; rollback: StoredRollback }
-  | { accepted: false; code: 'not_found'; reason: string };
+  | { ok: true; rollback: StoredRollback }
+  | { ok: false; code: 'refused'; message: string; rollback: StoredRollback }
+  | { ok: false; code: 'not_found'; message: string };
 
 export interface EngineOptions<Input> {
   store: Transitions & RollbackReader & ActiveLocks;
@@ -119,12 +120,12 @@ export class Engine<Input> {
     for (let attempt = 0; attempt <= this.maxConflictRetries; attempt++) {
       const given = attempt === 0 ? known : undefined;
       const current = given ?? (await store.getRollback(rollbackId));
-      if (!current) return { accepted: false, code: 'not_found', reason: `no rollback ${rollbackId}` };
+      if (!current) return { ok: false, code: 'not_found', message: `no rollback ${rollbackId}` };
       const decision = decider.decide(current.snapshot, event);
-      if (!decision.accepted && given) continue;
-      if (!decision.accepted) {
-        log.info({ rollbackId, event: event.type, by: event.by, reason: decision.reason }, 'event refused');
-        return { accepted: false, code: 'refused', reason: decision.reason, rollback: current };
+      if (!decision.ok && given) continue;
+      if (!decision.ok) {
+        log.info({ rollbackId, event: event.type, by: event.by, reason: decision.message }, 'event refused');
+        return { ok: false, code: 'refused', message: decision.message, rollback: current };
       }
       const next: StoredRollback = {
         ...current,
@@ -138,7 +139,7 @@ export class Engine<Input> {
         if (next.final && !current.final) {
           await store.releaseActiveLock(next.service, next.environment, next.id);
         }
-        return { accepted: true, rollback: next };
+        return { ok: true, rollback: next };
       }
       log.debug({ rollbackId, attempt }, 'version conflict, deciding again');
     }

@@ -36,6 +36,6 @@ export const rollbackDecider: RollbackDecider<RollbackInput> = {
   decide(snapshot, event): Decision {
     // The store hands back exactly what `toTransition` stored: a persisted rollback snapshot.
     const result = applyEvent(snapshot as PersistedRollback, event);
-    return result.accepted ? { accepted: true, ...toTransition(result) } : result;
+    return result.ok ? { ok: true, ...toTransition(result) } : result;
   },
 };

@@ -102,7 +102,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
         at: now(),
         by: 'system',
       });
-      if (!started.accepted) {
+      if (!started.ok) {
         // Started before by a worker that is gone (its lease lapsed, we hold it now) or already over.
         const interrupted = await engine.dispatch(rollbackId, {
           type: 'STEP_INTERRUPTED',
@@ -110,7 +110,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
           at: now(),
           by: 'system',
         });
-        if (interrupted.accepted) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
+        if (interrupted.ok) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
         return;
       }
       if ('error' in decision) {

@@ -56,7 +56,7 @@ export class TimerPoller {
         at: Math.max(now(), timer.dueAt),
         by: 'system',
       });
-      if (!result.accepted) log.debug({ timer, reason: result.reason }, 'timer dropped');
+      if (!result.ok) log.debug({ timer, reason: result.message }, 'timer dropped');
       await store.ackTimer(timer);
     }
     return due.length;

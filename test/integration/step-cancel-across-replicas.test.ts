@@ -63,7 +63,7 @@ describe('step cancel across replicas', () => {
       roles: ROLES.oncall,
       at: T0 + 3 * MINUTE,
     });
-    expect(aborted.accepted).toBe(true);
+    expect(aborted.ok).toBe(true);
     await step;
     expect(String(stoppedBecause)).toMatch(/the rollback no longer wants this step/);
     expect((await store.getRollback('rb-far'))?.state).toBe('aborted');

@@ -46,7 +46,7 @@ export function describeEngineSuite(
       const input = commandRollback('rb-happy');
       const declared = await harness.runtime.engine.declare(input, input, T0, USERS.declarer);
       expect(declared.ok).toBe(true);
-      expect((await harness.runtime.engine.dispatch('rb-happy', approve())).accepted).toBe(true);
+      expect((await harness.runtime.engine.dispatch('rb-happy', approve())).ok).toBe(true);
       await waitFor(store, 'rb-happy', (r) => r.state === 'validating' || r.final);
       // The probe passes; the manual smoke test waits for a human.
       const check = {
@@ -63,7 +63,7 @@ export function describeEngineSuite(
           (r.snapshot as { context: { checks: Array<{ status: string }> } }).context.checks[0]?.status ===
           'succeeded',
       );
-      expect((await harness.runtime.engine.dispatch('rb-happy', check)).accepted).toBe(true);
+      expect((await harness.runtime.engine.dispatch('rb-happy', check)).ok).toBe(true);
       const resolved = await waitFor(store, 'rb-happy', (r) => r.final);
       expect(resolved.state).toBe('resolved');
       expect(stepStatuses(resolved)).toEqual(['succeeded', 'succeeded']);
@@ -93,8 +93,8 @@ export function describeEngineSuite(
       const input = commandRollback('rb-refuse');
       await harness.runtime.engine.declare(input, input, T0, USERS.declarer);
       const result = await harness.runtime.engine.dispatch('rb-refuse', approve(USERS.outsider, ROLES.none));
-      expect(result).toMatchObject({ accepted: false, code: 'refused' });
-      expect(result.accepted ? '' : result.reason).toMatch(/needs on-call-engineer or above/);
+      expect(result).toMatchObject({ ok: false, code: 'refused' });
+      expect(result.ok ? '' : result.message).toMatch(/needs on-call-engineer or above/);
       expect((await store.getRollback('rb-refuse'))?.version).toBe(1);
     });
 
@@ -130,7 +130,7 @@ export function describeEngineSuite(
         at: T0 + 15 * MINUTE,
         by: 'system',
       });
-      expect(stale.accepted).toBe(false);
+      expect(stale.ok).toBe(false);
       harness.clock.now = T0 + 15 * MINUTE;
       harness.runtime.timers.nudge();
       await expect
@@ -140,12 +140,12 @@ export function describeEngineSuite(
         'rb-tier',
         approve(USERS.oncall, ROLES.oncall, T0 + 15 * MINUTE),
       );
-      expect(refused.accepted ? '' : refused.reason).toMatch(
+      expect(refused.ok ? '' : refused.message).toMatch(
         /needs team-lead or above since minute 15; you are on-call-engineer/,
       );
       expect(
         (await harness.runtime.engine.dispatch('rb-tier', approve(USERS.lead, ROLES.lead, T0 + 15 * MINUTE)))
-          .accepted,
+          .ok,
       ).toBe(true);
       await waitFor(store, 'rb-tier', (r) => r.state === 'validating');
     });
@@ -239,7 +239,7 @@ export function describeEngineSuite(
           engines[i % 4]!.dispatch('rb-race', approve(user, ROLES.oncall, T0 + MINUTE + i)),
         ),
       );
-      expect(results.every((r) => r.accepted)).toBe(true);
+      expect(results.every((r) => r.ok)).toBe(true);
       const final = await store.getRollback('rb-race');
       expect(final?.version).toBe(1_001);
       const approvals = (final?.snapshot as { context: { approvals: Array<{ user: string }> } }).context

@@ -16,7 +16,7 @@ import type { RollbackEvent } from '../../src/domain/rollback-events.js';
 import type { Effect, RollbackContext, RollbackInput, TimerName } from '../../src/domain/rollback-types.js';
 import { ROLES, USERS, rollbackInput } from './domain-fixtures.js';
 
-type Refused = Extract<Applied, { accepted: false }>;
+type Refused = Extract<Applied, { ok: false }>;
 
 export const ev = {
   approve: (at: number, by: string = USERS.oncall, roles: string[] = ROLES.oncall): RollbackEvent => ({
@@ -175,8 +175,8 @@ export class RollbackDriver {
   /** Sends an event that must be accepted; returns its effects. */
   send(event: RollbackEvent): Effect[] {
     const result = applyEvent(this.snapshot, event);
-    if (!result.accepted) {
-      expect.fail(`${event.type} was refused in ${this.path}: [${result.code}] ${result.reason}`);
+    if (!result.ok) {
+      expect.fail(`${event.type} was refused in ${this.path}: [${result.code}] ${result.message}`);
     }
     this.snapshot = result.snapshot;
     this.effects = result.effects;
@@ -187,7 +187,7 @@ export class RollbackDriver {
   refuse(event: RollbackEvent): Refused {
     const before = this.snapshot;
     const result = applyEvent(this.snapshot, event);
-    if (result.accepted) expect.fail(`${event.type} was accepted in ${statePath(before)} -> ${result.state}`);
+    if (result.ok) expect.fail(`${event.type} was accepted in ${statePath(before)} -> ${result.state}`);
     return result;
   }
 

@@ -257,7 +257,7 @@ describe('crash recovery (real processes, real Redis)', () => {
         at: now + 3,
         by: 'system',
       });
-      expect(next.accepted).toBe(true);
+      expect(next.ok).toBe(true);
       expect((await own.getRollback('rb-restart'))?.version).toBe((before?.version ?? 0) + 1);
     } finally {
       await own.close();

@@ -17,7 +17,7 @@ describe('refusal codes', () => {
       code: 'not_frozen',
       message: 'nothing to lift',
     });
-    expect(refusalOf({ accepted: false, code: 'not_found', reason: 'no rollback rb-1' })).toEqual({
+    expect(refusalOf({ ok: false, code: 'not_found', message: 'no rollback rb-1' })).toEqual({
       ok: false,
       code: 'not_found',
       message: 'no rollback rb-1',

@@ -56,7 +56,7 @@ describe('RollbackReads', () => {
     const h = setup();
     await h.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
     const approved = await h.engine.dispatch('rb-1', approve);
-    expect(approved.accepted).toBe(true);
+    expect(approved.ok).toBe(true);
     const before = h.storeReads();
     const view = await h.reads.view('rb-1', 2);
     expect(h.storeReads()).toBe(before);

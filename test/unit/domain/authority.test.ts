@@ -111,15 +111,15 @@ describe('checkRank', () => {
 
   it('lets on-call approve at 14:59.999 but not at 15:00', () => {
     expect(rank(ROLES.oncall, 15 * MINUTE - 1)).toMatchObject({
-      allowed: true,
+      ok: true,
       role: 'on-call-engineer',
       minute: 14,
     });
     expect(rank(ROLES.oncall, 15 * MINUTE)).toEqual(
       expect.objectContaining({
-        allowed: false,
+        ok: false,
         code: 'rank_too_low',
-        reason: 'needs team-lead or above since minute 15; you are on-call-engineer',
+        message: 'needs team-lead or above since minute 15; you are on-call-engineer',
       }),
     );
   });
@@ -132,21 +132,21 @@ describe('checkRank', () => {
     [60 * MINUTE, ROLES.manager, false],
     [60 * MINUTE, ROLES.vp, true],
   ])('at +%i ms %j allowed: %s', (elapsed, roles, allowed) => {
-    expect(rank(roles, elapsed).allowed).toBe(allowed);
+    expect(rank(roles, elapsed).ok).toBe(allowed);
   });
 
   it('lets a higher role do what a lower one may (rank inheritance)', () => {
     for (const roles of [ROLES.lead, ROLES.manager, ROLES.vp, ROLES.cto]) {
-      expect(rank(roles, 0).allowed).toBe(true);
+      expect(rank(roles, 0).ok).toBe(true);
     }
-    expect(rank(ROLES.cto, 600 * MINUTE)).toMatchObject({ allowed: true, role: 'cto' });
+    expect(rank(ROLES.cto, 600 * MINUTE)).toMatchObject({ ok: true, role: 'cto' });
   });
 
   it('explains a missing role without mentioning a minute in the first tier', () => {
     expect(rank([], 0)).toMatchObject({
-      allowed: false,
+      ok: false,
       code: 'no_role',
-      reason: 'needs on-call-engineer or above; you hold no role in authority policy "default"',
+      message: 'needs on-call-engineer or above; you hold no role in authority policy "default"',
     });
   });
 });
@@ -154,7 +154,7 @@ describe('checkRank', () => {
 describe('canApprove', () => {
   it('allows a qualified approver and says one approval completes it', () => {
     expect(canApprove(request())).toMatchObject({
-      allowed: true,
+      ok: true,
       role: 'on-call-engineer',
       approvalsAfter: 1,
       approvalsRequired: 1,
@@ -165,18 +165,18 @@ describe('canApprove', () => {
   it('refuses self-approval when the policy forbids it, allows it otherwise', () => {
     const own = { actor: { userId: USERS.declarer, roles: ROLES.lead } };
     expect(canApprove(request({ ...own, policy: strictPolicy() }))).toMatchObject({
-      allowed: false,
+      ok: false,
       code: 'self_approval',
-      reason: 'authority policy "default" forbids approving a rollback you declared; ask another approver',
+      message: 'authority policy "default" forbids approving a rollback you declared; ask another approver',
     });
-    expect(canApprove(request(own)).allowed).toBe(true);
+    expect(canApprove(request(own)).ok).toBe(true);
   });
 
   it('refuses a second approval by the same person', () => {
     expect(canApprove(request({ approvals: [approval(USERS.oncall)] }))).toMatchObject({
-      allowed: false,
+      ok: false,
       code: 'already_approved',
-      reason: 'you have already approved this rollback; it needs another approver',
+      message: 'you have already approved this rollback; it needs another approver',
     });
   });
 
@@ -185,7 +185,7 @@ describe('canApprove', () => {
     expect(approvalsRequired(strict, 'production')).toBe(2);
     expect(approvalsRequired(strict, 'staging')).toBe(1);
     expect(canApprove(request({ policy: strict }))).toMatchObject({
-      allowed: true,
+      ok: true,
       approvalsAfter: 1,
       complete: false,
     });
@@ -197,18 +197,18 @@ describe('canApprove', () => {
           approvals: [approval(USERS.oncall)],
         }),
       ),
-    ).toMatchObject({ allowed: true, approvalsAfter: 2, approvalsRequired: 2, complete: true });
+    ).toMatchObject({ ok: true, approvalsAfter: 2, approvalsRequired: 2, complete: true });
     expect(canApprove(request({ policy: strict, environment: 'staging' }))).toMatchObject({ complete: true });
   });
 
   it('expires exactly expireAfter after the declaration', () => {
     expect(
-      canApprove(request({ now: T0 + 120 * MINUTE - 1, actor: { userId: 'U1', roles: ROLES.cto } })).allowed,
+      canApprove(request({ now: T0 + 120 * MINUTE - 1, actor: { userId: 'U1', roles: ROLES.cto } })).ok,
     ).toBe(true);
     expect(canApprove(request({ now: T0 + 120 * MINUTE }))).toMatchObject({
-      allowed: false,
+      ok: false,
       code: 'expired',
-      reason: 'the approval request expired 120 minutes after the declaration; declare the rollback again',
+      message: 'the approval request expired 120 minutes after the declaration; declare the rollback again',
     });
   });
 
@@ -234,23 +234,25 @@ describe('canApprove', () => {
     const decision = canApprove(
       request({ now: T0 + 15 * MINUTE, actor: { userId: 'U1', roles: ROLES.lead } }),
     );
-    expect(decision).toMatchObject({ allowed: true, minute: 15, tier: { index: 1 } });
+    expect(decision).toMatchObject({ ok: true, minute: 15, tier: { index: 1 } });
   });
 });
 
 describe('canAct', () => {
   it('need any role of the policy, whatever the tier', () => {
     expect(canAct(policy, { userId: 'U1', roles: ROLES.oncall }, 'cancelling')).toEqual({
-      allowed: true,
+      ok: true,
       role: 'on-call-engineer',
     });
     expect(canAct(policy, { userId: 'U1', roles: ['intern'] }, 'cancelling')).toEqual({
-      allowed: false,
-      reason: 'cancelling needs a role in authority policy "default"; you hold none',
+      ok: false,
+      code: 'no_role',
+      message: 'cancelling needs a role in authority policy "default"; you hold none',
     });
     expect(canAct(policy, { userId: 'U1', roles: [] }, 'aborting')).toEqual({
-      allowed: false,
-      reason: 'aborting needs a role in authority policy "default"; you hold none',
+      ok: false,
+      code: 'no_role',
+      message: 'aborting needs a role in authority policy "default"; you hold none',
     });
   });
 });

@@ -161,7 +161,7 @@ describe('decisions on a failed or interrupted step', () => {
 
   it('RETRY_STEP needs a policy role and must name the waiting step if it names one', () => {
     const run = waitingOnStep0();
-    expect(run.refuse(ev.retry(t(3), undefined, USERS.outsider, ROLES.none)).reason).toBe(
+    expect(run.refuse(ev.retry(t(3), undefined, USERS.outsider, ROLES.none)).message).toBe(
       'retrying needs a role in authority policy "default"; you hold none',
     );
     expect(run.refuse(ev.retry(t(3), 1))).toMatchObject({ code: 'stale' });
@@ -185,11 +185,11 @@ describe('decisions on a failed or interrupted step', () => {
 
   it('SKIP_STEP refuses a step that is not the one waiting', () => {
     const run = waitingOnStep0();
-    expect(run.refuse(ev.skip(t(3), 1)).reason).toBe(
+    expect(run.refuse(ev.skip(t(3), 1)).message).toBe(
       'stale event: SKIP_STEP for step 1 ("Step 1"), but the current step is step 0 ("Step 0")',
     );
     expect(run.refuse(ev.skip(t(3), 9))).toMatchObject({ code: 'invalid' });
-    expect(run.refuse(ev.skip(t(3), 0, USERS.outsider, ROLES.none)).reason).toBe(
+    expect(run.refuse(ev.skip(t(3), 0, USERS.outsider, ROLES.none)).message).toBe(
       'skipping a step needs a role in authority policy "default"; you hold none',
     );
   });
@@ -217,7 +217,7 @@ describe('decisions on a failed or interrupted step', () => {
       expect.objectContaining({ kind: 'notify', event: 'aborted' }),
     ]);
     expect(run.ctx.steps[0]).toMatchObject({ status: 'interrupted', endedAt: t(2) });
-    expect(run.refuse(ev.succeeded(t(3), 0)).reason).toBe(
+    expect(run.refuse(ev.succeeded(t(3), 0)).message).toBe(
       'STEP_SUCCEEDED is not accepted: the rollback has ended (aborted)',
     );
   });
@@ -275,9 +275,9 @@ describe('stale step events', () => {
     run.send(ev.started(t(1), 0));
     run.send(ev.succeeded(t(2), 0));
     expect(run.refuse(ev.succeeded(t(3), 0))).toEqual({
-      accepted: false,
+      ok: false,
       code: 'stale',
-      reason: 'stale event: STEP_SUCCEEDED for step 0 ("Step 0"), but the current step is step 1 ("Step 1")',
+      message: 'stale event: STEP_SUCCEEDED for step 0 ("Step 0"), but the current step is step 1 ("Step 1")',
     });
     expect(run.refuse(ev.started(t(3), 0)).code).toBe('stale');
     run.send(ev.started(t(4), 1));
@@ -290,7 +290,7 @@ describe('stale step events', () => {
     const run = authorized({ kind: 'retry', times: 1 });
     run.send(ev.started(t(1), 0));
     run.send(ev.failed(t(2), 0));
-    expect(run.refuse(ev.started(t(3), 0, 1)).reason).toBe(
+    expect(run.refuse(ev.started(t(3), 0, 1)).message).toBe(
       'stale event: attempt 1 of step 0 ("Step 0"), but attempt 2 is the current one',
     );
     run.send(ev.started(t(3), 0, 2));
@@ -298,7 +298,7 @@ describe('stale step events', () => {
       run.refuse({ type: 'STEP_FAILED', at: t(4), by: 'system', step: 0, attempt: 1, error: 'late' }).code,
     ).toBe('stale');
     // A repeated delivery of the same start is stale too.
-    expect(run.refuse(ev.started(t(4), 0, 2)).reason).toBe(
+    expect(run.refuse(ev.started(t(4), 0, 2)).message).toBe(
       'stale event: step 0 ("Step 0") has already started (running)',
     );
   });
@@ -307,16 +307,16 @@ describe('stale step events', () => {
     const run = authorized();
     expect(run.refuse(ev.started(t(1), 5))).toMatchObject({
       code: 'invalid',
-      reason: 'STEP_STARTED names step 5; the plan has 2',
+      message: 'STEP_STARTED names step 5; the plan has 2',
     });
   });
 
   it('refuses step events before execution as not accepted', () => {
     const run = new RollbackDriver();
     expect(run.refuse(ev.succeeded(t(1), 0))).toEqual({
-      accepted: false,
+      ok: false,
       code: 'not_accepted',
-      reason: 'STEP_SUCCEEDED is not accepted while the rollback is declared',
+      message: 'STEP_SUCCEEDED is not accepted while the rollback is declared',
     });
   });
 });

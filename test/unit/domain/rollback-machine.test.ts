@@ -136,9 +136,9 @@ describe('approval', () => {
 
     const late = new RollbackDriver();
     expect(late.refuse(ev.approve(at(15 * MINUTE)))).toEqual({
-      accepted: false,
+      ok: false,
       code: 'unauthorized',
-      reason: 'needs team-lead or above since minute 15; you are on-call-engineer',
+      message: 'needs team-lead or above since minute 15; you are on-call-engineer',
     });
     late.send(ev.approve(at(15 * MINUTE), USERS.lead, ROLES.lead));
     expect(late.ctx.approvals[0]).toMatchObject({ role: 'team-lead', tier: 1, minute: 15 });
@@ -146,7 +146,7 @@ describe('approval', () => {
 
   it('refuses someone with no role of the policy', () => {
     const run = new RollbackDriver();
-    expect(run.refuse(ev.approve(at(1), USERS.outsider, ROLES.none)).reason).toBe(
+    expect(run.refuse(ev.approve(at(1), USERS.outsider, ROLES.none)).message).toBe(
       'needs on-call-engineer or above; you hold no role in authority policy "default"',
     );
   });
@@ -167,7 +167,7 @@ describe('approval', () => {
         by: USERS.oncall,
       },
     ]);
-    expect(run.refuse(ev.approve(at(2 * MINUTE))).reason).toMatch(/already approved/);
+    expect(run.refuse(ev.approve(at(2 * MINUTE))).message).toMatch(/already approved/);
     run.send(ev.approve(at(3 * MINUTE), USERS.oncall2));
     expect(run.state).toBe('authorized');
     expect(run.ctx.approvals.map((a) => a.user)).toEqual([USERS.oncall, USERS.oncall2]);
@@ -183,7 +183,7 @@ describe('approval', () => {
     const run = new RollbackDriver(rollbackInput({ policy: strictPolicy() }));
     expect(run.refuse(ev.approve(at(MINUTE), USERS.declarer, ROLES.cto))).toMatchObject({
       code: 'unauthorized',
-      reason: expect.stringMatching(/forbids approving a rollback you declared/) as unknown,
+      message: expect.stringMatching(/forbids approving a rollback you declared/) as unknown,
     });
     const lenient = new RollbackDriver();
     lenient.send(ev.approve(at(MINUTE), USERS.declarer, ROLES.oncall));
@@ -194,7 +194,7 @@ describe('approval', () => {
     const run = new RollbackDriver();
     expect(run.refuse(ev.approve(at(120 * MINUTE), USERS.cto, ROLES.cto))).toMatchObject({
       code: 'unauthorized',
-      reason: expect.stringMatching(/expired 120 minutes after/) as unknown,
+      message: expect.stringMatching(/expired 120 minutes after/) as unknown,
     });
   });
 });
@@ -240,9 +240,9 @@ describe('escalation, reminders, expiry', () => {
     const run = new RollbackDriver();
     run.fire('tier');
     expect(run.refuse(ev.timer(at(15 * MINUTE), 'tier', 1))).toEqual({
-      accepted: false,
+      ok: false,
       code: 'stale',
-      reason: 'stale event: timer "tier" #1 was replaced by #4',
+      message: 'stale event: timer "tier" #1 was replaced by #4',
     });
   });
 
@@ -275,7 +275,7 @@ describe('escalation, reminders, expiry', () => {
     const run = new RollbackDriver();
     run.send(ev.approve(at(MINUTE)));
     expect(run.refuse(ev.timer(at(15 * MINUTE), 'tier', 1)).code).toBe('stale');
-    expect(run.refuse(ev.timer(at(120 * MINUTE), 'expire', 3)).reason).toBe(
+    expect(run.refuse(ev.timer(at(120 * MINUTE), 'expire', 3)).message).toBe(
       'stale event: timer "expire" #3 is no longer scheduled',
     );
   });
@@ -300,7 +300,7 @@ describe('auto trigger', () => {
 
   it('starts at once on START_NOW by anyone with a policy role; the pending timer is then stale', () => {
     const run = new RollbackDriver(rollbackInput(auto));
-    expect(run.refuse(ev.startNow(at(SECOND), USERS.outsider, ROLES.none)).reason).toBe(
+    expect(run.refuse(ev.startNow(at(SECOND), USERS.outsider, ROLES.none)).message).toBe(
       'starting the rollback now needs a role in authority policy "default"; you hold none',
     );
     run.send(ev.startNow(at(SECOND)));
@@ -345,7 +345,7 @@ describe('auto trigger', () => {
 describe('paths to final states before execution', () => {
   it('rejected by someone ranking for the current tier', () => {
     const run = new RollbackDriver();
-    expect(run.refuse(ev.reject(at(20 * MINUTE))).reason).toBe(
+    expect(run.refuse(ev.reject(at(20 * MINUTE))).message).toBe(
       'needs team-lead or above since minute 15; you are on-call-engineer',
     );
     const effects = run.send(ev.reject(at(20 * MINUTE), USERS.lead, ROLES.lead));

@@ -226,14 +226,14 @@ describe('random event sequences', () => {
             const event = eventFor(intent, snapshot.context, now);
             const wasFinal = isFinal(snapshot);
             const result = applyEvent(snapshot, event);
-            if (wasFinal) expect(result.accepted).toBe(false);
-            if (result.accepted) {
+            if (wasFinal) expect(result.ok).toBe(false);
+            if (result.ok) {
               expect(result.state).toBe(stateName(result.snapshot));
               expect(JSON.parse(JSON.stringify(result.persisted))).toEqual(result.persisted);
               snapshot = result.snapshot;
               now = Math.max(now, event.at);
             } else {
-              expect(result.reason).not.toBe('');
+              expect(result.message).not.toBe('');
             }
             checkInvariants(snapshot);
           }
@@ -260,7 +260,7 @@ describe('random event sequences', () => {
           for (const intent of intents) {
             now += intent.dt % (3 * MINUTE);
             const result = applyEvent(snapshot, eventFor(intent, snapshot.context, now));
-            if (result.accepted) snapshot = result.snapshot;
+            if (result.ok) snapshot = result.snapshot;
             seen.add(stateName(snapshot));
             paths[statePath(snapshot)] = (paths[statePath(snapshot)] ?? 0) + 1;
           }

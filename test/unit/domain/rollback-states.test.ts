@@ -1,7 +1,7 @@
 /**
  * Every state x every event type, table-driven: a state takes exactly the events it should; any
- * other event is ignored (the snapshot is unchanged) and reported with a reason, never thrown.
- * Also: persistence round trips at every state.
+ * other event is ignored (the snapshot is unchanged) and refused with a code and a message, never
+ * thrown. Also: persistence round trips at every state.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -189,20 +189,20 @@ describe('every state x every event', () => {
       const before = run.snapshot;
       const event = representative(type, before.context);
       const result = applyEvent(before, event);
-      expect(result.accepted, result.accepted ? '' : result.reason).toBe(ACCEPTS[path]!.includes(type));
-      if (result.accepted) {
+      expect(result.ok, result.ok ? '' : result.message).toBe(ACCEPTS[path]!.includes(type));
+      if (result.ok) {
         expect(STATE_NAMES).toContain(result.state);
         expect(result.persisted).toEqual(JSON.parse(JSON.stringify(result.persisted)));
         return;
       }
-      // Ignored: nothing changed, and the reason says why.
+      // Ignored: nothing changed, and the message says why.
       expect(run.snapshot).toBe(before);
-      expect(result.reason.length).toBeGreaterThan(10);
+      expect(result.message.length).toBeGreaterThan(10);
       if (isFinal(before)) {
-        expect(result.reason).toBe(`${type} is not accepted: the rollback has ended (${stateName(before)})`);
+        expect(result.message).toBe(`${type} is not accepted: the rollback has ended (${stateName(before)})`);
       } else if (!eventsAccepted(before).includes(type) && !/^(STEP|CHECK)_|TIMER/.test(type)) {
         expect(result).toMatchObject({ code: 'not_accepted' });
-        expect(result.reason).toMatch(
+        expect(result.message).toMatch(
           new RegExp(`^${type} is not accepted while the rollback is ${stateName(before)}`),
         );
       }
@@ -212,17 +212,17 @@ describe('every state x every event', () => {
       const run = REACH[path]!();
       for (const type of EVENT_TYPES) {
         const result = applyEvent(run.snapshot, { type, at: 'soon' });
-        expect(result).toMatchObject({ accepted: false, code: 'malformed' });
+        expect(result).toMatchObject({ ok: false, code: 'malformed' });
       }
       for (const junk of [null, 42, 'APPROVE', {}, { type: 'EXPLODE', at: 1, by: 'U1' }]) {
-        expect(applyEvent(run.snapshot, junk)).toMatchObject({ accepted: false, code: 'malformed' });
+        expect(applyEvent(run.snapshot, junk)).toMatchObject({ ok: false, code: 'malformed' });
       }
     });
   });
 
   it('names the substate in refusals', () => {
     const run = REACH['executing.running']!();
-    expect(run.refuse(ev.approve(T)).reason).toBe(
+    expect(run.refuse(ev.approve(T)).message).toBe(
       'APPROVE is not accepted while the rollback is executing (step 0 ("Check the standby environment") is running)',
     );
   });
@@ -243,8 +243,8 @@ describe('persistence round trip', () => {
       const event = representative(type, run.ctx);
       const live = applyEvent(run.snapshot, event);
       const fromJson = applyEvent(stored, event);
-      expect(fromJson.accepted).toBe(live.accepted);
-      if (live.accepted && fromJson.accepted) {
+      expect(fromJson.ok).toBe(live.ok);
+      if (live.ok && fromJson.ok) {
         expect(fromJson.effects).toEqual(live.effects);
         expect(roundTrip(fromJson.persisted)).toEqual(roundTrip(live.persisted));
       } else {
@@ -273,7 +273,7 @@ describe('persistence round trip', () => {
     for (const event of events) {
       live.send(event);
       const result = applyEvent(stored, event);
-      if (!result.accepted) expect.fail(result.reason);
+      if (!result.ok) expect.fail(result.message);
       expect(result.effects).toEqual(live.effects);
       stored = roundTrip(result.persisted);
     }

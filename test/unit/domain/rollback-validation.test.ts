@@ -79,7 +79,7 @@ describe('checks', () => {
 
   it('MANUAL_DONE needs a policy role and a manual item still open', () => {
     const run = validating();
-    expect(run.refuse(ev.manualDone(t(1), 1, USERS.outsider, ROLES.none)).reason).toBe(
+    expect(run.refuse(ev.manualDone(t(1), 1, USERS.outsider, ROLES.none)).message).toBe(
       'marking a check done needs a role in authority policy "default"; you hold none',
     );
     expect(run.refuse(ev.manualDone(t(1), 0)).code).toBe('invalid');
@@ -92,7 +92,7 @@ describe('checks', () => {
     expect(run.refuse(ev.checkPassed(t(1), 1)).code).toBe('invalid');
     expect(run.refuse(ev.checkPassed(t(1), 7)).code).toBe('invalid');
     run.send(ev.checkPassed(t(1), 0));
-    expect(run.refuse(ev.checkPassed(t(2), 0)).reason).toBe(
+    expect(run.refuse(ev.checkPassed(t(2), 0)).message).toBe(
       'stale event: check 0 ("Health endpoint") is not running (succeeded)',
     );
   });
@@ -155,9 +155,9 @@ describe('failed validation', () => {
     const run = validating();
     run.send(ev.checkFailed(t(1), 0));
     expect(run.refuse(ev.accept(t(2)))).toEqual({
-      accepted: false,
+      ok: false,
       code: 'unauthorized',
-      reason: 'needs team-lead or above since minute 15; you are on-call-engineer',
+      message: 'needs team-lead or above since minute 15; you are on-call-engineer',
     });
     const effects = run.send(ev.accept(t(2), USERS.lead, ROLES.lead));
     expect(run.path).toBe('validating.stabilizing');
@@ -211,7 +211,7 @@ describe('failed validation', () => {
     run.send(ev.manualDone(t(2), 1));
     expect(run.refuse(ev.checkInconclusive(t(3), 0))).toMatchObject({
       code: 'stale',
-      reason: 'stale event: check 0 ("Health endpoint") is not running (succeeded)',
+      message: 'stale event: check 0 ("Health endpoint") is not running (succeeded)',
     });
     expect(run.refuse(ev.manualDone(t(3), 1)).code).toBe('not_accepted');
     expect(run.refuse(ev.checkFailed(t(3), 9)).code).toBe('invalid');
