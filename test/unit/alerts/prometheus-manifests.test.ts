@@ -1,4 +1,4 @@
-/** The shipped Prometheus rules and Alertmanager route: parsed as YAML and held to the decision matrix. */
+/** The shipped Prometheus rules and Alertmanager route: parsed as YAML and held to the seeds' triggers. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -7,33 +7,76 @@ import { describe, expect, it } from 'vitest';
 const dir = join(import.meta.dirname, '../../../manifests/prometheus');
 
 interface Rule {
-  alert: string;
+  alert?: string;
+  record?: string;
   expr: string;
-  for: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
-describe('manifests/prometheus/rollback-rules.yaml', () => {
-  const rules = (
-    parse(readFileSync(join(dir, 'rollback-rules.yaml'), 'utf8')) as { groups: { rules: Rule[] }[] }
-  ).groups.flatMap((group) => group.rules);
+const rules = (
+  parse(readFileSync(join(dir, 'rollback-rules.yaml'), 'utf8')) as { groups: { rules: Rule[] }[] }
+).groups.flatMap((group) => group.rules);
+const alerts = rules.filter((rule): rule is Rule & { alert: string } => rule.alert !== undefined);
 
-  it('has one rule per row of the decision matrix, with its window and threshold', () => {
-    expect(rules.map((r) => [r.labels.rollback_trigger, r.for, r.labels.severity])).toEqual([
-      ['error-rate', '5m', 'critical'],
-      ['latency-p95', '10m', 'critical'],
-      ['health-checks', '3m', 'critical'],
-      ['memory', '5m', 'critical'],
-      ['cpu', '10m', 'critical'],
+describe('manifests/prometheus/rollback-rules.yaml', () => {
+  it("has one alert per trigger of the seeds that a metric measures, with the seed's window", () => {
+    expect(alerts.map((r) => [r.alert, r.labels?.rollback_trigger, r.for ?? null])).toEqual([
+      // Seed 004's decision matrix.
+      ['RollbackErrorRateHigh', 'error-rate', '5m'],
+      ['RollbackLatencyP95High', 'latency-p95', '10m'],
+      ['RollbackHealthChecksFailing', 'health-checks', '3m'],
+      ['RollbackMemoryHigh', 'memory', '5m'],
+      ['RollbackCpuHigh', 'cpu', '10m'],
+      // Seed 000: no durations given.
+      ['RollbackHealthChecksConsecutiveFailures', 'health-consecutive-failures', null],
+      ['RollbackErrorRateIncrease', 'error-rate-increase', null],
+      ['RollbackLatencyDoubled', 'latency-2x', null],
+      // Seed 001 ("immediately"); its P95 +50 % is seed 002's, for 3m.
+      ['RollbackErrorRateOverBaseline', 'error-rate-over-baseline', null],
+      ['RollbackLatencyP95Regression', 'latency-p95-regression', '3m'],
+      // Seed 002.
+      ['RollbackErrorRateHigh2m', 'error-rate-2m', '2m'],
+      ['RollbackHealthChecksDown', 'health-checks-down', '5m'],
     ]);
-    expect(rules.map((r) => /> ([\d.]+)\s*$/.exec(r.expr)?.[1])).toEqual(['0.05', '2', '0.5', '0.9', '0.95']);
   });
 
-  it('gives every alert a service label and a summary', () => {
+  it('holds the thresholds of seed 004', () => {
+    expect(alerts.slice(0, 5).map((r) => /> ([\d.]+)\s*$/.exec(r.expr)?.[1])).toEqual([
+      '0.05',
+      '2',
+      '0.5',
+      '0.9',
+      '0.95',
+    ]);
+  });
+
+  it('gives every alert a critical severity, a rollback_trigger of its own, a summary naming the service and a description', () => {
+    for (const rule of alerts) {
+      expect(rule.labels?.severity, rule.alert).toBe('critical');
+      expect(rule.annotations?.summary, rule.alert).toMatch(/^\{\{ \$labels\.service \}\}: /);
+      expect(rule.annotations?.description, rule.alert).toBeTruthy();
+    }
+    const triggers = alerts.map((r) => r.labels?.rollback_trigger);
+    expect(new Set(triggers).size).toBe(alerts.length);
+  });
+
+  it('keeps service and environment through every aggregation and every vector match', () => {
     for (const rule of rules) {
-      expect(rule.expr).toMatch(/service/);
-      expect(rule.annotations.summary).toMatch(/\{\{ \$labels\.service \}\}/);
+      const name = rule.alert ?? rule.record;
+      expect(rule.expr, name).toMatch(/service/);
+      expect(rule.expr, name).not.toMatch(/\b(without|ignoring)\s*\(/);
+      const groupings = [...rule.expr.matchAll(/\b(by|on)\s*\(([^)]*)\)/g)].map((m) =>
+        m[2]!.split(/\s*,\s*/),
+      );
+      for (const labels of groupings) expect(labels, name).toContain('environment');
+      // The HTTP and probe rules group by service; the cAdvisor ones make it from the container name.
+      for (const labels of groupings)
+        expect(
+          labels.includes('service') || labels.includes('container'),
+          `${name}: ${labels.join(', ')}`,
+        ).toBe(true);
     }
   });
 });
