@@ -1,4 +1,8 @@
-/** The shipped Prometheus rules and Alertmanager route: parsed as YAML and held to the seeds' triggers. */
+/**
+ * The shipped Prometheus rules, their promtool unit tests and the Alertmanager route, parsed as YAML:
+ * the rules held to the seeds' triggers, and every alert covered by a promtool case that fires it and
+ * one that does not.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -13,6 +17,17 @@ interface Rule {
   for?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+}
+
+interface AlertRuleTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts?: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[];
+}
+
+interface RuleTests {
+  rule_files: string[];
+  tests: { name?: string; alert_rule_test?: AlertRuleTest[] }[];
 }
 
 const rules = (
@@ -78,6 +93,49 @@ describe('manifests/prometheus/rollback-rules.yaml', () => {
           `${name}: ${labels.join(', ')}`,
         ).toBe(true);
     }
+  });
+});
+
+describe('manifests/prometheus/rollback-rules.test.yaml (run by promtool in test/integration)', () => {
+  const suite = parse(readFileSync(join(dir, 'rollback-rules.test.yaml'), 'utf8')) as RuleTests;
+  const cases = suite.tests.flatMap((test) => test.alert_rule_test ?? []);
+  const fires = (c: AlertRuleTest) => (c.exp_alerts ?? []).length > 0;
+
+  it('tests the shipped rules file', () => {
+    expect(suite.rule_files).toEqual(['rollback-rules.yaml']);
+  });
+
+  it.each(alerts)(
+    '$alert fires in a case that asserts its service, environment, severity and rollback_trigger',
+    (rule) => {
+      const firing = cases.filter((c) => c.alertname === rule.alert && fires(c));
+      expect(firing, `no promtool case fires ${rule.alert}`).not.toHaveLength(0);
+      for (const expected of firing.flatMap((c) => c.exp_alerts ?? [])) {
+        const { service, environment, severity, rollback_trigger } = expected.exp_labels ?? {};
+        expect(service, 'exp_labels.service').toMatch(/^\S+$/);
+        expect(environment, 'exp_labels.environment').toMatch(/^\S+$/);
+        expect({ severity, rollback_trigger }).toEqual({
+          severity: rule.labels?.severity,
+          rollback_trigger: rule.labels?.rollback_trigger,
+        });
+        expect(
+          expected.exp_annotations?.summary?.startsWith(`${service}: `),
+          'the summary names the service',
+        ).toBe(true);
+      }
+    },
+  );
+
+  it.each(alerts)('$alert has a case where it does not fire', (rule) => {
+    expect(
+      cases.filter((c) => c.alertname === rule.alert && !fires(c)),
+      `no promtool case expects ${rule.alert} silent`,
+    ).not.toHaveLength(0);
+  });
+
+  it('names only alerts of the rules file (promtool passes a silent case for an unknown name)', () => {
+    const names = new Set(alerts.map((rule) => rule.alert));
+    expect(cases.map((c) => c.alertname).filter((name) => !names.has(name))).toEqual([]);
   });
 });
 
