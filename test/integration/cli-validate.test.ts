@@ -36,9 +36,10 @@ describe('rollback-bot validate', () => {
       `${file}:1:1  warning: not a rollback-bot manifest (no document has apiVersion rollback-bot/v1 or a known kind): skipped`;
     expect(lines).toEqual([
       skipped('manifests/prometheus/alertmanager-route.yaml'),
+      skipped('manifests/prometheus/rollback-rules.test.yaml'),
       skipped('manifests/prometheus/rollback-rules.yaml'),
       skipped('manifests/slack-app.yaml'),
-      '9 plans, 2 authority policies, 1 communications: 0 errors, 3 warnings',
+      '9 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings',
     ]);
   });
 
