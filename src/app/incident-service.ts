@@ -14,12 +14,14 @@ import { label, type Alert } from '../alerts/alert.js';
 import {
   allResolved,
   closeIncident,
+  firingOf,
   mergeAlerts,
   type Incident,
   type IncomingAlert,
   type TriggerDecision,
 } from '../domain/incident.js';
 import type { RollbackPlan } from '../domain/plan.js';
+import type { FiringAlert } from '../domain/rollback-types.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { ActiveLocks, Dedup, Docs, RollbackReader } from '../store/store.js';
 import { excerpt } from '../lib/text.js';
@@ -71,6 +73,12 @@ export interface IncidentServiceOptions {
   catalog: () => Catalog;
   /** Declares a rollback (the rollback service); the incident's start is inherited through `current`. */
   declare: (request: DeclareRequest) => Promise<DeclareOutcome>;
+  /**
+   * Tells the service's active rollback which of its alerts fire now, after a delivery changed
+   * that (the rollback service); stabilisation is judged on them. Its failure is logged: alert
+   * intake goes on.
+   */
+  alertsChanged?: (service: string, environment: string, firing: FiringAlert[]) => Promise<void>;
   /** The stored incidents (shared with the rollback service and the thread); one on `store` if absent. */
   records?: IncidentRecords;
   /** Brings the incident's thread up to date; called after every change, must not throw. */
@@ -224,6 +232,16 @@ export class IncidentService {
       }
       if (result.opened || result.firing.length > 0 || result.resolved.length > 0 || result.trigger) {
         this.records.changed(incident.id);
+      }
+      if (result.firing.length > 0 || result.resolved.length > 0) {
+        await this.options
+          .alertsChanged?.(plan.service, environment, firingOf(incident.alerts))
+          .catch((error: unknown) => {
+            this.options.log.warn(
+              { err: error, service: plan.service, environment },
+              'could not tell the active rollback of its alerts',
+            );
+          });
       }
       if (result.resolved.length > 0 && allResolved(incident)) await this.closeIfQuiet(incident.id);
       return result;

@@ -8,11 +8,12 @@ import type { Logger } from 'pino';
 import type { CommunicationsPolicy } from '../domain/communications.js';
 import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import { strategyNeedsHuman } from '../domain/plan.js';
-import type { RollbackContext, RollbackInput, Trigger } from '../domain/rollback-types.js';
+import type { FiringAlert, RollbackContext, RollbackInput, Trigger } from '../domain/rollback-types.js';
+import { firingOf, type IncidentAlert } from '../domain/incident.js';
 import { parseVersion } from '../domain/version.js';
 import type { DispatchResult, Engine } from '../engine/engine.js';
 import { closest } from '../schema/did-you-mean.js';
-import type { Deployments, RollbackReader, StoredRollback } from '../store/store.js';
+import type { ActiveLocks, Deployments, RollbackReader, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import { refuse, type Refusal } from './refusals.js';
 import type { TargetResolver } from '../domain/step-target.js';
@@ -31,7 +32,7 @@ export const DEFAULT_UPDATE_EVERY_MS = 5 * 60_000;
 export interface RollbackServiceOptions {
   engine: Pick<Engine<RollbackInput>, 'declare' | 'dispatch'>;
   /** Writes go through the engine; deployments give the version a rollback restores. */
-  store: RollbackReader & Deployments;
+  store: RollbackReader & Deployments & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (Slack user groups are looked up at click time). */
   rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
@@ -42,7 +43,10 @@ export interface RollbackServiceOptions {
   resolver?: TargetResolver;
   /** The open incident a declaration joins (and whose start it inherits); absent: none. */
   incidents?: {
-    current(service: string, environment: string): Promise<{ id: string; startedAt: number } | null>;
+    current(
+      service: string,
+      environment: string,
+    ): Promise<{ id: string; startedAt: number; alerts?: readonly IncidentAlert[] } | null>;
     join(incidentId: string, rollbackId: string): Promise<void>;
   };
 }
@@ -234,6 +238,8 @@ export class RollbackService {
       drill: request.drill ?? false,
       requiresHuman: strategyNeedsHuman(strategy),
       updateEveryMs: this.communicationsOf(plan)?.updateEveryMs ?? DEFAULT_UPDATE_EVERY_MS,
+      // What fires now must stop before the rollback may call the service stable.
+      firingAlerts: firingOf(incident?.alerts ?? []),
     };
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);
     if (!result.ok) {
@@ -268,6 +274,17 @@ export class RollbackService {
   /** The Communications manifest the plan uses, if any. */
   communicationsOf(plan: RollbackPlan): CommunicationsPolicy | undefined {
     return communicationsOf(this.options.catalog(), plan);
+  }
+
+  /**
+   * The alerts of a service and environment changed: its active rollback hears which fire now
+   * (stabilisation cannot pass while one does). A rollback that ended meanwhile refuses it: fine.
+   */
+  async alertsChanged(service: string, environment: string, firing: FiringAlert[]): Promise<void> {
+    const { store, engine, now } = this.options;
+    const id = await store.activeRollbackId(service, environment);
+    if (id === null) return;
+    await engine.dispatch(id, { type: 'ALERTS_FIRING', alerts: firing, by: 'alerts', at: now() });
   }
 
   /** A person's decision: the actor's roles are resolved now, on the server, whatever the card says. */

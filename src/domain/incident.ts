@@ -5,6 +5,7 @@
  * nothing, and an old delivery arriving late cannot undo a newer one. Pure: time comes in as data.
  */
 import type { TriggerSpec } from './plan.js';
+import type { FiringAlert } from './rollback-types.js';
 import { checkReportedTime } from './reported-time.js';
 
 export type AlertState = 'firing' | 'resolved';
@@ -70,6 +71,13 @@ export interface Incident {
 }
 
 export const MAX_INCIDENT_ALERTS = 5_000;
+
+/** The alerts firing now, as a rollback keeps them (stabilisation is judged on them). */
+export function firingOf(alerts: readonly IncidentAlert[]): FiringAlert[] {
+  return alerts
+    .filter((alert) => alert.status === 'firing')
+    .map((alert) => ({ fingerprint: alert.fingerprint, name: alert.name, summary: alert.summary }));
+}
 
 export interface MergeResult {
   incident: Incident;

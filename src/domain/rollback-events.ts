@@ -72,12 +72,13 @@ export const rollbackEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('MANUAL_DONE'), ...person, check: index }),
   z.object({ type: z.literal('ACCEPT'), ...person }),
-  // An alert for the rollback's service and environment fired (or is still firing): `alert` names it.
+  // The alerts of the rollback's service and environment firing now (all of them, after a change).
   z.object({
-    type: z.literal('ALERT_FIRED'),
+    type: z.literal('ALERTS_FIRING'),
     ...base,
-    alert: z.string().min(1),
-    summary: z.string().optional(),
+    alerts: z.array(
+      z.object({ fingerprint: z.string().min(1), name: z.string().min(1), summary: z.string().optional() }),
+    ),
   }),
   z.object({ type: z.literal('TIMER'), ...base, timer: z.enum(TIMER_NAMES), seq: z.number().int() }),
 ]);

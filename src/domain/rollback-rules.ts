@@ -241,7 +241,7 @@ export function refusalFor(ctx: RollbackContext, path: string, event: RollbackEv
     case 'TIMER':
       return refuseTimer(ctx, event);
     case 'TARGETS_RESOLVED':
-    case 'ALERT_FIRED':
+    case 'ALERTS_FIRING':
       return null;
   }
 }

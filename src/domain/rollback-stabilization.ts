@@ -1,15 +1,16 @@
 /**
  * The stabilisation window after validation, as pure functions over a `Draft`. The window does not
  * just wait: every `stabilizeEveryMs` the plan's automatic checks run again, and a check that fails
- * more often than `stabilizeFailureLimit` allows, an inconclusive one, or an alert for the service
- * that fires during the window ends it and asks a human (re-validate, abort, accept), as a failed
- * validation does. A window whose end comes while a round is still running waits for that round.
+ * more often than `stabilizeFailureLimit` allows, an inconclusive one, an alert for the service that
+ * fires during the window, or one still firing when it ends, ends it and asks a human (re-validate,
+ * abort, accept), as a failed validation does. A window whose end comes while a round is still
+ * running waits for that round.
  */
 import { formatDuration } from './duration.js';
 import { STABILIZE_DEFAULTS } from './plan.js';
 import type { EventOf } from './rollback-events.js';
 import type { Draft } from './rollback-effects.js';
-import type { CheckResult, Choice, RollbackContext, Stabilization } from './rollback-types.js';
+import type { CheckResult, Choice, FiringAlert, RollbackContext, Stabilization } from './rollback-types.js';
 
 const CHOICES: Choice[] = ['revalidate', 'accept', 'abort'];
 
@@ -133,17 +134,42 @@ export function checkEndedWindow(d: Draft, event: CheckEvent): void {
   });
 }
 
+/** The alerts firing now, as the incident side last told them. */
+export function recordAlerts(d: Draft, event: EventOf<'ALERTS_FIRING'>): void {
+  d.set({ firingAlerts: event.alerts.map((alert) => ({ ...alert })) });
+}
+
+/** An alert that was not firing before this event: it fired during the window. */
+export function newlyFiring(ctx: RollbackContext, event: EventOf<'ALERTS_FIRING'>): FiringAlert | undefined {
+  const before = new Set((ctx.firingAlerts ?? []).map((alert) => alert.fingerprint));
+  return event.alerts.find((alert) => !before.has(alert.fingerprint));
+}
+
+export const alertsStillFiring = (ctx: RollbackContext): boolean => (ctx.firingAlerts ?? []).length > 0;
+
 /** An alert for the service fired during the window. */
-export function alertEndedWindow(d: Draft, event: EventOf<'ALERT_FIRED'>): void {
+export function alertEndedWindow(d: Draft, event: EventOf<'ALERTS_FIRING'>): void {
+  const fired = newlyFiring(d.context, event);
+  recordAlerts(d, event);
+  if (fired) lostToAlert(d, fired, `${fired.name} fired during the stabilisation window`);
+}
+
+/** The window's end came with an alert still firing: the service is not stable yet. */
+export function alertStillFiring(d: Draft): void {
+  const firing = d.context.firingAlerts?.[0];
+  if (firing)
+    lostToAlert(d, firing, `${firing.name} was still firing at the end of the stabilisation window`);
+}
+
+function lostToAlert(d: Draft, alert: FiringAlert, what: string): void {
   const window = d.context.stabilization;
-  const detail = event.summary === undefined ? `alert ${event.alert} fired` : event.summary;
-  endWindow(d, `alert ${event.alert}`);
+  endWindow(d, `alert ${alert.name}`);
   d.notify({
     event: 'stability-lost',
     checkIndex: null,
-    alert: event.alert,
+    alert: alert.name,
     status: 'failed',
-    detail,
+    detail: alert.summary === undefined ? what : `${what}: ${alert.summary}`,
     rounds: window?.rounds ?? 0,
     failures: window?.failures ?? 0,
     failureLimit: stabilizeFailureLimit(d.context),

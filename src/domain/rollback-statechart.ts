@@ -111,7 +111,9 @@ export const rollbackMachine = setup({
       if (is(e, 'CHECK_PASSED') || is(e, 'CHECK_FAILED') || is(e, 'CHECK_INCONCLUSIVE'))
         stable.checkEndedWindow(d, e);
     }),
-    alertEndedWindow: on('ALERT_FIRED', stable.alertEndedWindow),
+    alertEndedWindow: on('ALERTS_FIRING', stable.alertEndedWindow),
+    alertStillFiring: act(stable.alertStillFiring),
+    recordAlerts: on('ALERTS_FIRING', stable.recordAlerts),
   },
   guards: {
     isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
@@ -147,6 +149,9 @@ export const rollbackMachine = setup({
     noStabilization: ({ context }) => context.strategy.stabilizeMs <= 0,
     noCheckRunning: ({ context }) => !stable.checksRunning(context),
     windowDone: ({ context }) => stable.windowDone(context),
+    alertsStillFiring: ({ context }) => stable.alertsStillFiring(context),
+    newAlertFiring: ({ context, event }) =>
+      is(event, 'ALERTS_FIRING') && stable.newlyFiring(context, event) !== undefined,
     resultEndsWindow: ({ context, event }) =>
       (is(event, 'CHECK_PASSED') || is(event, 'CHECK_FAILED') || is(event, 'CHECK_INCONCLUSIVE')) &&
       stable.resultEndsWindow(context, event),
@@ -156,6 +161,8 @@ export const rollbackMachine = setup({
   context: ({ input }) => life.initialContext(input),
   // `intake` is transient: it announces the declaration and routes at once, so no snapshot rests in it.
   initial: 'intake',
+  // Whatever it is doing, a rollback keeps up with its service's alerts (stabilisation reads them).
+  on: { ALERTS_FIRING: { actions: 'recordAlerts' } },
   states: {
     intake: {
       entry: 'announceDeclared',
@@ -319,10 +326,20 @@ export const rollbackMachine = setup({
           exit: 'clearStabilizeTimers',
           always: [
             { guard: 'noStabilization', target: '#rollback.resolved', actions: 'resolveRollback' },
+            {
+              guard: and(['windowDone', 'alertsStillFiring']),
+              target: 'awaitingDecision',
+              actions: 'alertStillFiring',
+            },
             { guard: 'windowDone', target: '#rollback.resolved', actions: 'resolveRollback' },
           ],
           on: {
             TIMER: [
+              {
+                guard: and([timerDue('stabilize'), 'noCheckRunning', 'alertsStillFiring']),
+                target: 'awaitingDecision',
+                actions: 'alertStillFiring',
+              },
               {
                 guard: and([timerDue('stabilize'), 'noCheckRunning']),
                 target: '#rollback.resolved',
@@ -347,7 +364,10 @@ export const rollbackMachine = setup({
               target: 'awaitingDecision',
               actions: 'checkEndedWindow',
             },
-            ALERT_FIRED: { target: 'awaitingDecision', actions: 'alertEndedWindow' },
+            ALERTS_FIRING: [
+              { guard: 'newAlertFiring', target: 'awaitingDecision', actions: 'alertEndedWindow' },
+              { actions: 'recordAlerts' },
+            ],
           },
         },
       },

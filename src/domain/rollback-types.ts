@@ -55,6 +55,15 @@ export interface RollbackInput {
   updateEveryMs?: number;
   /** What the platform steps will restore, read when the rollback was declared. */
   resolution?: PlanResolution | null;
+  /** The alerts of the service and environment firing at the declaration (its incident's). */
+  firingAlerts?: FiringAlert[];
+}
+
+/** An alert of the rollback's service and environment, as the machine keeps it. */
+export interface FiringAlert {
+  fingerprint: string;
+  name: string;
+  summary?: string;
 }
 
 export interface StepState {
@@ -137,7 +146,10 @@ export interface Acceptance {
 }
 
 /** The declaration, as given (with `at` kept as `declaredAt`), plus everything that happened since. */
-export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEveryMs' | 'resolution'> {
+export interface RollbackContext extends Omit<
+  RollbackInput,
+  'at' | 'updateEveryMs' | 'resolution' | 'firingAlerts'
+> {
   declaredAt: number;
   /** The latest resolution of the steps' targets; approvals count only for its digest. */
   resolution: PlanResolution | null;
@@ -156,6 +168,11 @@ export interface RollbackContext extends Omit<RollbackInput, 'at' | 'updateEvery
   authorization: Authorization | null;
   /** A failed validation accepted by an authorised user. */
   acceptance: Acceptance | null;
+  /**
+   * The alerts of the service and environment firing now, as last told (absent in rollbacks from
+   * before it existed: none known). Stability cannot be declared while one fires.
+   */
+  firingAlerts?: FiringAlert[];
   /** The stabilisation window, once one started (absent in rollbacks from before it existed). */
   stabilization?: Stabilization | null;
   outcome: Outcome | null;

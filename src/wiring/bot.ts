@@ -123,6 +123,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     records,
     catalog,
     declare: (request) => service.declare(request),
+    alertsChanged: (name, environment, firing) => service.alertsChanged(name, environment, firing),
     now,
     newId: newIncidentId,
     log,

@@ -164,8 +164,14 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
         by: 'system',
         resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] },
       };
-    case 'ALERT_FIRED':
-      return { type, at: now, by: 'alertmanager', alert: `Alert${intent.seq}` };
+    case 'ALERTS_FIRING':
+      // Aimed: no alert firing any more; otherwise one, new or already known.
+      return {
+        type,
+        at: now,
+        by: 'alerts',
+        alerts: intent.aimed ? [] : [{ fingerprint: `fp-${intent.seq % 3}`, name: `Alert${intent.seq % 3}` }],
+      };
   }
 }
 

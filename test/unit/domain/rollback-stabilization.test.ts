@@ -27,13 +27,14 @@ function stabilizing(failureLimit = 0): RollbackDriver {
   return run;
 }
 
-const alert = (atMs: number): RollbackEvent => ({
-  type: 'ALERT_FIRED',
+const FIRING = { fingerprint: 'fp-1', name: 'CheckoutHighErrorRate', summary: '5xx ratio 7% over 5m' };
+const alerts = (atMs: number, firing: Array<typeof FIRING> = [FIRING]): RollbackEvent => ({
+  type: 'ALERTS_FIRING',
   at: atMs,
-  by: 'alertmanager',
-  alert: 'CheckoutHighErrorRate',
-  summary: '5xx ratio 7% over 5m',
+  by: 'alerts',
+  alerts: firing,
 });
+const alert = (atMs: number): RollbackEvent => alerts(atMs);
 
 describe('stabilisation window', () => {
   it('runs the automatic checks again every interval, and resolves after passing rounds', () => {
@@ -116,15 +117,53 @@ describe('stabilisation window', () => {
         event: 'stability-lost',
         alert: 'CheckoutHighErrorRate',
         checkIndex: null,
-        detail: '5xx ratio 7% over 5m',
+        detail: 'CheckoutHighErrorRate fired during the stabilisation window: 5xx ratio 7% over 5m',
       },
     ]);
     expect(run.ctx.stabilization?.endedBy).toBe('alert CheckoutHighErrorRate');
   });
 
-  it('an alert outside the window is refused and changes nothing', () => {
+  it('an alert already firing (known before the window) does not end it, but must resolve by its end', () => {
+    const run = new RollbackDriver(
+      rollbackInput({
+        strategy: standardStrategy({ stabilizeMs: 5 * MINUTE }),
+        firingAlerts: [FIRING],
+      }),
+    );
+    run.approveAndRunSteps(at(14 * MINUTE));
+    run.send(ev.checkPassed(t(1), 0));
+    run.send(ev.manualDone(t(2), 1));
+    // Re-told while the window runs: the same alert, nothing new.
+    run.send(alerts(t(30)));
+    expect(run.path).toBe('validating.stabilizing');
+    const end = run.fire('stabilize', t(2) + 5 * MINUTE);
+    expect(run.path).toBe('validating.awaitingDecision');
+    expect(notices(end)[0]).toMatchObject({
+      event: 'stability-lost',
+      alert: 'CheckoutHighErrorRate',
+      detail:
+        'CheckoutHighErrorRate was still firing at the end of the stabilisation window: 5xx ratio 7% over 5m',
+    });
+  });
+
+  it('an alert that resolved before the end lets the window pass', () => {
+    const run = new RollbackDriver(
+      rollbackInput({ strategy: standardStrategy({ stabilizeMs: 5 * MINUTE }), firingAlerts: [FIRING] }),
+    );
+    run.approveAndRunSteps(at(14 * MINUTE));
+    run.send(ev.checkPassed(t(1), 0));
+    run.send(ev.manualDone(t(2), 1));
+    run.send(alerts(t(90), []));
+    run.fire('stabilize', t(2) + 5 * MINUTE);
+    expect(run.state).toBe('resolved');
+  });
+
+  it('alerts are kept up with in any state before the end, and refused after it', () => {
     const run = new RollbackDriver(rollbackInput());
-    expect(run.refuse(alert(at(MINUTE))).code).toBe('not_accepted');
+    run.send(alert(at(MINUTE)));
+    expect(run.ctx.firingAlerts).toEqual([FIRING]);
+    run.send(ev.cancel(at(2 * MINUTE)));
+    expect(run.refuse(alert(at(3 * MINUTE))).code).toBe('not_accepted');
   });
 
   it("a window's end during a running round waits for the round", () => {

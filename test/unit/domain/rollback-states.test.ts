@@ -145,19 +145,26 @@ function representative(type: RollbackEventType, ctx: RollbackContext): Rollback
         : ev.timer(T, 'tier', 999);
     case 'TARGETS_RESOLVED':
       return { type, at: T, by: 'system', resolution: { at: T, digest: 'd2', asked: null, steps: [] } };
-    case 'ALERT_FIRED':
-      return { type, at: T, by: 'alertmanager', alert: 'CheckoutHighErrorRate' };
+    case 'ALERTS_FIRING':
+      return { type, at: T, by: 'alerts', alerts: [{ fingerprint: 'fp-1', name: 'CheckoutHighErrorRate' }] };
   }
 }
 
 /** The representative events each state takes; everything else must be refused. */
 const ACCEPTS: Record<string, RollbackEventType[]> = {
-  pending: ['CANCEL', 'START_NOW', 'TIMER', 'TARGETS_RESOLVED'],
-  declared: ['APPROVE', 'REJECT', 'CANCEL', 'TIMER', 'TARGETS_RESOLVED'],
-  authorized: ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT'],
-  'executing.queued': ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT'],
-  'executing.running': ['CANCEL', 'STEP_SUCCEEDED', 'STEP_FAILED', 'STEP_INTERRUPTED', 'ABORT'],
-  'executing.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'SKIP_STEP', 'ABORT'],
+  pending: ['CANCEL', 'START_NOW', 'TIMER', 'TARGETS_RESOLVED', 'ALERTS_FIRING'],
+  declared: ['APPROVE', 'REJECT', 'CANCEL', 'TIMER', 'TARGETS_RESOLVED', 'ALERTS_FIRING'],
+  authorized: ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT', 'ALERTS_FIRING'],
+  'executing.queued': ['CANCEL', 'STEP_STARTED', 'STEP_INTERRUPTED', 'ABORT', 'ALERTS_FIRING'],
+  'executing.running': [
+    'CANCEL',
+    'STEP_SUCCEEDED',
+    'STEP_FAILED',
+    'STEP_INTERRUPTED',
+    'ABORT',
+    'ALERTS_FIRING',
+  ],
+  'executing.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'SKIP_STEP', 'ABORT', 'ALERTS_FIRING'],
   'validating.checking': [
     'CANCEL',
     'ABORT',
@@ -165,9 +172,10 @@ const ACCEPTS: Record<string, RollbackEventType[]> = {
     'CHECK_FAILED',
     'CHECK_INCONCLUSIVE',
     'MANUAL_DONE',
+    'ALERTS_FIRING',
   ],
-  'validating.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'ABORT', 'MANUAL_DONE', 'ACCEPT'],
-  'validating.stabilizing': ['CANCEL', 'ABORT', 'CHECK_FAILED', 'TIMER', 'ALERT_FIRED'],
+  'validating.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'ABORT', 'MANUAL_DONE', 'ACCEPT', 'ALERTS_FIRING'],
+  'validating.stabilizing': ['CANCEL', 'ABORT', 'CHECK_FAILED', 'TIMER', 'ALERTS_FIRING'],
   resolved: [],
   rejected: [],
   cancelled: [],
