@@ -73,7 +73,7 @@ export type ActOutcome = { ok: true; rollback: StoredRollback } | Refusal<'not_f
 /** The events a person may send from Slack or the API (workers send the others). */
 export type HumanEvent =
   | { type: 'APPROVE'; digest?: string }
-  | { type: 'REJECT' | 'CANCEL' | 'START_NOW' | 'ABORT' | 'ACCEPT'; reason?: string }
+  | { type: 'REJECT' | 'CANCEL' | 'START_NOW' | 'ABORT' | 'ACCEPT' | 'CONTINUE'; reason?: string }
   | { type: 'RETRY_STEP'; step?: number }
   | { type: 'SKIP_STEP'; step: number }
   | { type: 'MANUAL_DONE'; check: number };

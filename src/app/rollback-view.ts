@@ -58,6 +58,15 @@ export interface RollbackView {
     by?: string;
     detail?: string;
   }>;
+  /** Metrics watched while the steps run: each one's last sample. */
+  watches: Array<{
+    name: string;
+    status: 'pending' | 'running' | 'ok' | 'breached' | 'inconclusive';
+    at: string | null;
+    detail?: string;
+  }>;
+  /** A breached watch nobody has answered: the next step waits for continue or abort. */
+  watchHold: { watch: string; detail: string; at: string } | null;
   /** The stabilisation window, once it started: checks run again every `everyMs` until `until`. */
   stabilization: {
     startedAt: string;
@@ -145,6 +154,19 @@ export function rollbackView(
       ...(check.by === undefined ? {} : { by: check.by }),
       ...(check.detail === undefined ? {} : { detail: check.detail }),
     })),
+    watches: (ctx.watches ?? []).map((watch) => ({
+      name: watch.name,
+      status: watch.status,
+      at: iso(watch.at),
+      ...(watch.detail === undefined ? {} : { detail: watch.detail }),
+    })),
+    watchHold: ctx.watchHold
+      ? {
+          watch: ctx.watches?.[ctx.watchHold.watchIndex]?.name ?? `watch ${ctx.watchHold.watchIndex + 1}`,
+          detail: ctx.watchHold.detail,
+          at: iso(ctx.watchHold.at)!,
+        }
+      : null,
     stabilization: stabilizationOf(ctx),
     approvals: ctx.approvals.map((a) => ({
       user: a.user,

@@ -159,6 +159,13 @@ function checkPlan(plan: RollbackPlanManifest, context: PlanContext): Finding[] 
         ...checkUses(check, ['strategies', name, 'validate', i], context, { earlier: ids, later: [] }),
       );
     });
+    // Watches run beside the steps: no step's output is there for sure, and nobody is asked.
+    strategy.watch.forEach((check, i) => {
+      const path = ['strategies', name, 'watch', i];
+      if (check.uses === 'manual')
+        add([...path, 'uses'], 'a watch is sampled automatically while the steps run: manual cannot be one');
+      findings.push(...checkUses(check, path, context, { earlier: [], later: ids }));
+    });
   }
   return findings;
 }

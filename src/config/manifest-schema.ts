@@ -5,7 +5,7 @@
  * schema in a later pass, and cross-document references in `cross-checks.ts`.
  */
 import { z } from 'zod';
-import { CRITICALITIES, STABILIZE_DEFAULTS } from '../domain/plan.js';
+import { CRITICALITIES, STABILIZE_DEFAULTS, WATCH_EVERY_DEFAULT_MS } from '../domain/plan.js';
 import { formatDuration } from '../domain/duration.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
@@ -56,6 +56,15 @@ const strategy = strictObject({
     .min(1)
     .describe('Run one after another; a failed step stops the rollback per onFailure.'),
   validate: z.array(check).default([]).describe('Checks that must all pass after the steps.'),
+  watch: z
+    .array(check)
+    .default([])
+    .describe(
+      'Key metrics sampled while the steps run (prometheus, healthcheck, http ... checks): one that fails holds the next step until a human says continue or abort.',
+    ),
+  watchEvery: duration(
+    `How often the watch checks are sampled while the steps run (default ${formatDuration(WATCH_EVERY_DEFAULT_MS)}).`,
+  ).prefault(formatDuration(WATCH_EVERY_DEFAULT_MS)),
   stabilize: z
     .union([
       duration('How long the service must stay healthy after validation (default 0s).'),

@@ -31,6 +31,18 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
         database: step.database,
       })),
       validate: strategy.validate.map((check) => ({ name: check.name, uses: check.uses, with: check.with })),
+      ...(strategy.watch.length === 0
+        ? {}
+        : {
+            watch: {
+              everyMs: strategy.watchEvery,
+              checks: strategy.watch.map((check) => ({
+                name: check.name,
+                uses: check.uses,
+                with: check.with,
+              })),
+            },
+          }),
       ...stabilization(strategy.stabilize),
     };
   }

@@ -49,7 +49,15 @@ export interface StrategySpec {
   stabilizeEveryMs?: number;
   /** Absent in rollbacks declared before it existed: `STABILIZE_DEFAULTS.failureLimit`. */
   stabilizeFailureLimit?: number;
+  /**
+   * Checks sampled every `everyMs` while the steps run; one that fails (a breached threshold)
+   * holds the next step until a human says continue or abort. Absent: nothing watched.
+   */
+  watch?: { everyMs: number; checks: CheckSpec[] };
 }
+
+/** How often `watch` checks are sampled when the plan does not say. */
+export const WATCH_EVERY_DEFAULT_MS = 60_000;
 
 export interface TriggerSpec {
   name: string;

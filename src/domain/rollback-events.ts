@@ -72,6 +72,16 @@ export const rollbackEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('MANUAL_DONE'), ...person, check: index }),
   z.object({ type: z.literal('ACCEPT'), ...person }),
+  // Go on after a watched metric breached (the next step was held, or would have been).
+  z.object({ type: z.literal('CONTINUE'), ...person }),
+  z.object({
+    type: z.literal('WATCH_SAMPLED'),
+    ...base,
+    watch: index,
+    attempt,
+    status: z.enum(['ok', 'breached', 'inconclusive']),
+    detail: z.string().optional(),
+  }),
   // The alerts of the rollback's service and environment firing now (all of them, after a change).
   z.object({
     type: z.literal('ALERTS_FIRING'),

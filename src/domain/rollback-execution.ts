@@ -39,13 +39,19 @@ export function markStepStarted(d: Draft, event: EventOf<'STEP_STARTED'>): void 
 }
 
 /** Moves past the current step: the next one runs, or `currentStep` goes past the end. */
-function advance(d: Draft): void {
+export function advance(d: Draft): void {
   const next = d.context.currentStep + 1;
   if (next < d.context.steps.length) d.runStep(next);
   else d.set({ currentStep: d.context.steps.length });
 }
 
 export function completeStep(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {
+  completeStepWithoutAdvancing(d, event);
+  advance(d);
+}
+
+/** The step succeeded; the next waits (a breached watch holds it). */
+export function completeStepWithoutAdvancing(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {
   const attempt = d.context.steps[event.step]!.attempts;
   d.updateStep(event.step, (step) => ({
     ...step,
@@ -54,7 +60,6 @@ export function completeStep(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {
     ...(event.output === undefined ? {} : { output: event.output }),
   }));
   d.notify({ event: 'step-succeeded', stepIndex: event.step, attempt });
-  advance(d);
 }
 
 /** What the plan's `onFailure` says after this failure: `retry N` retries while attempts <= N. */

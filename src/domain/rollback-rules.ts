@@ -30,6 +30,7 @@ const ACTS: Record<PersonEvent['type'], string> = {
   ABORT: 'aborting',
   MANUAL_DONE: 'marking a check done',
   ACCEPT: 'accepting a failed validation',
+  CONTINUE: 'going on after a watched metric breached',
 };
 
 const stale = (message: string): Refusal => ({ code: 'stale', message: `stale event: ${message}` });
@@ -77,6 +78,26 @@ export function refuseApproval(ctx: RollbackContext, event: EventOf<'APPROVE'>):
 export function refuseRank(ctx: RollbackContext, event: EventOf<'REJECT' | 'ACCEPT'>): Refusal | null {
   const verdict = checkRank(ctx.policy, actorOf(event), ctx.incidentStartedAt, event.at);
   return verdict.ok ? null : unauthorized(verdict.message);
+}
+
+/** Continue answers a breached watch: it needs a role, and a breach waiting for an answer. */
+export function refuseContinue(ctx: RollbackContext, event: EventOf<'CONTINUE'>): Refusal | null {
+  const role = refuseNoRole(ctx, event);
+  if (role) return role;
+  return ctx.watchHold ? null : stale('no breached watch is waiting for an answer');
+}
+
+export function refuseWatchSample(ctx: RollbackContext, event: EventOf<'WATCH_SAMPLED'>): Refusal | null {
+  const watch = ctx.watches?.[event.watch];
+  if (!watch)
+    return invalid(`WATCH_SAMPLED names watch ${event.watch}; the plan has ${ctx.watches?.length ?? 0}`);
+  if (watch.attempts !== event.attempt)
+    return stale(
+      `sample ${event.attempt} of watch "${watch.name}", but sample ${watch.attempts} is the current one`,
+    );
+  return watch.status === 'running'
+    ? null
+    : stale(`watch "${watch.name}" is not being sampled (${watch.status})`);
 }
 
 /** Everything else a person does needs any role of the policy. */
@@ -240,6 +261,10 @@ export function refusalFor(ctx: RollbackContext, path: string, event: RollbackEv
       return refuseCheckResult(ctx, event);
     case 'TIMER':
       return refuseTimer(ctx, event);
+    case 'CONTINUE':
+      return refuseContinue(ctx, event);
+    case 'WATCH_SAMPLED':
+      return refuseWatchSample(ctx, event);
     case 'TARGETS_RESOLVED':
     case 'ALERTS_FIRING':
       return null;

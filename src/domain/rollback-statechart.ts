@@ -19,12 +19,15 @@ import {
   refuseStepStart,
   refuseTimer,
   refuseUnknownCheck,
+  refuseContinue,
+  refuseWatchSample,
   approvalDecision,
 } from './rollback-rules.js';
 import type { Effect, RollbackContext, RollbackInput, TimerName } from './rollback-types.js';
 import * as life from './rollback-lifecycle.js';
 import * as run from './rollback-execution.js';
 import * as stable from './rollback-stabilization.js';
+import * as watch from './rollback-watch.js';
 
 type EffectAction = { type: typeof EFFECT_ACTION; params: Effect };
 
@@ -58,6 +61,18 @@ const whileRunning = {
   ABORT: { guard: 'hasRole', target: '#rollback.aborted', actions: 'abortRollback' },
 } as const;
 
+/** While steps run (authorized, executing): the periodic update, and the watched metrics. */
+const whileExecuting = {
+  ...whileRunning,
+  TIMER: [
+    { guard: timerDue('update'), actions: 'statusUpdate' },
+    { guard: timerDue('watch'), actions: 'sampleWatches' },
+  ],
+  WATCH_SAMPLED: { guard: 'sampleIsCurrent', actions: 'recordSample' },
+  // Answered while a step still runs: the hold is lifted before it matters.
+  CONTINUE: { guard: 'mayContinue', actions: 'releaseHold' },
+} as const;
+
 export const rollbackMachine = setup({
   types: { context: {} as RollbackContext, events: {} as RollbackEvent, input: {} as RollbackInput },
   actions: {
@@ -82,7 +97,18 @@ export const rollbackMachine = setup({
     expireApproval: act(life.expireApproval),
     resolveRollback: act(life.resolveRollback),
     announceOutcome: act(life.announceOutcome),
-    beginExecution: act(run.beginExecution),
+    beginExecution: act((d) => {
+      run.beginExecution(d);
+      watch.startWatching(d);
+    }),
+    sampleWatches: act(watch.sampleWatches),
+    recordSample: on('WATCH_SAMPLED', watch.recordSample),
+    releaseHold: act(watch.releaseHold),
+    continueAfterHold: act((d) => {
+      watch.releaseHold(d);
+      run.advance(d);
+    }),
+    completeStepHeld: on('STEP_SUCCEEDED', run.completeStepWithoutAdvancing),
     statusUpdate: act(run.statusUpdate),
     markStepStarted: on('STEP_STARTED', run.markStepStarted),
     completeStep: on('STEP_SUCCEEDED', run.completeStep),
@@ -90,7 +116,10 @@ export const rollbackMachine = setup({
     markInterrupted: on('STEP_INTERRUPTED', run.markInterrupted),
     retryStep: act(run.retryStep),
     skipStep: on('SKIP_STEP', run.skipStep),
-    startValidation: act(run.startValidation),
+    startValidation: act((d) => {
+      watch.stopWatching(d);
+      run.startValidation(d);
+    }),
     recordCheck: act((d, e) => {
       if (is(e, 'CHECK_PASSED') || is(e, 'CHECK_FAILED') || is(e, 'CHECK_INCONCLUSIVE'))
         run.recordCheck(d, e);
@@ -147,6 +176,9 @@ export const rollbackMachine = setup({
     manualDoneAllowed: ({ context, event }) => is(event, 'MANUAL_DONE') && !refuseManualDone(context, event),
     allChecksSucceeded: ({ context }) => run.allChecksSucceeded(context),
     noStabilization: ({ context }) => context.strategy.stabilizeMs <= 0,
+    sampleIsCurrent: ({ context, event }) => is(event, 'WATCH_SAMPLED') && !refuseWatchSample(context, event),
+    mayContinue: ({ context, event }) => is(event, 'CONTINUE') && !refuseContinue(context, event),
+    watchHolds: ({ context }) => watch.watchHolds(context),
     noCheckRunning: ({ context }) => !stable.checksRunning(context),
     windowDone: ({ context }) => stable.windowDone(context),
     alertsStillFiring: ({ context }) => stable.alertsStillFiring(context),
@@ -210,7 +242,7 @@ export const rollbackMachine = setup({
       entry: 'beginExecution',
       always: { guard: 'hasNoSteps', target: 'validating' },
       on: {
-        ...whileRunning,
+        ...whileExecuting,
         STEP_STARTED: {
           guard: 'stepStartIsCurrent',
           target: 'executing.running',
@@ -227,7 +259,7 @@ export const rollbackMachine = setup({
     executing: {
       initial: 'queued',
       on: {
-        ...whileRunning,
+        ...whileExecuting,
         CANCEL: { guard: 'hasRole', target: 'aborted', actions: 'cancelAfterExecutionBegan' },
       },
       states: {
@@ -244,6 +276,11 @@ export const rollbackMachine = setup({
         running: {
           on: {
             STEP_SUCCEEDED: [
+              {
+                guard: and(['stepResultIsCurrent', 'hasStepAfterCurrent', 'watchHolds']),
+                target: 'held',
+                actions: 'completeStepHeld',
+              },
               {
                 guard: and(['stepResultIsCurrent', 'hasStepAfterCurrent']),
                 target: 'queued',
@@ -269,6 +306,12 @@ export const rollbackMachine = setup({
               target: 'awaitingDecision',
               actions: 'markInterrupted',
             },
+          },
+        },
+        // A watched metric breached: the next step waits until someone says continue (or aborts).
+        held: {
+          on: {
+            CONTINUE: { guard: 'mayContinue', target: 'queued', actions: 'continueAfterHold' },
           },
         },
         awaitingDecision: {

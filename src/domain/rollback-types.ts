@@ -25,7 +25,17 @@ export type StateName = (typeof STATE_NAMES)[number];
 export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
 
 // `probe`: the next round of checks while stabilising.
-export const TIMER_NAMES = ['tier', 'reminder', 'expire', 'pending', 'stabilize', 'probe', 'update'] as const;
+// `watch`: the next sample of the strategy's watch checks while the steps run.
+export const TIMER_NAMES = [
+  'tier',
+  'reminder',
+  'expire',
+  'pending',
+  'stabilize',
+  'probe',
+  'watch',
+  'update',
+] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
@@ -92,6 +102,16 @@ export interface CheckState {
   attempts: number;
   at?: number;
   by?: string;
+  detail?: string;
+}
+
+/** A watched metric while the steps run: its last sample. */
+export interface WatchState {
+  name: string;
+  uses: string;
+  status: 'pending' | 'running' | 'ok' | 'breached' | 'inconclusive';
+  attempts: number;
+  at?: number;
   detail?: string;
 }
 
@@ -173,6 +193,10 @@ export interface RollbackContext extends Omit<
    * before it existed: none known). Stability cannot be declared while one fires.
    */
   firingAlerts?: FiringAlert[];
+  /** The strategy's watches and their last samples (absent in rollbacks from before them). */
+  watches?: WatchState[];
+  /** A breached watch no human has answered yet: the next step waits for one. */
+  watchHold?: { watchIndex: number; detail: string; at: number } | null;
   /** The stabilisation window, once one started (absent in rollbacks from before it existed). */
   stabilization?: Stabilization | null;
   outcome: Outcome | null;
@@ -180,7 +204,7 @@ export interface RollbackContext extends Omit<
 }
 
 /** What a human may decide when the machine asks. */
-export type Choice = 'retry' | 'skip' | 'abort' | 'revalidate' | 'accept';
+export type Choice = 'retry' | 'skip' | 'abort' | 'revalidate' | 'accept' | 'continue';
 
 export interface TierNotice {
   index: number;
@@ -235,6 +259,15 @@ export type NotifyDetail =
       failureLimit: number;
       choices: Choice[];
     }
+  | {
+      /** A watched metric breached while the steps run: the next step waits for continue or abort. */
+      event: 'watch-breached';
+      watchIndex: number;
+      detail: string;
+      /** The step running (or last run) when it breached. */
+      stepIndex: number;
+      choices: Choice[];
+    }
   | { event: 'manual-check-requested'; checkIndex: number }
   | { event: 'status-update' }
   | { event: 'resolved' | 'failed' | 'aborted' | 'cancelled' | 'rejected' | 'expired'; reason: string };
@@ -249,6 +282,7 @@ export type Effect =
   /** The rollback ended while this attempt was asked for or running: stop it (AbortSignal). */
   | { kind: 'cancelStep'; stepIndex: number; attempt: number }
   | { kind: 'runCheck'; checkIndex: number; attempt: number }
+  | { kind: 'runWatch'; watchIndex: number; attempt: number }
   | { kind: 'scheduleTimer'; timer: TimerName; dueAt: number; seq: number }
   | NotifyEffect
   | { kind: 'freeze'; on: boolean };

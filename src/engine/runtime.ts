@@ -21,6 +21,7 @@ export interface EngineRuntimeOptions {
   performStep: StepRunnerOptions['performStep'];
   targetFor?: StepRunnerOptions['targetFor'];
   performCheck: StepRunnerOptions['performCheck'];
+  performWatch?: StepRunnerOptions['performWatch'];
   /** How soon a dead worker's step is reported interrupted (default 10 s). */
   leaseTtlMs?: number;
   timerPollMs?: number;
@@ -56,6 +57,7 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     performStep: options.performStep,
     ...(options.targetFor === undefined ? {} : { targetFor: options.targetFor }),
     performCheck: options.performCheck,
+    ...(options.performWatch === undefined ? {} : { performWatch: options.performWatch }),
   });
   const handlers: Record<string, EffectHandler> = { ...steps };
   let started = false;

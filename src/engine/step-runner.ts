@@ -60,6 +60,8 @@ export interface StepRunnerOptions {
    */
   targetFor?: (rollbackId: string, index: number, snapshot: unknown) => Promise<TargetDecision>;
   performCheck: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
+  /** A watch of the strategy, sampled while the steps run (absent: watches are never sampled). */
+  performWatch?: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
 }
 
 const stepLease = (rollbackId: string): string => `step:${rollbackId}`;
@@ -76,6 +78,7 @@ function indexAndAttempt(effect: OutboxEffect, indexField: string): { index: num
 export function createStepHandlers(options: StepRunnerOptions): {
   runStep: EffectHandler;
   runCheck: EffectHandler;
+  runWatch: EffectHandler;
   cancelStep: EffectHandler;
 } {
   const { store, engine, log, now, owner, leaseTtlMs } = options;
@@ -243,6 +246,26 @@ export function createStepHandlers(options: StepRunnerOptions): {
     });
   }
 
+  /** A sample of a watched metric: a failed check is a breach; the machine decides what it holds. */
+  async function runWatch(effect: OutboxEffect, context: EffectContext): Promise<void> {
+    const { index, attempt } = indexAndAttempt(effect, 'watchIndex');
+    const rollback = await store.getRollback(effect.rollbackId);
+    if (!rollback || rollback.final || !options.performWatch) return;
+    const outcome = await options.performWatch(
+      { rollbackId: effect.rollbackId, index, attempt, snapshot: rollback.snapshot },
+      context.signal,
+    );
+    await engine.dispatch(effect.rollbackId, {
+      type: 'WATCH_SAMPLED',
+      watch: index,
+      attempt,
+      status: outcome.outcome === 'passed' ? 'ok' : outcome.outcome === 'failed' ? 'breached' : 'inconclusive',
+      ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+      at: now(),
+      by: 'system',
+    });
+  }
+
   /**
    * Stops a step the rollback no longer wants (cancelled or aborted while it ran) at once when it
    * runs in this process; on another replica, that replica's next heartbeat sees the rollback ended
@@ -253,5 +276,5 @@ export function createStepHandlers(options: StepRunnerOptions): {
     return Promise.resolve();
   }
 
-  return { runStep, runCheck, cancelStep };
+  return { runStep, runCheck, runWatch, cancelStep };
 }

@@ -23,24 +23,33 @@ export interface StepPerformerOptions {
   log: Logger;
   /** Upper bound for any step; each executor's own `timeout` parameter is usually lower. */
   maxStepMs?: number;
-  /** Receives the lines a step prints (the Slack thread subscribes here). */
+  /**
+   * Receives the lines a step prints (the Slack thread subscribes here). Checks and watches say
+   * what they found in their result's detail; their lines are not relayed.
+   */
   onLine?: (work: StepWork, line: string) => void;
 }
 
 export function createStepPerformer(options: StepPerformerOptions): {
   performStep: (work: StepWork, signal: AbortSignal) => Promise<StepOutcome>;
   performCheck: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
+  /** A `watch` of the strategy, sampled while the steps run: judged as a check is. */
+  performWatch: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
 } {
   const maxStepMs = options.maxStepMs ?? 30 * 60_000;
 
   async function perform(
     work: StepWork,
-    which: 'steps' | 'validate',
+    which: 'steps' | 'validate' | 'watch',
     signal: AbortSignal,
   ): Promise<StepResult> {
     const context = restore(work.snapshot as PersistedRollback).context;
     const spec =
-      which === 'steps' ? context.strategy.steps[work.index] : context.strategy.validate[work.index];
+      which === 'steps'
+        ? context.strategy.steps[work.index]
+        : which === 'validate'
+          ? context.strategy.validate[work.index]
+          : context.strategy.watch?.checks[work.index];
     if (!spec) return { outcome: 'failed', error: `the plan has no ${which} item ${work.index}` };
     const executor = options.registry.get(spec.uses);
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
@@ -55,8 +64,12 @@ export function createStepPerformer(options: StepPerformerOptions): {
     options.secrets.add(prepared.secrets);
     const mask = (text: string): string => options.secrets.text(text);
     const log: StepLogger = {
-      line: (text) => options.onLine?.(work, mask(text)),
-      warn: (text) => options.onLine?.(work, `⚠️ ${mask(text)}`),
+      line: (text) => {
+        if (which === 'steps') options.onLine?.(work, mask(text));
+      },
+      warn: (text) => {
+        if (which === 'steps') options.onLine?.(work, `⚠️ ${mask(text)}`);
+      },
     };
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(maxStepMs)]);
     try {
@@ -96,15 +109,21 @@ export function createStepPerformer(options: StepPerformerOptions): {
       }
     },
     async performCheck(work, signal) {
-      const result = await perform(work, 'validate', signal);
-      switch (result.outcome) {
-        case 'succeeded':
-          return { outcome: 'passed', detail: result.summary };
-        case 'failed':
-          return { outcome: 'failed', detail: result.error };
-        case 'inconclusive':
-          return { outcome: 'inconclusive', detail: result.detail };
-      }
+      return checkOutcome(await perform(work, 'validate', signal));
+    },
+    async performWatch(work, signal) {
+      return checkOutcome(await perform(work, 'watch', signal));
     },
   };
+}
+
+function checkOutcome(result: StepResult): CheckOutcome {
+  switch (result.outcome) {
+    case 'succeeded':
+      return { outcome: 'passed', detail: result.summary };
+    case 'failed':
+      return { outcome: 'failed', detail: result.error };
+    case 'inconclusive':
+      return { outcome: 'inconclusive', detail: result.detail };
+  }
 }

@@ -99,6 +99,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     now,
     workerId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
     performCheck: performer.performCheck,
+    performWatch: performer.performWatch,
     targetFor: stepTargetDecider(targets),
     performStep: stepOutput.wrap(performer.performStep),
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),

@@ -69,6 +69,8 @@ export function baseView(overrides: Partial<RollbackView> = {}): RollbackView {
     drill: false,
     steps: STEPS,
     checks: CHECKS,
+    watches: [],
+    watchHold: null,
     stabilization: null,
     approvals: [],
     approver: null,
@@ -156,6 +158,19 @@ export const validatingView = (): RollbackView =>
       check('Smoke-test the sign-in page', 'manual'),
     ],
     version: 14,
+  });
+
+/** Executing step 2 while a watched 5xx ratio breached: the next step waits for continue or abort. */
+export const watchingView = (): RollbackView =>
+  baseView({
+    ...failedStepView(),
+    state: 'executing',
+    stateDetail: 'executing (step 2 ("Switch traffic") is running)',
+    watches: [
+      { name: '5xx ratio', status: 'breached', at: iso(6 * MINUTE), detail: '5xx ratio 7.4% > 5%' },
+      { name: 'p95 latency', status: 'ok', at: iso(6 * MINUTE), detail: '0.41s' },
+    ],
+    watchHold: { watch: '5xx ratio', detail: '5xx ratio 7.4% > 5%', at: iso(6 * MINUTE) },
   });
 
 /** Stabilising for 10 minutes since minute 8, checks every minute: two rounds in, one tolerated failure. */

@@ -24,6 +24,8 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   'validation-failed': 'validation-failed',
   // The service did not stay healthy through the window: for stakeholders, validation failed.
   'stability-lost': 'validation-failed',
+  // Thread business: a human decides; stakeholders hear the outcome (or the periodic update).
+  'watch-breached': null,
   'manual-check-requested': null,
   'status-update': 'periodic-update',
   resolved: 'resolved',

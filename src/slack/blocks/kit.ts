@@ -53,6 +53,8 @@ export const ACTION_IDS = {
   abort: 'rollback:abort',
   checkDone: 'rollback:check-done',
   accept: 'rollback:accept',
+  // Go on after a watched metric breached.
+  continue: 'rollback:continue',
 } as const;
 export type RollbackActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

@@ -195,6 +195,29 @@ function checkBlocks(view: View, input: StatusCardInput): KnownBlock[] {
   return out;
 }
 
+const WATCH_EMOJI: Record<View['watches'][number]['status'], string> = {
+  pending: '⚪',
+  running: '🔄',
+  ok: '✅',
+  breached: '⚠️',
+  inconclusive: '❔',
+};
+
+/** The metrics watched while the steps run: each one's last sample, and a hold if one breached. */
+function watchBlock(view: View): KnownBlock | null {
+  if (view.watches.length === 0) return null;
+  const lines = view.watches.map((watch) => {
+    const when = watch.at === null ? '' : ` ${slackDateIso(watch.at, DATE_FORMATS.timeSecs)}`;
+    const detail = watch.detail === undefined ? '' : `: ${esc(truncate(watch.detail, 200))}`;
+    return `${WATCH_EMOJI[watch.status]} ${esc(watch.name)}${detail}${when}`;
+  });
+  const hold =
+    view.watchHold === null
+      ? []
+      : [`⏸️ *${esc(view.watchHold.watch)}* breached: the next step waits for *Continue* or *Abort*.`];
+  return section(['👁️ *Watching*', ...lines, ...hold].join('\n'));
+}
+
 /** The stabilisation window: how long is left, what the rounds of checks found so far. */
 function stabilizationBlock(view: View, now: number): KnownBlock | null {
   const window = view.stabilization;
@@ -293,6 +316,17 @@ function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null
   if (view.state === 'validating' && has('RETRY_STEP')) {
     buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));
   }
+  if (has('CONTINUE')) {
+    buttons.push(
+      button('Continue', ACTION_IDS.continue, r, {
+        confirm: confirm(
+          'Go on although a watched metric breached?',
+          'The next step runs. Your name is recorded.',
+          'Continue',
+        ),
+      }),
+    );
+  }
   if (has('ACCEPT')) {
     buttons.push(
       button('Accept as is', ACTION_IDS.accept, r, {
@@ -379,7 +413,12 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
           ...checkBlocks(view, input),
           ...(stabilization === null ? [] : [stabilization]),
         ];
-  const stepsHead: KnownBlock[] = [divider(), section(`*Steps* (${countByStatus(view.steps) || 'none'})`)];
+  const watching = watchBlock(view);
+  const stepsHead: KnownBlock[] = [
+    divider(),
+    section(`*Steps* (${countByStatus(view.steps) || 'none'})`),
+    ...(watching === null ? [] : [watching]),
+  ];
   const budget = LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length;
   const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...checks, ...tail];
   return { text: fallbackText(view), blocks };

@@ -69,6 +69,7 @@ const CHOICE_TEXT: Record<Choice, string> = {
   abort: 'Abort',
   revalidate: 'Re-validate',
   accept: 'Accept as is',
+  continue: 'Continue',
 };
 
 /** Buttons for what the machine asks a human; the same action ids and values as the card. */
@@ -92,6 +93,14 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'accept':
         return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, {
           confirm: confirm('Accept a failed validation?', 'Your name and role are recorded.', 'Accept'),
+        });
+      case 'continue':
+        return button(CHOICE_TEXT.continue, ACTION_IDS.continue, r, {
+          confirm: confirm(
+            'Go on although a watched metric breached?',
+            'The next step runs. Your name is recorded.',
+            'Continue',
+          ),
         });
       case 'abort':
         return button(CHOICE_TEXT.abort, ACTION_IDS.abort, r, {
@@ -223,6 +232,17 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         ],
         [choiceButtons(view, notice.choices, notice.stepIndex)],
       );
+    case 'watch-breached': {
+      const watched = view.watches[notice.watchIndex]?.name ?? `watch ${notice.watchIndex + 1}`;
+      return message(
+        [
+          `⚠️ *${esc(watched)}* breached while step ${notice.stepIndex + 1} ran: the next step waits until someone says continue or abort.`,
+          quote(notice.detail),
+          `Choose: *${choiceWords(notice.choices)}*.`,
+        ],
+        [choiceButtons(view, notice.choices, null)],
+      );
+    }
     case 'manual-check-requested':
       return message(
         [`📋 Manual check ${checkLabel(view, notice.checkIndex)}: do it, then press *Mark done*.`],
@@ -272,6 +292,12 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
       return message([
         `ℹ️ Status of the rollback of ${svc}: ${esc(view.stateDetail)}.`,
         `Steps done: ${done} of ${view.steps.length}${since === '' ? '' : ` · ${since} since it was declared`}.`,
+        ...view.watches
+          .filter((watch) => watch.at !== null)
+          .map(
+            (watch) =>
+              `Watching ${esc(watch.name)}: ${watch.status}${watch.detail === undefined ? '' : ` (${esc(truncate(watch.detail, 200))})`}.`,
+          ),
       ]);
     }
     case 'resolved':

@@ -24,6 +24,8 @@ function eventFor(actionId: string, value: ButtonValue): HumanEvent | null {
       return { type: 'ABORT' };
     case ACTION_IDS.accept:
       return { type: 'ACCEPT' };
+    case ACTION_IDS.continue:
+      return { type: 'CONTINUE' };
     case ACTION_IDS.retryStep:
       return value.step === undefined ? { type: 'RETRY_STEP' } : { type: 'RETRY_STEP', step: value.step };
     case ACTION_IDS.skipStep:

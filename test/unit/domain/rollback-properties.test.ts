@@ -164,6 +164,17 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
         by: 'system',
         resolution: { at: now, digest: `d${intent.seq}`, asked: null, steps: [] },
       };
+    case 'CONTINUE':
+      return { type, at: now, by, roles };
+    case 'WATCH_SAMPLED':
+      return {
+        type,
+        at: now,
+        by: 'system',
+        watch: intent.index,
+        attempt: intent.aimed ? Math.max(1, ctx.watches?.[intent.index]?.attempts ?? 1) : intent.attempt,
+        status: (['ok', 'breached', 'inconclusive'] as const)[intent.seq % 3]!,
+      };
     case 'ALERTS_FIRING':
       // Aimed: no alert firing any more; otherwise one, new or already known.
       return {

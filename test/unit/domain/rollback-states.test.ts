@@ -145,6 +145,10 @@ function representative(type: RollbackEventType, ctx: RollbackContext): Rollback
         : ev.timer(T, 'tier', 999);
     case 'TARGETS_RESOLVED':
       return { type, at: T, by: 'system', resolution: { at: T, digest: 'd2', asked: null, steps: [] } };
+    case 'CONTINUE':
+      return { type, at: T, by: USERS.oncall, roles: ROLES.oncall };
+    case 'WATCH_SAMPLED':
+      return { type, at: T, by: 'system', watch: 0, attempt: 1, status: 'breached', detail: '5xx 7%' };
     case 'ALERTS_FIRING':
       return { type, at: T, by: 'alerts', alerts: [{ fingerprint: 'fp-1', name: 'CheckoutHighErrorRate' }] };
   }

@@ -280,6 +280,7 @@ describe('communicationEventOf', () => {
     'validation-passed': 'validation-passed',
     'validation-failed': 'validation-failed',
     'stability-lost': 'validation-failed',
+    'watch-breached': null,
     'manual-check-requested': null,
     'status-update': 'periodic-update',
     resolved: 'resolved',

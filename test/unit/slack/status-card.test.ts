@@ -17,6 +17,7 @@ import {
   pendingView,
   resolvedView,
   stabilizingView,
+  watchingView,
   validatingView,
 } from '../../support/view-fixtures.js';
 
@@ -53,6 +54,7 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-interrupted', interruptedView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
   ['card-validating', validatingView, ['MANUAL_DONE', 'ABORT']],
   ['card-stabilizing', stabilizingView, ['ABORT']],
+  ['card-watch-breached', watchingView, ['CONTINUE', 'ABORT']],
   ['card-resolved', resolvedView, []],
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],

@@ -6,7 +6,13 @@ import type { NotifyEvent } from '../../../src/domain/rollback-types.js';
 import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
 import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import { expectGolden } from '../../support/golden.js';
-import { declaredView, failedStepView, resolvedView, validatingView } from '../../support/view-fixtures.js';
+import {
+  declaredView,
+  failedStepView,
+  resolvedView,
+  validatingView,
+  watchingView,
+} from '../../support/view-fixtures.js';
 
 const ROLE_GROUPS = {
   'on-call-engineer': 'S0ONCALL',
@@ -110,6 +116,17 @@ const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, stri
     },
     validatingView(),
   ],
+  [
+    'watch-breached',
+    {
+      event: 'watch-breached',
+      watchIndex: 0,
+      detail: '5xx ratio 7.4% > 5%',
+      stepIndex: 0,
+      choices: ['continue', 'abort'],
+    },
+    watchingView(),
+  ],
   ['status-update', { event: 'status-update', at: T0 + 8 * MINUTE }, failedStepView()],
   [
     'resolved',
@@ -153,6 +170,7 @@ describe('renderNotice', () => {
       'validation-passed': true,
       'validation-failed': true,
       'stability-lost': true,
+      'watch-breached': true,
       'manual-check-requested': true,
       'status-update': true,
       resolved: true,
