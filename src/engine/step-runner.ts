@@ -259,7 +259,8 @@ export function createStepHandlers(options: StepRunnerOptions): {
       type: 'WATCH_SAMPLED',
       watch: index,
       attempt,
-      status: outcome.outcome === 'passed' ? 'ok' : outcome.outcome === 'failed' ? 'breached' : 'inconclusive',
+      status:
+        outcome.outcome === 'passed' ? 'ok' : outcome.outcome === 'failed' ? 'breached' : 'inconclusive',
       ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
       at: now(),
       by: 'system',
