@@ -6,7 +6,13 @@ import type { NotifyEvent } from '../../../src/domain/rollback-types.js';
 import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
 import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import { expectGolden } from '../../support/golden.js';
-import { declaredView, failedStepView, resolvedView, validatingView } from '../../support/view-fixtures.js';
+import {
+  conditionSkippedView,
+  declaredView,
+  failedStepView,
+  resolvedView,
+  validatingView,
+} from '../../support/view-fixtures.js';
 
 const ROLE_GROUPS = {
   'on-call-engineer': 'S0ONCALL',
@@ -60,6 +66,16 @@ const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, stri
     { event: 'step-succeeded', stepIndex: 0, attempt: 1 },
     failedStepView(),
     ['PUT /freeze', 'HTTP 200 {"frozen":true}'],
+  ],
+  [
+    'step-skipped',
+    {
+      event: 'step-skipped',
+      stepIndex: 1,
+      condition: '{{ steps.migrate-check.output.applied }}',
+      why: 'steps.migrate-check.output.applied was false',
+    },
+    conditionSkippedView(),
   ],
   [
     'step-failed',
@@ -149,6 +165,7 @@ describe('renderNotice', () => {
       'step-started': true,
       'step-succeeded': true,
       'step-failed': true,
+      'step-skipped': true,
       'step-interrupted': true,
       'validation-passed': true,
       'validation-failed': true,
