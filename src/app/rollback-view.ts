@@ -4,6 +4,7 @@
  * the authority fields (who may approve now, until when) need the current time.
  */
 import { tierAt } from '../domain/authority.js';
+import type { StepCondition } from '../domain/plan.js';
 import { describeState, restore, stateName, type PersistedRollback } from '../domain/rollback-machine.js';
 import type { CheckStatus, RollbackContext, StateName, StepStatus } from '../domain/rollback-types.js';
 import { stabilizeEveryMs, stabilizeFailureLimit } from '../domain/rollback-stabilization.js';
@@ -15,6 +16,15 @@ function targetOf(recorded: StepTarget | undefined, resolved: StepResolution | u
   if (recorded !== undefined) return { target: recorded };
   if (!resolved) return {};
   return 'target' in resolved ? { target: resolved.target } : { targetProblem: resolved.problem };
+}
+
+/** A step's `when` as written and, once skipped, who or what skipped it and why. */
+function whenOf(step: RollbackContext['steps'][number], condition: StepCondition | undefined) {
+  return {
+    ...(condition === undefined ? {} : { when: condition.text }),
+    ...(step.skippedBy === undefined ? {} : { skippedBy: step.skippedBy }),
+    ...(step.skipReason === undefined ? {} : { skipReason: step.skipReason }),
+  };
 }
 
 const iso = (ms: number | undefined | null): string | null =>
@@ -47,6 +57,12 @@ export interface RollbackView {
     target?: StepTarget;
     /** Why its target cannot be told now: the rollback cannot run until this is fixed. */
     targetProblem?: string;
+    /** The step runs only when this holds (its `when`, as written). */
+    when?: string;
+    /** Who skipped it: a user id, or `condition` when its `when` was false. */
+    skippedBy?: string;
+    /** Why its `when` skipped it, e.g. `steps.migrate-check.output.applied was false`. */
+    skipReason?: string;
   }>;
   /** The digest of the targets the card shows; an approval names it. */
   digest?: string;
@@ -144,6 +160,7 @@ export function rollbackView(
       endedAt: iso(step.endedAt),
       ...(step.error === undefined ? {} : { error: step.error }),
       ...targetOf(step.target, ctx.resolution?.steps[index]),
+      ...whenOf(step, ctx.strategy.steps[index]?.when),
     })),
     ...(ctx.resolution === null ? {} : { digest: ctx.resolution.digest }),
     checks: ctx.checks.map((check) => ({

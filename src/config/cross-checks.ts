@@ -7,7 +7,7 @@ import type { ExecutorRegistry } from '../executors/registry.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { formatPath } from './problem.js';
 import { checkCommunicationsTemplates, checkPlanTemplates } from './template-checks.js';
-import { checkWithValues, type Finding } from './template-refs.js';
+import { checkCondition, checkWithValues, type Finding } from './template-refs.js';
 import type { SourceDocument } from './yaml-source.js';
 import type {
   AuthorityPolicyManifest,
@@ -143,10 +143,10 @@ function checkPlan(plan: RollbackPlanManifest, context: PlanContext): Finding[] 
       const path = ['strategies', name, 'steps', i];
       const notAStep = context.registry.get(step.uses)?.notAStep;
       if (notAStep !== undefined) add([...path, 'uses'], notAStep);
-      findings.push(
-        ...checkStepOptions(step, path),
-        ...checkUses(step, path, context, { earlier: ids.slice(0, i), later: ids.slice(i + 1) }),
-      );
+      const order = { earlier: ids.slice(0, i), later: ids.slice(i + 1), self: ids[i]! };
+      findings.push(...checkStepOptions(step, path), ...checkUses(step, path, context, order));
+      if (step.when !== undefined)
+        findings.push(...checkCondition(step.when, ['spec', ...path, 'when'], order));
       const duplicate = ids.indexOf(ids[i]!);
       if (duplicate < i)
         add(
@@ -187,7 +187,7 @@ function checkUses(
   step: StepManifest | CheckManifest,
   path: (string | number)[],
   context: PlanContext,
-  order: { earlier: string[]; later: string[] },
+  order: { earlier: string[]; later: string[]; self?: string },
 ): Finding[] {
   const at = ['spec', ...path];
   const executor = context.registry.get(step.uses);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { CRITICALITIES, STABILIZE_DEFAULTS, WATCH_EVERY_DEFAULT_MS } from '../domain/plan.js';
 import { formatDuration } from '../domain/duration.js';
+import { CONDITION_PATTERN, parseCondition } from '../domain/step-condition.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import { duration, nonEmptyText, strictObject } from '../schema/zod-kit.js';
 import { communicationsSpec, planCommunications } from './communications-schema.js';
@@ -19,6 +20,21 @@ const stepParams = z
   .record(z.string(), z.unknown())
   .default({})
   .describe("The executor's parameters; see the executor's documentation. Secrets only as ${env:NAME}.");
+
+/** `when`: parsed here into `{ ref, negate, text }`; the reference itself is checked in cross-checks.ts. */
+const stepCondition = z
+  .string({ error: 'must be a text such as "{{ steps.<id>.output.<key> }}"' })
+  .transform((text, ctx) => {
+    const parsed = parseCondition(text);
+    if (parsed.ok) return parsed.condition;
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  })
+  .meta({
+    description:
+      'Run the step only if this is true when the rollback reaches it: exactly one reference, "{{ steps.<id>.output.<key> }}" (an earlier step\'s output) or a template variable, or "{{ !... }}" for its opposite. False: no value, "", "false", "no" or "0" (any case); anything else is true. A false condition skips the step.',
+    pattern: CONDITION_PATTERN,
+  });
 
 const step = strictObject({
   name: nonEmptyText('What the step does, as shown in Slack.'),
@@ -42,6 +58,7 @@ const step = strictObject({
     .boolean()
     .default(false)
     .describe('The step changes a database: the rollback always waits for a human approval.'),
+  when: stepCondition.optional(),
 });
 
 const check = strictObject({

@@ -5,6 +5,7 @@
  */
 import { stepId, TEMPLATE_VARIABLES, VARIABLE_PATH } from '../domain/template-vars.js';
 import { hasSecretReference } from '../domain/param-text.js';
+import type { StepCondition } from '../domain/plan.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { IssuePath } from '../schema/issues.js';
 
@@ -19,6 +20,8 @@ export interface StepScope {
   earlier: readonly string[];
   /** Ids of the steps that run after it, to explain why they may not. */
   later: readonly string[];
+  /** The step's own id: its output does not exist while its parameters and `when` are read. */
+  self?: string;
   /** When given, every `${env:NAME}` must name a variable present here (`validate --env-check`). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -101,6 +104,15 @@ function checkText(text: string, path: IssuePath, scope: StepScope): Finding[] {
   return findings;
 }
 
+/**
+ * Checks a step's `when` (already parsed into its reference) like any `{{ }}` in its parameters:
+ * a misspelt variable or a step that has not run yet fails `validate`, not the incident.
+ */
+export function checkCondition(condition: StepCondition, path: IssuePath, scope: StepScope): Finding[] {
+  const problem = checkVariable(condition.ref, scope);
+  return problem === undefined ? [] : [{ path, message: problem, severity: 'error' }];
+}
+
 function checkVariable(expression: string, scope: StepScope): string | undefined {
   if (!VARIABLE_PATH.test(expression)) {
     return `template "{{ ${expression} }}" is not a variable: only {{ name }} or {{ a.b }} are allowed here`;
@@ -121,6 +133,9 @@ function checkStepReference(expression: string, parts: string[], scope: StepScop
   }
   const id = stepId({ name: step });
   if (scope.earlier.includes(id)) return undefined;
+  if (scope.self === id) {
+    return `"{{ ${expression} }}" uses the output of this very step, which does not exist before it runs: only earlier steps' outputs do`;
+  }
   if (scope.later.includes(id)) {
     return `"{{ ${expression} }}" uses the output of step "${id}", which runs after this one: only earlier steps' outputs exist`;
   }

@@ -29,6 +29,7 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
         with: step.with,
         onFailure: toOnFailure(step),
         database: step.database,
+        ...(step.when === undefined ? {} : { when: step.when }),
       })),
       validate: strategy.validate.map((check) => ({ name: check.name, uses: check.uses, with: check.with })),
       ...(strategy.watch.length === 0

@@ -13,6 +13,19 @@ export type OnFailure = { kind: 'ask' } | { kind: 'abort' } | { kind: 'retry'; t
 /** Executor kinds that touch a database: a plan using one always needs a human approval. */
 export const DATABASE_EXECUTORS: ReadonlySet<string> = new Set(['postgres-backup']);
 
+/**
+ * A step's `when`: the step runs only if the reference (a template variable or an earlier step's
+ * output) is truthy when execution reaches it, or falsy with `negate`. See `step-condition.ts`.
+ */
+export interface StepCondition {
+  /** A template variable path, e.g. `steps.migrate-check.output.applied`. */
+  ref: string;
+  /** Written `{{ !ref }}`: the step runs when the reference is falsy. */
+  negate: boolean;
+  /** The condition as the plan wrote it, for the card and the thread. */
+  text: string;
+}
+
 export interface StepSpec {
   /** Names the step in `{{ steps.<id>.output.<key> }}`; its kebab-cased name when absent. */
   id?: string;
@@ -24,6 +37,8 @@ export interface StepSpec {
   onFailure: OnFailure;
   /** Marks a step that changes a database, so automatic triggers still wait for a human. */
   database: boolean;
+  /** Runs the step only when this holds; absent (and in rollbacks stored before it existed): always. */
+  when?: StepCondition;
 }
 
 export interface CheckSpec {

@@ -19,7 +19,16 @@ export type TimelineWhat =
   | { kind: 'authorized'; via: 'approval' | 'policy' }
   | { kind: 'started-now' }
   | { kind: 'escalated' }
-  | { kind: 'step'; step: number; name: string; status: StepEventStatus; attempt?: number; error?: string }
+  | {
+      kind: 'step';
+      step: number;
+      name: string;
+      status: StepEventStatus;
+      attempt?: number;
+      error?: string;
+      /** Skipped by its `when`: what the condition found. */
+      reason?: string;
+    }
   | { kind: 'check'; check: number; name: string; status: CheckEventStatus; detail?: string }
   | { kind: 'validation-accepted'; role: string | null }
   | { kind: 'validated' }
@@ -155,6 +164,23 @@ export function postMortemTimeline(ctx: RollbackContext, audit: readonly AuditRe
       event: { at: auth.at, by: auth.by, kind: 'authorized', via: auth.via },
     });
   }
+  // A step whose `when` was false has no audit entry of its own: it was skipped inside the
+  // transition that reached it (a step's result, the authorisation, a human's Skip).
+  ctx.steps.forEach((step, index) => {
+    if (step.skippedBy !== 'condition' || step.endedAt === undefined) return;
+    keyed.push({
+      rank: rankAfter(step.endedAt, () => true) + 0.05,
+      event: {
+        at: step.endedAt,
+        by: 'system',
+        kind: 'step',
+        step: index,
+        name: step.name,
+        status: 'skipped',
+        ...(step.skipReason === undefined ? {} : { reason: step.skipReason }),
+      },
+    });
+  });
   const validated = validatedAt(ctx);
   if (validated !== null) {
     // Checks finish in any order: the last audited one up to that moment completed validation

@@ -8,6 +8,8 @@ import { stepLabel } from './rollback-rules.js';
 import type { Draft } from './rollback-effects.js';
 import type { Choice, RollbackContext } from './rollback-types.js';
 import { finish } from './rollback-lifecycle.js';
+import { evaluateCondition } from './step-condition.js';
+import { templateVarsFor } from './template-vars.js';
 
 const STEP_CHOICES: Choice[] = ['retry', 'skip', 'abort'];
 const VALIDATION_CHOICES: Choice[] = ['revalidate', 'accept', 'abort'];
@@ -19,7 +21,7 @@ export function beginExecution(d: Draft): void {
   d.notify({ event: 'authorized', via: ctx.authorization?.via ?? 'policy' });
   d.emit({ kind: 'freeze', on: true });
   if (ctx.updateEveryMs > 0) d.schedule('update', d.at + ctx.updateEveryMs);
-  if (ctx.steps.length > 0) d.runStep(0);
+  runFrom(d, 0);
 }
 
 export function statusUpdate(d: Draft): void {
@@ -38,11 +40,41 @@ export function markStepStarted(d: Draft, event: EventOf<'STEP_STARTED'>): void 
   d.notify({ event: 'step-started', stepIndex: event.step, attempt: event.attempt });
 }
 
-/** Moves past the current step: the next one runs, or `currentStep` goes past the end. */
+/** Why the step's `when` keeps it from running now, or null when it runs (no `when`, or it holds). */
+function conditionAgainst(ctx: RollbackContext, index: number): { condition: string; why: string } | null {
+  const condition = ctx.strategy.steps[index]?.when;
+  if (condition === undefined) return null;
+  const result = evaluateCondition(condition, templateVarsFor(ctx));
+  return result.holds ? null : { condition: condition.text, why: result.why };
+}
+
+/**
+ * Runs the first step, from `index` on, whose `when` holds, skipping the others on the way; with none
+ * left, `currentStep` goes past the end (the statechart then validates). A `when` is judged here,
+ * as the step is reached, because the outputs it reads only exist once the earlier steps ran.
+ */
+function runFrom(d: Draft, index: number): void {
+  for (let next = index; next < d.context.steps.length; next++) {
+    const against = conditionAgainst(d.context, next);
+    if (against === null) {
+      d.runStep(next);
+      return;
+    }
+    d.updateStep(next, (step) => ({
+      ...step,
+      status: 'skipped',
+      endedAt: d.at,
+      skippedBy: 'condition',
+      skipReason: against.why,
+    }));
+    d.notify({ event: 'step-skipped', stepIndex: next, ...against });
+  }
+  d.set({ currentStep: d.context.steps.length });
+}
+
+/** Moves past the current step: the next one whose `when` holds runs, or execution is over. */
 export function advance(d: Draft): void {
-  const next = d.context.currentStep + 1;
-  if (next < d.context.steps.length) d.runStep(next);
-  else d.set({ currentStep: d.context.steps.length });
+  runFrom(d, d.context.currentStep + 1);
 }
 
 export function completeStep(d: Draft, event: EventOf<'STEP_SUCCEEDED'>): void {

@@ -147,7 +147,8 @@ export const rollbackMachine = setup({
   guards: {
     isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
     needsHuman: ({ context }) => context.requiresHuman,
-    hasNoSteps: ({ context }) => context.steps.length === 0,
+    // No step left to run: none in the plan, or every one left was skipped by its `when`.
+    executionOver: ({ context }) => context.currentStep >= context.steps.length,
     mayApprove: ({ context, event }) => is(event, 'APPROVE') && !refuseApproval(context, event),
     approvalCompletes: ({ context, event }) => {
       if (!is(event, 'APPROVE')) return false;
@@ -240,7 +241,7 @@ export const rollbackMachine = setup({
     },
     authorized: {
       entry: 'beginExecution',
-      always: { guard: 'hasNoSteps', target: 'validating' },
+      always: { guard: 'executionOver', target: 'validating' },
       on: {
         ...whileExecuting,
         STEP_STARTED: {
@@ -264,6 +265,8 @@ export const rollbackMachine = setup({
       },
       states: {
         queued: {
+          // The steps left were all skipped by their `when` on the way here: validate.
+          always: { guard: 'executionOver', target: '#rollback.validating' },
           on: {
             STEP_STARTED: { guard: 'stepStartIsCurrent', target: 'running', actions: 'markStepStarted' },
             STEP_INTERRUPTED: {

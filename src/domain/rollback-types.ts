@@ -87,8 +87,10 @@ export interface StepState {
   /** The last failure, cleared when the step is run again. */
   error?: string;
   output?: Record<string, unknown>;
-  /** Who skipped it, when skipped. */
+  /** Who skipped it, when skipped: a user id, or `condition` when its `when` was false. */
   skippedBy?: string;
+  /** Why its `when` skipped it, e.g. `steps.migrate-check.output.applied was false`. */
+  skipReason?: string;
   /** Recorded when the step first started: every attempt drives the object to this target. */
   target?: StepTarget;
 }
@@ -229,6 +231,8 @@ export type NotifyDetail =
   | { event: 'targets-changed'; approvalsVoided: number }
   | { event: 'step-started'; stepIndex: number; attempt: number }
   | { event: 'step-succeeded'; stepIndex: number; attempt: number }
+  /** The step's `when` was false: it never ran. `condition` as written, `why` what it found. */
+  | { event: 'step-skipped'; stepIndex: number; condition: string; why: string }
   | {
       event: 'step-failed';
       stepIndex: number;

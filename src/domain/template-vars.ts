@@ -80,3 +80,20 @@ export function templateVarsFor(rollback: {
     steps,
   };
 }
+
+/**
+ * The value at a dotted `path` of the variables, or undefined when any part is missing. Own
+ * properties only: an output key such as `constructor` or `__proto__` never reaches the prototype.
+ */
+export function lookupVariable(vars: TemplateVars, path: string): unknown {
+  let current: unknown = vars;
+  for (const part of path.split('.')) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** A variable's value as text in a template: strings as they are, anything else as JSON. */
+export const variableText = (value: unknown): string =>
+  typeof value === 'string' ? value : JSON.stringify(value);

@@ -13,7 +13,12 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { splitParamText, type SecretRef } from '../domain/param-text.js';
 import type { RollbackPlan } from '../domain/plan.js';
-import { templateVarsFor, type TemplateVars } from '../domain/template-vars.js';
+import {
+  lookupVariable as lookup,
+  templateVarsFor,
+  variableText as asText,
+  type TemplateVars,
+} from '../domain/template-vars.js';
 import { SECRET_PLACEHOLDER, secretPlaceholder } from '../schema/zod-kit.js';
 import { excerpt } from '../lib/text.js';
 
@@ -59,17 +64,6 @@ function readSecret(
     };
   }
 }
-
-function lookup(vars: TemplateVars, path: string): unknown {
-  let current: unknown = vars;
-  for (const part of path.split('.')) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, part)) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
-}
-
-const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /** Escapes a value for the inside of a PromQL string literal ("..." or '...'). */
 const promqlString = (text: string): string =>

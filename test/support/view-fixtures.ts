@@ -256,3 +256,29 @@ export const drillView = (): RollbackView =>
     ],
     version: 4,
   });
+
+/** Step 2's `when` was false, so it was skipped without running; step 4 waits on its own `when`. */
+export const conditionSkippedView = (): RollbackView =>
+  baseView({
+    service: 'orders',
+    state: 'executing',
+    stateDetail: 'executing (step 2 ("Restart the orders workers") is running)',
+    approvals: [{ user: USERS.oncall, role: 'on-call-engineer', at: iso(4 * MINUTE), tier: 0, minute: 4 }],
+    steps: [
+      step('Check whether the migration was applied', 'command', done(5 * MINUTE, 5 * MINUTE + 3 * SECOND)),
+      step('Undo the last migration', 'command', {
+        endedAt: iso(5 * MINUTE + 3 * SECOND),
+        status: 'skipped',
+        when: '{{ steps.migrate-check.output.applied }}',
+        skippedBy: 'condition',
+        skipReason: 'steps.migrate-check.output.applied was false',
+      }),
+      step('Restart the orders workers', 'command', {
+        status: 'running',
+        attempts: 1,
+        startedAt: iso(5 * MINUTE + 4 * SECOND),
+      }),
+      step('Tell the data team', 'http', { when: '{{ !steps.migrate-check.output.applied }}' }),
+    ],
+    version: 8,
+  });

@@ -18,6 +18,9 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   'step-started': 'step-started',
   'step-succeeded': 'step-succeeded',
   'step-failed': 'step-failed',
+  // The plan chose not to run it (its `when` was false): the thread and the card say so, and
+  // stakeholders hear how the rollback ends, not each step it did not need.
+  'step-skipped': null,
   // The step stopped without finishing and a human must decide: stakeholders hear it as a failure.
   'step-interrupted': 'step-failed',
   'validation-passed': 'validation-passed',

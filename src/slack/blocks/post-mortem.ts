@@ -64,7 +64,7 @@ function describe(event: TimelineEvent, view: RollbackView): string {
         case 'interrupted':
           return `⚠️ ${name} interrupted${attempt} (the bot restarted while it ran; not re-run)`;
         case 'skipped':
-          return `⏭️ ${name} skipped`;
+          return `⏭️ ${name} skipped${event.reason === undefined ? '' : ` by its condition: ${esc(event.reason)}`}`;
         case 'retry':
           return `🔁 retry of ${name} requested`;
       }

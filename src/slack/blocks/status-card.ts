@@ -81,7 +81,10 @@ function stepLine(view: View, step: Step, index: number, now: number): string {
   const parts = [
     `${STEP_EMOJI[step.status]} *${index + 1}. ${esc(step.name)}*`,
     code(step.uses),
-    step.status,
+    // Skipped by its own `when`, not by a person: say what the condition found.
+    step.status === 'skipped' && step.skipReason !== undefined
+      ? `skipped: ${esc(step.skipReason)}`
+      : step.status,
   ];
   if (step.attempts > 1 || step.status === 'failed') parts.push(`attempt ${step.attempts}`);
   const started = ms(step.startedAt);
@@ -93,6 +96,8 @@ function stepLine(view: View, step: Step, index: number, now: number): string {
   if (step.status === 'interrupted') {
     text += '\n_The bot restarted while this step ran; it was NOT re-run._';
   }
+  // Before it is reached, approvers see that this step may not run.
+  if (step.when !== undefined && step.status === 'pending') text += `\n❔ _only when_ ${code(step.when)}`;
   if (step.target !== undefined) text += `\n🎯 ${esc(targetLine(step.target))}`;
   if (step.targetProblem !== undefined) {
     text += `\n⛔ _Cannot run yet:_ ${esc(step.targetProblem)}\n_Fix it, then Approve (it reads the target again), or Cancel._`;

@@ -208,6 +208,10 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         [excerpt],
       );
     }
+    case 'step-skipped':
+      return message([
+        `⏭️ ${stepLabel(view, notice.stepIndex)} skipped: ${esc(notice.why)} (\`when: ${esc(notice.condition).replace(/`/g, "'")}\`). The rollback goes on without it.`,
+      ]);
     case 'step-failed': {
       const next =
         notice.next === 'retry'

@@ -160,6 +160,93 @@ describe('format extensions', () => {
   });
 });
 
+describe('conditional steps (when)', () => {
+  const steps = (when: string, at = 1) => {
+    const list = [
+      `        - { name: Check the migration, id: migrate-check, uses: command, with: { argv: [./check.sh] } }`,
+      `        - { name: Undo, uses: command, with: { argv: [./down.sh] } }`,
+      `        - { name: Restart, uses: command, with: { argv: [./restart.sh] } }`,
+    ];
+    list[at] = list[at]!.replace(/ }$/, `, when: '${when}' }`);
+    return list.join('\n');
+  };
+  const whenErrors = (when: string, at = 1) =>
+    errorsOf(withPolicy(plan(steps(when, at)))).map((p) => [p.path, p.message]);
+
+  it('accepts an earlier step output, a template variable and a negation, and keeps them in the plan', () => {
+    const set = validate(withPolicy(plan(steps('{{ steps.migrate-check.output.applied }}'))));
+    expect(set.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const planSteps = set.plans.get('svc')!.strategies.main!.steps;
+    expect(planSteps[1]!.when).toEqual({
+      ref: 'steps.migrate-check.output.applied',
+      negate: false,
+      text: '{{ steps.migrate-check.output.applied }}',
+    });
+    expect(planSteps[0]!.when).toBeUndefined();
+    expect('when' in planSteps[0]!).toBe(false);
+    expect(whenErrors('{{ !steps.undo.output.applied }}', 2)).toEqual([]);
+    expect(whenErrors('{{ fromVersion }}', 0)).toEqual([]);
+    expect(whenErrors('{{ !rollback.reason }}', 0)).toEqual([]);
+  });
+
+  it('refuses an unknown step, with a suggestion', () => {
+    expect(whenErrors('{{ steps.migrate-chek.output.applied }}')).toEqual([
+      [
+        'spec.strategies.main.steps[1].when',
+        '"{{ steps.migrate-chek.output.applied }}" names no earlier step "migrate-chek" (did you mean "migrate-check"?); earlier steps: migrate-check',
+      ],
+    ]);
+  });
+
+  it('refuses a step that does not run before it: a later one, or itself', () => {
+    expect(whenErrors('{{ steps.restart.output.ok }}')).toEqual([
+      [
+        'spec.strategies.main.steps[1].when',
+        '"{{ steps.restart.output.ok }}" uses the output of step "restart", which runs after this one: only earlier steps\' outputs exist',
+      ],
+    ]);
+    expect(whenErrors('{{ !steps.undo.output.ok }}')).toEqual([
+      [
+        'spec.strategies.main.steps[1].when',
+        '"{{ steps.undo.output.ok }}" uses the output of this very step, which does not exist before it runs: only earlier steps\' outputs do',
+      ],
+    ]);
+    expect(whenErrors('{{ steps.nothing.output.applied }}', 0)[0]![1]).toMatch(
+      /no step runs before this one/,
+    );
+  });
+
+  it('refuses an unknown template variable, with a suggestion', () => {
+    expect(whenErrors('{{ toVersoin }}')).toEqual([
+      [
+        'spec.strategies.main.steps[1].when',
+        expect.stringMatching(
+          /^unknown template variable "toVersoin" \(did you mean "toVersion"\?\); known: /,
+        ),
+      ],
+    ]);
+    expect(whenErrors('{{ env.RUN_MIGRATION }}')[0]![1]).toMatch(/env is not a template variable/);
+  });
+
+  it('refuses anything but exactly one reference, saying how to write it', () => {
+    expect(whenErrors('steps.migrate-check.output.applied')).toEqual([
+      [
+        'spec.strategies.main.steps[1].when',
+        '"steps.migrate-check.output.applied" needs braces: "{{ steps.migrate-check.output.applied }}"',
+      ],
+    ]);
+    expect(whenErrors('{{ steps.migrate-check.output.count > 0 }}')[0]![1]).toMatch(
+      /comparisons and expressions are not supported; let an earlier step print true or false/,
+    );
+    const notText = errorsOf(
+      withPolicy(plan('        - { name: Undo, uses: command, with: { argv: [./down.sh] }, when: true }')),
+    );
+    expect(notText.map((p) => [p.path, p.message])).toEqual([
+      ['spec.strategies.main.steps[0].when', expect.stringMatching(/^must be a text such as "\{\{ steps/)],
+    ]);
+  });
+});
+
 describe('SNS topic ARNs', () => {
   const step = '        - { name: Stop, uses: command, with: { argv: [./stop.sh] } }';
   const withTopic = (arn: string) =>

@@ -12,7 +12,16 @@ import {
   rollbackStats,
   type RecordedRollback,
 } from '../../../src/domain/rollback-record.js';
-import { MINUTE, ROLES, SECOND, T0, USERS, at, rollbackInput } from '../../support/domain-fixtures.js';
+import {
+  MINUTE,
+  ROLES,
+  SECOND,
+  T0,
+  USERS,
+  at,
+  rollbackInput,
+  standardStrategy,
+} from '../../support/domain-fixtures.js';
 import { RecordingDriver, quickResolved, resolvedJourney } from '../../support/record-fixtures.js';
 import { ev } from '../../support/rollback-driver.js';
 
@@ -257,6 +266,30 @@ describe('post-mortem timeline', () => {
       '+60s system ended:resolved',
     ]);
     expect(events.find((e) => e.kind === 'incident-started')).toMatchObject({ fromAlert: false });
+  });
+
+  it('tells a step its when skipped, right after the result that led to it', () => {
+    const steps = standardStrategy().steps;
+    const strategy = standardStrategy({
+      steps: [
+        steps[0]!,
+        {
+          ...steps[1]!,
+          when: { ref: 'steps.nothing.output.x', negate: false, text: '{{ steps.nothing.output.x }}' },
+        },
+      ],
+    });
+    const run = new RecordingDriver(rollbackInput({ strategy }));
+    run.send(ev.approve(at(MINUTE)));
+    run.send(ev.started(at(2 * MINUTE), 0));
+    run.send(ev.succeeded(at(3 * MINUTE), 0));
+    const events = postMortemTimeline(run.ctx, run.audit);
+    expect(summary(events).slice(-3)).toEqual([
+      '+120s system step0:started',
+      '+180s system step0:succeeded',
+      '+180s system step1:skipped',
+    ]);
+    expect(events.at(-1)).toMatchObject({ reason: 'steps.nothing.output.x had no value' });
   });
 
   it('tells an aborted rollback with the failing step and who aborted it', () => {

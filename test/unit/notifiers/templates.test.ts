@@ -276,6 +276,7 @@ describe('communicationEventOf', () => {
     'step-started': 'step-started',
     'step-succeeded': 'step-succeeded',
     'step-failed': 'step-failed',
+    'step-skipped': null,
     'step-interrupted': 'step-failed',
     'validation-passed': 'validation-passed',
     'validation-failed': 'validation-failed',

@@ -9,6 +9,7 @@ import {
   LIMITATIONS,
   abortedView,
   baseView,
+  conditionSkippedView,
   declaredView,
   drillView,
   failedStepView,
@@ -58,6 +59,7 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-resolved', resolvedView, []],
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],
+  ['card-condition-skipped', conditionSkippedView, ['ABORT']],
 ];
 
 describe('renderStatusCard', () => {
@@ -65,6 +67,14 @@ describe('renderStatusCard', () => {
     const rendered = card(view(), accepted, extra);
     valid(rendered);
     expectGolden(name, rendered);
+  });
+
+  it('shows a step its when skipped with what the condition found, and a pending one with its when', () => {
+    const text = JSON.stringify(card(conditionSkippedView(), ['ABORT']).blocks);
+    expect(text).toContain(
+      '⏭️ *2. Undo the last migration* · `command` · skipped: steps.migrate-check.output.applied was false',
+    );
+    expect(text).toContain('❔ _only when_ `{{ !steps.migrate-check.output.applied }}`');
   });
 
   it('shows only the buttons of accepted events, with the exact action ids', () => {

@@ -7,6 +7,7 @@ import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
 import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import { expectGolden } from '../../support/golden.js';
 import {
+  conditionSkippedView,
   declaredView,
   failedStepView,
   resolvedView,
@@ -66,6 +67,16 @@ const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, stri
     { event: 'step-succeeded', stepIndex: 0, attempt: 1 },
     failedStepView(),
     ['PUT /freeze', 'HTTP 200 {"frozen":true}'],
+  ],
+  [
+    'step-skipped',
+    {
+      event: 'step-skipped',
+      stepIndex: 1,
+      condition: '{{ steps.migrate-check.output.applied }}',
+      why: 'steps.migrate-check.output.applied was false',
+    },
+    conditionSkippedView(),
   ],
   [
     'step-failed',
@@ -166,6 +177,7 @@ describe('renderNotice', () => {
       'step-started': true,
       'step-succeeded': true,
       'step-failed': true,
+      'step-skipped': true,
       'step-interrupted': true,
       'validation-passed': true,
       'validation-failed': true,
