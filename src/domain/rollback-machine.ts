@@ -115,6 +115,8 @@ export function describeState(snapshot: AnyRollbackSnapshot): string {
       return `executing (${step} is running)`;
     case 'executing.awaitingDecision':
       return `executing (waiting for a decision on ${step})`;
+    case 'executing.held':
+      return `executing (held after ${step}: a watched metric breached; waiting for continue or abort)`;
     case 'validating.checking':
       return 'validating (checks are running)';
     case 'validating.awaitingDecision':
