@@ -26,6 +26,22 @@ export interface StepSpec {
   database: boolean;
 }
 
+/**
+ * A step run after the rollback is resolved (issue 14; seed 004: "scale down old environment after
+ * 5 minutes"): due `delayMs` after the resolution, run in list order through the same executors and
+ * step lease as the steps. A failure is reported and stops the ones after it; it never reopens
+ * the rollback.
+ */
+export interface AfterStepSpec {
+  /** Names the step in `{{ steps.<id>.output.<key> }}` of later after-steps; kebab-cased name if absent. */
+  id?: string;
+  name: string;
+  uses: string;
+  with: Record<string, unknown>;
+  /** From the resolution; 0: at once. */
+  delayMs: number;
+}
+
 export interface CheckSpec {
   name: string;
   uses: string;
@@ -49,6 +65,8 @@ export interface StrategySpec {
   stabilizeEveryMs?: number;
   /** Absent in rollbacks declared before it existed: `STABILIZE_DEFAULTS.failureLimit`. */
   stabilizeFailureLimit?: number;
+  /** Steps after resolution; absent in rollbacks declared before they existed (none). */
+  after?: AfterStepSpec[];
 }
 
 export interface TriggerSpec {

@@ -25,6 +25,7 @@ import type { Effect, RollbackContext, RollbackInput, TimerName } from './rollba
 import * as life from './rollback-lifecycle.js';
 import * as run from './rollback-execution.js';
 import * as stable from './rollback-stabilization.js';
+import * as after from './rollback-after.js';
 
 type EffectAction = { type: typeof EFFECT_ACTION; params: Effect };
 
@@ -56,6 +57,11 @@ const failureIs = (route: 'abort' | 'retry' | 'ask') => ({ type: 'failureIs', pa
 const whileRunning = {
   TIMER: { guard: timerDue('update'), actions: 'statusUpdate' },
   ABORT: { guard: 'hasRole', target: '#rollback.aborted', actions: 'abortRollback' },
+} as const;
+
+/** While steps after resolution are left (not in `resolved.done`, which takes nothing). */
+const whileFollowingUp = {
+  SUPERSEDED: { guard: 'supersededByAnother', target: 'done', actions: 'cancelAfterSteps' },
 } as const;
 
 export const rollbackMachine = setup({
@@ -112,6 +118,15 @@ export const rollbackMachine = setup({
         stable.checkEndedWindow(d, e);
     }),
     alertEndedWindow: on('ALERT_FIRED', stable.alertEndedWindow),
+    planAfterSteps: act(after.planAfterSteps),
+    scheduleNextAfterStep: act(after.scheduleNextAfterStep),
+    clearAfterTimer: act(after.clearAfterTimer),
+    runAfterStep: act(after.runAfterStep),
+    markAfterStepStarted: on('AFTER_STEP_STARTED', after.markAfterStepStarted),
+    completeAfterStep: on('AFTER_STEP_SUCCEEDED', after.completeAfterStep),
+    failAfterStep: on('AFTER_STEP_FAILED', after.failAfterStep),
+    interruptAfterStep: on('AFTER_STEP_INTERRUPTED', after.interruptAfterStep),
+    cancelAfterSteps: on('SUPERSEDED', after.cancelAfterSteps),
   },
   guards: {
     isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
@@ -150,6 +165,15 @@ export const rollbackMachine = setup({
     resultEndsWindow: ({ context, event }) =>
       (is(event, 'CHECK_PASSED') || is(event, 'CHECK_FAILED') || is(event, 'CHECK_INCONCLUSIVE')) &&
       stable.resultEndsWindow(context, event),
+    afterStepsOver: ({ context }) => after.afterStepsOver(context),
+    afterReportIsCurrent: ({ context, event }) =>
+      (is(event, 'AFTER_STEP_STARTED') ||
+        is(event, 'AFTER_STEP_SUCCEEDED') ||
+        is(event, 'AFTER_STEP_FAILED') ||
+        is(event, 'AFTER_STEP_INTERRUPTED')) &&
+      !after.refuseAfterReport(context, event),
+    supersededByAnother: ({ context, event }) =>
+      is(event, 'SUPERSEDED') && !after.refuseSuperseded(context, event),
   },
 }).createMachine({
   id: 'rollback',
@@ -352,7 +376,59 @@ export const rollbackMachine = setup({
         },
       },
     },
-    resolved: { type: 'final', entry: 'announceOutcome' },
+    /**
+     * Resolved, and final for everyone outside (`isFinal`: the engine releases the active lock, the
+     * freeze is lifted, the duration is counted). The children only run the steps after
+     * resolution: `waiting` for the next one's time, `queued`/`running` as in `executing`, and
+     * `done` once none is left, or none was planned (then `waiting` passes straight through).
+     */
+    resolved: {
+      entry: ['announceOutcome', 'planAfterSteps'],
+      initial: 'waiting',
+      states: {
+        waiting: {
+          entry: 'scheduleNextAfterStep',
+          exit: 'clearAfterTimer',
+          always: { guard: 'afterStepsOver', target: 'done' },
+          on: {
+            ...whileFollowingUp,
+            TIMER: { guard: timerDue('after'), target: 'queued', actions: 'runAfterStep' },
+          },
+        },
+        queued: {
+          on: {
+            ...whileFollowingUp,
+            AFTER_STEP_STARTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'running',
+              actions: 'markAfterStepStarted',
+            },
+            AFTER_STEP_INTERRUPTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'interruptAfterStep',
+            },
+          },
+        },
+        running: {
+          on: {
+            ...whileFollowingUp,
+            AFTER_STEP_SUCCEEDED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'completeAfterStep',
+            },
+            AFTER_STEP_FAILED: { guard: 'afterReportIsCurrent', target: 'waiting', actions: 'failAfterStep' },
+            AFTER_STEP_INTERRUPTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'interruptAfterStep',
+            },
+          },
+        },
+        done: { type: 'final' },
+      },
+    },
     rejected: { type: 'final', entry: 'announceOutcome' },
     cancelled: { type: 'final', entry: 'announceOutcome' },
     aborted: { type: 'final', entry: 'announceOutcome' },

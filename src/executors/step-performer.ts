@@ -35,12 +35,11 @@ export function createStepPerformer(options: StepPerformerOptions): {
 
   async function perform(
     work: StepWork,
-    which: 'steps' | 'validate',
+    which: 'steps' | 'validate' | 'after',
     signal: AbortSignal,
   ): Promise<StepResult> {
     const context = restore(work.snapshot as PersistedRollback).context;
-    const spec =
-      which === 'steps' ? context.strategy.steps[work.index] : context.strategy.validate[work.index];
+    const spec = (which === 'after' ? (context.strategy.after ?? []) : context.strategy[which])[work.index];
     if (!spec) return { outcome: 'failed', error: `the plan has no ${which} item ${work.index}` };
     const executor = options.registry.get(spec.uses);
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
@@ -83,7 +82,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
 
   return {
     async performStep(work, signal) {
-      const result = await perform(work, 'steps', signal);
+      const result = await perform(work, work.phase ?? 'steps', signal);
       switch (result.outcome) {
         case 'succeeded':
           return { outcome: 'succeeded', output: result.output };

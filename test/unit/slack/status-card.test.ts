@@ -8,6 +8,8 @@ import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import {
   LIMITATIONS,
   abortedView,
+  afterFailedView,
+  afterPendingView,
   baseView,
   declaredView,
   drillView,
@@ -54,6 +56,8 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-validating', validatingView, ['MANUAL_DONE', 'ABORT']],
   ['card-stabilizing', stabilizingView, ['ABORT']],
   ['card-resolved', resolvedView, []],
+  ['card-after-pending', afterPendingView, []],
+  ['card-after-failed', afterFailedView, []],
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],
 ];

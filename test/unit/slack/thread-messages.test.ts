@@ -6,7 +6,14 @@ import type { NotifyEvent } from '../../../src/domain/rollback-types.js';
 import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
 import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import { expectGolden } from '../../support/golden.js';
-import { declaredView, failedStepView, resolvedView, validatingView } from '../../support/view-fixtures.js';
+import {
+  afterFailedView,
+  afterPendingView,
+  declaredView,
+  failedStepView,
+  resolvedView,
+  validatingView,
+} from '../../support/view-fixtures.js';
 
 const ROLE_GROUPS = {
   'on-call-engineer': 'S0ONCALL',
@@ -117,6 +124,33 @@ const NOTICES: Array<[NotifyEvent, Notice, ReturnType<typeof declaredView>, stri
     resolvedView(),
   ],
   ['failed', { event: 'failed', reason: 'step 2 failed and the plan says abort' }, failedStepView()],
+  [
+    'after-steps-scheduled',
+    { event: 'after-steps-scheduled', dueAt: [T0 + 19 * MINUTE, T0 + 24 * MINUTE] },
+    afterPendingView(),
+  ],
+  ['after-step-started', { event: 'after-step-started', afterIndex: 0 }, afterFailedView()],
+  ['after-step-succeeded', { event: 'after-step-succeeded', afterIndex: 0 }, afterFailedView()],
+  [
+    'after-step-failed',
+    {
+      event: 'after-step-failed',
+      afterIndex: 1,
+      error: 'HTTP 409: target group tg-green is in use',
+      skipped: 1,
+    },
+    afterFailedView(),
+  ],
+  [
+    'after-step-interrupted',
+    { event: 'after-step-interrupted', afterIndex: 0, skipped: 1 },
+    afterPendingView(),
+  ],
+  [
+    'after-steps-cancelled',
+    { event: 'after-steps-cancelled', supersededBy: 'rb_01JDX9ZZ', interrupted: 0, skipped: 1 },
+    afterPendingView(),
+  ],
   ['aborted', { event: 'aborted', reason: 'blue is unhealthy too', by: USERS.lead }, failedStepView()],
   ['cancelled', { event: 'cancelled', reason: 'false alarm', by: USERS.declarer }, declaredView()],
   ['rejected', { event: 'rejected', reason: 'fix forward instead', by: USERS.lead }, declaredView()],
@@ -155,6 +189,12 @@ describe('renderNotice', () => {
       'stability-lost': true,
       'manual-check-requested': true,
       'status-update': true,
+      'after-steps-scheduled': true,
+      'after-step-started': true,
+      'after-step-succeeded': true,
+      'after-step-failed': true,
+      'after-step-interrupted': true,
+      'after-steps-cancelled': true,
       resolved: true,
       failed: true,
       aborted: true,
