@@ -31,6 +31,18 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
         database: step.database,
       })),
       validate: strategy.validate.map((check) => ({ name: check.name, uses: check.uses, with: check.with })),
+      // Left out when there are none, as in rollbacks declared before steps after resolution existed.
+      ...(strategy.after.length === 0
+        ? {}
+        : {
+            after: strategy.after.map((step) => ({
+              ...(step.id === undefined ? {} : { id: step.id }),
+              name: step.name,
+              uses: step.uses,
+              with: step.with,
+              delayMs: step.delay,
+            })),
+          }),
       ...stabilization(strategy.stabilize),
     };
   }
