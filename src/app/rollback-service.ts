@@ -18,6 +18,7 @@ import { DRILL_ENVIRONMENT } from './drill-records.js';
 import { refuse, type Refusal } from './refusals.js';
 import type { TargetResolver } from '../domain/step-target.js';
 import { contextOf } from './rollback-view.js';
+import { afterStepsOver } from '../domain/rollback-after.js';
 
 export interface Catalog {
   plans: ReadonlyMap<string, RollbackPlan>;
@@ -79,6 +80,13 @@ export type HumanEvent =
   | { type: 'MANUAL_DONE'; check: number };
 
 const DEFAULT_ENVIRONMENT = 'production';
+
+/**
+ * Resolved rollbacks of a service looked at for steps after resolution to call off. Each
+ * declaration calls off those before it, so only the newest should have any: the few more are
+ * a margin, not a search.
+ */
+const SUPERSEDE_LOOKBACK = 10;
 
 /** The Communications manifest a plan uses (`communications.use`), if any. */
 export function communicationsOf(catalog: Catalog, plan: RollbackPlan): CommunicationsPolicy | undefined {
@@ -241,6 +249,7 @@ export class RollbackService {
       // What fires now must stop before the rollback may call the service stable.
       firingAlerts: firingOf(incident?.alerts ?? []),
     };
+    await this.supersede(plan.service, environment, id, request.by, at);
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);
     if (!result.ok) {
       return {
@@ -257,6 +266,33 @@ export class RollbackService {
       });
     }
     return { ok: true, rollback: result.rollback, plan };
+  }
+
+  /**
+   * Calls off the steps after resolution that earlier rollbacks of this service and environment
+   * still have to run (scaling the old colour down 5 minutes after the switch ...): they would act
+   * on what this rollback is about to change. Done before the new rollback exists, so that no crash
+   * in between can leave one due while it runs; if its declaration is then refused, the clean-up
+   * stays called off (said in the old thread), which is the safe side.
+   */
+  private async supersede(
+    service: string,
+    environment: string,
+    newId: string,
+    by: string,
+    at: number,
+  ): Promise<void> {
+    const { store, engine, log } = this.options;
+    const resolved = await store.listRollbacks({ service, state: 'resolved', limit: SUPERSEDE_LOOKBACK });
+    for (const rollback of resolved) {
+      if (rollback.environment !== environment || afterStepsOver(contextOf(rollback))) continue;
+      const result = await engine.dispatch(
+        rollback.id,
+        { type: 'SUPERSEDED', rollbackId: newId, by, at },
+        rollback,
+      );
+      if (!result.ok) log.info({ rollbackId: rollback.id, reason: result.message }, 'nothing to call off');
+    }
   }
 
   /** A recorded current version, or null (unknown) when it is not a version steps may be given. */

@@ -6,6 +6,7 @@
 import { tierAt } from '../domain/authority.js';
 import type { StepCondition } from '../domain/plan.js';
 import { describeState, restore, stateName, type PersistedRollback } from '../domain/rollback-machine.js';
+import { FINAL_STATES } from '../domain/rollback-types.js';
 import type { CheckStatus, RollbackContext, StateName, StepStatus } from '../domain/rollback-types.js';
 import { stabilizeEveryMs, stabilizeFailureLimit } from '../domain/rollback-stabilization.js';
 import { restoredVersion, type StepResolution, type StepTarget } from '../domain/step-target.js';
@@ -96,6 +97,23 @@ export interface RollbackView {
     /** What ended it early (`alert HighErrorRate`, `check Probe`); null while it runs or when it passed. */
     endedBy: string | null;
   } | null;
+  /**
+   * Steps after resolution (`strategy.after`): planned until it resolves (`dueAt` null, due
+   * `delayMs` after it), then each with its due time and how it went. Empty when the plan has none,
+   * or when the rollback ended otherwise than resolved (they never run then).
+   */
+  afterSteps: Array<{
+    name: string;
+    uses: string;
+    status: StepStatus;
+    delayMs: number;
+    dueAt: string | null;
+    startedAt: string | null;
+    endedAt: string | null;
+    error?: string;
+    /** Why it was skipped or stopped (an earlier one failed, a new rollback was declared). */
+    note?: string;
+  }>;
   approvals: Array<{ user: string; role: string; at: string; tier: number; minute: number }>;
   /** While approval is pending: who may approve now and until when (null: until the end). */
   approver: { role: string; notify: string | null; until: string | null } | null;
@@ -121,6 +139,33 @@ function stabilizationOf(ctx: RollbackContext): RollbackView['stabilization'] {
     })),
     endedBy: window.endedBy ?? null,
   };
+}
+
+function afterStepsOf(ctx: RollbackContext, state: StateName): RollbackView['afterSteps'] {
+  const specs = ctx.strategy.after ?? [];
+  if (ctx.afterSteps === undefined) {
+    if (FINAL_STATES.some((final) => final === state)) return [];
+    return specs.map((spec) => ({
+      name: spec.name,
+      uses: spec.uses,
+      status: 'pending',
+      delayMs: spec.delayMs,
+      dueAt: null,
+      startedAt: null,
+      endedAt: null,
+    }));
+  }
+  return ctx.afterSteps.map((step, index) => ({
+    name: step.name,
+    uses: step.uses,
+    status: step.status,
+    delayMs: specs[index]?.delayMs ?? 0,
+    dueAt: iso(step.dueAt),
+    startedAt: iso(step.startedAt),
+    endedAt: iso(step.endedAt),
+    ...(step.error === undefined ? {} : { error: step.error }),
+    ...(step.note === undefined ? {} : { note: step.note }),
+  }));
 }
 
 export function contextOf(rollback: StoredRollback): RollbackContext {
@@ -185,6 +230,7 @@ export function rollbackView(
         }
       : null,
     stabilization: stabilizationOf(ctx),
+    afterSteps: afterStepsOf(ctx, stateName(snapshot)),
     approvals: ctx.approvals.map((a) => ({
       user: a.user,
       role: a.role,

@@ -9,7 +9,9 @@ import { formatPath } from './problem.js';
 import { checkCommunicationsTemplates, checkPlanTemplates } from './template-checks.js';
 import { checkCondition, checkWithValues, type Finding } from './template-refs.js';
 import type { SourceDocument } from './yaml-source.js';
+import { formatDuration } from '../domain/duration.js';
 import type {
+  AfterStepManifest,
   AuthorityPolicyManifest,
   CheckManifest,
   CommunicationsManifest,
@@ -166,7 +168,57 @@ function checkPlan(plan: RollbackPlanManifest, context: PlanContext): Finding[] 
         add([...path, 'uses'], 'a watch is sampled automatically while the steps run: manual cannot be one');
       findings.push(...checkUses(check, path, context, { earlier: [], later: ids }));
     });
+    findings.push(...checkAfterSteps(strategy.after, ['strategies', name, 'after'], ids, context));
   }
+  return findings;
+}
+
+/**
+ * Steps after resolution run after every step and in list order: each may use the outputs of the
+ * steps and of the after-steps above it. Their ids share one namespace with the steps'.
+ */
+function checkAfterSteps(
+  after: readonly AfterStepManifest[],
+  at: (string | number)[],
+  stepIds: readonly string[],
+  context: PlanContext,
+): Finding[] {
+  const findings: Finding[] = [];
+  const ids = after.map(stepId);
+  after.forEach((step, i) => {
+    const path = [...at, i];
+    const notAStep = context.registry.get(step.uses)?.notAStep;
+    if (notAStep !== undefined) {
+      findings.push({ path: ['spec', ...path, 'uses'], message: notAStep, severity: 'error' });
+    }
+    findings.push(
+      ...checkUses(step, path, context, {
+        earlier: [...stepIds, ...ids.slice(0, i)],
+        later: ids.slice(i + 1),
+      }),
+    );
+    const id = ids[i]!;
+    const clash = stepIds.includes(id)
+      ? 'of a step'
+      : ids.indexOf(id) < i
+        ? `of after-step ${ids.indexOf(id) + 1}`
+        : null;
+    if (clash !== null) {
+      findings.push({
+        path: ['spec', ...path, step.id === undefined ? 'name' : 'id'],
+        message: `step id "${id}" is also the id ${clash}; give one of them an id`,
+        severity: 'error',
+      });
+    }
+    const above = after[i - 1];
+    if (above !== undefined && step.delay < above.delay) {
+      findings.push({
+        path: ['spec', ...path, 'delay'],
+        message: `runs after "${above.name}" (delay ${formatDuration(above.delay)}) anyway: after-steps run in list order`,
+        severity: 'warning',
+      });
+    }
+  });
   return findings;
 }
 
@@ -184,7 +236,7 @@ function checkStepOptions(step: StepManifest, path: (string | number)[]): Findin
 }
 
 function checkUses(
-  step: StepManifest | CheckManifest,
+  step: StepManifest | CheckManifest | AfterStepManifest,
   path: (string | number)[],
   context: PlanContext,
   order: { earlier: string[]; later: string[]; self?: string },

@@ -61,6 +61,22 @@ const step = strictObject({
   when: stepCondition.optional(),
 });
 
+const afterStep = strictObject({
+  name: nonEmptyText('What the step does, as shown in Slack.'),
+  id: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, { error: 'must be kebab-case, e.g. scale-down-blue' })
+    .optional()
+    .describe(
+      'Name used by later steps after resolution in {{ steps.<id>.output.<key> }} (default: the name in kebab-case).',
+    ),
+  uses: nonEmptyText('Executor kind, e.g. command, http, kubernetes, ecs or aws-autoscaling.'),
+  with: stepParams,
+  delay: duration(
+    'How long after the resolution the step runs (default 0s). Steps run in list order: a step never starts before the one above it ended.',
+  ).prefault('0s'),
+});
+
 const check = strictObject({
   name: nonEmptyText('What is checked, as shown in Slack.'),
   uses: nonEmptyText('Executor kind, usually healthcheck, prometheus or manual.'),
@@ -82,6 +98,12 @@ const strategy = strictObject({
   watchEvery: duration(
     `How often the watch checks are sampled while the steps run (default ${formatDuration(WATCH_EVERY_DEFAULT_MS)}).`,
   ).prefault(formatDuration(WATCH_EVERY_DEFAULT_MS)),
+  after: z
+    .array(afterStep)
+    .default([])
+    .describe(
+      'Steps run after the rollback is resolved, each `delay` after the resolution (e.g. scale the old colour down 5m after the switch), on durable timers. A failure is reported in the thread and stops the ones below it; the rollback stays resolved. A new rollback of the same service and environment calls them off.',
+    ),
   stabilize: z
     .union([
       duration('How long the service must stay healthy after validation (default 0s).'),
@@ -230,6 +252,7 @@ export type AuthorityPolicyManifest = z.output<typeof authorityPolicyManifest>;
 export type CommunicationsManifest = z.output<typeof communicationsManifest>;
 export type StepManifest = z.output<typeof step>;
 export type CheckManifest = z.output<typeof check>;
+export type AfterStepManifest = z.output<typeof afterStep>;
 
 /**
  * The JSON Schema published for editors (`rollback-bot schema`): what users may write. Each step's

@@ -44,6 +44,18 @@ export function toRollbackPlan({ metadata, spec }: RollbackPlanManifest): Rollba
               })),
             },
           }),
+      // Left out when there are none, as in rollbacks declared before steps after resolution existed.
+      ...(strategy.after.length === 0
+        ? {}
+        : {
+            after: strategy.after.map((step) => ({
+              ...(step.id === undefined ? {} : { id: step.id }),
+              name: step.name,
+              uses: step.uses,
+              with: step.with,
+              delayMs: step.delay,
+            })),
+          }),
       ...stabilization(strategy.stabilize),
     };
   }

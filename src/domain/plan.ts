@@ -41,6 +41,22 @@ export interface StepSpec {
   when?: StepCondition;
 }
 
+/**
+ * A step run after the rollback is resolved (issue 14; seed 004: "scale down old environment after
+ * 5 minutes"): due `delayMs` after the resolution, run in list order through the same executors and
+ * step lease as the steps. A failure is reported and stops the ones after it; it never reopens
+ * the rollback.
+ */
+export interface AfterStepSpec {
+  /** Names the step in `{{ steps.<id>.output.<key> }}` of later after-steps; kebab-cased name if absent. */
+  id?: string;
+  name: string;
+  uses: string;
+  with: Record<string, unknown>;
+  /** From the resolution; 0: at once. */
+  delayMs: number;
+}
+
 export interface CheckSpec {
   name: string;
   uses: string;
@@ -69,6 +85,8 @@ export interface StrategySpec {
    * holds the next step until a human says continue or abort. Absent: nothing watched.
    */
   watch?: { everyMs: number; checks: CheckSpec[] };
+  /** Steps after resolution; absent in rollbacks declared before they existed (none). */
+  after?: AfterStepSpec[];
 }
 
 /** How often `watch` checks are sampled when the plan does not say. */

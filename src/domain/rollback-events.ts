@@ -91,6 +91,27 @@ export const rollbackEventSchema = z.discriminatedUnion('type', [
     ),
   }),
   z.object({ type: z.literal('TIMER'), ...base, timer: z.enum(TIMER_NAMES), seq: z.number().int() }),
+  // Steps after resolution (`strategy.after`): their own types, so a late report of one can never be
+  // taken for a step of the rollback itself, and the other way round. `step` indexes `strategy.after`.
+  z.object({ type: z.literal('AFTER_STEP_STARTED'), ...base, step: index, attempt }),
+  z.object({
+    type: z.literal('AFTER_STEP_SUCCEEDED'),
+    ...base,
+    step: index,
+    attempt: attempt.optional(),
+    output: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({
+    type: z.literal('AFTER_STEP_FAILED'),
+    ...base,
+    step: index,
+    attempt: attempt.optional(),
+    error: z.string(),
+  }),
+  z.object({ type: z.literal('AFTER_STEP_INTERRUPTED'), ...base, step: index, attempt: attempt.optional() }),
+  // A new rollback (`rollbackId`) of the same service and environment was declared: the steps after
+  // this one's resolution no longer fit what runs, so they are called off.
+  z.object({ type: z.literal('SUPERSEDED'), ...base, rollbackId: z.string().min(1) }),
 ]);
 
 export type RollbackEvent = z.infer<typeof rollbackEventSchema>;

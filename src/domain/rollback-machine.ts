@@ -15,6 +15,7 @@ import {
 import { effectsOf } from './rollback-effects.js';
 import { EVENT_TYPES, parseRollbackEvent, type RollbackEventType } from './rollback-events.js';
 import { refusalFor, refuseTimer, stepLabel, type Refusal, type RefusalCode } from './rollback-rules.js';
+import { currentAfterStep } from './rollback-after.js';
 import { rollbackMachine } from './rollback-statechart.js';
 import {
   FINAL_STATES,
@@ -54,10 +55,14 @@ export function persist(snapshot: RollbackSnapshot): PersistedRollback {
   return rollbackMachine.getPersistedSnapshot(snapshot) as unknown as PersistedRollback;
 }
 
-/** A live snapshot from stored JSON (passing raw JSON to `transition()` would throw). */
+/**
+ * A live snapshot from stored JSON (passing raw JSON to `transition()` would throw). A rollback
+ * resolved before steps after resolution existed stored `resolved` as a leaf: it has none left, so
+ * it is `resolved.done` (xstate would otherwise pick the initial child, `waiting`).
+ */
 export function restore(persisted: PersistedRollback): RollbackSnapshot {
   return rollbackMachine.resolveState({
-    value: persisted.value,
+    value: persisted.value === 'resolved' ? { resolved: 'done' } : persisted.value,
     context: persisted.context,
     status: persisted.status,
   });
@@ -94,8 +99,22 @@ export function statePath(snapshot: AnyRollbackSnapshot): string {
   return typeof child === 'string' ? `${String(parent)}.${child}` : String(parent);
 }
 
+/**
+ * Ended, as everyone outside sees it (the engine's `final`: the active lock goes, the API and the
+ * card say so). A resolved rollback may still run its steps after resolution: see `hasEnded`.
+ */
 export function isFinal(snapshot: AnyRollbackSnapshot): boolean {
   return (FINAL_STATES as readonly string[]).includes(stateName(snapshot));
+}
+
+/**
+ * Takes no event any more: final, with no step after resolution left to drive. (xstate's own
+ * `status` says `done` only for a final state at the top; `resolved` has children, so it stays
+ * `active` there.)
+ */
+export function hasEnded(snapshot: AnyRollbackSnapshot): boolean {
+  if (snapshot.status !== 'active') return true;
+  return isFinal(snapshot) && eventsAccepted(snapshot).length === 0;
 }
 
 /** Event types the current state takes (guards aside): what a card may offer as buttons. */
@@ -123,6 +142,16 @@ export function describeState(snapshot: AnyRollbackSnapshot): string {
       return 'validating (waiting for a decision on a failed check)';
     case 'validating.stabilizing':
       return 'validating (stabilizing)';
+    case 'resolved.waiting':
+    case 'resolved.queued':
+    case 'resolved.running': {
+      const index = currentAfterStep(ctx);
+      if (index === -1) return 'resolved';
+      const name = `"${ctx.afterSteps?.[index]?.name ?? index}"`;
+      return statePath(snapshot) === 'resolved.running'
+        ? `resolved (step after resolution ${name} is running)`
+        : `resolved (step after resolution ${name} is next)`;
+    }
     default:
       return stateName(snapshot);
   }
@@ -142,7 +171,8 @@ export function applyEvent(current: AnyRollbackSnapshot, rawEvent: unknown): App
   if (!parsed.ok) return refused({ code: 'malformed', message: parsed.reason });
   const event = parsed.event;
   const snapshot = live(current);
-  if (snapshot.status !== 'active') {
+  // A resolved rollback with steps after resolution left takes only the events that drive them.
+  if (hasEnded(snapshot) || (isFinal(snapshot) && !eventsAccepted(snapshot).includes(event.type))) {
     return refused({
       code: event.type === 'TIMER' ? 'stale' : 'not_accepted',
       message: `${event.type} is not accepted: the rollback has ended (${stateName(snapshot)})`,

@@ -8,6 +8,7 @@ import { resolutionProblem } from './step-target.js';
 import { canAct, canApprove, checkRank, type Actor, type AuthorityDecision } from './authority.js';
 import type { EventOf, RollbackEvent } from './rollback-events.js';
 import type { RollbackContext, TimerName } from './rollback-types.js';
+import { refuseAfterReport, refuseSuperseded } from './rollback-after.js';
 
 export type RefusalCode = 'not_accepted' | 'unauthorized' | 'stale' | 'invalid' | 'malformed';
 
@@ -265,6 +266,13 @@ export function refusalFor(ctx: RollbackContext, path: string, event: RollbackEv
       return refuseContinue(ctx, event);
     case 'WATCH_SAMPLED':
       return refuseWatchSample(ctx, event);
+    case 'AFTER_STEP_STARTED':
+    case 'AFTER_STEP_SUCCEEDED':
+    case 'AFTER_STEP_FAILED':
+    case 'AFTER_STEP_INTERRUPTED':
+      return refuseAfterReport(ctx, event);
+    case 'SUPERSEDED':
+      return refuseSuperseded(ctx, event);
     case 'TARGETS_RESOLVED':
     case 'ALERTS_FIRING':
       return null;

@@ -28,6 +28,7 @@ import * as life from './rollback-lifecycle.js';
 import * as run from './rollback-execution.js';
 import * as stable from './rollback-stabilization.js';
 import * as watch from './rollback-watch.js';
+import * as after from './rollback-after.js';
 
 type EffectAction = { type: typeof EFFECT_ACTION; params: Effect };
 
@@ -56,7 +57,11 @@ const is = <T extends RollbackEventType>(event: RollbackEvent, type: T): event i
 const timerDue = (timer: TimerName) => ({ type: 'timerDue', params: { timer } }) as const;
 const failureIs = (route: 'abort' | 'retry' | 'ask') => ({ type: 'failureIs', params: { route } }) as const;
 
+/** Until it ends, a rollback keeps up with its service's alerts (stabilisation is judged on them). */
+const keepingUpWithAlerts = { ALERTS_FIRING: { actions: 'recordAlerts' } } as const;
+
 const whileRunning = {
+  ...keepingUpWithAlerts,
   TIMER: { guard: timerDue('update'), actions: 'statusUpdate' },
   ABORT: { guard: 'hasRole', target: '#rollback.aborted', actions: 'abortRollback' },
 } as const;
@@ -71,6 +76,11 @@ const whileExecuting = {
   WATCH_SAMPLED: { guard: 'sampleIsCurrent', actions: 'recordSample' },
   // Answered while a step still runs: the hold is lifted before it matters.
   CONTINUE: { guard: 'mayContinue', actions: 'releaseHold' },
+} as const;
+
+/** While steps after resolution are left (not in `resolved.done`, which takes nothing). */
+const whileFollowingUp = {
+  SUPERSEDED: { guard: 'supersededByAnother', target: 'done', actions: 'cancelAfterSteps' },
 } as const;
 
 export const rollbackMachine = setup({
@@ -143,6 +153,15 @@ export const rollbackMachine = setup({
     alertEndedWindow: on('ALERTS_FIRING', stable.alertEndedWindow),
     alertStillFiring: act(stable.alertStillFiring),
     recordAlerts: on('ALERTS_FIRING', stable.recordAlerts),
+    planAfterSteps: act(after.planAfterSteps),
+    scheduleNextAfterStep: act(after.scheduleNextAfterStep),
+    clearAfterTimer: act(after.clearAfterTimer),
+    runAfterStep: act(after.runAfterStep),
+    markAfterStepStarted: on('AFTER_STEP_STARTED', after.markAfterStepStarted),
+    completeAfterStep: on('AFTER_STEP_SUCCEEDED', after.completeAfterStep),
+    failAfterStep: on('AFTER_STEP_FAILED', after.failAfterStep),
+    interruptAfterStep: on('AFTER_STEP_INTERRUPTED', after.interruptAfterStep),
+    cancelAfterSteps: on('SUPERSEDED', after.cancelAfterSteps),
   },
   guards: {
     isAutoTrigger: ({ context }) => context.trigger.kind === 'auto',
@@ -188,14 +207,21 @@ export const rollbackMachine = setup({
     resultEndsWindow: ({ context, event }) =>
       (is(event, 'CHECK_PASSED') || is(event, 'CHECK_FAILED') || is(event, 'CHECK_INCONCLUSIVE')) &&
       stable.resultEndsWindow(context, event),
+    afterStepsOver: ({ context }) => after.afterStepsOver(context),
+    afterReportIsCurrent: ({ context, event }) =>
+      (is(event, 'AFTER_STEP_STARTED') ||
+        is(event, 'AFTER_STEP_SUCCEEDED') ||
+        is(event, 'AFTER_STEP_FAILED') ||
+        is(event, 'AFTER_STEP_INTERRUPTED')) &&
+      !after.refuseAfterReport(context, event),
+    supersededByAnother: ({ context, event }) =>
+      is(event, 'SUPERSEDED') && !after.refuseSuperseded(context, event),
   },
 }).createMachine({
   id: 'rollback',
   context: ({ input }) => life.initialContext(input),
   // `intake` is transient: it announces the declaration and routes at once, so no snapshot rests in it.
   initial: 'intake',
-  // Whatever it is doing, a rollback keeps up with its service's alerts (stabilisation reads them).
-  on: { ALERTS_FIRING: { actions: 'recordAlerts' } },
   states: {
     intake: {
       entry: 'announceDeclared',
@@ -205,6 +231,7 @@ export const rollbackMachine = setup({
       entry: 'schedulePendingStart',
       exit: 'clearPendingTimer',
       on: {
+        ...keepingUpWithAlerts,
         START_NOW: [
           { guard: and(['hasRole', 'needsHuman']), target: 'declared' },
           { guard: 'hasRole', target: 'authorized', actions: 'authorizeByPolicy' },
@@ -221,6 +248,7 @@ export const rollbackMachine = setup({
       entry: 'requestApproval',
       exit: 'clearApprovalTimers',
       on: {
+        ...keepingUpWithAlerts,
         APPROVE: [
           {
             guard: and(['mayApprove', 'approvalCompletes']),
@@ -418,7 +446,59 @@ export const rollbackMachine = setup({
         },
       },
     },
-    resolved: { type: 'final', entry: 'announceOutcome' },
+    /**
+     * Resolved, and final for everyone outside (`isFinal`: the engine releases the active lock, the
+     * freeze is lifted, the duration is counted). The children only run the steps after
+     * resolution: `waiting` for the next one's time, `queued`/`running` as in `executing`, and
+     * `done` once none is left, or none was planned (then `waiting` passes straight through).
+     */
+    resolved: {
+      entry: ['announceOutcome', 'planAfterSteps'],
+      initial: 'waiting',
+      states: {
+        waiting: {
+          entry: 'scheduleNextAfterStep',
+          exit: 'clearAfterTimer',
+          always: { guard: 'afterStepsOver', target: 'done' },
+          on: {
+            ...whileFollowingUp,
+            TIMER: { guard: timerDue('after'), target: 'queued', actions: 'runAfterStep' },
+          },
+        },
+        queued: {
+          on: {
+            ...whileFollowingUp,
+            AFTER_STEP_STARTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'running',
+              actions: 'markAfterStepStarted',
+            },
+            AFTER_STEP_INTERRUPTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'interruptAfterStep',
+            },
+          },
+        },
+        running: {
+          on: {
+            ...whileFollowingUp,
+            AFTER_STEP_SUCCEEDED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'completeAfterStep',
+            },
+            AFTER_STEP_FAILED: { guard: 'afterReportIsCurrent', target: 'waiting', actions: 'failAfterStep' },
+            AFTER_STEP_INTERRUPTED: {
+              guard: 'afterReportIsCurrent',
+              target: 'waiting',
+              actions: 'interruptAfterStep',
+            },
+          },
+        },
+        done: { type: 'final' },
+      },
+    },
     rejected: { type: 'final', entry: 'announceOutcome' },
     cancelled: { type: 'final', entry: 'announceOutcome' },
     aborted: { type: 'final', entry: 'announceOutcome' },

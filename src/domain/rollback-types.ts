@@ -24,7 +24,7 @@ export type StateName = (typeof STATE_NAMES)[number];
 
 export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
 
-// `probe`: the next round of checks while stabilising.
+// `probe`: the next round of checks while stabilising. `after`: the next step after resolution.
 // `watch`: the next sample of the strategy's watch checks while the steps run.
 export const TIMER_NAMES = [
   'tier',
@@ -35,6 +35,7 @@ export const TIMER_NAMES = [
   'probe',
   'watch',
   'update',
+  'after',
 ] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
@@ -93,6 +94,27 @@ export interface StepState {
   skipReason?: string;
   /** Recorded when the step first started: every attempt drives the object to this target. */
   target?: StepTarget;
+}
+
+/**
+ * A step after resolution (`strategy.after`), planned when the rollback is resolved. `pending` with
+ * `attempts` 0 waits for its time; with 1 it was asked to run. `skipped`: it will not run (an
+ * earlier one failed, or a new rollback of the service superseded this one; `note` says which).
+ * It runs once: there is no retry after resolution (a human decides what to do by hand).
+ */
+export interface AfterStepState {
+  name: string;
+  uses: string;
+  status: StepStatus;
+  /** The resolution time plus its delay; it never starts before, nor before the one above ends. */
+  dueAt: number;
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+  output?: Record<string, unknown>;
+  /** Why it was skipped or interrupted without failing. */
+  note?: string;
 }
 
 export interface CheckState {
@@ -201,6 +223,8 @@ export interface RollbackContext extends Omit<
   watchHold?: { watchIndex: number; detail: string; at: number } | null;
   /** The stabilisation window, once one started (absent in rollbacks from before it existed). */
   stabilization?: Stabilization | null;
+  /** Steps after resolution, planned when it resolved; absent before, and for any other ending. */
+  afterSteps?: AfterStepState[];
   outcome: Outcome | null;
   lastEventAt: number;
 }
@@ -274,6 +298,15 @@ export type NotifyDetail =
     }
   | { event: 'manual-check-requested'; checkIndex: number }
   | { event: 'status-update' }
+  /** The steps after resolution are planned: `dueAt` of each, by index in `strategy.after`. */
+  | { event: 'after-steps-scheduled'; dueAt: number[] }
+  | { event: 'after-step-started'; afterIndex: number }
+  | { event: 'after-step-succeeded'; afterIndex: number }
+  /** `skipped`: how many after-steps below it will not run now. */
+  | { event: 'after-step-failed'; afterIndex: number; error: string; skipped: number }
+  | { event: 'after-step-interrupted'; afterIndex: number; skipped: number }
+  /** A new rollback of the service and environment: `interrupted` names the step it stopped, if any. */
+  | { event: 'after-steps-cancelled'; supersededBy: string; interrupted: number | null; skipped: number }
   | { event: 'resolved' | 'failed' | 'aborted' | 'cancelled' | 'rejected' | 'expired'; reason: string };
 
 export type NotifyEvent = NotifyDetail['event'];
@@ -281,10 +314,13 @@ export type NotifyEvent = NotifyDetail['event'];
 /** A notification: `at`/`by` say when and through whom it happened. */
 export type NotifyEffect = { kind: 'notify'; at: number; by: string } & NotifyDetail;
 
+/** `after`: the index is in `strategy.after` (a step after resolution), not in `strategy.steps`. */
+export type StepPhase = 'after';
+
 export type Effect =
-  | { kind: 'runStep'; stepIndex: number; attempt: number }
+  | { kind: 'runStep'; stepIndex: number; attempt: number; phase?: StepPhase }
   /** The rollback ended while this attempt was asked for or running: stop it (AbortSignal). */
-  | { kind: 'cancelStep'; stepIndex: number; attempt: number }
+  | { kind: 'cancelStep'; stepIndex: number; attempt: number; phase?: StepPhase }
   | { kind: 'runCheck'; checkIndex: number; attempt: number }
   | { kind: 'runWatch'; watchIndex: number; attempt: number }
   | { kind: 'scheduleTimer'; timer: TimerName; dueAt: number; seq: number }

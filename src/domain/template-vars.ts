@@ -13,7 +13,7 @@ export interface TemplateVars {
   strategy: string;
   incident: { startedAt: string };
   declaredBy: string;
-  /** Outputs of the steps already run, by step id (see `stepId`). */
+  /** Outputs of the steps already run (steps after resolution too), by step id (see `stepId`). */
   steps: Record<string, { output: Record<string, unknown> }>;
 }
 
@@ -58,16 +58,29 @@ export function templateVarsFor(rollback: {
   environment: string;
   fromVersion: string | null;
   toVersion: string;
-  strategy: { name: string; steps: ReadonlyArray<{ id?: string | undefined; name: string }> };
+  strategy: {
+    name: string;
+    steps: ReadonlyArray<{ id?: string | undefined; name: string }>;
+    after?: ReadonlyArray<{ id?: string | undefined; name: string }> | undefined;
+  };
   incidentStartedAt: number;
   declaredBy: string;
   steps: ReadonlyArray<{ output?: Record<string, unknown> | undefined }>;
+  afterSteps?: ReadonlyArray<{ output?: Record<string, unknown> | undefined }> | undefined;
 }): TemplateVars {
   const steps: TemplateVars['steps'] = {};
-  rollback.strategy.steps.forEach((spec, index) => {
-    const output = rollback.steps[index]?.output;
-    if (output) steps[stepId(spec)] = { output };
-  });
+  const add = (
+    specs: ReadonlyArray<{ id?: string | undefined; name: string }>,
+    states: ReadonlyArray<{ output?: Record<string, unknown> | undefined }>,
+  ): void => {
+    specs.forEach((spec, index) => {
+      const output = states[index]?.output;
+      if (output) steps[stepId(spec)] = { output };
+    });
+  };
+  add(rollback.strategy.steps, rollback.steps);
+  // `validate` makes the ids of steps after resolution differ from the steps' ids.
+  add(rollback.strategy.after ?? [], rollback.afterSteps ?? []);
   return {
     rollback: { id: rollback.id, reason: rollback.reason },
     service: rollback.service,

@@ -7,10 +7,18 @@
  * finds the step already started (its worker died, or shut down mid-step) reports
  * STEP_INTERRUPTED instead of running it again, and a human chooses Retry, Skip or Abort.
  * Checks only read, so running one again is harmless and needs no lease.
+ *
+ * Steps after resolution (`phase: 'after'` on the effect) run the same way, under the same lease;
+ * they report with their own event types (AFTER_STEP_*), resolve no target (nobody approved one),
+ * and stop when the rollback no longer wants them: it is final all along, so that is read from
+ * the step's own record.
  */
 import type { Logger } from 'pino';
+import { afterStepWanted } from '../domain/rollback-after.js';
+import type { PersistedRollback } from '../domain/rollback-machine.js';
+import type { StepPhase } from '../domain/rollback-types.js';
 import type { StepTarget } from '../domain/step-target.js';
-import type { Leases, OutboxEffect, RollbackReader } from '../store/store.js';
+import type { Leases, OutboxEffect, RollbackReader, StoredRollback } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
 
@@ -38,6 +46,8 @@ export interface StepWork {
   snapshot: unknown;
   /** The target recorded with the step's start: the attempt drives the object to exactly this. */
   target?: StepTarget;
+  /** `after`: `index` is in the plan's steps after resolution. */
+  phase?: StepPhase;
 }
 
 /** The target an attempt must reach, or why it must not start (the object changed since approval). */
@@ -66,6 +76,25 @@ export interface StepRunnerOptions {
 
 const stepLease = (rollbackId: string): string => `step:${rollbackId}`;
 
+/** The events a step of each phase reports with. */
+const REPORTS = {
+  steps: {
+    started: 'STEP_STARTED',
+    succeeded: 'STEP_SUCCEEDED',
+    failed: 'STEP_FAILED',
+    interrupted: 'STEP_INTERRUPTED',
+  },
+  after: {
+    started: 'AFTER_STEP_STARTED',
+    succeeded: 'AFTER_STEP_SUCCEEDED',
+    failed: 'AFTER_STEP_FAILED',
+    interrupted: 'AFTER_STEP_INTERRUPTED',
+  },
+} as const;
+
+const phaseOf = (effect: OutboxEffect): StepPhase | undefined =>
+  effect.payload['phase'] === 'after' ? 'after' : undefined;
+
 function indexAndAttempt(effect: OutboxEffect, indexField: string): { index: number; attempt: number } {
   const index = effect.payload[indexField];
   const attempt = effect.payload['attempt'];
@@ -87,6 +116,8 @@ export function createStepHandlers(options: StepRunnerOptions): {
 
   async function runStep(effect: OutboxEffect, context: EffectContext): Promise<void> {
     const { index, attempt } = indexAndAttempt(effect, 'stepIndex');
+    const phase = phaseOf(effect);
+    const reports = REPORTS[phase ?? 'steps'];
     const rollbackId = effect.rollbackId;
     const lease = stepLease(rollbackId);
     if ((await store.acquireLease(lease, owner, leaseTtlMs)) === null) {
@@ -96,10 +127,11 @@ export function createStepHandlers(options: StepRunnerOptions): {
     }
     try {
       const step = { step: index, attempt };
-      const decision = await decideTarget(rollbackId, index);
+      // Nobody approved a target for a step after resolution: its executor reads its object itself.
+      const decision: TargetDecision = phase === 'after' ? {} : await decideTarget(rollbackId, index);
       const target = 'target' in decision ? decision.target : undefined;
       const started = await engine.dispatch(rollbackId, {
-        type: 'STEP_STARTED',
+        type: reports.started,
         ...step,
         ...(target === undefined ? {} : { target }),
         at: now(),
@@ -108,12 +140,20 @@ export function createStepHandlers(options: StepRunnerOptions): {
       if (!started.ok) {
         // Started before by a worker that is gone (its lease lapsed, we hold it now) or already over.
         const interrupted = await engine.dispatch(rollbackId, {
-          type: 'STEP_INTERRUPTED',
+          type: reports.interrupted,
           ...step,
           at: now(),
           by: 'system',
         });
-        if (interrupted.ok) log.warn({ rollbackId, ...step }, 'step was interrupted; asking a human');
+        if (interrupted.ok) {
+          // After resolution nobody is asked: the thread reports it, and nothing below it runs.
+          log.warn(
+            { rollbackId, ...step, ...(phase === undefined ? {} : { phase }) },
+            phase === 'after'
+              ? 'step after resolution was interrupted'
+              : 'step was interrupted; asking a human',
+          );
+        }
         return;
       }
       if ('error' in decision) {
@@ -128,22 +168,29 @@ export function createStepHandlers(options: StepRunnerOptions): {
         });
         return;
       }
-      const work = { rollbackId, index, attempt, snapshot: started.rollback.snapshot };
-      const outcome = await runWithLease(lease, rollbackId, context.signal, (signal) =>
+      const work: StepWork = {
+        rollbackId,
+        index,
+        attempt,
+        snapshot: started.rollback.snapshot,
+        ...(phase === undefined ? {} : { phase }),
+      };
+      const outcome = await runWithLease(lease, work, context.signal, (signal) =>
         options.performStep(target === undefined ? work : { ...work, target }, signal),
       );
       if (outcome === 'lost' || outcome === 'aborted') {
-        await engine.dispatch(rollbackId, { type: 'STEP_INTERRUPTED', ...step, at: now(), by: 'system' });
+        await engine.dispatch(rollbackId, { type: reports.interrupted, ...step, at: now(), by: 'system' });
         return;
       }
       const event =
         outcome.outcome === 'succeeded'
-          ? { type: 'STEP_SUCCEEDED', ...step, output: outcome.output }
+          ? { type: reports.succeeded, ...step, output: outcome.output }
           : {
-              type: 'STEP_FAILED',
+              type: reports.failed,
               ...step,
               error: outcome.error,
-              ...(outcome.conflict === true ? { conflict: true } : {}),
+              // A conflict asks a human to decide about a step; after resolution nobody is asked.
+              ...(outcome.conflict === true && phase === undefined ? { conflict: true } : {}),
             };
       await engine.dispatch(rollbackId, { ...event, at: now(), by: 'system' });
     } finally {
@@ -164,15 +211,17 @@ export function createStepHandlers(options: StepRunnerOptions): {
   }
 
   /**
-   * Runs `work` while renewing the lease; a lost lease, a shutdown, or the rollback ending (a cancel
-   * or abort handled by any replica: each heartbeat looks) aborts the work.
+   * Runs `work` while renewing the lease; a lost lease, a shutdown, or the rollback no longer
+   * wanting the step (a cancel or abort, or a new rollback calling off the steps after resolution,
+   * handled by any replica: each heartbeat looks) aborts the work.
    */
   async function runWithLease<T>(
     lease: string,
-    rollbackId: string,
+    step: StepWork,
     shutdown: AbortSignal,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T | 'lost' | 'aborted'> {
+    const { rollbackId } = step;
     const controller = new AbortController();
     running.set(lease, controller);
     const renewal = { lost: false };
@@ -195,7 +244,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
         );
         void store.getRollback(rollbackId).then(
           (rollback) => {
-            if (rollback?.final === true && !controller.signal.aborted) {
+            if (rollback && !stillWanted(rollback, step) && !controller.signal.aborted) {
               controller.abort(new Error('the rollback no longer wants this step'));
             }
           },
@@ -220,6 +269,13 @@ export function createStepHandlers(options: StepRunnerOptions): {
       running.delete(lease);
       shutdown.removeEventListener('abort', onShutdown);
     }
+  }
+
+  /** A step is unwanted once its rollback ended; a step after resolution, once it was called off. */
+  function stillWanted(rollback: StoredRollback, work: StepWork): boolean {
+    if (work.phase !== 'after') return !rollback.final;
+    const context = (rollback.snapshot as PersistedRollback).context;
+    return afterStepWanted(context, work.index, work.attempt);
   }
 
   async function runCheck(effect: OutboxEffect, context: EffectContext): Promise<void> {

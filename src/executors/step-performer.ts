@@ -40,16 +40,17 @@ export function createStepPerformer(options: StepPerformerOptions): {
 
   async function perform(
     work: StepWork,
-    which: 'steps' | 'validate' | 'watch',
+    which: 'steps' | 'validate' | 'watch' | 'after',
     signal: AbortSignal,
   ): Promise<StepResult> {
     const context = restore(work.snapshot as PersistedRollback).context;
-    const spec =
-      which === 'steps'
-        ? context.strategy.steps[work.index]
-        : which === 'validate'
-          ? context.strategy.validate[work.index]
-          : context.strategy.watch?.checks[work.index];
+    const specs =
+      which === 'after'
+        ? (context.strategy.after ?? [])
+        : which === 'watch'
+          ? (context.strategy.watch?.checks ?? [])
+          : context.strategy[which];
+    const spec = specs[work.index];
     if (!spec) return { outcome: 'failed', error: `the plan has no ${which} item ${work.index}` };
     const executor = options.registry.get(spec.uses);
     if (!executor) return { outcome: 'failed', error: `no executor "${spec.uses}"` };
@@ -65,10 +66,10 @@ export function createStepPerformer(options: StepPerformerOptions): {
     const mask = (text: string): string => options.secrets.text(text);
     const log: StepLogger = {
       line: (text) => {
-        if (which === 'steps') options.onLine?.(work, mask(text));
+        if (which === 'steps' || which === 'after') options.onLine?.(work, mask(text));
       },
       warn: (text) => {
-        if (which === 'steps') options.onLine?.(work, `⚠️ ${mask(text)}`);
+        if (which === 'steps' || which === 'after') options.onLine?.(work, `⚠️ ${mask(text)}`);
       },
     };
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(maxStepMs)]);
@@ -96,7 +97,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
 
   return {
     async performStep(work, signal) {
-      const result = await perform(work, 'steps', signal);
+      const result = await perform(work, work.phase ?? 'steps', signal);
       switch (result.outcome) {
         case 'succeeded':
           return { outcome: 'succeeded', output: result.output };

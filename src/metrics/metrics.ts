@@ -28,6 +28,12 @@ const STEP_OUTCOMES: Readonly<Record<string, string>> = {
   'step-interrupted': 'interrupted',
 };
 
+const AFTER_STEP_OUTCOMES: Readonly<Record<string, string>> = {
+  'after-step-succeeded': 'succeeded',
+  'after-step-failed': 'failed',
+  'after-step-interrupted': 'interrupted',
+};
+
 export interface Metrics {
   registry: Registry;
   rollbacksDeclared: Counter<'service' | 'environment' | 'drill'>;
@@ -39,6 +45,12 @@ export interface Metrics {
   stepDuration: Histogram<'executor' | 'outcome' | 'drill'>;
   /** Declaration -> authorised, seconds. */
   approvalWait: Histogram<'environment' | 'via' | 'drill'>;
+  /**
+   * Steps after resolution that ended, by outcome: succeeded, failed, interrupted, skipped (one
+   * above failed) or cancelled (a new rollback superseded them). The rollback stays resolved
+   * whatever they do, so a failure shows only here and in its thread: alert on it.
+   */
+  afterSteps: Counter<'executor' | 'outcome' | 'drill'>;
   effectHandlerFailures: Counter<'kind'>;
   /** For the alert receivers: `source` (alertmanager, grafana, sns, generic), `outcome` (opened, grouped, ignored, refused ...). */
   alertsReceived: Counter<'source' | 'outcome'>;
@@ -102,6 +114,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: [30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200],
     registers,
   });
+  const afterSteps = new Counter({
+    name: `${PREFIX}after_steps_total`,
+    help: 'Steps after resolution that ended, by executor kind and outcome (succeeded, failed, interrupted, skipped, cancelled); the rollback stays resolved.',
+    labelNames: ['executor', 'outcome', 'drill'] as const,
+    registers,
+  });
   const effectHandlerFailures = new Counter({
     name: `${PREFIX}effect_handler_failures_total`,
     help: 'Effect deliveries whose handler threw (the effect is delivered again).',
@@ -149,12 +167,39 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         if (step.startedAt !== undefined && step.endedAt !== undefined) {
           stepDuration.observe(labels, seconds(step.endedAt - step.startedAt));
         }
+      } else if (AFTER_STEP_OUTCOMES[event] !== undefined || event === 'after-steps-cancelled') {
+        observeAfterSteps(c, event, effect.payload);
       } else if (ENDINGS.has(event) && c.outcome) {
         const labels = { ...base(), outcome: c.outcome.code };
         rollbacksEnded.inc(labels);
         rollbackDuration.observe(labels, seconds(c.outcome.at - c.declaredAt));
       }
     }
+  }
+
+  /** The after-step a notice is about, and those it left unrun (skipped or cancelled with it). */
+  function observeAfterSteps(c: RollbackContext, event: string, payload: Record<string, unknown>): void {
+    const steps = c.afterSteps ?? [];
+    const drill = String(c.drill);
+    const count = (index: number, outcome: string): void => {
+      const step = steps[index];
+      if (step) afterSteps.inc({ executor: step.uses, outcome, drill });
+    };
+    if (event === 'after-steps-cancelled') {
+      // Only pending ones can be superseded (a failure ends them first): every skipped one is its.
+      const stopped = payload['interrupted'];
+      steps.forEach((step, index) => {
+        if (index === stopped || step.status === 'skipped') count(index, 'cancelled');
+      });
+      return;
+    }
+    const index = payload['afterIndex'];
+    if (typeof index !== 'number') return;
+    count(index, AFTER_STEP_OUTCOMES[event]!);
+    if (event === 'after-step-succeeded') return;
+    steps.forEach((step, later) => {
+      if (later > index && step.status === 'skipped') count(later, 'skipped');
+    });
   }
 
   function instrumentHandlers(
@@ -183,6 +228,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     stepOutcomes,
     stepDuration,
     approvalWait,
+    afterSteps,
     effectHandlerFailures,
     alertsReceived,
     incidentsOpened,

@@ -37,7 +37,8 @@ export class StepOutputRelay {
   private async flush(work: StepWork): Promise<void> {
     const lines = this.lines.get(keyOf(work)) ?? [];
     this.lines.delete(keyOf(work));
-    const step = restore(work.snapshot as PersistedRollback).context.steps[work.index];
+    const context = restore(work.snapshot as PersistedRollback).context;
+    const step = (work.phase === 'after' ? (context.afterSteps ?? []) : context.steps)[work.index];
     if (lines.length === 0 || !step) return;
     await this.deps.cards
       .reply(work.rollbackId, renderStepOutput(step.name, lines))
@@ -47,4 +48,5 @@ export class StepOutputRelay {
   }
 }
 
-const keyOf = (work: StepWork): string => `${work.rollbackId}:${work.index}:${work.attempt}`;
+const keyOf = (work: StepWork): string =>
+  `${work.rollbackId}:${work.phase ?? 'steps'}:${work.index}:${work.attempt}`;

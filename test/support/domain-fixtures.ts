@@ -3,7 +3,13 @@
  * (on-call-engineer < team-lead < engineering-manager < vp-engineering < cto; tiers at 0/15/30/60
  * minutes), a two-step strategy with an automatic and a manual check, and plain-number clock helpers.
  */
-import type { AuthorityPolicy, OnFailure, StepSpec, StrategySpec } from '../../src/domain/plan.js';
+import type {
+  AfterStepSpec,
+  AuthorityPolicy,
+  OnFailure,
+  StepSpec,
+  StrategySpec,
+} from '../../src/domain/plan.js';
 import type { RollbackInput } from '../../src/domain/rollback-types.js';
 
 export const SECOND = 1_000;
@@ -67,6 +73,18 @@ export function strictPolicy(): AuthorityPolicy {
 
 export function step(name: string, onFailure: OnFailure = { kind: 'ask' }, uses = 'http'): StepSpec {
   return { name, uses, with: {}, onFailure, database: false };
+}
+
+export function afterStep(name: string, delayMs: number, uses = 'command'): AfterStepSpec {
+  return { name, uses, with: {}, delayMs };
+}
+
+/** The standard strategy plus seed 004's clean-up: scale blue down 5 minutes after, then prune. */
+export function blueGreenWithAfter(overrides: Partial<StrategySpec> = {}): StrategySpec {
+  return standardStrategy({
+    after: [afterStep('Scale down blue', 5 * MINUTE), afterStep('Prune blue images', 10 * MINUTE, 'http')],
+    ...overrides,
+  });
 }
 
 export function standardStrategy(overrides: Partial<StrategySpec> = {}): StrategySpec {

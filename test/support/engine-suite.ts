@@ -2,7 +2,7 @@
  * The engine's behaviour on any store: the same suite runs on the in-memory store and on real Redis.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
+import type { Store, StoredRollback } from '../../src/store/store.js';
 import { Engine } from '../../src/engine/engine.js';
 import { rollbackDecider } from '../../src/engine/rollback-decider.js';
 import { silentLogger } from '../../src/lib/logging.js';
@@ -15,6 +15,16 @@ import {
   waitFor,
   type Harness,
 } from './engine-harness.js';
+
+/** Steps after resolution of a stored rollback (reads the persisted context). */
+function afterOf(rollback: StoredRollback): Array<{ status: string; output?: unknown; error?: string }> {
+  return (
+    (rollback.snapshot as { context: { afterSteps?: Array<{ status: string }> } }).context.afterSteps ?? []
+  );
+}
+
+const checkStatus = (rollback: StoredRollback): string | undefined =>
+  (rollback.snapshot as { context: { checks: Array<{ status: string }> } }).context.checks[0]?.status;
 
 export function describeEngineSuite(
   name: string,
@@ -221,6 +231,105 @@ export function describeEngineSuite(
       await expect.poll(() => [...seen.keys()].every((id) => applied.has(id)), { timeout: 8_000 }).toBe(true);
       expect([...seen.values()].some((n) => n > 1)).toBe(true);
       expect(applied.size).toBe(seen.size);
+    });
+
+    it('runs a step after resolution on its durable timer through the real step runner, and reports a failure without reopening', async () => {
+      const { store, harness } = await setup();
+      const input = commandRollback('rb-after', {
+        strategy: {
+          ...commandRollback('x').strategy,
+          after: [
+            {
+              name: 'Scale down blue',
+              uses: 'command',
+              with: { argv: ['sh', '-c', 'echo scaled'] },
+              delayMs: 5 * MINUTE,
+            },
+            {
+              name: 'Prune',
+              uses: 'command',
+              with: { argv: ['sh', '-c', 'echo no space; exit 4'] },
+              delayMs: 6 * MINUTE,
+            },
+          ],
+        },
+      });
+      await harness.runtime.engine.declare(input, input, T0, USERS.declarer);
+      await harness.runtime.engine.dispatch('rb-after', approve());
+      await waitFor(store, 'rb-after', (r) => afterOf(r).length === 0 && checkStatus(r) === 'succeeded');
+      const done = {
+        type: 'MANUAL_DONE',
+        check: 1,
+        by: USERS.oncall,
+        roles: ROLES.oncall,
+        at: T0 + 2 * MINUTE,
+      };
+      expect((await harness.runtime.engine.dispatch('rb-after', done)).ok).toBe(true);
+      const resolved = await waitFor(store, 'rb-after', (r) => r.final);
+      expect(resolved.state).toBe('resolved');
+      // Final for the engine: the service is free for a new rollback while the step waits.
+      expect(await store.activeRollbackId(input.service, input.environment)).toBeNull();
+      expect(afterOf(resolved).map((s) => s.status)).toEqual(['pending', 'pending']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(afterOf((await store.getRollback('rb-after'))!)[0]?.status).toBe('pending');
+
+      // Its time comes: the timer poller fires it, the step runner runs the real command.
+      harness.clock.now = T0 + 2 * MINUTE + 6 * MINUTE;
+      harness.runtime.timers.nudge();
+      const after = await waitFor(store, 'rb-after', (r) => afterOf(r)[1]?.status === 'failed');
+      expect(after.state).toBe('resolved');
+      expect(after.final).toBe(true);
+      expect(afterOf(after)).toMatchObject([
+        { status: 'succeeded', output: { exitCode: 0, tail: expect.stringContaining('scaled') as unknown } },
+        { status: 'failed', error: 'sh exited with code 4' },
+      ]);
+      const audit = (await store.readAudit('rb-after')).map((a) => a.event);
+      expect(audit.slice(audit.indexOf('MANUAL_DONE') + 1)).toEqual([
+        'TIMER',
+        'AFTER_STEP_STARTED',
+        'AFTER_STEP_SUCCEEDED',
+        'TIMER',
+        'AFTER_STEP_STARTED',
+        'AFTER_STEP_FAILED',
+      ]);
+      await expect
+        .poll(() => harness.notices.map((n) => n.payload['event']), { timeout: 5_000 })
+        .toEqual(
+          expect.arrayContaining(['after-steps-scheduled', 'after-step-succeeded', 'after-step-failed']),
+        );
+      // Resolved once, never again.
+      expect(harness.notices.filter((n) => n.payload['event'] === 'resolved')).toHaveLength(1);
+    });
+
+    it('stops a running step after resolution when a new rollback supersedes it', async () => {
+      const { store, harness } = await setup();
+      const input = commandRollback('rb-superseded', {
+        strategy: {
+          ...commandRollback('x').strategy,
+          validate: [],
+          after: [{ name: 'Slow clean-up', uses: 'command', with: { argv: ['sleep', '30'] }, delayMs: 0 }],
+        },
+      });
+      await harness.runtime.engine.declare(input, input, T0, USERS.declarer);
+      await harness.runtime.engine.dispatch('rb-superseded', approve());
+      await waitFor(store, 'rb-superseded', (r) => afterOf(r)[0]?.status === 'running');
+      const started = Date.now();
+      const superseded = await harness.runtime.engine.dispatch('rb-superseded', {
+        type: 'SUPERSEDED',
+        rollbackId: 'rb-next',
+        by: USERS.declarer,
+        at: T0 + 3 * MINUTE,
+      });
+      expect(superseded.ok).toBe(true);
+      expect(afterOf((await store.getRollback('rb-superseded'))!)[0]?.status).toBe('interrupted');
+      // The executor was told to stop (cancelStep), long before its 30 s sleep would end.
+      await expect
+        .poll(() => harness.notices.some((n) => n.payload['event'] === 'after-steps-cancelled'), {
+          timeout: 5_000,
+        })
+        .toBe(true);
+      await expect.poll(async () => store.leaseHolder('step:rb-superseded'), { timeout: 5_000 }).toBeNull();
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
 
     it('takes 1,000 concurrent dispatches from 4 engine instances without losing one or forking the state', async () => {

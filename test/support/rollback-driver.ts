@@ -147,6 +147,39 @@ export const ev = {
     timer,
     seq,
   }),
+  afterStarted: (at: number, step: number, attempt = 1): RollbackEvent => ({
+    type: 'AFTER_STEP_STARTED',
+    at,
+    by: 'system',
+    step,
+    attempt,
+  }),
+  afterSucceeded: (at: number, step: number, output?: Record<string, unknown>): RollbackEvent => ({
+    type: 'AFTER_STEP_SUCCEEDED',
+    at,
+    by: 'system',
+    step,
+    ...(output ? { output } : {}),
+  }),
+  afterFailed: (at: number, step: number, error = 'exit status 1'): RollbackEvent => ({
+    type: 'AFTER_STEP_FAILED',
+    at,
+    by: 'system',
+    step,
+    error,
+  }),
+  afterInterrupted: (at: number, step: number): RollbackEvent => ({
+    type: 'AFTER_STEP_INTERRUPTED',
+    at,
+    by: 'system',
+    step,
+  }),
+  superseded: (at: number, rollbackId = 'rb-2', by: string = USERS.declarer): RollbackEvent => ({
+    type: 'SUPERSEDED',
+    at,
+    by,
+    rollbackId,
+  }),
 };
 
 export class RollbackDriver {
@@ -196,6 +229,21 @@ export class RollbackDriver {
     const deadline = this.ctx.deadlines[timer];
     if (!deadline) expect.fail(`no "${timer}" timer is scheduled in ${this.path}`);
     return this.send(ev.timer(at ?? deadline.dueAt, timer, deadline.seq));
+  }
+
+  /**
+   * From a fresh declaration of the standard strategy to `resolved`: approved at `at`, the steps
+   * succeed, the checks pass, the stabilisation window ends. Returns the resolution time.
+   */
+  resolve(at: number): number {
+    this.approveAndRunSteps(at);
+    const checked = at + 1 + this.ctx.steps.length * 2;
+    this.ctx.checks.forEach((check, index) => {
+      this.send(check.kind === 'manual' ? ev.manualDone(checked, index) : ev.checkPassed(checked, index));
+    });
+    if (this.ctx.deadlines.stabilize) this.fire('stabilize');
+    expect(this.state).toBe('resolved');
+    return this.ctx.outcome!.at;
   }
 
   /** Approves as on-call at `at` and runs step by step to validation, each step succeeding. */

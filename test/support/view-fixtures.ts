@@ -72,6 +72,7 @@ export function baseView(overrides: Partial<RollbackView> = {}): RollbackView {
     watches: [],
     watchHold: null,
     stabilization: null,
+    afterSteps: [],
     approvals: [],
     approver: null,
     outcome: null,
@@ -282,3 +283,50 @@ export const conditionSkippedView = (): RollbackView =>
     ],
     version: 8,
   });
+
+type AfterStep = RollbackView['afterSteps'][number];
+
+const after = (name: string, uses: string, delayMs: number, extra: Partial<AfterStep> = {}): AfterStep => ({
+  name,
+  uses,
+  status: 'pending',
+  delayMs,
+  dueAt: iso(14 * MINUTE + delayMs),
+  startedAt: null,
+  endedAt: null,
+  ...extra,
+});
+
+/** Resolved at minute 14 with two steps after resolution: the first is due at minute 19. */
+export const afterPendingView = (): RollbackView => ({
+  ...resolvedView(),
+  stateDetail: 'resolved (step after resolution "Scale down green" is next)',
+  afterSteps: [
+    after('Scale down green', 'command', 5 * MINUTE),
+    after('Delete the green target group', 'http', 10 * MINUTE),
+  ],
+  version: 21,
+});
+
+/** The same later: the first ran, the second failed, the third was skipped; still resolved. */
+export const afterFailedView = (): RollbackView => ({
+  ...resolvedView(),
+  afterSteps: [
+    after('Scale down green', 'command', 5 * MINUTE, {
+      status: 'succeeded',
+      startedAt: iso(19 * MINUTE),
+      endedAt: iso(19 * MINUTE + 12 * SECOND),
+    }),
+    after('Delete the green target group', 'http', 10 * MINUTE, {
+      status: 'failed',
+      startedAt: iso(24 * MINUTE),
+      endedAt: iso(24 * MINUTE + 2 * SECOND),
+      error: 'HTTP 409: target group tg-green is in use by listener arn:aws:...:listener/app/checkout/1',
+    }),
+    after('Prune green images', 'command', 15 * MINUTE, {
+      status: 'skipped',
+      note: 'not run: "Delete the green target group" failed',
+    }),
+  ],
+  version: 27,
+});

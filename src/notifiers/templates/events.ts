@@ -31,6 +31,14 @@ const EVENT_OF: Record<NotifyEvent, CommunicationEvent | null> = {
   'watch-breached': null,
   'manual-check-requested': null,
   'status-update': 'periodic-update',
+  // Steps after resolution are the team's clean-up: stakeholders were told it is resolved, and it
+  // stays so whatever they do. The thread (and the failure counter in the metrics) hears them.
+  'after-steps-scheduled': null,
+  'after-step-started': null,
+  'after-step-succeeded': null,
+  'after-step-failed': null,
+  'after-step-interrupted': null,
+  'after-steps-cancelled': null,
   resolved: 'resolved',
   failed: 'failed',
   // Stopped after steps ran: what was done is not undone, which stakeholders must read as a failure.

@@ -6,6 +6,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { RollbackView } from '../../app/rollback-view.js';
 import type { RollbackPlan } from '../../domain/plan.js';
+import { formatDuration } from '../../domain/duration.js';
 import { stateEmoji } from './emoji.js';
 import { LIMITS, context, divider, header, section } from './kit.js';
 import { escapeMrkdwn, slackDateIso, truncate } from './text.js';
@@ -141,6 +142,14 @@ export function renderPlanPreview(
     blocks.push(
       context([
         `*Validation:* ${strategy.validate.map((c) => `${esc(c.name)} (\`${esc(c.uses)}\`)`).join(', ')}`,
+      ]),
+    );
+  }
+  const after = strategy?.after ?? [];
+  if (after.length > 0) {
+    blocks.push(
+      context([
+        `*After resolution:* ${after.map((s) => `${esc(s.name)} (\`${esc(s.uses)}\`, ${formatDuration(s.delayMs)} after)`).join(', ')}`,
       ]),
     );
   }

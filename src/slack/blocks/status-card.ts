@@ -169,6 +169,44 @@ function stepBlocks(view: View, input: StatusCardInput, budget: number): KnownBl
   return out;
 }
 
+/** Error or note under an after-step: shorter than a step's, several share one block. */
+const AFTER_DETAIL_MAX = 300;
+
+function afterLine(step: View['afterSteps'][number], index: number, now: number): string {
+  const parts = [
+    `${STEP_EMOJI[step.status]} *${index + 1}. ${esc(step.name)}*`,
+    code(step.uses),
+    step.status,
+  ];
+  const started = ms(step.startedAt);
+  const ended = ms(step.endedAt);
+  if (step.status === 'pending') {
+    parts.push(
+      step.dueAt === null
+        ? `${formatDuration(step.delayMs)} after resolution`
+        : `due ${slackDateIso(step.dueAt, DATE_FORMATS.timeSecs)}`,
+    );
+  } else if (started !== null && ended !== null) parts.push(formatDuration(ended - started));
+  else if (started !== null && step.status === 'running')
+    parts.push(`running for ${formatDuration(now - started)}`);
+  let text = parts.join(' · ');
+  if (step.error !== undefined) text += `\n${quote(step.error, AFTER_DETAIL_MAX)}`;
+  if (step.note !== undefined) text += `\n_${esc(truncate(step.note, AFTER_DETAIL_MAX))}_`;
+  return text;
+}
+
+/**
+ * The steps after resolution, in one block whatever their number (the card's 50 blocks go to the
+ * steps): what is planned, when each is due, how each went. A failure here leaves it resolved.
+ */
+function afterBlocks(view: View, now: number): KnownBlock[] {
+  if (view.afterSteps.length === 0) return [];
+  const failed = view.afterSteps.some((s) => s.status === 'failed' || s.status === 'interrupted');
+  const head = `*After resolution* (${countByStatus(view.afterSteps)})${failed ? ' · _the rollback stays resolved_' : ''}`;
+  const lines = view.afterSteps.map((step, index) => afterLine(step, index, now));
+  return [section(truncate([head, ...lines].join('\n'), LIMITS.sectionText))];
+}
+
 function checkLine(view: View, check: Check, index: number): string {
   let text = `${CHECK_EMOJI[check.status]} *${index + 1}. ${esc(check.name)}* · ${check.kind} · ${check.status}`;
   if (check.by !== undefined) text += ` · ${mention(check.by)}`;
@@ -424,7 +462,9 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
     section(`*Steps* (${countByStatus(view.steps) || 'none'})`),
     ...(watching === null ? [] : [watching]),
   ];
-  const budget = LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length;
-  const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...checks, ...tail];
+  const after = afterBlocks(view, now);
+  const budget =
+    LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length - after.length;
+  const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...after, ...checks, ...tail];
   return { text: fallbackText(view), blocks };
 }

@@ -63,6 +63,21 @@ function stepDuration(view: RollbackView, index: number): string {
   return ` in ${formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}`;
 }
 
+/** `*Scale down blue*` (a step after resolution). */
+function afterName(view: RollbackView, index: number): string {
+  const step = view.afterSteps[index];
+  return step === undefined ? `#${index + 1}` : `*${esc(step.name)}*`;
+}
+
+function afterDuration(view: RollbackView, index: number): string {
+  const step = view.afterSteps[index];
+  if (!step?.startedAt || !step.endedAt) return '';
+  return ` in ${formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}`;
+}
+
+const notRun = (skipped: number): string[] =>
+  skipped === 0 ? [] : [`${skipped} later step${skipped === 1 ? '' : 's'} after resolution will not run.`];
+
 const CHOICE_TEXT: Record<Choice, string> = {
   retry: 'Retry',
   skip: 'Skip',
@@ -304,6 +319,42 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
           ),
       ]);
     }
+    case 'after-steps-scheduled': {
+      const due = notice.dueAt.map((at, i) => `${afterName(view, i)} ${slackDate(at)}`);
+      return message([
+        `⏭️ ${due.length === 1 ? 'One step runs' : `${due.length} steps run`} after the resolution of ${svc}, in this order: ${due.join(', ')}.`,
+        'A new rollback of the service and environment calls them off.',
+      ]);
+    }
+    case 'after-step-started':
+      return message([`▶️ After resolution: ${afterName(view, notice.afterIndex)} started.`]);
+    case 'after-step-succeeded':
+      return message([
+        `✅ After resolution: ${afterName(view, notice.afterIndex)} succeeded${afterDuration(view, notice.afterIndex)}.`,
+      ]);
+    case 'after-step-failed':
+      return message([
+        `❌ After resolution: ${afterName(view, notice.afterIndex)} failed${afterDuration(view, notice.afterIndex)}.`,
+        quote(notice.error),
+        ...notRun(notice.skipped),
+        `The rollback stays resolved: do what is still needed by hand.`,
+      ]);
+    case 'after-step-interrupted':
+      return message([
+        `⚠️ After resolution: ${afterName(view, notice.afterIndex)} was interrupted: the bot restarted while it ran; it was NOT re-run.`,
+        ...notRun(notice.skipped),
+        `The rollback stays resolved: check what it did, and do what is still needed by hand.`,
+      ]);
+    case 'after-steps-cancelled':
+      return message([
+        `🚫 Steps after resolution called off: rollback \`${esc(notice.supersededBy)}\` of ${svc} was declared.`,
+        ...(notice.interrupted === null
+          ? []
+          : [`${afterName(view, notice.interrupted)} was stopped while it ran: check what it did.`]),
+        ...(notice.skipped === 0
+          ? []
+          : [`${notice.skipped} step${notice.skipped === 1 ? '' : 's'} after resolution will not run.`]),
+      ]);
     case 'resolved':
       return finalMessage(`✅ ROLLBACK COMPLETE${view.drill ? ' (DRILL)' : ''}`, view, [
         ['Issue', truncate(esc(view.reason), 1_000)],

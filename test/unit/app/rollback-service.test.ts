@@ -11,7 +11,15 @@ import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
-import { MINUTE, standardPolicy, standardStrategy, T0, USERS } from '../../support/domain-fixtures.js';
+import {
+  MINUTE,
+  T0,
+  USERS,
+  blueGreenWithAfter,
+  rollbackInput,
+  standardPolicy,
+  standardStrategy,
+} from '../../support/domain-fixtures.js';
 
 const plan: RollbackPlan = {
   name: 'checkout',
@@ -121,5 +129,56 @@ describe('RollbackService.declare and versions', () => {
     await record('v2/../..', T0 - MINUTE);
     expect(await service.declare({ service: 'checkout', by: USERS.declarer })).toMatchObject({ ok: true });
     expect(await reads.view('rb-1')).toMatchObject({ fromVersion: null, toVersion: 'v1' });
+  });
+});
+
+describe('RollbackService.declare and the steps after an earlier resolution', () => {
+  /** rb-1 resolved with its clean-up still to run (the plan scales blue down 5 minutes after). */
+  async function resolvedWithCleanUp(): Promise<Engine<RollbackInput>> {
+    const engine = new Engine<RollbackInput>({ store, decider: rollbackDecider, log: silentLogger });
+    const strategy = blueGreenWithAfter({ stabilizeMs: 0 });
+    const input = rollbackInput({ id: 'rb-old', strategy });
+    await engine.declare(
+      { id: 'rb-old', service: 'checkout', environment: 'production' },
+      input,
+      T0,
+      USERS.declarer,
+    );
+    const events = [
+      { type: 'APPROVE', by: USERS.oncall, roles: ['on-call-engineer'], at: T0 + MINUTE },
+      { type: 'STEP_STARTED', step: 0, attempt: 1, by: 'system', at: T0 + MINUTE },
+      { type: 'STEP_SUCCEEDED', step: 0, by: 'system', at: T0 + MINUTE },
+      { type: 'STEP_STARTED', step: 1, attempt: 1, by: 'system', at: T0 + MINUTE },
+      { type: 'STEP_SUCCEEDED', step: 1, by: 'system', at: T0 + MINUTE },
+      { type: 'CHECK_PASSED', check: 0, by: 'system', at: T0 + MINUTE },
+      { type: 'MANUAL_DONE', check: 1, by: USERS.oncall, roles: ['on-call-engineer'], at: T0 + MINUTE },
+    ];
+    for (const event of events) expect((await engine.dispatch('rb-old', event)).ok).toBe(true);
+    expect(await store.getRollback('rb-old')).toMatchObject({ state: 'resolved', final: true });
+    return engine;
+  }
+
+  it('calls them off, naming the new rollback, before the new one is declared', async () => {
+    await resolvedWithCleanUp();
+    const outcome = await service.declare({ service: 'checkout', toVersion: 'v1', by: USERS.declarer });
+    expect(outcome.ok).toBe(true);
+    const old = await reads.view('rb-old');
+    expect(old?.afterSteps.map((s) => [s.status, s.note])).toEqual([
+      ['skipped', 'called off: rollback rb-1 of checkout in production was declared'],
+      ['skipped', 'called off: rollback rb-1 of checkout in production was declared'],
+    ]);
+    const audit = await store.readAudit('rb-old');
+    expect(audit.at(-1)).toMatchObject({ event: 'SUPERSEDED', by: USERS.declarer, state: 'resolved' });
+  });
+
+  it('leaves those of another environment alone', async () => {
+    await resolvedWithCleanUp();
+    await service.declare({
+      service: 'checkout',
+      environment: 'staging',
+      toVersion: 'v1',
+      by: USERS.declarer,
+    });
+    expect((await reads.view('rb-old'))?.afterSteps.map((s) => s.status)).toEqual(['pending', 'pending']);
   });
 });

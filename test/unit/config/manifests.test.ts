@@ -128,6 +128,76 @@ describe('format extensions', () => {
     });
   });
 
+  it('reads steps after resolution: delays in ms (default 0s), outputs of the steps usable', () => {
+    const set = validate(
+      withPolicy(
+        plan(`        - { name: Find the live colour, id: slots, uses: command, with: { argv: [./slots.sh] } }
+      after:
+        - name: Scale down the old colour
+          uses: command
+          with: { argv: [./down.sh, '{{ steps.slots.output.active }}'] }
+          delay: 5m
+        - { name: Tell the team, id: told, uses: command, with: { argv: [./tell.sh, '{{ steps.scale-down-the-old-colour.output.tail }}'] }, delay: 5m }`),
+      ),
+    );
+    expect(set.problems).toEqual([]);
+    expect(set.plans.get('svc')!.strategies.main!.after).toEqual([
+      {
+        name: 'Scale down the old colour',
+        uses: 'command',
+        with: expect.any(Object) as unknown,
+        delayMs: 300_000,
+      },
+      {
+        id: 'told',
+        name: 'Tell the team',
+        uses: 'command',
+        with: expect.any(Object) as unknown,
+        delayMs: 300_000,
+      },
+    ]);
+  });
+
+  it('leaves `after` out of a strategy that has none, as rollbacks stored before it', () => {
+    const set = validate(
+      withPolicy(plan(`        - { name: Stop, uses: command, with: { argv: [./stop.sh] } }`)),
+    );
+    expect(set.plans.get('svc')!.strategies.main).not.toHaveProperty('after');
+  });
+
+  it('refuses steps after resolution that use a later one, a manual item, or a step id again', () => {
+    const problems = validate(
+      withPolicy(
+        plan(`        - { name: Switch, uses: command, with: { argv: [./switch.sh] } }
+      after:
+        - { name: First, uses: command, with: { argv: [./a.sh, '{{ steps.second.output.tail }}'] }, delay: 10m }
+        - { name: Second, uses: command, with: { argv: [./b.sh] }, delay: 5m }
+        - { name: Check by hand, uses: manual }
+        - { name: Again, id: switch, uses: command, with: { argv: [./c.sh] }, delay: 10m }`),
+      ),
+    ).problems.map((p) => `${p.severity} ${p.path} ${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^error spec\.strategies\.main\.after\[0\]\.with\.argv\[1\] .*second/),
+        expect.stringMatching(/^warning spec\.strategies\.main\.after\[1\]\.delay runs after "First"/),
+        expect.stringMatching(
+          /^error spec\.strategies\.main\.after\[2\]\.uses manual items belong under validate/,
+        ),
+        expect.stringMatching(
+          /^error spec\.strategies\.main\.after\[3\]\.id step id "switch" is also the id of a step/,
+        ),
+      ]),
+    );
+    const badDelay = errorsOf(
+      withPolicy(
+        plan(`        - { name: Switch, uses: command, with: { argv: [./switch.sh] } }
+      after:
+        - { name: Later, uses: command, with: { argv: [./d.sh] }, delay: soon }`),
+      ),
+    );
+    expect(badDelay.map((p) => p.path)).toEqual(['spec.strategies.main.after[0].delay']);
+  });
+
   it('lets a step use the output of an earlier step, by id or by name', () => {
     const errors = errorsOf(
       withPolicy(

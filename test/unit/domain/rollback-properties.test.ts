@@ -1,7 +1,8 @@
 /**
  * Property-based: random event sequences (aimed at what the rollback is doing about half of the
- * time, random otherwise) never throw, keep the state among the ten names, keep the steps, checks
- * and deadlines consistent, and final states accept nothing.
+ * time, random otherwise) never throw, keep the state among the ten names, keep the steps, checks,
+ * steps after resolution and deadlines consistent; ended rollbacks accept nothing, and a resolved
+ * one only what drives its steps after resolution.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
 } from '../../../src/domain/rollback-events.js';
 import {
   applyEvent,
+  hasEnded,
   isFinal,
   start,
   stateName,
@@ -19,6 +21,7 @@ import {
   type RollbackSnapshot,
 } from '../../../src/domain/rollback-machine.js';
 import type { OnFailure } from '../../../src/domain/plan.js';
+import { currentAfterStep } from '../../../src/domain/rollback-after.js';
 import {
   STATE_NAMES,
   TIMER_NAMES,
@@ -29,6 +32,7 @@ import {
   MINUTE,
   ROLES,
   USERS,
+  afterStep,
   at,
   rollbackInput,
   standardPolicy,
@@ -62,6 +66,7 @@ const inputArb = fc
     requiresHuman: fc.boolean(),
     declaredAfter: fc.integer({ min: 0, max: 70 * MINUTE }),
     updateEveryMs: fc.constantFrom(0, 2 * MINUTE),
+    after: fc.array(fc.constantFrom(0, 5 * MINUTE), { minLength: 0, maxLength: 2 }),
   })
   .map((o) =>
     rollbackInput({
@@ -69,6 +74,9 @@ const inputArb = fc
         steps: o.failures.map((f, i) => step(`Step ${i}`, f)),
         validate: standardStrategy().validate.slice(0, o.checks),
         stabilizeMs: o.stabilizeMs,
+        ...(o.after.length === 0
+          ? {}
+          : { after: o.after.map((delayMs, i) => afterStep(`After ${i}`, delayMs)) }),
       }),
       policy: o.strict ? strictPolicy() : standardPolicy(),
       trigger: o.auto ? { kind: 'auto', delayMs: 30_000 } : { kind: 'manual' },
@@ -90,6 +98,9 @@ const typeArb: fc.Arbitrary<RollbackEventType> = fc.oneof(
       'CHECK_PASSED',
       'MANUAL_DONE',
       'TIMER',
+      'AFTER_STEP_STARTED',
+      'AFTER_STEP_SUCCEEDED',
+      'AFTER_STEP_FAILED',
     ),
     weight: 3,
   },
@@ -116,6 +127,10 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
     ? ctx.checks.findIndex((c) => c.status === 'running' || c.status === 'pending')
     : intent.index;
   const checkIndex = Math.max(0, check);
+  const afterIndex = intent.aimed ? Math.max(0, currentAfterStep(ctx)) : intent.index;
+  const afterAttempt = intent.aimed
+    ? Math.max(1, ctx.afterSteps?.[afterIndex]?.attempts ?? 1)
+    : intent.attempt;
   const scheduled = Object.entries(ctx.deadlines)[0] as
     [TimerName, { dueAt: number; seq: number }] | undefined;
   const type: RollbackEventType = intent.type;
@@ -183,17 +198,87 @@ function eventFor(intent: Intent, ctx: RollbackContext, now: number): RollbackEv
         by: 'alerts',
         alerts: intent.aimed ? [] : [{ fingerprint: `fp-${intent.seq % 3}`, name: `Alert${intent.seq % 3}` }],
       };
+    case 'AFTER_STEP_STARTED':
+      return { type, at: now, by: 'system', step: afterIndex, attempt: afterAttempt };
+    case 'AFTER_STEP_SUCCEEDED':
+      return { type, at: now, by: 'system', step: afterIndex, output: { n: intent.seq } };
+    case 'AFTER_STEP_FAILED':
+      return { type, at: now, by: 'system', step: afterIndex, error: 'boom' };
+    case 'AFTER_STEP_INTERRUPTED':
+      return { type, at: now, by: 'system', step: afterIndex };
+    case 'SUPERSEDED':
+      return { type, at: now, by, rollbackId: intent.aimed ? 'rb-next' : ctx.id };
+  }
+}
+
+const AFTER_LETTER: Record<string, string> = {
+  pending: 'p',
+  running: 'r',
+  succeeded: 's',
+  failed: 'f',
+  interrupted: 'i',
+  skipped: 'k',
+};
+
+/** Steps after resolution: planned only for `resolved`; in order; one at a time; none left at the end. */
+function checkAfterSteps(snapshot: RollbackSnapshot): void {
+  const ctx = snapshot.context;
+  const path = statePath(snapshot);
+  if (stateName(snapshot) !== 'resolved') {
+    expect(ctx.afterSteps).toBeUndefined();
+    return;
+  }
+  const planned = ctx.strategy.after ?? [];
+  const steps = ctx.afterSteps ?? [];
+  expect(steps.length).toBe(planned.length);
+  steps.forEach((step, i) => {
+    expect(step.dueAt).toBe(ctx.outcome!.at + planned[i]!.delayMs);
+    expect(step.attempts).toBeLessThanOrEqual(1);
+  });
+  const letters = steps.map((step) => AFTER_LETTER[step.status]).join('');
+  const current = steps[currentAfterStep(ctx)];
+  if (path === 'resolved.done') {
+    // All ran, or one failed / was stopped and the rest were skipped, or all were called off.
+    expect(letters).toMatch(/^s*[fi]?k*$/);
+    expect(ctx.deadlines).toEqual({});
+  } else {
+    expect(letters).toMatch(/^s*[pr]p*$/);
+  }
+  if (path === 'resolved.waiting') {
+    expect(current).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(Object.keys(ctx.deadlines)).toEqual(['after']);
+    expect(ctx.deadlines.after!.dueAt).toBeGreaterThanOrEqual(current!.dueAt);
+  }
+  if (path === 'resolved.queued') {
+    expect(current).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(ctx.deadlines).toEqual({});
+  }
+  if (path === 'resolved.running') {
+    expect(current).toMatchObject({ status: 'running', attempts: 1 });
+    expect(ctx.deadlines).toEqual({});
   }
 }
 
 const DONE = new Set(['succeeded', 'skipped']);
+
+const FOLLOW_UP: RollbackEventType[] = [
+  'TIMER',
+  'AFTER_STEP_STARTED',
+  'AFTER_STEP_SUCCEEDED',
+  'AFTER_STEP_FAILED',
+  'AFTER_STEP_INTERRUPTED',
+  'SUPERSEDED',
+];
 
 function checkInvariants(snapshot: RollbackSnapshot): void {
   const ctx = snapshot.context;
   const name = stateName(snapshot);
   const path = statePath(snapshot);
   expect(STATE_NAMES).toContain(name);
-  expect(isFinal(snapshot)).toBe(snapshot.status === 'done');
+  // xstate says `done` only for a final leaf at the top; `resolved` has children (after-steps).
+  if (snapshot.status === 'done') expect(isFinal(snapshot)).toBe(true);
+  if (!isFinal(snapshot)) expect(snapshot.status).toBe('active');
+  if (name === 'resolved') expect(path).toMatch(/^resolved\.(waiting|queued|running|done)$/);
   // Steps: before the current one done, after it untouched, at most one running.
   expect(ctx.currentStep).toBeGreaterThanOrEqual(0);
   expect(ctx.currentStep).toBeLessThanOrEqual(ctx.steps.length);
@@ -216,9 +301,12 @@ function checkInvariants(snapshot: RollbackSnapshot): void {
   if (name === 'resolved') {
     expect(ctx.checks.every((c) => c.status === 'succeeded') || ctx.acceptance !== null).toBe(true);
   }
+  checkAfterSteps(snapshot);
+  if (hasEnded(snapshot)) expect(ctx.deadlines).toEqual({});
   if (isFinal(snapshot)) {
     expect(ctx.outcome).not.toBeNull();
-    expect(ctx.deadlines).toEqual({});
+    // Only the next step after resolution may be scheduled.
+    expect(Object.keys(ctx.deadlines).filter((timer) => timer !== 'after')).toEqual([]);
     expect(ctx.steps.some((s) => s.status === 'running')).toBe(false);
     expect(ctx.checks.some((c) => c.status === 'running')).toBe(false);
   }
@@ -229,7 +317,7 @@ function checkInvariants(snapshot: RollbackSnapshot): void {
 }
 
 describe('random event sequences', () => {
-  it('never throw, keep the state valid and consistent, and final states accept nothing', () => {
+  it('never throw, keep the state valid and consistent, and ended rollbacks accept nothing', () => {
     fc.assert(
       fc.property(
         inputArb,
@@ -241,9 +329,12 @@ describe('random event sequences', () => {
           for (const intent of intents) {
             now += intent.dt;
             const event = eventFor(intent, snapshot.context, now);
+            const wasEnded = hasEnded(snapshot);
             const wasFinal = isFinal(snapshot);
             const result = applyEvent(snapshot, event);
-            if (wasFinal) expect(result.ok).toBe(false);
+            if (wasEnded) expect(result.ok).toBe(false);
+            // Once final, only what drives the steps after resolution moves anything.
+            if (wasFinal && result.ok) expect(FOLLOW_UP).toContain(event.type);
             if (result.ok) {
               expect(result.state).toBe(stateName(result.snapshot));
               expect(JSON.parse(JSON.stringify(result.persisted))).toEqual(result.persisted);
@@ -297,7 +388,10 @@ describe('random event sequences', () => {
       'failed',
       'pending',
       'rejected',
-      'resolved',
+      'resolved.done',
+      'resolved.queued',
+      'resolved.running',
+      'resolved.waiting',
       'validating.awaitingDecision',
       'validating.checking',
       'validating.stabilizing',

@@ -12,6 +12,7 @@ import {
 import {
   applyEvent,
   eventsAccepted,
+  hasEnded,
   isFinal,
   persist,
   restore,
@@ -21,7 +22,16 @@ import {
 } from '../../../src/domain/rollback-machine.js';
 import type { RollbackContext } from '../../../src/domain/rollback-types.js';
 import { STATE_NAMES } from '../../../src/domain/rollback-types.js';
-import { MINUTE, ROLES, SECOND, USERS, at, rollbackInput } from '../../support/domain-fixtures.js';
+import { currentAfterStep } from '../../../src/domain/rollback-after.js';
+import {
+  MINUTE,
+  ROLES,
+  SECOND,
+  USERS,
+  at,
+  blueGreenWithAfter,
+  rollbackInput,
+} from '../../support/domain-fixtures.js';
 import { RollbackDriver, ev } from '../../support/rollback-driver.js';
 
 const T = at(10 * MINUTE);
@@ -66,9 +76,25 @@ const REACH: Record<string, () => RollbackDriver> = {
     run.send(ev.manualDone(at(2 * MINUTE), 1));
     return run;
   },
-  resolved: () => {
+  'resolved.done': () => {
     const run = REACH['validating.stabilizing']!();
     run.fire('stabilize');
+    return run;
+  },
+  // With steps after resolution: waiting for the first one's time, asked to run it, running it.
+  'resolved.waiting': () => {
+    const run = new RollbackDriver(rollbackInput({ strategy: blueGreenWithAfter() }));
+    run.resolve(at(MINUTE));
+    return run;
+  },
+  'resolved.queued': () => {
+    const run = REACH['resolved.waiting']!();
+    run.fire('after');
+    return run;
+  },
+  'resolved.running': () => {
+    const run = REACH['resolved.queued']!();
+    run.send(ev.afterStarted(run.ctx.afterSteps![0]!.dueAt, 0));
     return run;
   },
   rejected: () => {
@@ -105,6 +131,8 @@ const REACH: Record<string, () => RollbackDriver> = {
 /** A well-formed, authorised event of each type, aimed at what the state is currently doing. */
 function representative(type: RollbackEventType, ctx: RollbackContext): RollbackEvent {
   const step = Math.min(ctx.currentStep, ctx.steps.length - 1);
+  const afterIndex = Math.max(0, currentAfterStep(ctx));
+  const afterAttempt = Math.max(1, ctx.afterSteps?.[afterIndex]?.attempts ?? 1);
   const deadline = Object.entries(ctx.deadlines)[0];
   switch (type) {
     case 'APPROVE':
@@ -151,6 +179,16 @@ function representative(type: RollbackEventType, ctx: RollbackContext): Rollback
       return { type, at: T, by: 'system', watch: 0, attempt: 1, status: 'breached', detail: '5xx 7%' };
     case 'ALERTS_FIRING':
       return { type, at: T, by: 'alerts', alerts: [{ fingerprint: 'fp-1', name: 'CheckoutHighErrorRate' }] };
+    case 'AFTER_STEP_STARTED':
+      return ev.afterStarted(T, afterIndex, afterAttempt);
+    case 'AFTER_STEP_SUCCEEDED':
+      return ev.afterSucceeded(T, afterIndex);
+    case 'AFTER_STEP_FAILED':
+      return ev.afterFailed(T, afterIndex);
+    case 'AFTER_STEP_INTERRUPTED':
+      return ev.afterInterrupted(T, afterIndex);
+    case 'SUPERSEDED':
+      return ev.superseded(T);
   }
 }
 
@@ -180,7 +218,10 @@ const ACCEPTS: Record<string, RollbackEventType[]> = {
   ],
   'validating.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'ABORT', 'MANUAL_DONE', 'ACCEPT', 'ALERTS_FIRING'],
   'validating.stabilizing': ['CANCEL', 'ABORT', 'CHECK_FAILED', 'TIMER', 'ALERTS_FIRING'],
-  resolved: [],
+  'resolved.waiting': ['TIMER', 'SUPERSEDED'],
+  'resolved.queued': ['AFTER_STEP_STARTED', 'AFTER_STEP_INTERRUPTED', 'SUPERSEDED'],
+  'resolved.running': ['AFTER_STEP_SUCCEEDED', 'AFTER_STEP_FAILED', 'AFTER_STEP_INTERRUPTED', 'SUPERSEDED'],
+  'resolved.done': [],
   rejected: [],
   cancelled: [],
   aborted: [],
@@ -210,7 +251,8 @@ describe('every state x every event', () => {
       // Ignored: nothing changed, and the message says why.
       expect(run.snapshot).toBe(before);
       expect(result.message.length).toBeGreaterThan(10);
-      if (isFinal(before)) {
+      if (isFinal(before) && !eventsAccepted(before).includes(type)) {
+        // Ended for everyone outside; a resolved one only still takes what drives its after-steps.
         expect(result.message).toBe(`${type} is not accepted: the rollback has ended (${stateName(before)})`);
       } else if (!eventsAccepted(before).includes(type) && !/^(STEP|CHECK)_|TIMER/.test(type)) {
         expect(result).toMatchObject({ code: 'not_accepted' });
@@ -290,7 +332,24 @@ describe('persistence round trip', () => {
       stored = roundTrip(result.persisted);
     }
     expect(live.state).toBe('resolved');
-    expect(stored.status).toBe('done');
+    expect(stored.value).toEqual({ resolved: 'done' });
+    expect(hasEnded(stored)).toBe(true);
     expect(stored.context).toEqual(roundTrip(persist(live.snapshot)).context);
+  });
+});
+
+describe('rollbacks stored before steps after resolution existed', () => {
+  it('restore a leaf `resolved` as resolved.done, which takes nothing', () => {
+    const run = REACH['resolved.done']!();
+    const old = { ...persist(run.snapshot), value: 'resolved', status: 'done' as const };
+    const restored = restore(old);
+    expect(statePath(restored)).toBe('resolved.done');
+    expect(hasEnded(restored)).toBe(true);
+    for (const type of EVENT_TYPES) {
+      expect(applyEvent(old, representative(type, run.ctx))).toMatchObject({
+        ok: false,
+        message: `${type} is not accepted: the rollback has ended (resolved)`,
+      });
+    }
   });
 });

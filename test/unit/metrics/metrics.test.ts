@@ -7,14 +7,18 @@ import { persist } from '../../../src/domain/rollback-machine.js';
 import { createMetrics } from '../../../src/metrics/metrics.js';
 import type { OutboxEffect, StoredRollback } from '../../../src/store/store.js';
 import type { RollbackEvent } from '../../../src/domain/rollback-events.js';
-import { MINUTE, SECOND, at, rollbackInput } from '../../support/domain-fixtures.js';
+import { MINUTE, SECOND, at, blueGreenWithAfter, rollbackInput } from '../../support/domain-fixtures.js';
 import { RecordingDriver } from '../../support/record-fixtures.js';
 import { ev } from '../../support/rollback-driver.js';
 
 /** Drives the machine and feeds each transition to `observeCommit`, as the engine's listener does. */
-function observed(drill: boolean, events: RollbackEvent[]) {
+function observed(
+  drill: boolean,
+  events: Array<RollbackEvent | ((run: RecordingDriver) => RollbackEvent)>,
+  input = rollbackInput({ drill }),
+) {
   const metrics = createMetrics({ defaultMetrics: false });
-  const run = new RecordingDriver(rollbackInput({ drill }));
+  const run = new RecordingDriver(input);
   const commit = (): void => {
     const ctx = run.ctx;
     const version = run.audit.length;
@@ -41,7 +45,7 @@ function observed(drill: boolean, events: RollbackEvent[]) {
   };
   commit();
   for (const event of events) {
-    run.send(event);
+    run.send(typeof event === 'function' ? event(run) : event);
     commit();
   }
   return metrics;
@@ -50,7 +54,70 @@ function observed(drill: boolean, events: RollbackEvent[]) {
 const value = async (metrics: ReturnType<typeof createMetrics>, line: string): Promise<string | undefined> =>
   (await metrics.render()).body.split('\n').find((l) => l.startsWith(line));
 
+/** The `after` timer as it is scheduled now. */
+const afterTimer = (run: RecordingDriver): RollbackEvent =>
+  ev.timer(run.ctx.deadlines.after!.dueAt, 'after', run.ctx.deadlines.after!.seq);
+
 describe('metrics', () => {
+  it('counts steps after resolution by outcome, and the rollback once, as resolved', async () => {
+    const metrics = observed(
+      false,
+      [
+        ev.approve(at(MINUTE)),
+        ev.started(at(MINUTE + SECOND), 0),
+        ev.succeeded(at(MINUTE + 2 * SECOND), 0),
+        ev.started(at(MINUTE + 3 * SECOND), 1),
+        ev.succeeded(at(MINUTE + 4 * SECOND), 1),
+        ev.checkPassed(at(2 * MINUTE), 0),
+        ev.manualDone(at(2 * MINUTE), 1),
+        afterTimer,
+        (run) => ev.afterStarted(run.ctx.afterSteps![0]!.dueAt, 0),
+        (run) => ev.afterFailed(run.ctx.afterSteps![0]!.dueAt + SECOND, 0),
+      ],
+      rollbackInput({ strategy: blueGreenWithAfter({ stabilizeMs: 0 }) }),
+    );
+    const body = (await metrics.render()).body;
+    expect(body).toContain(
+      'rollback_bot_after_steps_total{executor="command",outcome="failed",drill="false"} 1',
+    );
+    expect(body).toContain(
+      'rollback_bot_after_steps_total{executor="http",outcome="skipped",drill="false"} 1',
+    );
+    expect(body).toContain(
+      'rollback_bot_rollbacks_ended_total{service="checkout",environment="production",drill="false",outcome="resolved"} 1',
+    );
+    // The rollback's duration ends at its resolution, not when its clean-up ran.
+    expect(await value(metrics, 'rollback_bot_rollback_duration_seconds_sum')).toBe(
+      'rollback_bot_rollback_duration_seconds_sum{service="checkout",environment="production",drill="false",outcome="resolved"} 120',
+    );
+  });
+
+  it('counts steps after resolution a new rollback called off as cancelled', async () => {
+    const metrics = observed(
+      false,
+      [
+        ev.approve(at(MINUTE)),
+        ev.started(at(MINUTE + SECOND), 0),
+        ev.succeeded(at(MINUTE + 2 * SECOND), 0),
+        ev.started(at(MINUTE + 3 * SECOND), 1),
+        ev.succeeded(at(MINUTE + 4 * SECOND), 1),
+        ev.checkPassed(at(2 * MINUTE), 0),
+        ev.manualDone(at(2 * MINUTE), 1),
+        afterTimer,
+        (run) => ev.afterStarted(run.ctx.afterSteps![0]!.dueAt, 0),
+        (run) => ev.superseded(run.ctx.afterSteps![0]!.dueAt + SECOND, 'rb-2'),
+      ],
+      rollbackInput({ strategy: blueGreenWithAfter({ stabilizeMs: 0 }) }),
+    );
+    const body = (await metrics.render()).body;
+    expect(body).toContain(
+      'rollback_bot_after_steps_total{executor="command",outcome="cancelled",drill="false"} 1',
+    );
+    expect(body).toContain(
+      'rollback_bot_after_steps_total{executor="http",outcome="cancelled",drill="false"} 1',
+    );
+  });
+
   it('counts a declaration, the steps by executor and the end, with durations', async () => {
     const metrics = observed(false, [
       ev.approve(at(MINUTE)),

@@ -8,6 +8,8 @@ import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import {
   LIMITATIONS,
   abortedView,
+  afterFailedView,
+  afterPendingView,
   baseView,
   conditionSkippedView,
   declaredView,
@@ -57,6 +59,8 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-stabilizing', stabilizingView, ['ABORT']],
   ['card-watch-breached', watchingView, ['CONTINUE', 'ABORT']],
   ['card-resolved', resolvedView, []],
+  ['card-after-pending', afterPendingView, []],
+  ['card-after-failed', afterFailedView, []],
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],
   ['card-condition-skipped', conditionSkippedView, ['ABORT']],
