@@ -31,6 +31,7 @@ import {
   at,
   blueGreenWithAfter,
   rollbackInput,
+  standardStrategy,
 } from '../../support/domain-fixtures.js';
 import { RollbackDriver, ev } from '../../support/rollback-driver.js';
 
@@ -58,6 +59,26 @@ const REACH: Record<string, () => RollbackDriver> = {
   'executing.awaitingDecision': () => {
     const run = REACH['executing.running']!();
     run.send(ev.failed(at(MINUTE + 2), 0));
+    return run;
+  },
+  // A watched metric breached during step 1: step 2 waits for Continue.
+  'executing.held': () => {
+    const watch = { name: '5xx ratio', uses: 'prometheus', with: {} };
+    const run = new RollbackDriver(
+      rollbackInput({ strategy: standardStrategy({ watch: { everyMs: 30 * SECOND, checks: [watch] } }) }),
+    );
+    run.send(ev.approve(at(MINUTE)));
+    run.send(ev.started(at(MINUTE + 1), 0));
+    run.fire('watch');
+    run.send({
+      type: 'WATCH_SAMPLED',
+      at: at(2 * MINUTE),
+      by: 'system',
+      watch: 0,
+      attempt: 1,
+      status: 'breached',
+    });
+    run.send(ev.succeeded(at(2 * MINUTE + 1), 0));
     return run;
   },
   'validating.checking': () => {
@@ -207,6 +228,7 @@ const ACCEPTS: Record<string, RollbackEventType[]> = {
     'ALERTS_FIRING',
   ],
   'executing.awaitingDecision': ['CANCEL', 'RETRY_STEP', 'SKIP_STEP', 'ABORT', 'ALERTS_FIRING'],
+  'executing.held': ['CANCEL', 'ABORT', 'CONTINUE', 'TIMER', 'ALERTS_FIRING'],
   'validating.checking': [
     'CANCEL',
     'ABORT',
