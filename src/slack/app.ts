@@ -120,3 +120,10 @@ async function whoAmI(options: SlackAppOptions): Promise<{ botId: string; botUse
     });
   }
 }
+
+/** Starts the app's HTTP server; resolves with the port it listens on (the one the OS chose for 0). */
+export async function listen(app: App, port: number, host: string): Promise<number> {
+  const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : port;
+}

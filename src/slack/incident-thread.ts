@@ -129,7 +129,9 @@ export class IncidentThreads {
     if (incident.rollbackIds.length > 0) return;
     const channel = this.options.channelOf(incident.service);
     if (channel === null) return;
-    await this.once(incident, 'offer', () =>
+    // The default offer gives way to a plan trigger that matches later (the domain allows it until
+    // someone acts): that trigger's offer is a reply of its own, once.
+    await this.once(incident, trigger.name === null ? 'offer' : `offer:${trigger.name}`, () =>
       Promise.resolve(renderRollbackOffer(incident, trigger, channel)),
     );
   }

@@ -73,3 +73,15 @@ export interface Bot {
   /** Graceful: stop taking requests and work, hand running steps back, within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
+
+/** The bot's own credentials: secrets to mask wherever text leaves the bot. */
+export function credentialsOf(options: BotOptions): Array<string | undefined> {
+  return [
+    options.slack.botToken,
+    options.slack.signingSecret,
+    options.slack.appToken,
+    options.apiToken,
+    options.alertToken,
+    options.statuspage?.apiKey,
+  ];
+}

@@ -4,9 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Bot, BotOptions } from './bot-options.js';
+import { credentialsOf, type Bot, type BotOptions } from './bot-options.js';
 import { botRoutes } from '../http/bot-routes.js';
-import { WebClient } from '@slack/web-api';
 import { IncidentRecords } from '../app/incident-records.js';
 import { IncidentService } from '../app/incident-service.js';
 import { DrillRecords } from '../app/drill-records.js';
@@ -20,9 +19,9 @@ import { previewStrategy } from '../executors/render-params.js';
 import { createStepPerformer } from '../executors/step-performer.js';
 import { createPlanResolver, stepTargetDecider } from '../executors/plan-resolver.js';
 import { createMetrics } from '../metrics/metrics.js';
-import { createSlackApp } from '../slack/app.js';
+import { createSlackApp, listen } from '../slack/app.js';
 import { openIncidentsFrom } from '../slack/blocks/app-home.js';
-import { boltLogger } from '../slack/bolt-logger.js';
+import { slackWebClient } from '../slack/web-client.js';
 import { IncidentThreads } from '../slack/incident-thread.js';
 import { roleGroupsOf, slackNotifyHandler } from '../slack/notify-handler.js';
 import { RollbackCards } from '../slack/rollback-cards.js';
@@ -45,22 +44,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const metrics = options.metrics ?? createMetrics();
   const secrets = options.secrets ?? new SecretMask();
   // Its own credentials and its plans' secrets: masked in every output, message and log line.
-  secrets.add([
-    options.slack.botToken,
-    options.slack.signingSecret,
-    options.slack.appToken,
-    options.apiToken,
-    options.alertToken,
-    options.statuspage?.apiKey,
-    ...knownSecrets(options.env, catalog().plans.values()),
-  ]);
+  secrets.add([...credentialsOf(options), ...knownSecrets(options.env, catalog().plans.values())]);
   const slackFetch = maskedFetch(secrets);
-  const client = new WebClient(options.slack.botToken, {
-    slackApiUrl: options.slack.apiUrl,
-    fetch: slackFetch,
-    logger: boltLogger(log),
-    ...(options.slack.retries === undefined ? {} : { retryConfig: { retries: options.slack.retries } }),
-  });
+  const { botToken: token, apiUrl, retries } = options.slack;
+  const client = slackWebClient({ token, apiUrl, retries, fetch: slackFetch, log });
   const roles = new RoleDirectory({ client, now, log });
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
@@ -207,11 +194,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     metrics,
     freezes,
     drills,
-    async start(port, host = '0.0.0.0') {
+    start(port, host = '0.0.0.0') {
       runtime.start();
-      const server = (await app.start({ port, host })) as { address(): { port: number } | string | null };
-      const address = server.address();
-      return typeof address === 'object' && address !== null ? address.port : port;
+      return listen(app, port, host);
     },
     async stop(graceMs = 8_000) {
       await app.stop();

@@ -220,6 +220,75 @@ describe('alert receivers and incident threads', () => {
     expect(incident?.rollbackIds).toEqual([rollback!.id]);
   }, 60_000);
 
+  it('a plan trigger that matches after the default offer posts its own offer, whose click uses its strategy', async () => {
+    const h = (harness = await start());
+    const t0 = h.clock.now - 3 * 60_000;
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.4.1',
+      at: t0 - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.5.0',
+      at: t0 - 600_000,
+    });
+    // First an alert no trigger matches: the default offer.
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload(
+        [{ name: 'CheckoutSlow', service: 'checkout', fingerprint: 'slow', startsAt: t0 }],
+        'g-slow',
+      ),
+    );
+    const parent = (
+      await eventually(
+        () => parents(h, 'checkout'),
+        (l) => l.length === 1,
+      )
+    )[0]!;
+    await eventually(
+      () => repliesText(h, parent),
+      (text) => text.includes('default strategy'),
+    );
+    // Then one the plan's error-rate trigger matches: its offer follows, once.
+    const matching = alertmanagerPayload(
+      [
+        {
+          name: 'CheckoutErrors',
+          service: 'checkout',
+          fingerprint: 'errors',
+          startsAt: t0,
+          labels: { rollback_trigger: 'error-rate' },
+        },
+      ],
+      'g-errors',
+    );
+    await postAlerts(h.port, '/alerts/alertmanager', matching);
+    await postAlerts(h.port, '/alerts/alertmanager', matching);
+    await eventually(
+      () => repliesText(h, parent),
+      (text) => text.includes('error-rate') && text.includes('flag-off'),
+    );
+    const offers = h.sim
+      .replies(CHANNEL, parent.ts)
+      .filter((r) => JSON.stringify(r.blocks).includes('incident:propose-rollback'));
+    expect(offers).toHaveLength(2);
+    await h.driver.click({
+      user: PEOPLE.declarer,
+      actionId: 'incident:propose-rollback',
+      value: (value) => value?.includes('flag-off') === true,
+    });
+    const [rollback] = await eventually(
+      () => h.bot.reads.list({ service: 'checkout' }),
+      (l) => l.length === 1,
+    );
+    expect(rollback?.strategy).toBe('flag-off');
+  }, 60_000);
+
   it('an auto trigger declares the rollback, counts down, and starts it when the delay is over', async () => {
     const h = (harness = await start());
     const t0 = h.clock.now - 60_000;
