@@ -194,17 +194,22 @@ export class IncidentService {
 
   /**
    * After a rollback's notice reached its thread: the incident it belongs to is redrawn, and one
-   * that ended may close the incident.
+   * that ended may close the incident. A rollback declared in the incident that the incident does
+   * not list yet (the process died between the declaration and the join) joins it now: its card is
+   * drawn on the incident's message only once it is listed there.
    */
   async rollbackNoticed(rollback: {
     id: string;
     service: string;
     environment: string;
     final: boolean;
+    /** The incident it was declared in, if any. */
+    incidentId?: string | undefined;
   }): Promise<void> {
     const incident = await this.current(rollback.service, rollback.environment);
     if (!incident) return;
     if (incident.rollbackIds.includes(rollback.id)) this.records.changed(incident.id);
+    else if (rollback.incidentId === incident.id) await this.join(incident.id, rollback.id);
     // A rollback of the service ended: the incident closes if its alerts are all resolved.
     if (rollback.final && allResolved(incident)) await this.closeIfQuiet(incident.id);
   }

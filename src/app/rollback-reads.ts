@@ -12,7 +12,7 @@
 import type { SecretMask } from '../domain/secret-mask.js';
 import type { Committed } from '../engine/engine.js';
 import type { AuditEntry, RollbackReader, StoredRollback } from '../store/store.js';
-import { rollbackView, type RollbackView } from './rollback-view.js';
+import { contextOf, rollbackView, type RollbackView } from './rollback-view.js';
 
 export interface RollbackReadsOptions {
   store: RollbackReader;
@@ -80,17 +80,23 @@ export class RollbackReads {
     );
   }
 
-  /** What an incident thread says of one of its rollbacks. */
-  async brief(
-    rollbackId: string,
-  ): Promise<{ id: string; state: RollbackView['state']; toVersion: string; declaredBy: string } | null> {
-    const view = await this.view(rollbackId);
-    if (!view) return null;
+  /** What an incident thread says of one of its rollbacks, and the incident it was declared in. */
+  async brief(rollbackId: string): Promise<{
+    id: string;
+    state: RollbackView['state'];
+    toVersion: string;
+    declaredBy: string;
+    incidentId: string | null;
+  } | null> {
+    const record = await this.record(rollbackId);
+    if (!record) return null;
+    const view = this.viewOf(record);
     return {
       id: view.id,
       state: view.state,
       toVersion: view.toVersion,
       declaredBy: view.timeline[0]?.by ?? 'system',
+      incidentId: contextOf(record.rollback).incidentId ?? null,
     };
   }
 

@@ -248,6 +248,8 @@ export class RollbackService {
       updateEveryMs: this.communicationsOf(plan)?.updateEveryMs ?? DEFAULT_UPDATE_EVERY_MS,
       // What fires now must stop before the rollback may call the service stable.
       firingAlerts: firingOf(incident?.alerts ?? []),
+      // Its card goes on the incident's message, its notices into that one thread.
+      ...(incident ? { incidentId: incident.id } : {}),
     };
     await this.supersede(plan.service, environment, id, request.by, at);
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);

@@ -40,6 +40,7 @@ export function initialContext(input: RollbackInput): RollbackContext {
     updateEveryMs: input.updateEveryMs ?? 0,
     resolution: input.resolution ?? null,
     ...(input.firingAlerts === undefined ? {} : { firingAlerts: structuredClone(input.firingAlerts) }),
+    ...(input.incidentId === undefined ? {} : { incidentId: input.incidentId }),
     steps: input.strategy.steps.map((s) => ({ name: s.name, uses: s.uses, status: 'pending', attempts: 0 })),
     checks: input.strategy.validate.map((c) => ({
       name: c.name,

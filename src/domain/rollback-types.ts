@@ -68,6 +68,11 @@ export interface RollbackInput {
   resolution?: PlanResolution | null;
   /** The alerts of the service and environment firing at the declaration (its incident's). */
   firingAlerts?: FiringAlert[];
+  /**
+   * The open incident the declaration joined, if any: its card is drawn on the incident's message and
+   * its notices go into that thread. Absent in rollbacks without one (and in those from before it).
+   */
+  incidentId?: string;
 }
 
 /** An alert of the rollback's service and environment, as the machine keeps it. */

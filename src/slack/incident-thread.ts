@@ -4,6 +4,11 @@
  * a sync is idempotent: it posts the parent once, redraws it in place, posts one reply for all the
  * alert changes not told yet, and each one-off reply (the offer, the automatic rollback, a rollback
  * joining, the close) once, remembered in the store like the rollback notices.
+ *
+ * The parent is the incident's one message: it carries the status cards of the rollbacks declared in
+ * the incident, and their notices are its replies. This is its one writer: the rollback cards ask it
+ * to redraw (`refresh`) and to reply (`reply`) and hand it their cards (`cards`), so the incident's
+ * changes and its rollbacks' commits are drawn by the same coalesced publisher, never by two.
  */
 import type { Logger } from 'pino';
 import type { IncidentRecords } from '../app/incident-records.js';
@@ -19,10 +24,12 @@ import {
   renderIncidentParent,
   renderRollbackJoined,
   renderRollbackOffer,
+  type IncidentRollback,
   type RollbackLine,
   type ThreadMessage,
 } from './blocks/incident-messages.js';
-import { CardPublisher, type ChatApi } from './card-publisher.js';
+import { CardPublisher, type CardAddress, type ChatApi, type SlackMessage } from './card-publisher.js';
+import type { IncidentMessages } from './rollback-cards.js';
 
 export interface IncidentThreadOptions {
   client: ChatApi;
@@ -30,13 +37,21 @@ export interface IncidentThreadOptions {
   incidents: Pick<IncidentRecords, 'get' | 'update'>;
   /** The plan's channel for a service; null when the plan is gone. */
   channelOf: (service: string) => string | null;
-  rollback: (id: string) => Promise<(RollbackLine & { declaredBy: string }) | null>;
+  /** One of its rollbacks, and the incident it was declared in (null: none, it has its own card). */
+  rollback: (
+    id: string,
+  ) => Promise<(RollbackLine & { declaredBy: string; incidentId: string | null }) | null>;
+  /** The incident's rollbacks as its message draws them (their cards, by their one writer). */
+  cards: (incidentId: string, rollbackIds: readonly string[]) => Promise<IncidentRollback[]>;
   deployments: (service: string, environment: string) => Promise<Deployment[]>;
   now: () => number;
   log: Logger;
 }
 
-export class IncidentThreads {
+/** A one-off reply that turned out to have nothing to say: done, never asked again. */
+const NOTHING = Symbol('nothing to tell');
+
+export class IncidentThreads implements IncidentMessages {
   private readonly parents: CardPublisher;
   private readonly syncing = new Coalescer();
 
@@ -62,9 +77,25 @@ export class IncidentThreads {
     return this.syncing.run(incidentId, () => this.syncOnce(incidentId));
   }
 
-  /** Waits for every sync in flight. */
-  settled(): Promise<void> {
-    return this.syncing.settled();
+  /** Waits for every sync and redraw in flight. */
+  async settled(): Promise<void> {
+    await this.syncing.settled();
+    await this.parents.settled();
+  }
+
+  /** Posts the incident's message if it is not posted yet; null when there is nothing to post. */
+  ensure(incidentId: string): Promise<CardAddress | null> {
+    return this.parents.ensure(incidentId);
+  }
+
+  /** Redraws the incident's message (a card on it changed); coalesced with the syncs' redraws. */
+  refresh(incidentId: string): Promise<void> {
+    return this.parents.refresh(incidentId);
+  }
+
+  /** Posts in the incident's thread (a notice of a rollback whose card is on the message). */
+  reply(incidentId: string, message: SlackMessage): Promise<void> {
+    return this.parents.reply(incidentId, message);
   }
 
   private async syncOnce(incidentId: string): Promise<void> {
@@ -79,7 +110,10 @@ export class IncidentThreads {
     for (const rollbackId of incident.rollbackIds) {
       await this.once(incident, `rollback:${rollbackId}`, async () => {
         const rollback = await this.options.rollback(rollbackId);
-        return rollback ? renderRollbackJoined(rollback) : null;
+        if (!rollback) return null;
+        // Declared in this incident: its card is on the message and its notices follow here.
+        if (rollback.incidentId === incident.id) return NOTHING;
+        return renderRollbackJoined(rollback);
       });
     }
     if (incident.closedAt !== null) {
@@ -127,24 +161,27 @@ export class IncidentThreads {
     }
     // Someone already declared a rollback for this incident: the offer would only confuse.
     if (incident.rollbackIds.length > 0) return;
-    const channel = this.options.channelOf(incident.service);
-    if (channel === null) return;
+    if (this.options.channelOf(incident.service) === null) return;
     // The default offer gives way to a plan trigger that matches later (the domain allows it until
     // someone acts): that trigger's offer is a reply of its own, once.
     await this.once(incident, trigger.name === null ? 'offer' : `offer:${trigger.name}`, () =>
-      Promise.resolve(renderRollbackOffer(incident, trigger, channel)),
+      Promise.resolve(renderRollbackOffer(incident, trigger)),
     );
   }
 
+  /**
+   * `render` answers null when it cannot tell yet (asked again at the next sync), NOTHING when there
+   * is nothing to tell (done).
+   */
   private async once(
     incident: Incident,
     what: string,
-    render: () => Promise<ThreadMessage | null>,
+    render: () => Promise<ThreadMessage | typeof NOTHING | null>,
   ): Promise<void> {
     await doOnce(this.options.store, COLLECTIONS.incidentNotices, `${incident.id}:${what}`, async () => {
       const message = await render();
       if (!message) return false;
-      await this.parents.reply(incident.id, message);
+      if (message !== NOTHING) await this.parents.reply(incident.id, message);
       return true;
     });
   }
@@ -156,14 +193,9 @@ export class IncidentThreads {
     if (channel === null) return null;
     const [deployments, rollbacks] = await Promise.all([
       this.options.deployments(incident.service, incident.environment),
-      Promise.all(incident.rollbackIds.map((id) => this.options.rollback(id))),
+      this.options.cards(incident.id, incident.rollbackIds),
     ]);
-    const message = renderIncidentParent({
-      incident,
-      deployments,
-      rollbacks: rollbacks.filter((r): r is RollbackLine & { declaredBy: string } => r !== null),
-      now: this.options.now(),
-    });
+    const message = renderIncidentParent({ incident, deployments, rollbacks, now: this.options.now() });
     return { channel, message };
   }
 }

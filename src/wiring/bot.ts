@@ -14,6 +14,7 @@ import { FreezeService } from '../app/freeze-service.js';
 import { noticeFanout } from '../app/notice-fanout.js';
 import { communicationsOf, RollbackService } from '../app/rollback-service.js';
 import { RollbackReads } from '../app/rollback-reads.js';
+import { contextOf } from '../app/rollback-view.js';
 import { createEngineRuntime } from '../engine/runtime.js';
 import { previewStrategy } from '../executors/render-params.js';
 import { createStepPerformer } from '../executors/step-performer.js';
@@ -52,7 +53,28 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });
-  const cards = new RollbackCards({ client, store, reads, catalog, now, log });
+  // The incident's message carries the cards of its rollbacks: each message has one writer (the
+  // incident thread for it, the cards for a rollback without an incident), and they call each other.
+  const threads: IncidentThreads = new IncidentThreads({
+    client,
+    store,
+    incidents: records,
+    channelOf: (name) => catalog().plans.get(name)?.channel ?? null,
+    rollback: (id) => reads.brief(id),
+    cards: (incidentId, rollbackIds) => cards.inIncident(incidentId, rollbackIds),
+    deployments: (name, environment) => store.listDeployments(name, environment, 20),
+    now,
+    log,
+  });
+  const cards: RollbackCards = new RollbackCards({
+    client,
+    store,
+    reads,
+    catalog,
+    incidentMessages: threads,
+    now,
+    log,
+  });
   const drills = new DrillRecords(store);
   const freezes = new FreezeService({ store, catalog, rolesOf, now });
 
@@ -66,13 +88,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     statuspage: options.statuspage,
     // A target that failed is said in the rollback's thread; the rollback goes on.
     report: (rollbackId, message) => {
-      cards.publisher.warn(rollbackId, message);
+      cards.warn(rollbackId, message);
     },
     log,
     now,
   });
   const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
-  const stepOutput = new StepOutputRelay({ cards: cards.publisher, log });
+  const stepOutput = new StepOutputRelay({ cards, log });
   const performer = createStepPerformer({
     registry: options.registry,
     env: options.env,
@@ -119,16 +141,6 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       metrics.incidentsOpened.inc({ service: incident.service, environment: incident.environment });
     },
   });
-  const threads = new IncidentThreads({
-    client,
-    store,
-    incidents: records,
-    channelOf: (name) => catalog().plans.get(name)?.channel ?? null,
-    rollback: (id) => reads.brief(id),
-    deployments: (name, environment) => store.listDeployments(name, environment, 20),
-    now,
-    log,
-  });
   records.onChange((incidentId) => {
     threads.announce(incidentId);
   });
@@ -138,14 +150,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       thread: slackNotifyHandler({
         store,
         reads,
-        cards: cards.publisher,
+        cards,
         showCard: (id, version) => cards.shows(id, version),
         roleGroups: () => roleGroupsOf(catalog()),
         customText: planNoticeText({ catalog, now, log }),
       }),
       stakeholders,
       rollbackOf: (effect) => reads.record(effect.rollbackId, effect.version),
-      after: (rollback) => incidents.rollbackNoticed(rollback),
+      after: (rollback) =>
+        incidents.rollbackNoticed({ ...rollback, incidentId: contextOf(rollback).incidentId }),
       log,
     }),
     freeze: freezeEffectHandler({ store, reads, drills, freezes, log }),
@@ -202,8 +215,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await app.stop();
       // The workers' last effects may still announce incidents and redraw cards: settle those after.
       await runtime.stop(graceMs);
+      // The cards first: their redraws may redraw an incident's message.
+      await cards.settled();
       await threads.settled();
-      await cards.publisher.settled();
       await statuspageQueue.drain(Math.min(graceMs, 2_000));
     },
   };

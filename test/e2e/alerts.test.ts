@@ -196,14 +196,23 @@ describe('alert receivers and incident threads', () => {
       toVersion: 'v1.4.1',
       incidentStartedAt: new Date(t0).toISOString(),
     });
+    // Its card is drawn on the incident's message, its notices go into the incident's thread: the
+    // rollback has no message of its own.
     await eventually(
       () => repliesText(h, parent),
-      (text) => text.includes(`Rollback \`${rollback!.id}\``),
+      (text) => text.includes('declared a rollback of *checkout*') && text.includes('Approval needed'),
     );
     await eventually(
       () => blocksOf(parents(h, 'checkout')[0]),
-      (b) => b.includes(rollback!.id),
+      (b) => b.includes(rollback!.id) && b.includes('rollback:approve'),
     );
+    expect(h.sim.messages(CHANNEL)).toHaveLength(1);
+    expect(
+      h.sim
+        .ephemerals({ user: PEOPLE.declarer })
+        .map((e) => e.text)
+        .join('\n'),
+    ).toContain("its status card is on this incident's message");
 
     // A second click is refused: one active rollback per service and environment.
     await h.driver.click({ user: PEOPLE.oncall, actionId: 'incident:propose-rollback' });
@@ -335,7 +344,7 @@ describe('alert receivers and incident threads', () => {
       () => repliesText(h, parent),
       (text) => /rolls back automatically 2m/.test(text),
     );
-    // The card carries the countdown's buttons.
+    // The card, on the incident's message, carries the countdown's buttons.
     const card = await eventually(
       () =>
         h.sim
@@ -343,6 +352,7 @@ describe('alert receivers and incident threads', () => {
           .find((m) => blocksOf(m).includes(rollback!.id) && blocksOf(m).includes('rollback:cancel')),
       Boolean,
     );
+    expect(card!.ts).toBe(parent.ts);
     expect(blocksOf(card)).toContain('rollback:start-now');
 
     h.clock.now += 2 * 60_000 + 1_000;
@@ -374,6 +384,10 @@ describe('alert receivers and incident threads', () => {
       () => h.bot.incidents.current('payments', 'production'),
       (i) => i === null,
     );
+    // From the alert to the close, one message: the rollback's notices are in the incident's thread.
+    await h.bot.threads.settled();
+    expect(h.sim.messages(CHANNEL).map((m) => m.ts)).toEqual([parent.ts]);
+    expect(repliesText(h, parent)).toMatch(/resolved/i);
   }, 60_000);
 
   it('an auto trigger on a plan that touches a database still waits for a human', async () => {
@@ -472,6 +486,8 @@ describe('alert receivers and incident threads', () => {
     const card = h.sim
       .messages(CHANNEL)
       .find((m) => blocksOf(m).includes(id) && blocksOf(m).includes('rollback:approve'));
+    // It is on the incident's message: the rollback joined the open incident.
+    expect(card?.ts).toBe(parent!.ts);
     expect(blocksOf(card)).toContain('on-call-engineer');
     expect(blocksOf(card)).not.toContain('vp-engineering');
   }, 60_000);

@@ -133,4 +133,21 @@ describe('IncidentService across replicas (real Redis)', () => {
     expect(incident?.trigger).toMatchObject({ name: 'errors', action: 'auto', settled: true });
     expect(incident?.trigger?.refused).toBeUndefined();
   });
+
+  it('a rollback declared in the incident joins it when its notice comes, if the join was lost', async () => {
+    const [a, b] = await replicas(() =>
+      Promise.resolve({ ok: false, code: 'refused', message: 'not here' } as const),
+    );
+    await a.receive({ key: 'k1', alerts: [alert('x1')] });
+    const incident = await a.current('checkout', 'production');
+    expect(incident?.rollbackIds).toEqual([]);
+    // The declaration recorded its incident, then the process died before joining it.
+    const rollback = { id: 'rb-lost', service: 'checkout', environment: 'production', final: false };
+    await b.rollbackNoticed({ ...rollback, incidentId: incident!.id });
+    expect((await a.current('checkout', 'production'))?.rollbackIds).toEqual(['rb-lost']);
+    // A rollback of another incident (or none) is not taken in.
+    await b.rollbackNoticed({ ...rollback, id: 'rb-other', incidentId: 'inc-elsewhere' });
+    await b.rollbackNoticed({ ...rollback, id: 'rb-none' });
+    expect((await a.current('checkout', 'production'))?.rollbackIds).toEqual(['rb-lost']);
+  });
 });

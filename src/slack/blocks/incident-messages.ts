@@ -1,14 +1,20 @@
 /**
  * The incident thread: its parent message (updated in place: what fires, since when, what was
- * deployed in the hour before, the rollbacks of it) and the replies that tell what changed, offer
- * the plan's rollback, or say the incident is over. Modelled on the seeds' "INCIDENT ALERT". Pure.
+ * deployed in the hour before, and the status card of its rollback) and the replies that tell what
+ * changed, offer the plan's rollback, or say the incident is over. Modelled on the seeds' "INCIDENT
+ * ALERT". One message per incident: a rollback declared in it has no message of its own, its card
+ * is drawn here (the newest in full, the earlier ones a line each) and its notices go to this
+ * thread. Pure.
  */
 import type { KnownBlock } from '@slack/web-api';
 import { formatDuration } from '../../domain/duration.js';
 import type { Incident, IncidentAlert, TriggerDecision } from '../../domain/incident.js';
+import { FINAL_STATES } from '../../domain/rollback-types.js';
 import type { Deployment } from '../../store/store.js';
-import { actions, context, header, incidentButton, LIMITS, section } from './kit.js';
-import { escapeMrkdwn as esc, mention, slackDate, truncate } from './text.js';
+import { stateEmoji } from './emoji.js';
+import { actions, context, divider, header, incidentButton, LIMITS, section } from './kit.js';
+import { renderStatusCard, versionsText, type StatusCardInput } from './status-card.js';
+import { escapeMrkdwn as esc, mention, slackDate, slackDateIso, truncate } from './text.js';
 
 export interface ThreadMessage {
   text: string;
@@ -20,6 +26,20 @@ export interface RollbackLine {
   state: string;
   toVersion: string;
 }
+
+/** A rollback of the incident, as its message shows it. */
+export interface IncidentRollback {
+  /** What its status card is drawn from (as the card's writer would draw it on its own). */
+  card: StatusCardInput;
+  /**
+   * Its card is on this message (it was declared in the incident). False for one that joined with
+   * a message of its own (declared before the incident opened): it is listed, its card stays there.
+   */
+  here: boolean;
+}
+
+/** Earlier rollbacks listed one line each before the rest are counted. */
+const SHOWN_EARLIER = 10;
 
 const SHOWN_ALERTS = 10;
 export const DEPLOY_WINDOW_MS = 60 * 60_000;
@@ -56,10 +76,49 @@ function deploymentLine(deployment: Deployment, startedAt: number): string {
   return `• \`${esc(deployment.version)}\`${commit}${by} at ${slackDate(deployment.at)}, ${before} before`;
 }
 
+/**
+ * The rollback whose card is drawn in full: the newest one still going, else the newest (at most one
+ * rollback of a service and environment is active, so the others are over). Null when none is here.
+ */
+function featuredOf(rollbacks: readonly IncidentRollback[]): IncidentRollback | null {
+  const here = rollbacks.filter((r) => r.here);
+  const going = here.filter((r) => !FINAL_STATES.some((state) => state === r.card.view.state));
+  return going.at(-1) ?? here.at(-1) ?? null;
+}
+
+function rollbackSummary({ card: { view }, here }: IncidentRollback): string {
+  const where = here ? '' : ' · _its own card and thread_';
+  return (
+    `• ${stateEmoji(view.state)} \`${esc(view.id)}\` ${versionsText(view)}: ${esc(truncate(view.stateDetail, 150))}` +
+    ` · declared by ${mention(view.declaredBy)} ${slackDateIso(view.declaredAt)}${where}`
+  );
+}
+
+/**
+ * The rollbacks not drawn in full, newest first, in one block: whole lines only (a cut line could
+ * break a mention or a date), the rest counted.
+ */
+function rollbacksBlock(title: string, rollbacks: readonly IncidentRollback[]): KnownBlock {
+  const newest = [...rollbacks].reverse();
+  const more = (n: number): string => `… and ${n} more`;
+  const room = LIMITS.sectionText - title.length - 3 - more(newest.length).length - 1;
+  const lines: string[] = [];
+  let used = 0;
+  for (const rollback of newest.slice(0, SHOWN_EARLIER)) {
+    const line = rollbackSummary(rollback);
+    if (used + line.length + 1 > room) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  if (lines.length < newest.length) lines.push(more(newest.length - lines.length));
+  return section(`*${title}*\n${lines.join('\n')}`);
+}
+
 export function renderIncidentParent(input: {
   incident: Incident;
   deployments: readonly Deployment[];
-  rollbacks: readonly RollbackLine[];
+  /** In the order they joined. */
+  rollbacks: readonly IncidentRollback[];
   now: number;
 }): ThreadMessage {
   const { incident, rollbacks } = input;
@@ -90,21 +149,31 @@ export function renderIncidentParent(input: {
             .join('\n')}`,
     ),
   );
-  if (rollbacks.length > 0) {
-    blocks.push(
-      section(
-        `*Rollbacks*\n${rollbacks
-          .slice(0, 10)
-          .map((r) => `• \`${esc(r.id)}\` to \`${esc(r.toVersion)}\`: ${esc(r.state)}`)
-          .join('\n')}`,
-      ),
-    );
-  }
-  blocks.push(context([`Incident \`${esc(incident.id)}\` · ${where} · updates in the thread`]));
+  const featured = featuredOf(rollbacks);
+  const others = rollbacks.filter((r) => r !== featured);
+  const listed =
+    others.length === 0
+      ? []
+      : featured === null
+        ? [rollbacksBlock('Rollbacks', others)]
+        : [divider(), rollbacksBlock('Earlier rollbacks of this incident', others)];
+  const footer = context([`Incident \`${esc(incident.id)}\` · ${where} · updates in the thread`]);
+  // The card takes what the incident's own blocks leave of Slack's 50 (it shortens its step list).
+  const card =
+    featured === null
+      ? null
+      : renderStatusCard({
+          ...featured.card,
+          maxBlocks: LIMITS.messageBlocks - blocks.length - 1 - listed.length - 1,
+        });
+  if (card !== null) blocks.push(divider(), ...card.blocks);
+  blocks.push(...listed, footer);
   const text = closed
     ? `Resolved: ${incident.service} (${incident.environment})`
     : `Incident: ${incident.service} (${incident.environment}), ${firing.length} alert(s) firing`;
-  return { text: truncate(esc(text), LIMITS.fallbackText), blocks };
+  // The card's own fallback is escaped already.
+  const fallback = card === null ? esc(text) : `${esc(text)} · ${card.text}`;
+  return { text: truncate(fallback, LIMITS.fallbackText), blocks };
 }
 
 /** One reply for everything that changed since the last one (coalesced). */
@@ -134,17 +203,13 @@ export function renderAlertChanges(
 }
 
 /** The offer: the plan's rollback is one click away. */
-export function renderRollbackOffer(
-  incident: Incident,
-  trigger: TriggerDecision,
-  channel: string,
-): ThreadMessage {
+export function renderRollbackOffer(incident: Incident, trigger: TriggerDecision): ThreadMessage {
   const why = trigger.name === null ? 'the plan' : `trigger *${esc(trigger.name)}*`;
   const strategy =
     trigger.strategy === null ? 'its default strategy' : `strategy \`${esc(trigger.strategy)}\``;
   const text =
     `↩️ ${why} proposes rolling back *${esc(incident.service)}* (${esc(incident.environment)}) with ${strategy}. ` +
-    `The card goes to <#${esc(channel)}>; approval follows the authority policy.`;
+    `Its card will be on this incident's message; approval follows the authority policy.`;
   return {
     text: truncate(`Roll back ${incident.service}?`, LIMITS.fallbackText),
     blocks: [

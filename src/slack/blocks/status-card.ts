@@ -34,6 +34,8 @@ export interface StatusCardInput {
   now: number;
   /** Approvals the environment needs (policy `approvalsRequired`); shown as "1 of 2" when given. */
   approvalsRequired?: number;
+  /** Blocks the card may take (default: a whole message); less when it shares its incident's message. */
+  maxBlocks?: number;
 }
 
 export interface RenderedMessage {
@@ -464,7 +466,12 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
   ];
   const after = afterBlocks(view, now);
   const budget =
-    LIMITS.messageBlocks - top.length - tail.length - checks.length - stepsHead.length - after.length;
+    (input.maxBlocks ?? LIMITS.messageBlocks) -
+    top.length -
+    tail.length -
+    checks.length -
+    stepsHead.length -
+    after.length;
   const blocks = [...top, ...stepsHead, ...stepBlocks(view, input, budget), ...after, ...checks, ...tail];
   return { text: fallbackText(view), blocks };
 }

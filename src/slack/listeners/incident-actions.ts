@@ -5,6 +5,7 @@
  * (another rollback active, no known target version, the incident over) is ephemeral.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { contextOf } from '../../app/rollback-view.js';
 import { decodeIncidentValue, INCIDENT_ACTION_IDS } from '../blocks/kit.js';
 import { renderError, renderRefusal } from '../blocks/replies.js';
 import { CLICK_MEMORY_MS, clickKey, explainFailure, tellClicker } from '../reply.js';
@@ -44,8 +45,12 @@ export function registerIncidentActions(app: App, deps: SlackDependencies): void
           await tell(refusal.text, refusal.blocks);
           return;
         }
+        // Declared in this incident, its card is on the incident's message (the one clicked in).
+        const here = contextOf(outcome.rollback).incidentId === incident.id;
         await tell(
-          `Declared rollback \`${outcome.rollback.id}\`: its status card is in <#${outcome.plan.channel}>.`,
+          here
+            ? `Declared rollback \`${outcome.rollback.id}\`: its status card is on this incident's message.`
+            : `Declared rollback \`${outcome.rollback.id}\`: its status card is in <#${outcome.plan.channel}>.`,
         );
       } catch (error) {
         const { message, reference } = explainFailure(deps.log, error, { action: action.action_id, user });

@@ -14,6 +14,7 @@ import {
 import { renderHistory, renderStats } from '../blocks/record.js';
 import { explainFailure } from '../reply.js';
 import { readRecords } from '../../app/rollback-records.js';
+import { contextOf } from '../../app/rollback-view.js';
 import { HISTORY_LIMIT, historyRows, rollbackStats } from '../../domain/rollback-record.js';
 import { lastTestedText } from '../../app/drill-records.js';
 import { answerDrill, answerFreeze } from './freeze-drill-answers.js';
@@ -108,9 +109,12 @@ async function answerCommand(
       });
       if (!outcome.ok) return renderRefusal(outcome.message);
       const where = outcome.plan.channel === from.channel ? 'here' : `in <#${outcome.plan.channel}>`;
+      // Declared in an open incident, its card is on the incident's message.
+      const incidentId = contextOf(outcome.rollback).incidentId;
+      const on = incidentId === undefined ? '' : ` on incident \`${incidentId}\`'s message`;
       return {
         response_type: 'ephemeral',
-        text: `Declared rollback \`${outcome.rollback.id}\`: its status card is ${where}.`,
+        text: `Declared rollback \`${outcome.rollback.id}\`: its status card is${on} ${where}.`,
       };
     }
     case 'history': {
