@@ -6,7 +6,8 @@
  * and the card follows the commit.
  *
  * The card shows the rollback's view (read model, masked), the buttons its current state accepts,
- * the plan's limitations, in the plan's channel. Posting and coalescing are the publisher's job.
+ * the plan's limitations, in the plan's channel, and, while approval is pending, whether anyone holds
+ * the tier's roles (read as the notices page them). Posting and coalescing are the publisher's job.
  */
 import type { Logger } from 'pino';
 import type { Catalog } from '../app/rollback-service.js';
@@ -17,6 +18,7 @@ import { eventsAccepted, restore, type PersistedRollback } from '../domain/rollb
 import type { Docs, StoredRollback } from '../store/store.js';
 import { renderStatusCard } from './blocks/status-card.js';
 import { CardPublisher, type ChatApi, type SlackMessage } from './card-publisher.js';
+import { pageTier, type GroupMembers } from './paging.js';
 
 /** Rollbacks whose drawn version is remembered (the least recently drawn are forgotten first). */
 const REMEMBERED = 1_000;
@@ -37,6 +39,8 @@ export class RollbackCards {
       store: Docs;
       reads: Pick<RollbackReads, 'record' | 'viewOf'>;
       catalog: () => Catalog;
+      /** A user group's members as Slack reports them (cached), as the paging notices read them. */
+      groupMembers: GroupMembers;
       now: () => number;
       log: Logger;
     },
@@ -75,12 +79,23 @@ export class RollbackCards {
     const { rollback } = record;
     const context = contextOf(rollback);
     const plan = this.deps.catalog().plans.get(context.service);
+    const view = this.deps.reads.viewOf(record);
+    const { approver } = view;
+    const paging =
+      approver === null
+        ? undefined
+        : await pageTier(
+            context.policy,
+            { approver: approver.role, notify: approver.notify },
+            this.deps.groupMembers,
+          );
     const message = renderStatusCard({
-      view: this.deps.reads.viewOf(record),
+      view,
       limitations: plan?.limitations ?? [],
       acceptedEvents: eventsAccepted(restore(rollback.snapshot as PersistedRollback)),
       now: this.deps.now(),
       approvalsRequired: approvalsRequired(context.policy, context.environment),
+      ...(paging === undefined ? {} : { paging }),
     });
     if (atLeast !== undefined) remember(this.drawn, rollbackId, rollback.version);
     return { channel: plan?.channel ?? context.declaredBy, message };

@@ -24,7 +24,7 @@ import { createSlackApp } from '../slack/app.js';
 import { openIncidentsFrom } from '../slack/blocks/app-home.js';
 import { boltLogger } from '../slack/bolt-logger.js';
 import { IncidentThreads } from '../slack/incident-thread.js';
-import { roleGroupsOf, slackNotifyHandler } from '../slack/notify-handler.js';
+import { slackNotifyHandler } from '../slack/notify-handler.js';
 import { RollbackCards } from '../slack/rollback-cards.js';
 import { StepOutputRelay } from '../slack/step-output.js';
 import { RoleDirectory } from '../slack/role-directory.js';
@@ -65,7 +65,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });
-  const cards = new RollbackCards({ client, store, reads, catalog, now, log });
+  const cards = new RollbackCards({
+    client,
+    store,
+    reads,
+    catalog,
+    groupMembers: (group) => roles.groupMembers(group),
+    now,
+    log,
+  });
   const drills = new DrillRecords(store);
   const freezes = new FreezeService({ store, catalog, rolesOf, now });
 
@@ -153,7 +161,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         reads,
         cards: cards.publisher,
         showCard: (id, version) => cards.shows(id, version),
-        roleGroups: () => roleGroupsOf(catalog()),
+        groupMembers: (group) => roles.groupMembers(group),
         customText: planNoticeText({ catalog, now, log }),
       }),
       stakeholders,

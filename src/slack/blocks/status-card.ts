@@ -24,6 +24,8 @@ import {
   section,
 } from './kit.js';
 import { DATE_FORMATS, escapeMrkdwn, mention, slackDateIso, truncate } from './text.js';
+import type { TierPage } from '../paging.js';
+import { notifyCaveat, roleName, unheldText } from './paging-text.js';
 
 export interface StatusCardInput {
   view: RollbackView;
@@ -34,6 +36,8 @@ export interface StatusCardInput {
   now: number;
   /** Approvals the environment needs (policy `approvalsRequired`); shown as "1 of 2" when given. */
   approvalsRequired?: number;
+  /** Whom the tier in force pages, while approval is pending: the card says when nobody holds a role. */
+  paging?: TierPage;
 }
 
 export interface RenderedMessage {
@@ -294,7 +298,11 @@ function approverBlock(view: View, input: StatusCardInput): KnownBlock | null {
     approver.until === null
       ? ' (the last tier: no further escalation)'
       : ` until ${slackDateIso(approver.until)}, then the next tier`;
-  if (approver.notify !== null) text += `\n📣 Notified: *${esc(approver.notify)}*`;
+  const unheld = unheldText(input.paging?.approver, (role) => roleName(role.name));
+  if (unheld !== null) text += `\n${unheld}`;
+  if (approver.notify !== null) {
+    text += `\n📣 Notified: *${esc(approver.notify)}*${notifyCaveat(input.paging?.notify)}`;
+  }
   const count = view.approvals.length;
   const required = input.approvalsRequired;
   text += `\n*Approvals:* ${count}${required === undefined ? '' : ` of ${required} required`}`;

@@ -14,7 +14,8 @@ import { RollbackCards } from '../../../src/slack/rollback-cards.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { MINUTE, ROLES, T0, USERS, rollbackInput } from '../../support/domain-fixtures.js';
 
-function setup() {
+/** `groups`: user group -> members as Slack reports them (default: everyone's group has someone). */
+function setup(groups: Record<string, string[]> = {}) {
   const store = new MemoryStore();
   const updates: string[] = [];
   let refuseUpdates = false;
@@ -35,6 +36,7 @@ function setup() {
     store,
     reads,
     catalog: () => catalog,
+    groupMembers: (group) => Promise.resolve(groups[group] ?? [USERS.oncall]),
     now: () => T0,
     log: silentLogger,
   });
@@ -87,5 +89,21 @@ describe('RollbackCards', () => {
     const before = h.updates.length;
     await h.cards.shows('rb-1', 2);
     expect(h.updates.length).toBe(before + 1);
+  });
+
+  it("says on the card when nobody holds the tier's role, from the rollback's own policy", async () => {
+    // The catalog holds no policy at all: who holds what comes from the policy copied at declaration.
+    const h = setup({ S0ONCALL: [] });
+    await h.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
+    await h.cards.publisher.settled();
+    const drawn = JSON.stringify((await h.cards.draw('rb-1'))?.message.blocks);
+    expect(drawn).toContain('🔐 *Who may approve now:* *on-call-engineer* or above');
+    expect(drawn).toContain('⚠️ Nobody holds *on-call-engineer*: paging *team-lead*.');
+    expect(drawn).not.toContain(USERS.lead); // named, not paged: the card is redrawn often
+
+    const held = setup({ S0ONCALL: [USERS.oncall] });
+    await held.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
+    await held.cards.publisher.settled();
+    expect(JSON.stringify((await held.cards.draw('rb-1'))?.message.blocks)).not.toContain('Nobody holds');
   });
 });

@@ -32,6 +32,7 @@ const card = (view: RollbackView, acceptedEvents: string[], extra: Partial<Statu
 interface Button {
   action_id: string;
   value: string;
+  confirm?: { title: { text: string }; text: { text: string } };
 }
 /** Every button of a rendered card: in actions blocks and as section accessories. */
 function buttonsOf(blocks: unknown[]): Button[] {
@@ -52,6 +53,22 @@ function valid(rendered: { text: string; blocks: unknown[] }): void {
 
 const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInput>?]> = [
   ['card-declared', declaredView, ['APPROVE', 'REJECT', 'CANCEL'], { approvalsRequired: 2 }],
+  [
+    'card-declared-unheld',
+    declaredView,
+    ['APPROVE', 'REJECT', 'CANCEL'],
+    {
+      approvalsRequired: 1,
+      paging: {
+        approver: {
+          role: 'on-call-engineer',
+          paged: { name: 'engineering-manager', members: { users: ['U0EM1'] } },
+          unheld: ['on-call-engineer', 'team-lead'],
+        },
+        notify: { role: 'team-lead', paged: null, unheld: ['team-lead'] },
+      },
+    },
+  ],
   ['card-pending', pendingView, ['CANCEL', 'START_NOW']],
   ['card-failed-step', failedStepView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
   ['card-interrupted', interruptedView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
