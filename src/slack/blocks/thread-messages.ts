@@ -11,6 +11,7 @@ import type { Choice, NotifyDetail, TierNotice } from '../../domain/rollback-typ
 import { ACTION_IDS, LIMITS, actions, button, confirm, context, fields, header, section } from './kit.js';
 import type { TierPage } from '../paging.js';
 import { notifyCaveat, pagedRole, roleMention, unheldText } from './paging-text.js';
+import { abortConfirm, acceptConfirm, skipConfirm } from './confirms.js';
 import { quote, versionsText } from './status-card.js';
 import { escapeMrkdwn, mention, slackDate, truncate, truncateStart } from './text.js';
 
@@ -96,19 +97,11 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'retry':
         return button(CHOICE_TEXT.retry, ACTION_IDS.retryStep, s, { style: 'primary' });
       case 'skip':
-        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s, {
-          confirm: confirm(
-            'Skip this step?',
-            `Step ${(step ?? 0) + 1} ("${view.steps[step ?? 0]?.name ?? '?'}") will be marked skipped and the rollback goes on with the next step.`,
-            'Skip it',
-          ),
-        });
+        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s, { confirm: skipConfirm(view, step ?? 0) });
       case 'revalidate':
         return button(CHOICE_TEXT.revalidate, ACTION_IDS.retryStep, r, { style: 'primary' });
       case 'accept':
-        return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, {
-          confirm: confirm('Accept a failed validation?', 'Your name and role are recorded.', 'Accept'),
-        });
+        return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, { confirm: acceptConfirm(view) });
       case 'continue':
         return button(CHOICE_TEXT.continue, ACTION_IDS.continue, r, {
           confirm: confirm(
@@ -120,7 +113,7 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'abort':
         return button(CHOICE_TEXT.abort, ACTION_IDS.abort, r, {
           style: 'danger',
-          confirm: confirm('Abort this rollback?', 'Steps already done are NOT undone.', 'Abort'),
+          confirm: abortConfirm(view),
         });
     }
   });

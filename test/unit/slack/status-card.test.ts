@@ -124,6 +124,35 @@ describe('renderStatusCard', () => {
     expect(ids(['START_NOW', 'CANCEL'], pendingView())).toEqual(['rollback:start-now', 'rollback:cancel']);
   });
 
+  it('asks before Reject, Abort, Skip, Accept and Approve in production, saying what happens next', () => {
+    const confirmOf = (view: RollbackView, accepted: string[], actionId: string, extra = {}) =>
+      buttonsOf(card(view, accepted, extra).blocks).find((b) => b.action_id === actionId)?.confirm;
+    const declared = declaredView();
+    expect(confirmOf(declared, ['REJECT'], 'rollback:reject')?.text.text).toMatch(
+      /^Rejecting stops this rollback; nothing has run\. user-service stays on /,
+    );
+    expect(confirmOf(failedStepView(), ['ABORT'], 'rollback:abort')?.text.text).toMatch(
+      /^Aborting stops it here: no further step runs\. The 1 step already done is NOT undone/,
+    );
+    expect(confirmOf(failedStepView(), ['SKIP_STEP'], 'rollback:skip-step')?.text.text).toMatch(
+      /^Step 2 \(".+"\) is marked skipped and not tried again \(whatever it did so far stays\); (step 3 \(".+"\) runs next|validation comes next)\.$/,
+    );
+    expect(
+      confirmOf({ ...validatingView(), state: 'validating' }, ['ACCEPT'], 'rollback:accept')?.text.text,
+    ).toMatch(/^Accepting sets the failed check aside: user-service counts as rolled back/);
+    // Approve in production: whether this approval starts the steps, then what they change. The
+    // declared view has one approval already.
+    expect(confirmOf(declared, ['APPROVE'], 'rollback:approve', { approvalsRequired: 2 })?.text.text).toMatch(
+      /^Your approval completes it: the \d+ steps? starts? at once\.\n/,
+    );
+    expect(confirmOf(declared, ['APPROVE'], 'rollback:approve', { approvalsRequired: 3 })?.text.text).toMatch(
+      /^This is approval 2 of 3: the \d+ steps? starts? once one more approver approves\.\n/,
+    );
+    expect(
+      confirmOf({ ...declared, environment: 'staging' }, ['APPROVE'], 'rollback:approve'),
+    ).toBeUndefined();
+  });
+
   it('button values decode back to the rollback, step and check', () => {
     const failed = buttonsOf(card(failedStepView(), ['RETRY_STEP', 'SKIP_STEP', 'ABORT']).blocks);
     expect(failed.map((b) => decodeButtonValue(b.value))).toEqual([
