@@ -4,14 +4,15 @@
  * notice was decided at. Effects come at least once, so a notice already posted is not posted
  * again. When the rollback ends resolved, failed or aborted, the post-mortem draft follows the final
  * notice, once per rollback. What a notice shows comes from the read model at the effect's version:
- * right after a commit made here, that costs no read.
+ * right after a commit made here, that costs no read. Whom a paging notice mentions comes from the
+ * policy copied into the rollback, with its user groups read from Slack at the time of paging.
  */
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs, OutboxEffect } from '../store/store.js';
-import type { Catalog } from '../app/rollback-service.js';
 import type { RollbackReads } from '../app/rollback-reads.js';
 import { contextOf } from '../app/rollback-view.js';
+import type { AuthorityPolicy } from '../domain/plan.js';
 import { postMortemTimeline } from '../domain/post-mortem-timeline.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { renderPostMortem } from './blocks/post-mortem.js';
@@ -20,6 +21,7 @@ import { LIMITS, section } from './blocks/kit.js';
 import { truncate } from './blocks/text.js';
 import { DRILL_MARKER, renderNotice, type Notice, type ThreadMessage } from './blocks/thread-messages.js';
 import type { CardPublisher } from './card-publisher.js';
+import { pageTier, type GroupMembers, type TierPage } from './paging.js';
 
 /** Endings that need a post-mortem: the rollback ran (a failed or aborted one needs it most). */
 const POST_MORTEM_EVENTS: ReadonlySet<unknown> = new Set(['resolved', 'failed', 'aborted']);
@@ -34,8 +36,8 @@ export function slackNotifyHandler(deps: {
   cards: Pick<CardPublisher, 'reply'>;
   /** Makes the card show at least this version (the card's one writer decides whether to redraw). */
   showCard: (rollbackId: string, version: number) => Promise<void>;
-  /** Role name -> Slack user group id, so escalations page the group. */
-  roleGroups: () => Record<string, string>;
+  /** A user group's members as Slack reports them now (null: could not tell), to page who is there. */
+  groupMembers: GroupMembers;
   /** The plan's own text for this notice (its template), if it wrote one; the buttons stay. */
   customText?: (notice: Notice, view: RollbackView) => string | null;
 }): EffectHandler {
@@ -46,7 +48,8 @@ export function slackNotifyHandler(deps: {
       if (!record) return false;
       const view = deps.reads.viewOf(record);
       const notice = effect.payload as unknown as Notice;
-      const message = renderNotice(notice, view, { roleGroups: deps.roleGroups() });
+      const paging = await pagingOf(notice, contextOf(record.rollback).policy, deps.groupMembers);
+      const message = renderNotice(notice, view, paging === undefined ? {} : { paging });
       const custom = deps.customText?.(notice, view) ?? null;
       await deps.cards.reply(
         rollbackId,
@@ -67,6 +70,19 @@ export function slackNotifyHandler(deps: {
     if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId, version);
     await deps.showCard(rollbackId, version);
   };
+}
+
+/**
+ * Whom a paging notice reaches: the tier's roles as the rollback's own policy lists them (a map
+ * across policies would page another team's group under a shared role name).
+ */
+function pagingOf(
+  notice: Notice,
+  policy: AuthorityPolicy,
+  groupMembers: GroupMembers,
+): Promise<TierPage | undefined> {
+  // The notices that carry a tier are the paging ones: approval requested, escalated, reminder.
+  return 'tier' in notice ? pageTier(policy, notice.tier, groupMembers) : Promise.resolve(undefined);
 }
 
 /**
@@ -102,15 +118,4 @@ async function postMortemOnce(
     await deps.cards.reply(rollbackId, renderPostMortem(deps.reads.viewOf(record), timeline));
     return true;
   });
-}
-
-/** Role -> user group, from the authority policies, so escalation notices page the group. */
-export function roleGroupsOf(catalog: Catalog): Record<string, string> {
-  const groups: Record<string, string> = {};
-  for (const policy of catalog.policies.values()) {
-    for (const role of policy.roles) {
-      if (role.members.usergroup !== undefined) groups[role.name] ??= role.members.usergroup;
-    }
-  }
-  return groups;
 }

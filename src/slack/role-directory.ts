@@ -2,7 +2,8 @@
  * Who holds which role of an authority policy, from Slack: explicit user ids, and the members of
  * the policy's user groups (`usergroups.users.list`), cached briefly. A user missing from a cached
  * group is looked up again (at most once per `minRefreshMs` per group), so someone just added to
- * the on-call group can approve at once, while a storm of clicks costs one API call.
+ * the on-call group can approve at once, while a storm of clicks costs one API call. Paging asks it
+ * too, whether a group has anyone in it (`groupMembers`), from the same cache.
  */
 import type { Logger } from 'pino';
 import { resolveRoles } from '../domain/authority.js';
@@ -32,6 +33,8 @@ export class RoleDirectory {
       log: Logger;
       ttlMs?: number;
       minRefreshMs?: number;
+      /** How long paging waits for Slack before it pages a group it could not read (default 3 s). */
+      pagingWaitMs?: number;
     },
   ) {}
 
@@ -43,6 +46,33 @@ export class RoleDirectory {
       members.set(group, await this.membersOf(group, userId));
     }
     return resolveRoles(policy, userId, members);
+  }
+
+  /**
+   * The members of a user group as Slack reports them now (within the cache's lifetime), or null
+   * when Slack could not tell in time. Paging treats only an answered empty list as "nobody holds
+   * it": a group it merely failed to read is still paged, and a slow Slack never holds a notice
+   * back for long (the lookup goes on and fills the cache for the next one).
+   */
+  async groupMembers(group: string): Promise<readonly string[] | null> {
+    const cached = this.groups.get(group);
+    if (cached && this.options.now() - cached.fetchedAt < (this.options.ttlMs ?? 60_000))
+      return cached.members;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(null);
+      }, this.options.pagingWaitMs ?? 3_000);
+    });
+    const fetched = this.fetch(group).catch((error: unknown) => {
+      this.options.log.warn({ err: error, group }, 'could not read user group members for paging');
+      return null;
+    });
+    try {
+      return (await Promise.race([fetched, late])) ?? cached?.members ?? null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async membersOf(group: string, userId: string): Promise<string[]> {

@@ -6,7 +6,8 @@
  * and the card follows the commit.
  *
  * The card shows the rollback's view (read model, masked), the buttons its current state accepts,
- * the plan's limitations, in the plan's channel. Posting and coalescing are the publisher's job.
+ * the plan's limitations, in the plan's channel, and, while approval is pending, whether anyone holds
+ * the tier's roles (read as the notices page them). Posting and coalescing are the publisher's job.
  *
  * Where a card lives: a rollback declared in an open incident (its context names the incident) has
  * no message of its own. Its card is drawn on the incident's message, whose one writer (the incident
@@ -27,6 +28,7 @@ import type { IncidentRollback } from './blocks/incident-messages.js';
 import { section } from './blocks/kit.js';
 import { renderStatusCard, type StatusCardInput } from './blocks/status-card.js';
 import { CardPublisher, type CardAddress, type ChatApi, type SlackMessage } from './card-publisher.js';
+import { pageTier, type GroupMembers } from './paging.js';
 
 /** Rollbacks whose drawn version is remembered (the least recently drawn are forgotten first). */
 const REMEMBERED = 1_000;
@@ -63,6 +65,8 @@ export class RollbackCards {
       catalog: () => Catalog;
       /** The incidents' messages, on which the cards of their rollbacks are drawn. */
       incidentMessages: IncidentMessages;
+      /** A user group's members as Slack reports them (cached), as the paging notices read them. */
+      groupMembers: GroupMembers;
       now: () => number;
       log: Logger;
     },
@@ -121,7 +125,7 @@ export class RollbackCards {
     if (!record) return null;
     const context = contextOf(record.rollback);
     const plan = this.deps.catalog().plans.get(context.service);
-    const message = renderStatusCard(this.cardInput(record));
+    const message = renderStatusCard(await this.cardInput(record));
     if (atLeast !== undefined) remember(this.drawn, rollbackId, record.rollback.version);
     return { channel: plan?.channel ?? context.declaredBy, message };
   }
@@ -134,13 +138,18 @@ export class RollbackCards {
     const records = await Promise.all(
       rollbackIds.map((id) => this.deps.reads.record(id, this.wanted.get(id))),
     );
-    return records
-      .filter((record): record is RollbackRecord => record !== null)
-      .map((record) => {
-        const { id, version } = record.rollback;
-        if (this.wanted.has(id)) remember(this.drawn, id, version);
-        return { card: this.cardInput(record), here: contextOf(record.rollback).incidentId === incidentId };
-      });
+    return Promise.all(
+      records
+        .filter((record): record is RollbackRecord => record !== null)
+        .map(async (record) => {
+          const { id, version } = record.rollback;
+          if (this.wanted.has(id)) remember(this.drawn, id, version);
+          return {
+            card: await this.cardInput(record),
+            here: contextOf(record.rollback).incidentId === incidentId,
+          };
+        }),
+    );
   }
 
   /** Resolves once no card is being redrawn or posted (shutdown waits on it before the store closes). */
@@ -149,14 +158,26 @@ export class RollbackCards {
     await this.publisher.settled();
   }
 
-  private cardInput(record: RollbackRecord): StatusCardInput {
+  /** What the card shows; while approval is pending, whom the tier in force really pages. */
+  private async cardInput(record: RollbackRecord): Promise<StatusCardInput> {
     const context = contextOf(record.rollback);
+    const view = this.deps.reads.viewOf(record);
+    const { approver } = view;
+    const paging =
+      approver === null
+        ? undefined
+        : await pageTier(
+            context.policy,
+            { approver: approver.role, notify: approver.notify },
+            this.deps.groupMembers,
+          );
     return {
-      view: this.deps.reads.viewOf(record),
+      view,
       limitations: this.deps.catalog().plans.get(context.service)?.limitations ?? [],
       acceptedEvents: eventsAccepted(restore(record.rollback.snapshot as PersistedRollback)),
       now: this.deps.now(),
       approvalsRequired: approvalsRequired(context.policy, context.environment),
+      ...(paging === undefined ? {} : { paging }),
     };
   }
 

@@ -24,7 +24,7 @@ import { createSlackApp, listen } from '../slack/app.js';
 import { openIncidentsFrom } from '../slack/blocks/app-home.js';
 import { slackWebClient } from '../slack/web-client.js';
 import { IncidentThreads } from '../slack/incident-thread.js';
-import { roleGroupsOf, slackNotifyHandler } from '../slack/notify-handler.js';
+import { slackNotifyHandler } from '../slack/notify-handler.js';
 import { RollbackCards } from '../slack/rollback-cards.js';
 import { StepOutputRelay } from '../slack/step-output.js';
 import { RoleDirectory } from '../slack/role-directory.js';
@@ -72,6 +72,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     reads,
     catalog,
     incidentMessages: threads,
+    groupMembers: (group) => roles.groupMembers(group),
     now,
     log,
   });
@@ -152,7 +153,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         reads,
         cards,
         showCard: (id, version) => cards.shows(id, version),
-        roleGroups: () => roleGroupsOf(catalog()),
+        groupMembers: (group) => roles.groupMembers(group),
         customText: planNoticeText({ catalog, now, log }),
       }),
       stakeholders,

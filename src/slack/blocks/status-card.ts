@@ -24,6 +24,9 @@ import {
   section,
 } from './kit.js';
 import { DATE_FORMATS, escapeMrkdwn, mention, slackDateIso, truncate } from './text.js';
+import type { TierPage } from '../paging.js';
+import { notifyCaveat, roleName, unheldText } from './paging-text.js';
+import { abortConfirm, acceptConfirm, approveConfirm, rejectConfirm, skipConfirm } from './confirms.js';
 
 export interface StatusCardInput {
   view: RollbackView;
@@ -36,6 +39,8 @@ export interface StatusCardInput {
   approvalsRequired?: number;
   /** Blocks the card may take (default: a whole message); less when it shares its incident's message. */
   maxBlocks?: number;
+  /** Whom the tier in force pages, while approval is pending: the card says when nobody holds a role. */
+  paging?: TierPage;
 }
 
 export interface RenderedMessage {
@@ -130,13 +135,7 @@ function stepButtons(view: View, index: number, accepted: readonly string[]): Kn
   }
   if (accepted.includes('SKIP_STEP')) {
     buttons.push(
-      button(`Skip step ${index + 1}`, ACTION_IDS.skipStep, value, {
-        confirm: confirm(
-          'Skip this step?',
-          `Step ${index + 1} ("${view.steps[index]!.name}") will be marked skipped and the rollback goes on with the next step.`,
-          'Skip it',
-        ),
-      }),
+      button(`Skip step ${index + 1}`, ACTION_IDS.skipStep, value, { confirm: skipConfirm(view, index) }),
     );
   }
   return actions(buttons, `steps:${index}`);
@@ -296,7 +295,11 @@ function approverBlock(view: View, input: StatusCardInput): KnownBlock | null {
     approver.until === null
       ? ' (the last tier: no further escalation)'
       : ` until ${slackDateIso(approver.until)}, then the next tier`;
-  if (approver.notify !== null) text += `\n📣 Notified: *${esc(approver.notify)}*`;
+  const unheld = unheldText(input.paging?.approver, (role) => roleName(role.name));
+  if (unheld !== null) text += `\n${unheld}`;
+  if (approver.notify !== null) {
+    text += `\n📣 Notified: *${esc(approver.notify)}*${notifyCaveat(input.paging?.notify)}`;
+  }
   const count = view.approvals.length;
   const required = input.approvalsRequired;
   text += `\n*Approvals:* ${count}${required === undefined ? '' : ` of ${required} required`}`;
@@ -334,29 +337,25 @@ function outcomeBlock(view: View): KnownBlock | null {
 
 /**
  * Approve names the targets it was drawn with (a click after they changed is refused); in
- * production it asks once more, saying what will change.
+ * production it asks once more, saying what happens next and what will change.
  */
-function approveButton(view: View): Button {
+function approveButton(view: View, approvalsRequired: number | undefined): Button {
   const value = { rollbackId: view.id, ...(view.digest === undefined ? {} : { digest: view.digest }) };
   if (view.environment !== 'production' || view.drill) {
     return button('Approve', ACTION_IDS.approve, value, { style: 'primary' });
   }
-  const targets = view.steps.flatMap((step) => (step.target ? [targetLine(step.target)] : []));
-  const what =
-    targets.length > 0
-      ? targets.join('\n')
-      : `${view.steps.length} steps of ${view.strategy}, to ${view.toVersion}`;
   return button('Approve', ACTION_IDS.approve, value, {
     style: 'primary',
-    confirm: confirm(`Roll back ${view.service} in production?`, what, 'Approve'),
+    confirm: approveConfirm(view, approvalsRequired),
   });
 }
 
-function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null {
+function mainButtons(view: View, input: StatusCardInput): KnownBlock | null {
+  const accepted = input.acceptedEvents;
   const r = { rollbackId: view.id };
   const has = (event: string): boolean => accepted.includes(event);
   const buttons: Button[] = [];
-  if (has('APPROVE')) buttons.push(approveButton(view));
+  if (has('APPROVE')) buttons.push(approveButton(view, input.approvalsRequired));
   if (has('START_NOW')) buttons.push(button('Start now', ACTION_IDS.startNow, r, { style: 'primary' }));
   if (view.state === 'validating' && has('RETRY_STEP')) {
     buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));
@@ -373,23 +372,10 @@ function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null
     );
   }
   if (has('ACCEPT')) {
-    buttons.push(
-      button('Accept as is', ACTION_IDS.accept, r, {
-        confirm: confirm(
-          'Accept a failed validation?',
-          `${view.service} will be marked resolved although a check failed. Your name and role are recorded.`,
-          'Accept',
-        ),
-      }),
-    );
+    buttons.push(button('Accept as is', ACTION_IDS.accept, r, { confirm: acceptConfirm(view) }));
   }
   if (has('REJECT')) {
-    buttons.push(
-      button('Reject', ACTION_IDS.reject, r, {
-        style: 'danger',
-        confirm: confirm('Reject this rollback?', `The rollback of ${view.service} will not run.`, 'Reject'),
-      }),
-    );
+    buttons.push(button('Reject', ACTION_IDS.reject, r, { style: 'danger', confirm: rejectConfirm(view) }));
   }
   if (has('CANCEL')) {
     buttons.push(
@@ -404,16 +390,7 @@ function mainButtons(view: View, accepted: readonly string[]): KnownBlock | null
     );
   }
   if (has('ABORT')) {
-    buttons.push(
-      button('Abort', ACTION_IDS.abort, r, {
-        style: 'danger',
-        confirm: confirm(
-          'Abort this rollback?',
-          `No further step runs. Steps already done are NOT undone: ${view.service} may be half rolled back.`,
-          'Abort',
-        ),
-      }),
-    );
+    buttons.push(button('Abort', ACTION_IDS.abort, r, { style: 'danger', confirm: abortConfirm(view) }));
   }
   return buttons.length === 0 ? null : actions(buttons, 'rollback');
 }
@@ -441,9 +418,7 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
     top.push(context(['🧪 This is a *drill*: a practice run of the plan, not an incident.']));
   }
   const tail: KnownBlock[] = [
-    ...[outcomeBlock(view), mainButtons(view, input.acceptedEvents)].filter(
-      (b): b is KnownBlock => b !== null,
-    ),
+    ...[outcomeBlock(view), mainButtons(view, input)].filter((b): b is KnownBlock => b !== null),
     context([
       `Rollback ${code(view.id)} · card v${view.version} · updated ${slackDateIso(new Date(now).toISOString(), DATE_FORMATS.timeSecs)}`,
     ]),

@@ -1,15 +1,19 @@
 /**
  * Messages in the rollback's thread: one per `notify` effect (DESIGN section 7), plus step output
- * as a code block. These page people (user-group mentions of the tier's roles); the card does not.
- * Pure: the caller passes the view, the role -> user-group map and any step output it has.
+ * as a code block. These page people (mentions of the members the rollback's own policy lists for
+ * the tier's roles); the card does not. Pure: the caller passes the view, whom the tier pages and
+ * any step output it has.
  */
 import type { Button, KnownBlock } from '@slack/web-api';
 import type { RollbackView } from '../../app/rollback-view.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Choice, NotifyDetail, TierNotice } from '../../domain/rollback-types.js';
 import { ACTION_IDS, LIMITS, actions, button, confirm, context, fields, header, section } from './kit.js';
+import type { TierPage } from '../paging.js';
+import { notifyCaveat, pagedRole, roleMention, unheldText } from './paging-text.js';
+import { abortConfirm, acceptConfirm, skipConfirm } from './confirms.js';
 import { quote, versionsText } from './status-card.js';
-import { escapeMrkdwn, groupMention, mention, slackDate, truncate, truncateStart } from './text.js';
+import { escapeMrkdwn, mention, slackDate, truncate, truncateStart } from './text.js';
 
 export interface ThreadMessage {
   text: string;
@@ -20,8 +24,11 @@ export interface ThreadMessage {
 export type Notice = NotifyDetail & { by?: string; at?: number };
 
 export interface NoticeOptions {
-  /** Role name -> Slack user-group id (`S...`): roles become `<!subteam^S...>` mentions. */
-  roleGroups?: Record<string, string>;
+  /**
+   * Whom the tier of a paging notice (approval requested, escalated, reminder) reaches, from the
+   * rollback's policy; without it the roles are named, nobody is mentioned.
+   */
+  paging?: TierPage;
   /** Output lines of the step a step notice is about (already masked); the tail is shown. */
   output?: string[];
 }
@@ -29,12 +36,6 @@ export interface NoticeOptions {
 const esc = escapeMrkdwn;
 const OUTPUT_EXCERPT_LINES = 10;
 const OUTPUT_EXCERPT_CHARS = 1_000;
-
-/** `<!subteam^S1> (team-lead)` when the role has a user group, else `*team-lead*`. */
-export function roleMention(role: string, roleGroups: Record<string, string> = {}): string {
-  const group = roleGroups[role];
-  return group === undefined ? `*${esc(role)}*` : `${groupMention(group)} (${esc(role)})`;
-}
 
 /** Output lines as a code block, keeping the tail (the end of a log says why it failed). */
 export function renderStepOutput(stepName: string, lines: string[]): ThreadMessage {
@@ -96,19 +97,11 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'retry':
         return button(CHOICE_TEXT.retry, ACTION_IDS.retryStep, s, { style: 'primary' });
       case 'skip':
-        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s, {
-          confirm: confirm(
-            'Skip this step?',
-            `Step ${(step ?? 0) + 1} ("${view.steps[step ?? 0]?.name ?? '?'}") will be marked skipped and the rollback goes on with the next step.`,
-            'Skip it',
-          ),
-        });
+        return button(CHOICE_TEXT.skip, ACTION_IDS.skipStep, s, { confirm: skipConfirm(view, step ?? 0) });
       case 'revalidate':
         return button(CHOICE_TEXT.revalidate, ACTION_IDS.retryStep, r, { style: 'primary' });
       case 'accept':
-        return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, {
-          confirm: confirm('Accept a failed validation?', 'Your name and role are recorded.', 'Accept'),
-        });
+        return button(CHOICE_TEXT.accept, ACTION_IDS.accept, r, { confirm: acceptConfirm(view) });
       case 'continue':
         return button(CHOICE_TEXT.continue, ACTION_IDS.continue, r, {
           confirm: confirm(
@@ -120,7 +113,7 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
       case 'abort':
         return button(CHOICE_TEXT.abort, ACTION_IDS.abort, r, {
           style: 'danger',
-          confirm: confirm('Abort this rollback?', 'Steps already done are NOT undone.', 'Abort'),
+          confirm: abortConfirm(view),
         });
     }
   });
@@ -129,9 +122,20 @@ function choiceButtons(view: RollbackView, choices: Choice[], step: number | nul
 
 const choiceWords = (choices: Choice[]): string => choices.map((c) => CHOICE_TEXT[c]).join(' / ');
 
-function tierText(tier: TierNotice, roleGroups: Record<string, string>): string {
+function tierText(tier: TierNotice, paging: TierPage | undefined): string {
   const until = tier.until === null ? '' : ` until ${slackDate(tier.until)}`;
-  return `${roleMention(tier.approver, roleGroups)} or above may approve${until}`;
+  return `${pagedRole(tier.approver, paging?.approver)} or above may approve${until}`;
+}
+
+/** Nobody holds the tier's role: say so, and page the next role up (the same line in reminders). */
+function unheldLines(paging: TierPage | undefined): string[] {
+  const text = unheldText(paging?.approver, roleMention);
+  return text === null ? [] : [text];
+}
+
+function fyiLines(tier: TierNotice, paging: TierPage | undefined): string[] {
+  if (tier.notify === undefined) return [];
+  return [`FYI ${pagedRole(tier.notify, paging?.notify)}${notifyCaveat(paging?.notify)}`];
 }
 
 function message(lines: string[], extra: Array<KnownBlock | null> = []): ThreadMessage {
@@ -157,7 +161,7 @@ function finalMessage(title: string, view: RollbackView, facts: Array<[string, s
 export const DRILL_MARKER = '🧪 *DRILL*';
 
 export function renderNotice(notice: Notice, view: RollbackView, options: NoticeOptions = {}): ThreadMessage {
-  const groups = options.roleGroups ?? {};
+  const paging = options.paging;
   const who = (fallback: string): string => mention(notice.by ?? fallback);
   const elapsed = (): string =>
     notice.at === undefined ? '' : formatDuration(notice.at - Date.parse(view.declaredAt));
@@ -174,9 +178,10 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
       ]);
     case 'approval-requested':
       return message([
-        `🔐 Approval needed for the rollback of ${svc}: ${tierText(notice.tier, groups)}.`,
+        `🔐 Approval needed for the rollback of ${svc}: ${tierText(notice.tier, paging)}.`,
+        ...unheldLines(paging),
         `Approvals: ${notice.approvals.count} of ${notice.approvals.required}. The request expires ${slackDate(notice.expiresAt)}.`,
-        ...(notice.tier.notify === undefined ? [] : [`FYI ${roleMention(notice.tier.notify, groups)}`]),
+        ...fyiLines(notice.tier, paging),
       ]);
     case 'approved':
       return message([
@@ -184,12 +189,14 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
       ]);
     case 'escalated':
       return message([
-        `⏫ Escalated to tier ${notice.tier.index + 1}: ${tierText(notice.tier, groups)}.`,
-        ...(notice.tier.notify === undefined ? [] : [`FYI ${roleMention(notice.tier.notify, groups)}`]),
+        `⏫ Escalated to tier ${notice.tier.index + 1}: ${tierText(notice.tier, paging)}.`,
+        ...unheldLines(paging),
+        ...fyiLines(notice.tier, paging),
       ]);
     case 'reminder':
       return message([
-        `⏰ Reminder: the rollback of ${svc} still waits for approval (${notice.approvals.count} of ${notice.approvals.required}). ${tierText(notice.tier, groups)}.`,
+        `⏰ Reminder: the rollback of ${svc} still waits for approval (${notice.approvals.count} of ${notice.approvals.required}). ${tierText(notice.tier, paging)}.`,
+        ...unheldLines(paging),
         `The request expires ${slackDate(notice.expiresAt)}.`,
       ]);
     case 'authorized':

@@ -47,4 +47,27 @@ describe('RoleDirectory (Slack user groups through the Web API)', () => {
     expect(await roles.rolesOf(USERS.oncall2, policy)).toEqual(['on-call-engineer']);
     expect(lists()).toBe(2);
   });
+
+  it('tells paging who is in a user group: empty as Slack says, null when Slack cannot tell in time', async () => {
+    const clock = { now: 0 };
+    const client = new WebClient('xoxb-roles', { slackApiUrl: sim.url, retryConfig: { retries: 0 } });
+    const roles = new RoleDirectory({ client, now: () => clock.now, log: silentLogger, ttlMs: 60_000 });
+    sim.config.usergroups['S0EMPTY'] = [];
+    expect(await roles.groupMembers('S0EMPTY')).toEqual([]);
+    expect(await roles.groupMembers('S0ONCALL')).toEqual(sim.config.usergroups['S0ONCALL']);
+    // Slack's answer is cached like the click-time lookups: a storm of notices costs one call.
+    const lists = sim.callsTo('usergroups.users.list').length;
+    await roles.groupMembers('S0EMPTY');
+    expect(sim.callsTo('usergroups.users.list').length).toBe(lists);
+    // A group Slack refuses to list is not "empty": paging still mentions it.
+    expect(await roles.groupMembers('S0GONE')).toBeNull();
+
+    const hanging = new RoleDirectory({
+      client: { usergroups: { users: { list: () => new Promise<never>(() => undefined) } } },
+      now: () => clock.now,
+      log: silentLogger,
+      pagingWaitMs: 20,
+    });
+    expect(await hanging.groupMembers('S0ONCALL')).toBeNull();
+  });
 });

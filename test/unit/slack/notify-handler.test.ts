@@ -11,7 +11,7 @@ import { slackNotifyHandler } from '../../../src/slack/notify-handler.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import type { OutboxEffect, StoredRollback } from '../../../src/store/store.js';
 import type { RollbackView } from '../../../src/app/rollback-view.js';
-import { MINUTE, T0, at, rollbackInput } from '../../support/domain-fixtures.js';
+import { MINUTE, T0, USERS, at, rollbackInput, standardPolicy } from '../../support/domain-fixtures.js';
 import { baseView } from '../../support/view-fixtures.js';
 import { RecordingDriver, resolvedJourney } from '../../support/record-fixtures.js';
 import { ev } from '../../support/rollback-driver.js';
@@ -61,7 +61,7 @@ async function setUp(run: RecordingDriver) {
     reads,
     cards,
     showCard: (id) => cards.refresh(id),
-    roleGroups: () => ({}),
+    groupMembers: () => Promise.resolve(null),
   });
   const deliver = (id: string, event: string) => {
     const effect: OutboxEffect = {
@@ -99,53 +99,98 @@ describe('post-mortem posting', () => {
   });
 });
 
-describe("a plan's template for a notice", () => {
-  const GROUPS = { 'on-call-engineer': 'S0ONCALL', 'team-lead': 'S0LEADS' };
-  const tier = { index: 1, approver: 'on-call-engineer', notify: 'team-lead', since: T0, until: null };
-  const approvals = { count: 0, required: 1 };
+/** The rollback's own policy: its on-call and team-lead roles page user groups. */
+const ROLLBACK_POLICY = standardPolicy({
+  roles: [
+    { name: 'on-call-engineer', members: { usergroup: 'S0ONCALL', users: [] } },
+    { name: 'team-lead', members: { usergroup: 'S0LEADS', users: [] } },
+    ...standardPolicy().roles.slice(2),
+  ],
+});
+const tier = { index: 1, approver: 'on-call-engineer', notify: 'team-lead', since: T0, until: null };
+const approvals = { count: 0, required: 1 };
 
-  async function deliver(view: RollbackView, payload: Record<string, unknown>) {
-    const store = new MemoryStore();
-    const posted: Array<{ text: string; blocks?: unknown; thread_ts?: string }> = [];
-    const client = {
-      chat: {
-        postMessage(args: { channel: string; text: string; thread_ts?: string }) {
-          posted.push(args);
-          return Promise.resolve({ ts: `1.${posted.length}`, channel: args.channel });
-        },
-        update: () => Promise.resolve({}),
+/**
+ * One notice through the handler, for a rollback under `ROLLBACK_POLICY` drawn as `view`;
+ * `groups` is what Slack reports for each user group (default: someone is in each).
+ */
+async function deliverNotice(
+  view: RollbackView,
+  payload: Record<string, unknown>,
+  options: { groups?: Record<string, string[]>; customText?: string } = {},
+) {
+  const store = new MemoryStore();
+  const posted: Array<{ text: string; blocks?: unknown; thread_ts?: string }> = [];
+  const client = {
+    chat: {
+      postMessage(args: { channel: string; text: string; thread_ts?: string }) {
+        posted.push(args);
+        return Promise.resolve({ ts: `1.${posted.length}`, channel: args.channel });
       },
-    };
-    const cards = new CardPublisher({
-      client,
-      store,
-      log: silentLogger,
-      draw: () => Promise.resolve({ channel: 'C1', message: { text: 'card' } }),
-    });
-    const handler = slackNotifyHandler({
-      store,
-      // The read model's record is not looked into: the view is the one drawn from it.
-      reads: {
-        record: () => Promise.resolve({ rollback: {} as StoredRollback, audit: [] }),
-        viewOf: () => view,
-      },
-      cards,
-      showCard: () => Promise.resolve(),
-      roleGroups: () => GROUPS,
-      customText: () => 'Custom words from the plan',
-    });
-    const effect: OutboxEffect = {
-      id: 'e-1',
-      rollbackId: view.id,
-      version: 1,
-      kind: 'notify',
-      payload,
-      createdAt: T0,
-    };
-    await handler(effect, { signal: new AbortController().signal, deliveries: 1 });
-    const reply = posted.find((p) => p.thread_ts !== undefined)!;
-    return { text: reply.text, blocks: JSON.stringify(reply.blocks) };
-  }
+      update: () => Promise.resolve({}),
+    },
+  };
+  const cards = new CardPublisher({
+    client,
+    store,
+    log: silentLogger,
+    draw: () => Promise.resolve({ channel: 'C1', message: { text: 'card' } }),
+  });
+  const handler = slackNotifyHandler({
+    store,
+    // The record gives the policy copied into the rollback; the view is the one drawn from it.
+    reads: {
+      record: () =>
+        Promise.resolve({
+          rollback: {
+            snapshot: persist(new RecordingDriver(rollbackInput({ policy: ROLLBACK_POLICY })).snapshot),
+          } as StoredRollback,
+          audit: [],
+        }),
+      viewOf: () => view,
+    },
+    cards,
+    showCard: () => Promise.resolve(),
+    groupMembers: (group) => Promise.resolve(options.groups?.[group] ?? [USERS.oncall]),
+    ...(options.customText === undefined ? {} : { customText: () => options.customText! }),
+  });
+  const effect: OutboxEffect = {
+    id: 'e-1',
+    rollbackId: view.id,
+    version: 1,
+    kind: 'notify',
+    payload,
+    createdAt: T0,
+  };
+  await handler(effect, { signal: new AbortController().signal, deliveries: 1 });
+  const reply = posted.find((p) => p.thread_ts !== undefined)!;
+  return { text: reply.text, blocks: JSON.stringify(reply.blocks) };
+}
+
+describe("paging from the rollback's own policy", () => {
+  it('mentions the user groups of the policy copied into the rollback', async () => {
+    const { text } = await deliverNotice(baseView(), { event: 'escalated', tier });
+    expect(text).toContain('<!subteam^S0ONCALL> (on-call-engineer) or above may approve');
+    expect(text).toContain('FYI <!subteam^S0LEADS> (team-lead)');
+  });
+
+  it('pages the next role up when Slack reports the user groups empty, and says so', async () => {
+    const { text } = await deliverNotice(
+      baseView(),
+      { event: 'reminder', tier, approvals, expiresAt: T0 + 30 * MINUTE },
+      { groups: { S0ONCALL: [], S0LEADS: [] } },
+    );
+    expect(text).toContain('*on-call-engineer* or above may approve');
+    expect(text).toContain(
+      '⚠️ Nobody holds *on-call-engineer* or *team-lead*: paging <@U0EM1> (engineering-manager).',
+    );
+    expect(text).not.toContain('subteam');
+  });
+});
+
+describe("a plan's template for a notice", () => {
+  const deliver = (view: RollbackView, payload: Record<string, unknown>) =>
+    deliverNotice(view, payload, { customText: 'Custom words from the plan' });
 
   // The default reminder pages the approvers only; the other two also tell the notify role.
   const ONCALL = '<!subteam^S0ONCALL>';

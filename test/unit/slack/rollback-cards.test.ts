@@ -27,8 +27,11 @@ interface Posted {
   thread_ts?: string;
 }
 
-/** One replica; `shared` gives a second one the first's store and Slack. */
-function setup(shared?: { store: MemoryStore; posted: Posted[] }) {
+/**
+ * One replica; `shared` gives a second one the first's store and Slack. `groups`: user group ->
+ * members as Slack reports them (default: everyone's group has someone).
+ */
+function setup(shared?: { store: MemoryStore; posted: Posted[] }, groups: Record<string, string[]> = {}) {
   const store = shared?.store ?? new MemoryStore();
   const updates: string[] = [];
   const updated: Array<{ ts: string; text: string; blocks?: unknown }> = [];
@@ -71,6 +74,7 @@ function setup(shared?: { store: MemoryStore; posted: Posted[] }) {
     reads,
     catalog: () => catalog,
     incidentMessages: threads,
+    groupMembers: (group) => Promise.resolve(groups[group] ?? [USERS.oncall]),
     now: () => T0,
     log: silentLogger,
   });
@@ -239,5 +243,21 @@ describe('RollbackCards', () => {
       [...a.updated, ...b.updated].map(() => tops[0]!.ts),
     );
     expect(JSON.stringify(b.updated.at(-1)?.blocks)).toContain('rollback:approve');
+  });
+
+  it("says on the card when nobody holds the tier's role, from the rollback's own policy", async () => {
+    // The catalog holds no policy at all: who holds what comes from the policy copied at declaration.
+    const h = setup(undefined, { S0ONCALL: [] });
+    await h.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
+    await h.cards.publisher.settled();
+    const drawn = JSON.stringify((await h.cards.draw('rb-1'))?.message.blocks);
+    expect(drawn).toContain('🔐 *Who may approve now:* *on-call-engineer* or above');
+    expect(drawn).toContain('⚠️ Nobody holds *on-call-engineer*: paging *team-lead*.');
+    expect(drawn).not.toContain(USERS.lead); // named, not paged: the card is redrawn often
+
+    const held = setup(undefined, { S0ONCALL: [USERS.oncall] });
+    await held.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
+    await held.cards.publisher.settled();
+    expect(JSON.stringify((await held.cards.draw('rb-1'))?.message.blocks)).not.toContain('Nobody holds');
   });
 });

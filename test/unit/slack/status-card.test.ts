@@ -32,6 +32,7 @@ const card = (view: RollbackView, acceptedEvents: string[], extra: Partial<Statu
 interface Button {
   action_id: string;
   value: string;
+  confirm?: { title: { text: string }; text: { text: string } };
 }
 /** Every button of a rendered card: in actions blocks and as section accessories. */
 function buttonsOf(blocks: unknown[]): Button[] {
@@ -52,6 +53,22 @@ function valid(rendered: { text: string; blocks: unknown[] }): void {
 
 const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInput>?]> = [
   ['card-declared', declaredView, ['APPROVE', 'REJECT', 'CANCEL'], { approvalsRequired: 2 }],
+  [
+    'card-declared-unheld',
+    declaredView,
+    ['APPROVE', 'REJECT', 'CANCEL'],
+    {
+      approvalsRequired: 1,
+      paging: {
+        approver: {
+          role: 'on-call-engineer',
+          paged: { name: 'engineering-manager', members: { users: ['U0EM1'] } },
+          unheld: ['on-call-engineer', 'team-lead'],
+        },
+        notify: { role: 'team-lead', paged: null, unheld: ['team-lead'] },
+      },
+    },
+  ],
   ['card-pending', pendingView, ['CANCEL', 'START_NOW']],
   ['card-failed-step', failedStepView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
   ['card-interrupted', interruptedView, ['RETRY_STEP', 'SKIP_STEP', 'ABORT']],
@@ -105,6 +122,35 @@ describe('renderStatusCard', () => {
       'rollback:abort',
     ]);
     expect(ids(['START_NOW', 'CANCEL'], pendingView())).toEqual(['rollback:start-now', 'rollback:cancel']);
+  });
+
+  it('asks before Reject, Abort, Skip, Accept and Approve in production, saying what happens next', () => {
+    const confirmOf = (view: RollbackView, accepted: string[], actionId: string, extra = {}) =>
+      buttonsOf(card(view, accepted, extra).blocks).find((b) => b.action_id === actionId)?.confirm;
+    const declared = declaredView();
+    expect(confirmOf(declared, ['REJECT'], 'rollback:reject')?.text.text).toMatch(
+      /^Rejecting stops this rollback; nothing has run\. user-service stays on /,
+    );
+    expect(confirmOf(failedStepView(), ['ABORT'], 'rollback:abort')?.text.text).toMatch(
+      /^Aborting stops it here: no further step runs\. The 1 step already done is NOT undone/,
+    );
+    expect(confirmOf(failedStepView(), ['SKIP_STEP'], 'rollback:skip-step')?.text.text).toMatch(
+      /^Step 2 \(".+"\) is marked skipped and not tried again \(whatever it did so far stays\); (step 3 \(".+"\) runs next|validation comes next)\.$/,
+    );
+    expect(
+      confirmOf({ ...validatingView(), state: 'validating' }, ['ACCEPT'], 'rollback:accept')?.text.text,
+    ).toMatch(/^Accepting sets the failed check aside: user-service counts as rolled back/);
+    // Approve in production: whether this approval starts the steps, then what they change. The
+    // declared view has one approval already.
+    expect(confirmOf(declared, ['APPROVE'], 'rollback:approve', { approvalsRequired: 2 })?.text.text).toMatch(
+      /^Your approval completes it: the \d+ steps? starts? at once\.\n/,
+    );
+    expect(confirmOf(declared, ['APPROVE'], 'rollback:approve', { approvalsRequired: 3 })?.text.text).toMatch(
+      /^This is approval 2 of 3: the \d+ steps? starts? once one more approver approves\.\n/,
+    );
+    expect(
+      confirmOf({ ...declared, environment: 'staging' }, ['APPROVE'], 'rollback:approve'),
+    ).toBeUndefined();
   });
 
   it('button values decode back to the rollback, step and check', () => {

@@ -3,6 +3,8 @@ import type { Notice } from '../../../src/slack/blocks/thread-messages.js';
 import { renderNotice, renderStepOutput } from '../../../src/slack/blocks/thread-messages.js';
 import { decodeButtonValue } from '../../../src/slack/blocks/kit.js';
 import type { NotifyEvent } from '../../../src/domain/rollback-types.js';
+import type { RoleSpec } from '../../../src/domain/plan.js';
+import type { RolePage, TierPage } from '../../../src/slack/paging.js';
 import { MINUTE, T0, USERS } from '../../support/domain-fixtures.js';
 import { checkBlockLimits, checkMrkdwn } from '../../support/block-limits.js';
 import { expectGolden } from '../../support/golden.js';
@@ -17,11 +19,18 @@ import {
   watchingView,
 } from '../../support/view-fixtures.js';
 
-const ROLE_GROUPS = {
-  'on-call-engineer': 'S0ONCALL',
-  'team-lead': 'S0LEADS',
-  'engineering-manager': 'S0EMS',
+/** The rollback's policy as paging reads it: a group, a group and a user id, a user id only. */
+const ROLES_OF: Record<string, RoleSpec> = {
+  'on-call-engineer': { name: 'on-call-engineer', members: { usergroup: 'S0ONCALL', users: [] } },
+  'team-lead': { name: 'team-lead', members: { usergroup: 'S0LEADS', users: [USERS.lead] } },
+  'engineering-manager': { name: 'engineering-manager', members: { users: [USERS.manager] } },
 };
+const held = (role: string): RolePage => ({ role, paged: ROLES_OF[role]!, unheld: [] });
+/** Everyone holds the tier's roles: each is paged itself. */
+const pagingOf = (tier: { approver: string; notify?: string }): TierPage => ({
+  approver: held(tier.approver),
+  ...(tier.notify === undefined ? {} : { notify: held(tier.notify) }),
+});
 const tier0 = {
   index: 0,
   approver: 'on-call-engineer',
@@ -189,7 +198,8 @@ function valid(message: { text: string; blocks?: unknown[] }): void {
 
 describe('renderNotice', () => {
   it.each(NOTICES)('%s matches its golden', (name, notice, view, output) => {
-    const message = renderNotice(notice, view, { roleGroups: ROLE_GROUPS, ...(output ? { output } : {}) });
+    const paging = 'tier' in notice ? { paging: pagingOf(notice.tier) } : {};
+    const message = renderNotice(notice, view, { ...paging, ...(output ? { output } : {}) });
     valid(message);
     expectGolden(`notice-${name}`, message);
   });
@@ -230,13 +240,59 @@ describe('renderNotice', () => {
     expect(NOTICES.map(([name]) => name).sort()).toEqual(Object.keys(all).sort());
   });
 
-  it('mentions the tier roles through their user groups, and plain names without one', () => {
+  it("mentions the tier roles' user groups and user ids, and names them when nobody resolved them", () => {
     const escalated = renderNotice({ event: 'escalated', tier: tier1 }, declaredView(), {
-      roleGroups: ROLE_GROUPS,
+      paging: pagingOf(tier1),
     });
-    expect(escalated.text).toContain('<!subteam^S0LEADS> (team-lead)');
-    expect(escalated.text).toContain('FYI <!subteam^S0EMS> (engineering-manager)');
+    expect(escalated.text).toContain('<!subteam^S0LEADS> <@U0LEAD1> (team-lead) or above may approve');
+    expect(escalated.text).toContain('FYI <@U0EM1> (engineering-manager)');
     expect(renderNotice({ event: 'escalated', tier: tier1 }, declaredView()).text).toContain('*team-lead*');
+  });
+
+  it('says when nobody holds the tier role, and pages the next role up in every paging notice', () => {
+    const paging: TierPage = {
+      approver: {
+        role: 'on-call-engineer',
+        paged: ROLES_OF['engineering-manager']!,
+        unheld: ['on-call-engineer', 'team-lead'],
+      },
+      notify: { role: 'team-lead', paged: null, unheld: ['team-lead'] },
+    };
+    const requested = renderNotice(
+      {
+        event: 'approval-requested',
+        tier: tier0,
+        approvals: { count: 0, required: 1 },
+        expiresAt: T0 + 62 * MINUTE,
+      },
+      declaredView(),
+      { paging },
+    );
+    valid(requested);
+    expectGolden('notice-approval-requested-unheld', requested);
+    const reminder = renderNotice(
+      { event: 'reminder', tier: tier0, approvals: { count: 0, required: 1 }, expiresAt: T0 + 62 * MINUTE },
+      declaredView(),
+      { paging },
+    );
+    const escalated = renderNotice({ event: 'escalated', tier: tier0 }, declaredView(), { paging });
+    for (const { text } of [requested, reminder, escalated]) {
+      expect(text).toContain('*on-call-engineer* or above may approve');
+      expect(text).toContain(
+        '⚠️ Nobody holds *on-call-engineer* or *team-lead*: paging <@U0EM1> (engineering-manager).',
+      );
+      expect(text).not.toContain('subteam');
+    }
+    expect(requested.text).toContain('FYI *team-lead* (nobody holds it)');
+
+    const nobody = renderNotice({ event: 'escalated', tier: tier0 }, declaredView(), {
+      paging: {
+        approver: { role: 'on-call-engineer', paged: null, unheld: ['on-call-engineer', 'team-lead'] },
+      },
+    });
+    expect(nobody.text).toContain(
+      '⚠️ Nobody holds *on-call-engineer* or any role above it: nobody can approve until someone is added to one of them.',
+    );
   });
 
   it('step buttons in the thread carry the step index', () => {
