@@ -156,12 +156,23 @@ export async function runDemo(io: CliIo): Promise<number> {
       await driver.click({ user: PEOPLE.oncall, actionId: ACTION_IDS.checkDone, value: ofThisRollback });
     }
     finalState = await waitFor(state, isFinal, 'the end of the rollback').catch(() => state());
-    // The last notices and the card's redraw follow the final transition through the outbox.
+    // The last notices and the card's redraw follow the final transition through the outbox: the
+    // card says the final state, and an ending that ran steps has its post-mortem in the thread.
     await waitFor(
       () => JSON.stringify(card()?.blocks ?? []),
-      (blocks) => blocks.includes(finalState),
+      (blocks) => blocks.includes(`*State*`) && blocks.includes(finalState),
       'the final card',
     ).catch(() => undefined);
+    if (POST_MORTEM_ENDINGS.has(finalState)) {
+      await waitFor(
+        () => {
+          const parent = card();
+          return parent === undefined ? [] : (sim?.replies(channel, parent.ts) ?? []);
+        },
+        (replies) => replies.some((reply) => JSON.stringify(reply.blocks ?? []).includes('Post-Mortem')),
+        'the post-mortem',
+      ).catch(() => undefined);
+    }
     await pause(300);
 
     io.out(`\n#incidents (${channel}) as people see it, with every ephemeral and who saw it:\n\n`);
@@ -204,6 +215,8 @@ export function readable(text: string, sim: SlackSimulator): string {
 }
 
 const FINAL = new Set(['resolved', 'rejected', 'cancelled', 'aborted', 'failed', 'expired']);
+/** Endings after which the thread gets a post-mortem draft (the steps ran). */
+const POST_MORTEM_ENDINGS: ReadonlySet<string> = new Set(['resolved', 'failed', 'aborted']);
 function isFinal(state: string): boolean {
   return FINAL.has(state);
 }
