@@ -169,7 +169,7 @@ export async function runDemo(io: CliIo): Promise<number> {
           const parent = card();
           return parent === undefined ? [] : (sim?.replies(channel, parent.ts) ?? []);
         },
-        (replies) => replies.some((reply) => JSON.stringify(reply.blocks ?? []).includes('Post-Mortem')),
+        (replies) => replies.some((reply) => JSON.stringify(reply.blocks).includes('Post-Mortem')),
         'the post-mortem',
       ).catch(() => undefined);
     }
