@@ -134,6 +134,22 @@ function tierText(tier: TierNotice, roleGroups: Record<string, string>): string 
   return `${roleMention(tier.approver, roleGroups)} or above may approve${until}`;
 }
 
+/**
+ * The ETA (declaration + the plan's RTO) passed before the rollback ended: said in the thread, and
+ * the tier above the one in force is paged (its approver, and its notify role).
+ */
+function rtoPassed(
+  rto: { eta: number; rtoMs: number },
+  tier: TierNotice,
+  view: RollbackView,
+  groups: Record<string, string>,
+): ThreadMessage {
+  return message([
+    `⏰ The ETA has passed: the rollback of *${esc(view.service)}* (${esc(view.environment)}) should have been over by ${slackDate(rto.eta)} (RTO ${formatDuration(rto.rtoMs)} from the declaration). It is ${esc(view.stateDetail)}.`,
+    `📣 Paging tier ${tier.index + 1}: ${roleMention(tier.approver, groups)}${tier.notify === undefined ? '' : `, FYI ${roleMention(tier.notify, groups)}`}.`,
+  ]);
+}
+
 function message(lines: string[], extra: Array<KnownBlock | null> = []): ThreadMessage {
   const text = lines.join('\n');
   return {
@@ -183,6 +199,7 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         `✅ ${mention(notice.approver)} approved as *${esc(notice.role)}* (${notice.approvals.count} of ${notice.approvals.required}).`,
       ]);
     case 'escalated':
+      if (notice.rto !== undefined) return rtoPassed(notice.rto, notice.tier, view, groups);
       return message([
         `⏫ Escalated to tier ${notice.tier.index + 1}: ${tierText(notice.tier, groups)}.`,
         ...(notice.tier.notify === undefined ? [] : [`FYI ${roleMention(notice.tier.notify, groups)}`]),

@@ -230,6 +230,21 @@ describe('renderNotice', () => {
     expect(NOTICES.map(([name]) => name).sort()).toEqual(Object.keys(all).sort());
   });
 
+  it('says the ETA passed and pages the next tier (the rto escalation)', () => {
+    const message = renderNotice(
+      { event: 'escalated', tier: tier1, rto: { eta: T0 + 17 * MINUTE, rtoMs: 15 * MINUTE } },
+      failedStepView(),
+      { roleGroups: ROLE_GROUPS },
+    );
+    expect(checkBlockLimits(message.blocks ?? [])).toEqual([]);
+    expect(message.text).toMatch(/^⏰ The ETA has passed: the rollback of \*user-service\* \(production\)/);
+    expect(message.text).toContain('(RTO 15m from the declaration)');
+    expect(message.text).toContain(
+      '📣 Paging tier 2: <!subteam^S0LEADS> (team-lead), FYI <!subteam^S0EMS> (engineering-manager).',
+    );
+    expectGolden('notice-rto-passed', message);
+  });
+
   it('mentions the tier roles through their user groups, and plain names without one', () => {
     const escalated = renderNotice({ event: 'escalated', tier: tier1 }, declaredView(), {
       roleGroups: ROLE_GROUPS,
