@@ -88,6 +88,13 @@ export interface IncidentServiceOptions {
   log: Logger;
   /** A new incident was opened (metrics). */
   onOpened?: (incident: Incident) => void;
+  /**
+   * Tells the plan's stakeholders the incident opened (`incident-opened`), once per incident however
+   * often it is called: it is called with every delivery the open incident takes, so one whose first
+   * telling was lost (a crash, a store error) is told with the next, the alert's redelivery. Its
+   * failure is logged: alert intake goes on.
+   */
+  tellOpened?: (incident: Incident) => Promise<void>;
 }
 
 export class IncidentService {
@@ -230,6 +237,10 @@ export class IncidentService {
       if (result === null) return null;
       const { incident } = result;
       if (result.opened) this.options.onOpened?.(incident);
+      // Before an automatic rollback is declared: stakeholders hear of the incident first.
+      await this.options.tellOpened?.(incident).catch((error: unknown) => {
+        this.options.log.warn({ err: error, incident: incident.id }, 'stakeholders not told of the incident');
+      });
       // An automatic rollback not declared yet (decided now, or a crash after deciding) is declared
       // before the thread is told, so it never says "rolls back automatically" and then "could not".
       if (incident.trigger?.action === 'auto' && !incident.trigger.settled) {

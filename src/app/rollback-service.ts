@@ -47,7 +47,12 @@ export interface RollbackServiceOptions {
     current(
       service: string,
       environment: string,
-    ): Promise<{ id: string; startedAt: number; alerts?: readonly IncidentAlert[] } | null>;
+    ): Promise<{
+      id: string;
+      startedAt: number;
+      alerts?: readonly IncidentAlert[];
+      severity?: string;
+    } | null>;
     join(incidentId: string, rollbackId: string): Promise<void>;
   };
 }
@@ -87,6 +92,16 @@ const DEFAULT_ENVIRONMENT = 'production';
  * a margin, not a search.
  */
 const SUPERSEDE_LOOKBACK = 10;
+
+/** What a rollback keeps of its plan besides the strategy: RTO, owner, contacts, links (those given). */
+function planFacts(plan: RollbackPlan): Partial<RollbackInput> {
+  return {
+    ...(plan.rtoMs === undefined ? {} : { rtoMs: plan.rtoMs }),
+    ...(plan.owner === undefined ? {} : { owner: plan.owner }),
+    ...(plan.contacts === undefined || plan.contacts.length === 0 ? {} : { contacts: plan.contacts }),
+    ...(plan.links === undefined ? {} : { links: plan.links }),
+  };
+}
 
 /** The Communications manifest a plan uses (`communications.use`), if any. */
 export function communicationsOf(catalog: Catalog, plan: RollbackPlan): CommunicationsPolicy | undefined {
@@ -249,7 +264,10 @@ export class RollbackService {
       // What fires now must stop before the rollback may call the service stable.
       firingAlerts: firingOf(incident?.alerts ?? []),
       // Its card goes on the incident's message, its notices into that one thread.
+      // The ETA and who owns it, as the plan says now: a config reload changes neither later.
+      ...planFacts(plan),
       ...(incident ? { incidentId: incident.id } : {}),
+      ...(incident?.severity === undefined ? {} : { severity: incident.severity }),
     };
     await this.supersede(plan.service, environment, id, request.by, at);
     const result = await engine.declare({ id, service: plan.service, environment }, input, at, request.by);

@@ -4,7 +4,8 @@
  * the authority fields (who may approve now, until when) need the current time.
  */
 import { tierAt } from '../domain/authority.js';
-import type { StepCondition } from '../domain/plan.js';
+import type { Contact, PlanLinks, StepCondition } from '../domain/plan.js';
+import { etaOf } from '../domain/rollback-lifecycle.js';
 import { describeState, restore, stateName, type PersistedRollback } from '../domain/rollback-machine.js';
 import { FINAL_STATES } from '../domain/rollback-types.js';
 import type { CheckStatus, RollbackContext, StateName, StepStatus } from '../domain/rollback-types.js';
@@ -115,6 +116,16 @@ export interface RollbackView {
     note?: string;
   }>;
   approvals: Array<{ user: string; role: string; at: string; tier: number; minute: number }>;
+  /** When the rollback should be over by: the declaration plus the plan's RTO (absent without one). */
+  eta?: string;
+  rtoMs?: number;
+  /** The plan's owner, contacts and links as they were at the declaration (absent when none). */
+  owner?: string;
+  contacts?: Contact[];
+  links?: PlanLinks;
+  /** The incident the rollback joined when declared, and its alerts' `severity` label. */
+  incidentId?: string;
+  severity?: string;
   /** While approval is pending: who may approve now and until when (null: until the end). */
   approver: { role: string; notify: string | null; until: string | null } | null;
   outcome: { code: string; reason: string; by: string; at: string } | null;
@@ -166,6 +177,19 @@ function afterStepsOf(ctx: RollbackContext, state: StateName): RollbackView['aft
     ...(step.error === undefined ? {} : { error: step.error }),
     ...(step.note === undefined ? {} : { note: step.note }),
   }));
+}
+
+/** The ETA and the plan's facts the rollback kept: only those it has. */
+function aboutOf(ctx: RollbackContext): Partial<RollbackView> {
+  const eta = etaOf(ctx);
+  return {
+    ...(eta === null ? {} : { eta: iso(eta)!, rtoMs: ctx.rtoMs! }),
+    ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
+    ...(ctx.contacts === undefined ? {} : { contacts: ctx.contacts }),
+    ...(ctx.links === undefined ? {} : { links: ctx.links }),
+    ...(ctx.incidentId === undefined ? {} : { incidentId: ctx.incidentId }),
+    ...(ctx.severity === undefined ? {} : { severity: ctx.severity }),
+  };
 }
 
 export function contextOf(rollback: StoredRollback): RollbackContext {
@@ -238,6 +262,7 @@ export function rollbackView(
       tier: a.tier,
       minute: a.minute,
     })),
+    ...aboutOf(ctx),
     approver: tier && { role: tier.spec.approver, notify: tier.spec.notify ?? null, until: iso(tier.until) },
     outcome: ctx.outcome && { ...ctx.outcome, at: iso(ctx.outcome.at)! },
     timeline: [...audit]

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { duration, nonEmptyText, strictObject, unknownKeys } from '../schema/zod-kit.js';
 
 import { COMMUNICATION_EVENTS } from '../domain/communications.js';
+import { OUTAGE_STATUSES } from '../domain/plan.js';
 
 export const TARGETS = ['slack', 'sns', 'statuspage'] as const;
 
@@ -80,7 +81,16 @@ export const communicationsSpec = strictObject({
 export const planCommunications = strictObject({
   use: nonEmptyText('Name of a Communications manifest whose targets and templates apply.').optional(),
   sns: strictObject({ topicArn }).optional(),
-  statuspage: strictObject({ pageId, componentIds }).optional(),
+  statuspage: strictObject({
+    pageId,
+    componentIds,
+    componentStatus: z
+      .enum(OUTAGE_STATUSES)
+      .optional()
+      .describe(
+        "Component status (and incident impact) while the incident is open; default from the plan's criticality: critical major_outage, high partial_outage, medium and low degraded_performance.",
+      ),
+  }).optional(),
   templates: z
     .partialRecord(z.enum(COMMUNICATION_EVENTS), templateText, { error: unknownKeys(COMMUNICATION_EVENTS) })
     .optional()

@@ -155,6 +155,30 @@ const freezableName = (what: 'service' | 'environment', description: string) =>
     })
     .describe(description);
 
+/** A Slack user or user group id, as the bot mentions it. */
+const SLACK_PRINCIPAL = /^[UWS][A-Z0-9]{2,}$/;
+const MAX_CONTACTS = 20;
+
+const contact = strictObject({
+  name: nonEmptyText('Who: a person, a role or a team (e.g. "Incident commander: Ana").'),
+  slack: z
+    .string()
+    .regex(SLACK_PRINCIPAL, {
+      error: 'must be a Slack user id (U...) or user group id (S...): the card mentions it',
+    })
+    .optional()
+    .describe('Slack user id (U...) or user group id (S...).'),
+  phone: nonEmptyText('Phone number or pager text, shown as written.').optional(),
+});
+
+const links = strictObject({
+  runbook: nonEmptyText('Runbook: a URL, or where it lives (s3://bucket/runbooks/service/).').optional(),
+  dashboard: nonEmptyText('Monitoring dashboard URL.').optional(),
+  logs: nonEmptyText('Logs: a URL, or a location such as a CloudWatch log group.').optional(),
+}).describe(
+  "Where responders look (seed 002's critical resources), shown on the card and in /rollback plan.",
+);
+
 const metadata = strictObject({
   name: z
     .string()
@@ -173,9 +197,17 @@ export const rollbackPlanSpec = strictObject({
     .min(1)
     .describe('Environments this plan covers.'),
   criticality: z.enum(CRITICALITIES).describe('low | medium | high | critical.'),
-  rto: duration('Recovery time objective: how long the rollback may take.'),
+  rto: duration(
+    'Recovery time objective: how long the rollback may take. The card and stakeholders get an ETA (the declaration plus this); when it passes before the rollback ended, the thread says so and pages the next tier. Absent: no ETA.',
+  ).optional(),
   rpo: duration('Recovery point objective: how much data loss is acceptable.').optional(),
-  owner: nonEmptyText('Owning team.').optional(),
+  owner: nonEmptyText('Owning team, shown on the card and in /rollback plan.').optional(),
+  contacts: z
+    .array(contact)
+    .max(MAX_CONTACTS)
+    .default([])
+    .describe('Who to reach during an incident, shown on the card and in /rollback plan.'),
+  links: links.optional(),
   authority: nonEmptyText(
     'Name of the AuthorityPolicy that decides who may approve (default "default").',
   ).default('default'),

@@ -9,12 +9,15 @@
  */
 import type { TemplateVars } from './template-vars.js';
 
-type Shared = Pick<
-  TemplateVars,
-  'service' | 'environment' | 'fromVersion' | 'toVersion' | 'strategy' | 'declaredBy'
->;
+type Shared = Pick<TemplateVars, 'service' | 'environment' | 'fromVersion' | 'strategy'>;
 
+/**
+ * `incident-opened` at the alert has no rollback yet: what only a rollback knows (its id, reason,
+ * declarer, state, and the target version when no deployment was recorded) is null then.
+ */
 export interface CommunicationVars extends Shared {
+  toVersion: string | null;
+  declaredBy: string | null;
   /** A rehearsal in staging: templates should say so. */
   drill: boolean;
   /** When the notice happened: ISO, and `2026-11-23 06:14:00 UTC`. */
@@ -22,14 +25,38 @@ export interface CommunicationVars extends Shared {
   atText: string;
   /** Since the incident started, e.g. `14m30s`. */
   duration: string;
-  rollback: TemplateVars['rollback'] & {
-    state: string;
+  rollback: {
+    id: string | null;
+    reason: string | null;
+    state: string | null;
     /** The state in words, e.g. `executing (step 2 ("Switch traffic") is running)`. */
-    stateDetail: string;
-    declaredAt: string;
-    declaredAtText: string;
+    stateDetail: string | null;
+    declaredAt: string | null;
+    declaredAtText: string | null;
   };
   incident: TemplateVars['incident'] & { startedAtText: string };
+  /**
+   * Seed 004's INITIAL INCIDENT facts. `severity`: the alerts' `severity` label, else the plan's
+   * criticality, upper-cased (`HIGH`); `criticality`: the plan's (`high`).
+   */
+  severity: string;
+  criticality: string;
+  /** What is wrong: the rollback's reason, or the alert that opened the incident. */
+  issue: string;
+  /** `degraded performance`, `partial outage` or `major outage`: as the status page shows it. */
+  impact: string;
+  /** What is being done, e.g. `Initiating rollback to the previous stable version (v1.4.1)`. */
+  action: string;
+  /** The declaration plus the plan's RTO (ISO, and as text), and the RTO (`15m`); null without one. */
+  eta: string | null;
+  etaText: string | null;
+  rto: string | null;
+  /** How often updates follow (`5m`) and when the next is due; null when none are sent. */
+  updateEvery: string | null;
+  nextUpdateAt: string | null;
+  nextUpdateText: string | null;
+  /** The plan's owning team. */
+  owner: string | null;
   /** The authority tier in force: 1-based number (null when unknown), its approver and notified roles. */
   tier: { number: number | null; approver: string | null; notify: string | null };
   approvals: { count: number; required: number | null };
@@ -74,6 +101,18 @@ export const COMMUNICATION_VARIABLE_SHAPE: ShapeOf<CommunicationVars> = {
     declaredAtText: 'value',
   },
   incident: { startedAt: 'value', startedAtText: 'value' },
+  severity: 'value',
+  criticality: 'value',
+  issue: 'value',
+  impact: 'value',
+  action: 'value',
+  eta: 'value',
+  etaText: 'value',
+  rto: 'value',
+  updateEvery: 'value',
+  nextUpdateAt: 'value',
+  nextUpdateText: 'value',
+  owner: 'value',
   tier: { number: 'value', approver: 'value', notify: 'value' },
   approvals: { count: 'value', required: 'value' },
   approvers: [{ user: 'value', role: 'value' }],

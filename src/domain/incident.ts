@@ -68,7 +68,15 @@ export interface Incident {
   rollbackIds: string[];
   trigger: TriggerDecision | null;
   deliveries: number;
+  /**
+   * The `severity` label of the first firing alert that had one (absent: none had, or an incident
+   * stored before it was kept): what stakeholders read as the incident's severity.
+   */
+  severity?: string;
 }
+
+/** Longest severity kept: a label, not a text. */
+const MAX_SEVERITY = 64;
 
 export const MAX_INCIDENT_ALERTS = 5_000;
 
@@ -192,6 +200,13 @@ export function mergeAlerts(input: MergeInput): MergeResult | null {
           incident.startNote ??= `${alert.name}'s startsAt ${reported.problem}: the time it was received stands in`;
       }
     }
+  }
+  if (incident.severity === undefined) {
+    const severity = alerts
+      .filter((alert) => alert.status === 'firing')
+      .map((alert) => (Object.hasOwn(alert.labels, 'severity') ? alert.labels['severity']!.trim() : ''))
+      .find((label) => label !== '');
+    if (severity !== undefined) incident.severity = severity.slice(0, MAX_SEVERITY);
   }
   if (!result.opened) {
     const firing = new Set(incident.unannounced.firing);

@@ -101,12 +101,53 @@ export interface TriggerSpec {
   delayMs: number;
 }
 
+/** Component statuses the status page shows while a service is unwell, least severe first. */
+export const OUTAGE_STATUSES = ['degraded_performance', 'partial_outage', 'major_outage'] as const;
+export type OutageStatus = (typeof OUTAGE_STATUSES)[number];
+
+/**
+ * What an incident of a service of this criticality does to its users, as the status page says it:
+ * critical is a major outage, high a partial one, medium and low degraded performance.
+ */
+export const OUTAGE_BY_CRITICALITY: Record<Criticality, OutageStatus> = {
+  critical: 'major_outage',
+  high: 'partial_outage',
+  medium: 'degraded_performance',
+  low: 'degraded_performance',
+};
+
+/** The impact of an incident of this plan: its own `statuspage.componentStatus`, else its criticality's. */
+export function outageOf(plan: Pick<RollbackPlan, 'criticality' | 'communications'>): OutageStatus {
+  return plan.communications?.statuspage?.componentStatus ?? OUTAGE_BY_CRITICALITY[plan.criticality];
+}
+
 export interface PlanCommunications {
   sns?: { topicArn: string };
-  statuspage?: { pageId: string; componentIds: string[] };
+  statuspage?: {
+    pageId: string;
+    componentIds: string[];
+    /** Overrides the component status (and impact) the criticality gives while the incident is open. */
+    componentStatus?: OutageStatus;
+  };
   /** Name of a `Communications` manifest whose templates and targets apply. */
   use?: string;
   templates?: Record<string, string>;
+}
+
+/** Someone to reach during an incident (seed 002's "Emergency Contacts"). */
+export interface Contact {
+  name: string;
+  /** A Slack user id (`U...`, `W...`) or user group id (`S...`). */
+  slack?: string;
+  /** A phone number or pager text, as written. */
+  phone?: string;
+}
+
+/** Where responders look (seed 002's "Critical Resources"): URLs, or locations as text. */
+export interface PlanLinks {
+  runbook?: string;
+  dashboard?: string;
+  logs?: string;
 }
 
 export interface RollbackPlan {
@@ -115,9 +156,13 @@ export interface RollbackPlan {
   channel: string;
   environments: string[];
   criticality: Criticality;
-  rtoMs: number;
+  /** Recovery time objective: a rollback's ETA is its declaration plus this. Absent: no ETA. */
+  rtoMs?: number;
   rpoMs?: number;
   owner?: string;
+  /** Absent or empty: none listed. */
+  contacts?: Contact[];
+  links?: PlanLinks;
   authority: string;
   defaultStrategy: string;
   strategies: Record<string, StrategySpec>;

@@ -19,6 +19,8 @@ export type TimelineWhat =
   | { kind: 'authorized'; via: 'approval' | 'policy' }
   | { kind: 'started-now' }
   | { kind: 'escalated' }
+  /** The ETA (declaration + RTO) passed before the rollback ended; the next tier was paged. */
+  | { kind: 'rto-passed' }
   | {
       kind: 'step';
       step: number;
@@ -80,7 +82,10 @@ function fromAudit(entry: AuditRecord, ctx: RollbackContext): TimelineWhat | nul
   if (event === 'ACCEPT') {
     return { kind: 'validation-accepted', role: ctx.acceptance?.role ?? null };
   }
-  if (event === 'TIMER') return stringIn(detail, 'timer') === 'tier' ? { kind: 'escalated' } : null;
+  if (event === 'TIMER') {
+    const timer = stringIn(detail, 'timer');
+    return timer === 'tier' ? { kind: 'escalated' } : timer === 'rto' ? { kind: 'rto-passed' } : null;
+  }
   const stepStatus = STEP_EVENTS[event];
   if (stepStatus !== undefined) {
     const step = numberIn(detail, 'step') ?? ctx.currentStep;

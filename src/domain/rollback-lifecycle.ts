@@ -4,7 +4,7 @@
  * transition is taken; these say what it records and which effects it asks for. Guards have
  * already admitted the event when these run. Steps and validation: `rollback-execution.ts`.
  */
-import { approvalsRequired, nextTierChangeAt, tierAt } from './authority.js';
+import { approvalsRequired, nextTierChangeAt, tierAt, type ActiveTier } from './authority.js';
 import type { EventOf } from './rollback-events.js';
 import { approvalDecision } from './rollback-rules.js';
 import type { Draft } from './rollback-effects.js';
@@ -40,7 +40,7 @@ export function initialContext(input: RollbackInput): RollbackContext {
     updateEveryMs: input.updateEveryMs ?? 0,
     resolution: input.resolution ?? null,
     ...(input.firingAlerts === undefined ? {} : { firingAlerts: structuredClone(input.firingAlerts) }),
-    ...(input.incidentId === undefined ? {} : { incidentId: input.incidentId }),
+    ...about(input),
     steps: input.strategy.steps.map((s) => ({ name: s.name, uses: s.uses, status: 'pending', attempts: 0 })),
     checks: input.strategy.validate.map((c) => ({
       name: c.name,
@@ -62,14 +62,48 @@ export function initialContext(input: RollbackInput): RollbackContext {
   };
 }
 
+/** The plan's RTO, owner, contacts and links and the incident's facts: only those given (JSON drops undefined). */
+function about(input: RollbackInput): Partial<RollbackContext> {
+  const { rtoMs, owner, contacts, links, incidentId, severity } = input;
+  return {
+    ...(rtoMs === undefined ? {} : { rtoMs }),
+    ...(owner === undefined ? {} : { owner }),
+    ...(contacts === undefined || contacts.length === 0 ? {} : { contacts: structuredClone(contacts) }),
+    ...(links === undefined || Object.keys(links).length === 0 ? {} : { links: { ...links } }),
+    ...(incidentId === undefined ? {} : { incidentId }),
+    ...(severity === undefined ? {} : { severity }),
+  };
+}
+
+/** When the rollback should be over by (declaration + the plan's RTO); null without an RTO. */
+export function etaOf(ctx: Pick<RollbackContext, 'declaredAt' | 'rtoMs'>): number | null {
+  return ctx.rtoMs === undefined ? null : ctx.declaredAt + ctx.rtoMs;
+}
+
 function tierNotice(ctx: RollbackContext, at: number): TierNotice {
-  const tier = tierAt(ctx.policy, ctx.incidentStartedAt, at);
+  return noticeOf(tierAt(ctx.policy, ctx.incidentStartedAt, at));
+}
+
+function noticeOf(tier: ActiveTier): TierNotice {
   return {
     index: tier.index,
     approver: tier.spec.approver,
     ...(tier.spec.notify === undefined ? {} : { notify: tier.spec.notify }),
     since: tier.since,
     until: tier.until,
+  };
+}
+
+/** The tier `index` of the policy, with its times for this incident. */
+function tierByIndex(ctx: RollbackContext, index: number): ActiveTier {
+  const { tiers } = ctx.policy;
+  const spec = tiers[index]!;
+  const next = tiers[index + 1];
+  return {
+    index,
+    spec,
+    since: ctx.incidentStartedAt + spec.afterMs,
+    until: next ? ctx.incidentStartedAt + next.afterMs : null,
   };
 }
 
@@ -157,6 +191,30 @@ export function escalate(d: Draft): void {
   d.notify({ event: 'escalated', tier });
   if (tier.until === null) d.clearTimers(['tier']);
   else d.schedule('tier', tier.until);
+}
+
+/** At the declaration: the ETA, when the plan has an RTO, is a timer like any deadline. */
+export function scheduleRto(d: Draft): void {
+  const eta = etaOf(d.context);
+  if (eta !== null) d.schedule('rto', eta);
+}
+
+/**
+ * The ETA passed and the rollback has not ended: the escalation path says so and pages the tier above
+ * the one in force (the last tier again when none is above). Who may approve does not change: that
+ * is the authority matrix's, by the incident's age. Once: the deadline goes.
+ */
+export function passRto(d: Draft): void {
+  const ctx = d.context;
+  const eta = ctx.deadlines.rto?.dueAt ?? etaOf(ctx) ?? d.at;
+  const inForce = tierAt(ctx.policy, ctx.incidentStartedAt, Math.max(d.at, eta)).index;
+  const paged = tierByIndex(ctx, Math.min(inForce + 1, ctx.policy.tiers.length - 1));
+  d.clearTimers(['rto']);
+  d.notify({
+    event: 'escalated',
+    tier: noticeOf(paged),
+    rto: { eta, rtoMs: ctx.rtoMs ?? eta - ctx.declaredAt },
+  });
 }
 
 export function remind(d: Draft): void {

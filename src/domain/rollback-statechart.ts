@@ -60,9 +60,12 @@ const failureIs = (route: 'abort' | 'retry' | 'ask') => ({ type: 'failureIs', pa
 /** Until it ends, a rollback keeps up with its service's alerts (stabilisation is judged on them). */
 const keepingUpWithAlerts = { ALERTS_FIRING: { actions: 'recordAlerts' } } as const;
 
+/** Until it ends, the ETA passing pages the next tier (once). */
+const rtoPassed = { guard: timerDue('rto'), actions: 'passRto' } as const;
+
 const whileRunning = {
   ...keepingUpWithAlerts,
-  TIMER: { guard: timerDue('update'), actions: 'statusUpdate' },
+  TIMER: [{ guard: timerDue('update'), actions: 'statusUpdate' }, rtoPassed],
   ABORT: { guard: 'hasRole', target: '#rollback.aborted', actions: 'abortRollback' },
 } as const;
 
@@ -72,6 +75,7 @@ const whileExecuting = {
   TIMER: [
     { guard: timerDue('update'), actions: 'statusUpdate' },
     { guard: timerDue('watch'), actions: 'sampleWatches' },
+    rtoPassed,
   ],
   WATCH_SAMPLED: { guard: 'sampleIsCurrent', actions: 'recordSample' },
   // Answered while a step still runs: the hold is lifted before it matters.
@@ -89,6 +93,8 @@ export const rollbackMachine = setup({
     // Never run here: transition() returns it with its params, and the engine carries it out.
     [EFFECT_ACTION]: (_: unknown, _effect: Effect) => undefined,
     announceDeclared: act(life.announceDeclared),
+    scheduleRto: act(life.scheduleRto),
+    passRto: act(life.passRto),
     schedulePendingStart: act(life.schedulePendingStart),
     clearPendingTimer: act((d) => {
       d.clearTimers(['pending']);
@@ -224,7 +230,7 @@ export const rollbackMachine = setup({
   initial: 'intake',
   states: {
     intake: {
-      entry: 'announceDeclared',
+      entry: ['announceDeclared', 'scheduleRto'],
       always: [{ guard: 'isAutoTrigger', target: 'pending' }, { target: 'declared' }],
     },
     pending: {
@@ -239,6 +245,7 @@ export const rollbackMachine = setup({
         TIMER: [
           { guard: and([timerDue('pending'), 'needsHuman']), target: 'declared' },
           { guard: timerDue('pending'), target: 'authorized', actions: 'authorizeByPolicy' },
+          rtoPassed,
         ],
         CANCEL: { guard: 'hasRole', target: 'cancelled', actions: 'cancelBeforeExecution' },
         TARGETS_RESOLVED: { actions: 'recordResolution' },
@@ -264,6 +271,7 @@ export const rollbackMachine = setup({
           { guard: timerDue('tier'), actions: 'escalate' },
           { guard: timerDue('reminder'), actions: 'remind' },
           { guard: timerDue('expire'), target: 'cancelled', actions: 'expireApproval' },
+          rtoPassed,
         ],
       },
     },

@@ -4,7 +4,7 @@
  * Events and their validation live in `rollback-events.ts`; the machine in `rollback-machine.ts`.
  */
 import type { ApprovalRecord } from './authority.js';
-import type { AuthorityPolicy, StrategySpec } from './plan.js';
+import type { AuthorityPolicy, Contact, PlanLinks, StrategySpec } from './plan.js';
 import type { PlanResolution, StepTarget } from './step-target.js';
 
 export const STATE_NAMES = [
@@ -25,7 +25,8 @@ export type StateName = (typeof STATE_NAMES)[number];
 export const FINAL_STATES = ['resolved', 'rejected', 'cancelled', 'aborted', 'failed'] as const;
 
 // `probe`: the next round of checks while stabilising. `after`: the next step after resolution.
-// `watch`: the next sample of the strategy's watch checks while the steps run.
+// `watch`: the next sample of the strategy's watch checks while the steps run. `rto`: the ETA
+// (declaration + the plan's RTO) passed before the rollback ended.
 export const TIMER_NAMES = [
   'tier',
   'reminder',
@@ -36,6 +37,7 @@ export const TIMER_NAMES = [
   'watch',
   'update',
   'after',
+  'rto',
 ] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
@@ -69,10 +71,20 @@ export interface RollbackInput {
   /** The alerts of the service and environment firing at the declaration (its incident's). */
   firingAlerts?: FiringAlert[];
   /**
-   * The open incident the declaration joined, if any: its card is drawn on the incident's message and
-   * its notices go into that thread. Absent in rollbacks without one (and in those from before it).
+   * The plan's recovery time objective: the ETA is the declaration plus this, and when it passes
+   * before the rollback ended, the next tier is paged. Absent: no ETA.
+   */
+  rtoMs?: number;
+  /** The plan's owner, contacts and links, as they were at the declaration. */
+  owner?: string;
+  contacts?: Contact[];
+  links?: PlanLinks;
+  /**
+   * The open incident the declaration joined, if any: its card is drawn on the incident's message
+   * and its notices go into that thread (absent: its own card). Also its alerts' `severity` label.
    */
   incidentId?: string;
+  severity?: string;
 }
 
 /** An alert of the rollback's service and environment, as the machine keeps it. */
@@ -254,7 +266,11 @@ export type NotifyDetail =
   | { event: 'declared'; autoStartAt: number | null }
   | { event: 'approval-requested'; tier: TierNotice; approvals: ApprovalTally; expiresAt: number }
   | { event: 'approved'; approver: string; role: string; approvals: ApprovalTally }
-  | { event: 'escalated'; tier: TierNotice }
+  /**
+   * A new tier is in force; or, with `rto`, the ETA passed before the rollback ended and `tier` (the
+   * one above the tier in force, or the last) is paged.
+   */
+  | { event: 'escalated'; tier: TierNotice; rto?: { eta: number; rtoMs: number } }
   | { event: 'reminder'; tier: TierNotice; approvals: ApprovalTally; expiresAt: number }
   | { event: 'authorized'; via: Authorization['via'] }
   | { event: 'targets-changed'; approvalsVoided: number }

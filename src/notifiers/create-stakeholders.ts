@@ -9,7 +9,13 @@ import type { RollbackPlan } from '../domain/plan.js';
 import type { Logger } from '../lib/logging.js';
 import type { Docs } from '../store/store.js';
 import { RateQueue } from './rate-queue.js';
-import { stakeholderNotifier, type StakeholderNotifier } from './stakeholders.js';
+import {
+  incidentOpenedNotifier,
+  stakeholderNotifier,
+  type IncidentOpenedNotifier,
+  type StakeholderNotifier,
+  type StakeholderOptions,
+} from './stakeholders.js';
 import { StakeholderRegistry } from './target-registry.js';
 import { slackChannelTarget, type SlackPoster } from './targets/slack-channel/index.js';
 import { snsTarget } from './targets/sns/index.js';
@@ -23,6 +29,8 @@ export interface StakeholderDeps {
   view: (rollbackId: string, atLeast: number) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;
+  /** The recorded current and previous versions, for `incident-opened` before any rollback. */
+  versionsOf?: StakeholderOptions['versionsOf'];
   slack: SlackPoster;
   sns?: SnsPublisher | undefined;
   statuspage?: StatuspageConfig | undefined;
@@ -34,6 +42,8 @@ export interface StakeholderDeps {
 
 export interface Stakeholders {
   notify: StakeholderNotifier;
+  /** `incident-opened` when an alert opened an incident: call it for every delivery, it tells once. */
+  incidentOpened: IncidentOpenedNotifier;
   registry: StakeholderRegistry;
   /** Paces the calls of rate-limited targets (Statuspage); drain it when stopping. */
   queue: RateQueue;
@@ -52,14 +62,20 @@ export function createStakeholders(deps: StakeholderDeps): Stakeholders {
     ...(deps.now ? { now: deps.now } : {}),
   });
   if (statuspage) registry.register(statuspage);
-  const notify = stakeholderNotifier({
+  const options: StakeholderOptions = {
     registry,
     store,
     view: deps.view,
     planOf: deps.planOf,
     communicationsOf: deps.communicationsOf,
+    ...(deps.versionsOf ? { versionsOf: deps.versionsOf } : {}),
     report,
     log,
-  });
-  return { notify, registry, queue };
+  };
+  return {
+    notify: stakeholderNotifier(options),
+    incidentOpened: incidentOpenedNotifier(options),
+    registry,
+    queue,
+  };
 }

@@ -5,6 +5,12 @@
  * the background and the effect is acknowledged at once, so a slow or dead stakeholder target never
  * delays the rollback. A target that fails is reported in the thread. Drills tell nobody outside:
  * they are practice in staging.
+ *
+ * `incident-opened` (seed 004's INITIAL INCIDENT) is what stakeholders hear first: when an alert
+ * opens an incident (`incidentOpened`, from the incident service), or when a rollback is declared
+ * with no incident open (its `declared` notice, here). Either way it goes through the same targets
+ * and their one `doOnce`, keyed `incident-opened:<incident or rollback id>`, so a redelivered alert,
+ * a second replica or a redelivered effect tells nobody twice.
  */
 import type { RollbackView } from '../app/rollback-view.js';
 import type { CommunicationEvent } from '../domain/communications.js';
@@ -18,19 +24,31 @@ import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs, OutboxEffect } from '../store/store.js';
 import type { StakeholderRegistry } from './target-registry.js';
-import type { DeliveryContext, RenderedNotice, StakeholderNotice, StakeholderTarget } from './target.js';
+import type {
+  DeliveryContext,
+  NoticeSubject,
+  RenderedNotice,
+  StakeholderNotice,
+  StakeholderTarget,
+} from './target.js';
 import {
   communicationEventOf,
   communicationVars,
+  incidentVars,
+  messageFacts,
   renderSnsSubject,
   renderTemplate,
   resolveTemplate,
   templateSources,
+  type OpenedIncident,
   type TemplateSources,
 } from './templates/index.js';
 
 /** The `doOnce` records of every target: `<effectId>:<part>`. */
 const POSTED = COLLECTIONS.stakeholderPosts;
+
+/** The notice id of an incident's `incident-opened` (or a rollback's declared without one). */
+export const incidentOpenedId = (id: string): string => `incident-opened:${id}`;
 
 export interface StakeholderOptions {
   registry: StakeholderRegistry;
@@ -41,6 +59,11 @@ export interface StakeholderOptions {
   planOf: (service: string) => RollbackPlan | undefined;
   communicationsOf: (plan: RollbackPlan) => CommunicationsPolicy | undefined;
   /**
+   * The recorded current and previous versions of a service (what a rollback would go from and
+   * to), for `incident-opened` before any rollback; absent: unknown.
+   */
+  versionsOf?: (service: string, environment: string) => Promise<{ from: string | null; to: string | null }>;
+  /**
    * Posts a line in the rollback's thread (a target failed). The message is Slack mrkdwn as it is
    * to be shown: its channel mention works, and the foreign text in it (errors) is escaped here.
    */
@@ -49,6 +72,15 @@ export interface StakeholderOptions {
 }
 
 export type StakeholderNotifier = (effect: OutboxEffect) => Promise<void>;
+
+/** Tells the plan's stakeholders that an alert opened an incident; repeats are harmless. */
+export type IncidentOpenedNotifier = (incident: OpenedIncident, at: number) => Promise<void>;
+
+/** How one notice is worded: the plan's template sources and the variables of this moment. */
+interface Texts {
+  sources: TemplateSources;
+  vars: () => Promise<CommunicationVars>;
+}
 
 export function stakeholderNotifier(options: StakeholderOptions): StakeholderNotifier {
   const { registry } = options;
@@ -61,28 +93,101 @@ export function stakeholderNotifier(options: StakeholderOptions): StakeholderNot
     const plan = options.planOf(view.service);
     if (!plan) return;
     const policy = options.communicationsOf(plan);
+    const at = detail.at ?? effect.createdAt;
+    const subject: NoticeSubject = {
+      kind: 'rollback',
+      id: view.id,
+      service: view.service,
+      environment: view.environment,
+    };
+    const facts = messageFacts(plan, policy);
+    const sources = templateSources(plan, policy);
+    if (detail.event === 'declared' && view.incidentId === undefined) {
+      // No alert opened an incident: this declaration opens it, and stakeholders hear that first.
+      const opened = { effectId: incidentOpenedId(view.id), detail: null, at, subject, rollback: view };
+      await tell(
+        options,
+        registry.targets(),
+        plan,
+        policy,
+        { ...opened, event: 'incident-opened' },
+        {
+          sources,
+          vars: () => Promise.resolve(communicationVars(view, null, at, facts)),
+        },
+      );
+    }
     const notice: StakeholderNotice = {
       effectId: effect.id,
       detail,
       event: communicationEventOf(detail),
-      at: detail.at ?? effect.createdAt,
+      at,
+      subject,
       rollback: view,
     };
-    const texts = {
-      sources: templateSources(plan, policy),
-      vars: communicationVars(view, detail, notice.at),
-    };
-    const context = deliveryContext(options, effect.id, view.id);
-    // One after another, in registration order: each `deliver` returns once its call has started.
-    for (const target of targets) {
-      const settings = target.settingsOf(plan, policy);
-      if (settings === undefined) continue;
-      const event = target.hears(notice, settings);
-      if (event === null) continue;
-      const rendered = render(options, target, event, view.id, texts);
-      if (rendered) await target.deliver(notice, rendered, settings, context);
-    }
+    await tell(options, targets, plan, policy, notice, {
+      sources,
+      vars: () => Promise.resolve(communicationVars(view, detail, at, facts)),
+    });
   };
+}
+
+export function incidentOpenedNotifier(options: StakeholderOptions): IncidentOpenedNotifier {
+  return async (incident, at) => {
+    const plan = options.planOf(incident.service);
+    if (!plan || !plan.environments.includes(incident.environment)) return;
+    const policy = options.communicationsOf(plan);
+    const notice: StakeholderNotice = {
+      effectId: incidentOpenedId(incident.id),
+      detail: null,
+      event: 'incident-opened',
+      at,
+      subject: {
+        kind: 'incident',
+        id: incident.id,
+        service: incident.service,
+        environment: incident.environment,
+      },
+      rollback: null,
+    };
+    const unknown = { from: null, to: null };
+    await tell(options, options.registry.targets(), plan, policy, notice, {
+      sources: templateSources(plan, policy),
+      vars: async () => {
+        const versions =
+          (await options.versionsOf?.(incident.service, incident.environment).catch((error: unknown) => {
+            options.log.warn({ err: error, incident: incident.id }, 'recorded versions could not be read');
+            return unknown;
+          })) ?? unknown;
+        return incidentVars(incident, plan, versions, at, messageFacts(plan, policy));
+      },
+    });
+  };
+}
+
+/**
+ * One after another, in registration order: each `deliver` returns once its call has started. The
+ * variables are worked out once, and only when some target hears the notice.
+ */
+async function tell(
+  options: StakeholderOptions,
+  targets: readonly StakeholderTarget[],
+  plan: RollbackPlan,
+  policy: CommunicationsPolicy | undefined,
+  notice: StakeholderNotice,
+  texts: Texts,
+): Promise<void> {
+  const context = deliveryContext(options, notice.effectId, notice.subject);
+  let vars: CommunicationVars | undefined;
+  for (const target of targets) {
+    const settings = target.settingsOf(plan, policy);
+    if (settings === undefined) continue;
+    const event = target.hears(notice, settings);
+    if (event === null) continue;
+    vars ??= await texts.vars();
+    const rendered = render(options, target, event, notice.subject, texts.sources, vars);
+    if (rendered) await target.deliver(notice, rendered, settings, context);
+  }
 }
 
 /** The target's template for `event`, rendered; null (and said in the thread) when it cannot be. */
@@ -90,8 +195,9 @@ function render(
   options: StakeholderOptions,
   target: StakeholderTarget,
   event: CommunicationEvent,
-  rollbackId: string,
-  { sources, vars }: { sources: TemplateSources; vars: CommunicationVars },
+  subject: NoticeSubject,
+  sources: TemplateSources,
+  vars: CommunicationVars,
 ): RenderedNotice | null {
   const template = resolveTemplate(event, target.template, sources);
   try {
@@ -102,18 +208,29 @@ function render(
     };
   } catch (error) {
     options.log.warn(
-      { err: error, event, target: target.kind, rollbackId },
+      { err: error, event, target: target.kind, [`${subject.kind}Id`]: subject.id },
       'template could not be rendered',
     );
-    options.report(
-      rollbackId,
+    report(
+      options,
+      subject,
       `The ${event} message for ${target.kind} could not be written: ${escapeMrkdwn(String(error))}`,
     );
     return null;
   }
 }
 
-function deliveryContext(options: StakeholderOptions, effectId: string, rollbackId: string): DeliveryContext {
+/** In the rollback's thread; an incident without a rollback has none here, so the log says it. */
+function report(options: StakeholderOptions, subject: NoticeSubject, message: string): void {
+  if (subject.kind === 'rollback') options.report(subject.id, message);
+  else options.log.warn({ incident: subject.id, message }, 'stakeholders of an incident were not told');
+}
+
+function deliveryContext(
+  options: StakeholderOptions,
+  effectId: string,
+  subject: NoticeSubject,
+): DeliveryContext {
   const { store, log } = options;
   return {
     once: (part, work, failed) => {
@@ -135,14 +252,17 @@ function deliveryContext(options: StakeholderOptions, effectId: string, rollback
           try {
             failed(error);
           } catch (failure) {
-            log.error({ err: failure, rollbackId }, 'a stakeholder failure could not be handled');
+            log.error(
+              { err: failure, [`${subject.kind}Id`]: subject.id },
+              'a stakeholder failure could not be handled',
+            );
           }
         },
       );
       return Promise.race([began, ran]);
     },
     report: (message) => {
-      options.report(rollbackId, message);
+      report(options, subject, message);
     },
     log,
   };

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logging.js';
 
 /** What stakeholders hear when a target names no events: the seeds' "who is told what". */
 export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
+  'incident-opened',
   'rollback-declared',
   'authorized',
   'resolved',
@@ -20,15 +21,32 @@ export const STAKEHOLDER_EVENTS: readonly CommunicationEvent[] = [
   'called-off',
 ];
 
-/** One `notify` effect as every target sees it. */
+/**
+ * What a notice is about: a rollback, or an incident that no rollback belongs to yet (the alert
+ * opened it). Names it in logs, records and SNS attributes.
+ */
+export interface NoticeSubject {
+  kind: 'rollback' | 'incident';
+  id: string;
+  service: string;
+  environment: string;
+}
+
+/** One `notify` effect, or one `incident-opened`, as every target sees it. */
 export interface StakeholderNotice {
-  /** Stable across redeliveries: what makes a repeat recognisable. */
+  /**
+   * Stable across redeliveries: what makes a repeat recognisable. A `notify` effect's id, or
+   * `incident-opened:<id>` (the incident's, or the rollback's declared without one).
+   */
   effectId: string;
-  detail: NotifyDetail;
+  /** The rollback's notice; null for `incident-opened`, which is none. */
+  detail: NotifyDetail | null;
   /** The communication event the notice is, if it is one (`communicationEventOf`). */
   event: CommunicationEvent | null;
   at: number;
-  rollback: RollbackView;
+  subject: NoticeSubject;
+  /** The rollback; null when the notice is about an incident without one. */
+  rollback: RollbackView | null;
 }
 
 /** The target's template rendered with the rollback's variables. */
@@ -51,8 +69,9 @@ export interface DeliveryContext {
    */
   once(part: string, work: () => Promise<void>, failed: (error: unknown) => void): Promise<void>;
   /**
-   * Says in the rollback's thread that the target was not told. The message is Slack mrkdwn as it
-   * is to be shown: the sender escapes the foreign text in it (errors) and keeps its mentions.
+   * Says in the rollback's thread that the target was not told (an incident without a rollback has
+   * no thread of its own here: it is logged). The message is Slack mrkdwn as it is to be shown: the
+   * sender escapes the foreign text in it (errors) and keeps its mentions.
    */
   report(message: string): void;
   log: Logger;

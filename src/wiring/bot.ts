@@ -79,11 +79,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const drills = new DrillRecords(store);
   const freezes = new FreezeService({ store, catalog, rolesOf, now });
 
-  const { notify: stakeholders, queue: statuspageQueue } = createStakeholders({
+  const {
+    notify: stakeholders,
+    incidentOpened,
+    queue: statuspageQueue,
+  } = createStakeholders({
     store,
     view: (id, atLeast) => reads.view(id, atLeast),
     planOf: (name) => catalog().plans.get(name),
     communicationsOf: (plan) => communicationsOf(catalog(), plan),
+    // What a rollback declared now would go from and to (as the declaration reads them).
+    versionsOf: async (name, environment) => {
+      const [current, previous] = await store.listDeployments(name, environment, 2);
+      return { from: current?.version ?? null, to: previous?.version ?? null };
+    },
     slack: client.chat,
     sns: options.sns,
     statuspage: options.statuspage,
@@ -141,6 +150,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     onOpened: (incident) => {
       metrics.incidentsOpened.inc({ service: incident.service, environment: incident.environment });
     },
+    tellOpened: (incident) => incidentOpened(incident, incident.openedAt),
   });
   records.onChange((incidentId) => {
     threads.announce(incidentId);

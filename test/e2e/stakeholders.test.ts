@@ -20,6 +20,7 @@ import {
   startBotHarness,
   type BotHarness,
 } from '../support/bot-harness.js';
+import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
 import { startFakeStatuspage, type FakeStatuspage } from '../support/fake-statuspage.js';
 import { startPeer, type HttpPeer } from '../support/http-peer.js';
 
@@ -124,10 +125,11 @@ describe('stakeholders', () => {
       20_000,
     );
 
-    // SNS: declared, authorised, resolved, each with its subject and attributes.
+    // SNS: the incident (no alert opened one: the declaration did), declared, authorised, resolved,
+    // each with its subject and attributes.
     const published = await eventually(
       () => sns!.requests.map((r) => params(r.body)),
-      (list) => list.length >= 3,
+      (list) => list.length >= 4,
     );
     const events = published.map(
       (p) =>
@@ -146,12 +148,16 @@ describe('stakeholders', () => {
       const entry = Object.entries(p).find(([k, v]) => k.endsWith('.Name') && v === 'event')?.[0];
       return entry === undefined ? undefined : p[entry.replace('.Name', '.Value.StringValue')];
     };
-    expect(published.map(eventOf)).toEqual(['rollback-declared', 'authorized', 'resolved']);
-    expect(events).toHaveLength(3);
+    expect(published.map(eventOf).sort()).toEqual(
+      ['incident-opened', 'rollback-declared', 'authorized', 'resolved'].sort(),
+    );
+    expect(events).toHaveLength(4);
     expect(published.every((p) => (p.Subject ?? '').length > 0 && (p.Subject ?? '').length <= 100)).toBe(
       true,
     );
-    expect(published[2]!.Message).toMatch(/^All good: checkout is back on v1\.4\.1 after /);
+    expect(published.find((p) => eventOf(p) === 'resolved')!.Message).toMatch(
+      /^All good: checkout is back on v1\.4\.1 after /,
+    );
 
     // The status page followed the rollback, at most one request a second.
     const incident = await eventually(
@@ -159,7 +165,9 @@ describe('stakeholders', () => {
       (i) => i?.status === 'resolved',
       20_000,
     );
+    // Opened at the declaration, told again at authorisation.
     expect(incident!.updates.map((u) => u.status)).toEqual([
+      'investigating',
       'investigating',
       'identified',
       'monitoring',
@@ -168,12 +176,12 @@ describe('stakeholders', () => {
     expect(incident!.components).toEqual({ cmp1: 'operational' });
     expect(statuspage.violations).toEqual([]);
 
-    // The stakeholder channel heard the same three moments.
+    // The stakeholder channel heard the same four moments.
     const told = await eventually(
       () => h.sim.messages('C0ELSEWHERE').map((m) => m.text),
-      (list) => list.length >= 3,
+      (list) => list.length >= 4,
     );
-    expect(told[2]).toMatch(/^All good: checkout is back on v1\.4\.1/);
+    expect(told.some((text) => /^All good: checkout is back on v1\.4\.1/.test(text))).toBe(true);
     // The plan's text replaces the default in the rollback's own thread too.
     const card = h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
     expect(h.sim.replies(CHANNEL, card.ts).map((r) => r.text)).toContainEqual(
@@ -242,5 +250,201 @@ describe('stakeholders', () => {
       Boolean,
     );
     expect(JSON.stringify(report!.blocks)).toContain('The stakeholder channel <#C0GONE> could not be told');
+  }, 60_000);
+});
+
+/** The value of the message attribute `name` of a decoded SNS Publish. */
+function attribute(p: Record<string, string>, name: string): string | undefined {
+  const entry = Object.entries(p).find(([k, v]) => k.endsWith('.Name') && v === name)?.[0];
+  return entry === undefined ? undefined : p[entry.replace('.Name', '.Value.StringValue')];
+}
+
+describe('what stakeholders see first (issue 15)', () => {
+  it('SNS and the stakeholder channel get incident-opened at the alert, once, with severity and ETA', async () => {
+    const h = (harness = await startBotHarness({
+      planFile: PLANS,
+      bot: { sns: createSnsPublisher({ log: silentLogger }) },
+    }));
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.4.1',
+      at: h.clock.now - 86_400_000,
+    });
+    await h.store.recordDeployment({
+      service: 'checkout',
+      environment: 'production',
+      version: 'v1.5.0',
+      at: h.clock.now - 60_000,
+    });
+    const alert = alertmanagerPayload(
+      [
+        {
+          name: 'CheckoutErrors',
+          service: 'checkout',
+          fingerprint: 'f1',
+          startsAt: h.clock.now - 60_000,
+          labels: { severity: 'critical' },
+          summary: '5xx above 5% for 2m',
+        },
+      ],
+      'g1',
+    );
+    expect((await postAlerts(h.port, '/alerts/alertmanager', alert)).status).toBe(200);
+    const opened = await eventually(
+      () => sns!.requests.map((r) => params(r.body)),
+      (list) => list.length >= 1,
+    );
+    const message = opened[0]!;
+    expect(attribute(message, 'event')).toBe('incident-opened');
+    expect(attribute(message, 'incidentId')).toMatch(/^inc-/);
+    expect(message.Subject).toBe('[INCIDENT] [CRITICAL] [checkout] Incident in production');
+    expect(message.Message).toContain('Severity: CRITICAL');
+    expect(message.Message).toContain('Issue: CheckoutErrors: 5xx above 5% for 2m');
+    expect(message.Message).toContain('Impact: partial outage (high criticality service)');
+    expect(message.Message).toContain('Action: Rollback to the previous stable version (v1.4.1) proposed');
+    const eta = new Date(h.clock.now + 15 * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+    expect(message.Message).toMatch(new RegExp(`^ETA: ${eta}:\\d\\d UTC \\(RTO 15m\\)$`, 'm'));
+    expect(message.Message).toMatch(/^Updates: every 5m, next by /m);
+    const channel = await eventually(
+      () => h.sim.messages('C0ELSEWHERE'),
+      (list) => list.length >= 1,
+    );
+    expect(channel[0]!.text).toMatch(/^🚨 \*INCIDENT ALERT\* 🚨\n\*Severity:\* CRITICAL/);
+
+    // Redelivered, and delivered again with another alert: the incident was opened once.
+    await postAlerts(h.port, '/alerts/alertmanager', alert);
+    await postAlerts(
+      h.port,
+      '/alerts/alertmanager',
+      alertmanagerPayload(
+        [{ name: 'CheckoutLatency', service: 'checkout', fingerprint: 'f2', startsAt: h.clock.now }],
+        'g2',
+      ),
+    );
+    // A rollback declared in the incident is not another opening.
+    const id = await declare(h);
+    await eventually(
+      () => sns!.requests.map((r) => attribute(params(r.body), 'event')),
+      (list) => list.includes('rollback-declared'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const events = sns!.requests.map((r) => params(r.body));
+    expect(events.map((p) => attribute(p, 'event'))).toEqual(['incident-opened', 'rollback-declared']);
+    expect(attribute(events[1]!, 'rollbackId')).toBe(id);
+    expect(h.sim.messages('C0ELSEWHERE').filter((m) => m.text.includes('INCIDENT ALERT'))).toHaveLength(1);
+  }, 60_000);
+
+  it('the status page opens between the declaration and the approval, at the criticality’s status', async () => {
+    statuspage = await startFakeStatuspage({ keys: [KEY], now: Date.now });
+    const h = (harness = await startBotHarness({
+      planFile: PLANS,
+      bot: { statuspage: { apiUrl: statuspage.apiUrl, apiKey: KEY } },
+    }));
+    const id = await declare(h);
+    const opened = await eventually(
+      () => [...statuspage!.incidents.values()][0],
+      (incident) => incident !== undefined,
+      20_000,
+    );
+    // Nobody approved yet: the customers' incident is open, as the human declaring it confirmed.
+    expect((await h.bot.reads.view(id))?.state).toBe('declared');
+    // checkout is `high`: a partial outage, which Statuspage calls a major impact.
+    expect(opened).toMatchObject({
+      status: 'investigating',
+      components: { cmp1: 'partial_outage' },
+      impact: 'major',
+    });
+    expect(opened!.updates[0]!.body).toMatch(
+      /^We are investigating an issue affecting checkout \(partial outage\)\. .* We expect to restore normal service by /,
+    );
+    expect(opened!.updates[0]!.body).not.toMatch(/U0DECL|5xx spike/);
+
+    const card = h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
+    await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
+    const resolved = await eventually(
+      () => [...statuspage!.incidents.values()][0],
+      (incident) => incident?.status === 'resolved',
+      20_000,
+    );
+    expect(resolved!.updates.map((u) => u.status)).toEqual([
+      'investigating',
+      'investigating',
+      'identified',
+      'monitoring',
+      'resolved',
+    ]);
+    expect(statuspage.violations).toEqual([]);
+    // The card shows the owner, the ETA and the plan's contacts and links.
+    const blocks = JSON.stringify(h.sim.messages(CHANNEL).find((m) => m.ts === card.ts)!.blocks);
+    expect(blocks).toContain('*Owner*\\nteam-checkout');
+    expect(blocks).toContain('*ETA*');
+    expect(blocks).toContain('(RTO 15m)');
+    expect(blocks).toContain('*Incident commander: Ana* <@U0LEAD1> ☎️ +33 6 12 34 56 78');
+    expect(blocks).toContain('<https://wiki.example.com/runbooks/checkout|Runbook>');
+  }, 60_000);
+
+  it('a plan without an RTO shows no ETA: not to stakeholders, not on the card', async () => {
+    const h = (harness = await startBotHarness({
+      planFile: PLANS,
+      bot: { sns: createSnsPublisher({ log: silentLogger }) },
+    }));
+    const command = await h.driver.slashCommand({
+      user: PEOPLE.declarer,
+      channel: CHANNEL,
+      text: 'search --to v2.0.0 --reason "empty results"',
+      expectResponses: 1,
+    });
+    const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
+    const published = await eventually(
+      () => sns!.requests.map((r) => params(r.body)),
+      (list) => list.length >= 2,
+    );
+    const opened = published.find((p) => attribute(p, 'event') === 'incident-opened')!;
+    expect(opened.Message).toContain('Severity: CRITICAL');
+    expect(opened.Message).toContain('Impact: major outage (critical criticality service)');
+    for (const p of published) expect(p.Message).not.toMatch(/ETA/);
+    const card = await eventually(
+      () => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)),
+      Boolean,
+    );
+    expect(JSON.stringify(card!.blocks)).not.toMatch(/\*ETA\*|\*Owner\*|Contacts/);
+    expect((await h.bot.reads.view(id))?.eta).toBeUndefined();
+  }, 60_000);
+
+  it('when the ETA passes, the thread says so and the next tier is paged', async () => {
+    const h = (harness = await startBotHarness({ planFile: PLANS }));
+    const id = await declare(h);
+    const card = await eventually(
+      () => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)),
+      Boolean,
+    );
+    const thread = () =>
+      h.sim
+        .replies(CHANNEL, card!.ts)
+        .map((r) => r.text)
+        .join('\n');
+    await eventually(thread, (text) => text.includes('Approval needed'));
+    expect(thread()).not.toContain('ETA has passed');
+    // 15 minutes later (checkout's RTO), still not approved: minute 15 is the team lead's tier,
+    // so the engineering manager (tier 3) is paged, the VP told.
+    h.clock.now += 15 * 60_000;
+    h.bot.runtime.timers.nudge();
+    const text = await eventually(thread, (t) => t.includes('ETA has passed'), 20_000);
+    expect(text).toMatch(
+      /⏰ The ETA has passed: the rollback of \*checkout\* \(production\) should have been over by /,
+    );
+    // Paged from the rollback's own policy, as every paging notice is: the approver, then the FYI line.
+    expect(text).toMatch(/📣 Paging tier 3: .*engineering-manager/);
+    expect(text).toMatch(/FYI .*vp-engineering/);
+    const view = await h.bot.reads.view(id);
+    expect(view?.state).toBe('declared');
+    expect(view?.timeline.some((entry) => entry.event === 'TIMER')).toBe(true);
+    // The card says the ETA passed.
+    const redrawn = await eventually(
+      () => JSON.stringify(h.sim.messages(CHANNEL).find((m) => m.ts === card!.ts)?.blocks),
+      (blocks) => blocks.includes('passed'),
+    );
+    expect(redrawn).toContain('⏰ *passed*');
   }, 60_000);
 });

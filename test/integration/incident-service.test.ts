@@ -9,7 +9,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import { IncidentService } from '../../src/app/incident-service.js';
 import type { DeclareOutcome, DeclareRequest } from '../../src/app/rollback-service.js';
+import type { Incident } from '../../src/domain/incident.js';
 import type { RollbackPlan } from '../../src/domain/plan.js';
+import { createStakeholders } from '../../src/notifiers/create-stakeholders.js';
+import type { SnsMessage } from '../../src/notifiers/targets/sns/publisher.js';
 import { silentLogger } from '../../src/lib/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -65,6 +68,8 @@ function alert(fingerprint: string, labels: Record<string, string> = {}): Alert 
 /** Two replicas: their own IncidentService, each over its own connection to the same Redis prefix. */
 async function replicas(
   declare: (request: DeclareRequest, replica: IncidentService) => Promise<DeclareOutcome>,
+  /** Each replica's own stakeholders over its own store (what the bot wires as `tellOpened`). */
+  stakeholders?: (store: Store) => (incident: Incident) => Promise<void>,
 ) {
   const prefix = `rollback-bot-test:incidents:${process.pid}-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
@@ -77,6 +82,7 @@ async function replicas(
       catalog,
       declare: (request) => declare(request, service),
       announce: () => undefined,
+      ...(stakeholders ? { tellOpened: stakeholders(store) } : {}),
       now: () => T0 + 60_000,
       newId: () => `inc-${name}-${++ids}`,
       log: silentLogger,
@@ -87,6 +93,56 @@ async function replicas(
 }
 
 describe('IncidentService across replicas (real Redis)', () => {
+  it('tells stakeholders the incident opened once, across replicas, redeliveries and later alerts', async () => {
+    const published: SnsMessage[] = [];
+    const order: string[] = [];
+    const [a, b] = await replicas(
+      (request) => {
+        order.push(`declare ${request.service}`);
+        return Promise.resolve({ ok: false, code: 'refused', message: 'not here' } as const);
+      },
+      (store) => {
+        const { incidentOpened } = createStakeholders({
+          store,
+          view: () => Promise.resolve(null),
+          planOf: () => ({
+            ...plan,
+            communications: { sns: { topicArn: 'arn:aws:sns:eu-west-3:123456789012:stakeholders' } },
+          }),
+          communicationsOf: () => undefined,
+          slack: { postMessage: () => Promise.resolve({}) },
+          sns: {
+            publish(message) {
+              order.push(`publish ${message.attributes.event}`);
+              published.push(message);
+              return Promise.resolve({ messageId: `m-${published.length}` });
+            },
+          },
+          report: () => undefined,
+          log: silentLogger,
+        });
+        return (incident) => incidentOpened(incident, incident.openedAt);
+      },
+    );
+    const first = alert('e1', { rollback_trigger: 'error-rate', severity: 'page' });
+    await Promise.all([
+      a.receive({ key: 'k1', alerts: [first] }),
+      b.receive({ key: 'k1', alerts: [first] }),
+      b.receive({ key: 'k2', alerts: [alert('e2')] }),
+    ]);
+    await a.receive({ key: 'k1', alerts: [first] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(published).toHaveLength(1);
+    const open = await a.listOpen();
+    expect(published[0]).toMatchObject({
+      attributes: { event: 'incident-opened', incidentId: open[0]!.id },
+      dedupeKey: `incident-opened:${open[0]!.id}`,
+    });
+    expect(published[0]!.message).toContain('Severity: PAGE');
+    // Stakeholders hear of the incident before its automatic rollback is declared.
+    expect(order.indexOf('publish incident-opened')).toBeLessThan(order.indexOf('declare checkout'));
+  });
+
   it('two replicas receiving the first alerts at once open one incident holding all of them', async () => {
     for (let round = 0; round < 5; round++) {
       const [a, b] = await replicas(() =>

@@ -26,6 +26,8 @@ export interface FakeIncident {
   name: string;
   status: string;
   components: Record<string, string>;
+  /** `impact_override` as last set; `none` until one is. */
+  impact: string;
   updates: Array<{ status: string; body: string }>;
 }
 
@@ -64,6 +66,7 @@ const incidentBody = z.strictObject({
         )
         .optional(),
       component_ids: z.array(z.string()).optional(),
+      impact_override: z.enum(['none', 'maintenance', 'minor', 'major', 'critical']).optional(),
     })
     .refine(
       (incident) =>
@@ -153,6 +156,7 @@ export async function startFakeStatuspage(options: {
         name: incident.name,
         status: incident.status,
         components: { ...incident.components },
+        impact: incident.impact_override ?? 'none',
         updates: [{ status: incident.status, body: incident.body }],
       };
       incidents.set(created.id, created);
@@ -171,6 +175,7 @@ export async function startFakeStatuspage(options: {
     }
     existing.status = incident.status ?? existing.status;
     Object.assign(existing.components, incident.components);
+    existing.impact = incident.impact_override ?? existing.impact;
     existing.updates.push({ status: existing.status, body: incident.body ?? '' });
     answer(seen, res, 200, { id: existing.id, status: existing.status, name: existing.name });
   }

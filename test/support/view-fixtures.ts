@@ -330,3 +330,21 @@ export const afterFailedView = (): RollbackView => ({
   ],
   version: 27,
 });
+
+/** The plan's RTO (15m from the declaration at minute 2), owner, contacts and links, as a rollback keeps them. */
+export const withOwnership = (view: RollbackView): RollbackView => ({
+  ...view,
+  eta: new Date(Date.parse(view.declaredAt) + 15 * MINUTE).toISOString(),
+  rtoMs: 15 * MINUTE,
+  owner: 'team-identity',
+  contacts: [
+    { name: 'Incident commander: Ana', slack: USERS.lead, phone: '+33 6 12 34 56 78' },
+    { name: 'Identity on-call', slack: 'S0ONCALL' },
+    { name: 'AWS Support', phone: 'case via console, business plan' },
+  ],
+  links: {
+    runbook: 'https://wiki.example.com/runbooks/user-service',
+    dashboard: 'https://grafana.example.com/d/user-service',
+    logs: 'CloudWatch log group /aws/ecs/user-service',
+  },
+});

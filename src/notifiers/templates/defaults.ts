@@ -1,6 +1,6 @@
 /**
  * The default template of every event and target, on the seeds' models: "🚨 INCIDENT ALERT 🚨"
- * (Issue / Impact / Action / Updates), "✅ ROLLBACK COMPLETE" (Issue / Resolution / Status / Next)
+ * (Severity / Issue / Impact / Action / ETA / Updates, seed 004's INITIAL INCIDENT), "✅ ROLLBACK COMPLETE" (Issue / Resolution / Status / Next)
  * and the SNS subjects "[RESOLVED] [Component] Rollback Complete".
  *
  * Slack texts are mrkdwn; SNS and Statuspage texts are plain. Statuspage is read by customers: it
@@ -28,6 +28,11 @@ const FOOTER_SLACK = '_Rollback {{rollback.id}} · {{duration}} since the incide
 const FOOTER_PLAIN = 'Rollback {{rollback.id}} - {{duration}} since the incident started.';
 const STEP_SLACK = 'Step {{step.index}}/{{progress.total}} *{{step.name}}*';
 const STEP_PLAIN = 'Step {{step.index}} of {{progress.total}} "{{step.name}}"';
+/** The ETA line, only when the plan has an RTO (a plan without one shows no ETA). */
+const ETA_SLACK = '{{#if etaText}}*ETA:* {{etaText}} (RTO {{rto}})\n{{/if}}';
+const ETA_PLAIN = '{{#if etaText}}ETA: {{etaText}} (RTO {{rto}})\n{{/if}}';
+const UPDATES =
+  '{{#if updateEvery}}every {{updateEvery}}, next by {{nextUpdateText}}{{else}}in the rollback thread{{/if}}';
 const APPROVERS =
   '{{#if approvers}} Approved by {{#each approvers}}{{#if @index}}, {{/if}}{{mention user}} ({{role}}){{/each}}.{{/if}}';
 
@@ -35,21 +40,26 @@ export const DEFAULT_TEMPLATES: Record<CommunicationEvent, DefaultTemplates> = {
   'incident-opened': {
     slack: lines(
       `🚨 *INCIDENT ALERT* 🚨${DRILL_SLACK}`,
+      '*Severity:* {{severity}}',
       `*Service:* ${SERVICE_SLACK}`,
-      '*Issue:* {{rollback.reason}}',
-      '*Action:* Initiating rollback to the previous stable version ({{toVersion}})',
-      '*Started:* {{incident.startedAtText}}',
-      '*Updates:* in the rollback thread as it progresses',
+      '*Issue:* {{issue}}',
+      '*Impact:* {{impact}} ({{criticality}} criticality service)',
+      '*Action:* {{action}}',
+      `${ETA_SLACK}*Updates:* ${UPDATES}`,
+      `*Started:* {{incident.startedAtText}}{{#if owner}} · *Owner:* {{owner}}{{/if}}`,
     ),
     sns: lines(
       `INCIDENT ALERT${DRILL_PLAIN}`,
+      'Severity: {{severity}}',
       `Service: ${SERVICE_PLAIN}`,
-      'Issue: {{rollback.reason}}',
-      'Action: Initiating rollback to the previous stable version ({{toVersion}})',
-      'Started: {{incident.startedAtText}}',
+      'Issue: {{issue}}',
+      'Impact: {{impact}} ({{criticality}} criticality service)',
+      'Action: {{action}}',
+      `${ETA_PLAIN}Updates: ${UPDATES}`,
+      'Started: {{incident.startedAtText}}{{#if owner}}\nOwner: {{owner}}{{/if}}',
     ),
-    snsSubject: `${DRILL_TAG}[INCIDENT] [{{service}}] Incident in {{environment}}`,
-    statuspage: `${DRILL_TAG}We are investigating degraded service on {{service}}. We are preparing a rollback to the previous stable version.`,
+    snsSubject: `${DRILL_TAG}[INCIDENT] [{{severity}}] [{{service}}] Incident in {{environment}}`,
+    statuspage: `${DRILL_TAG}We are investigating an issue affecting {{service}} ({{impact}}). Our engineers are rolling back to the previous stable version.{{#if etaText}} We expect to restore normal service by {{etaText}}.{{/if}}{{#if nextUpdateText}} Next update by {{nextUpdateText}}.{{/if}}`,
   },
   'rollback-declared': {
     slack: lines(
@@ -57,7 +67,7 @@ export const DEFAULT_TEMPLATES: Record<CommunicationEvent, DefaultTemplates> = {
       `*Service:* ${SERVICE_SLACK}`,
       '*Issue:* {{rollback.reason}}',
       `*Action:* Rolling back ${VERSIONS} with \`{{strategy}}\``,
-      '*Declared by:* {{mention declaredBy}} at {{rollback.declaredAtText}}',
+      `${ETA_SLACK}*Declared by:* {{mention declaredBy}} at {{rollback.declaredAtText}}`,
       FOOTER_SLACK,
     ),
     sns: lines(
@@ -65,7 +75,7 @@ export const DEFAULT_TEMPLATES: Record<CommunicationEvent, DefaultTemplates> = {
       `Service: ${SERVICE_PLAIN}`,
       'Issue: {{rollback.reason}}',
       `Action: Rolling back ${VERSIONS} with {{strategy}}`,
-      'Declared by: {{mention declaredBy}} at {{rollback.declaredAtText}}',
+      `${ETA_PLAIN}Declared by: {{mention declaredBy}} at {{rollback.declaredAtText}}`,
       FOOTER_PLAIN,
     ),
     snsSubject: `${DRILL_TAG}[ROLLBACK] [{{service}}] Rollback to {{toVersion}} declared`,

@@ -11,4 +11,10 @@ export {
 } from './render.js';
 export { planNoticeText, renderOverride } from './override.js';
 export { resolveTemplate, templateSources, type ResolvedTemplate, type TemplateSources } from './resolve.js';
-export { communicationVars } from './variables.js';
+export {
+  communicationVars,
+  incidentVars,
+  messageFacts,
+  type MessageFacts,
+  type OpenedIncident,
+} from './variables.js';

@@ -8,7 +8,7 @@ import type { NotifyDetail } from '../../domain/rollback-types.js';
 import { communicationEventOf } from './events.js';
 import { renderTemplate } from './render.js';
 import { resolveTemplate, type TemplateSources } from './resolve.js';
-import { communicationVars } from './variables.js';
+import { communicationVars, messageFacts, type MessageFacts } from './variables.js';
 import type { Logger } from 'pino';
 import { communicationsOf, type Catalog } from '../../app/rollback-service.js';
 import { templateSources } from './resolve.js';
@@ -19,12 +19,13 @@ export function renderOverride(
   at: number,
   target: CommunicationTarget,
   sources: TemplateSources,
+  facts: MessageFacts,
 ): string | null {
   const event = communicationEventOf(notice);
   if (event === null) return null;
   const template = resolveTemplate(event, target, sources);
   if (template.source === 'default') return null;
-  return renderTemplate(template.text, communicationVars(view, notice, at), target);
+  return renderTemplate(template.text, communicationVars(view, notice, at, facts), target);
 }
 
 /**
@@ -41,8 +42,10 @@ export function planNoticeText(deps: {
     const plan = catalog.plans.get(view.service);
     if (!plan) return null;
     try {
-      const sources = templateSources(plan, communicationsOf(catalog, plan));
-      return renderOverride(notice, view, notice.at ?? deps.now(), 'slack', sources);
+      const communications = communicationsOf(catalog, plan);
+      const sources = templateSources(plan, communications);
+      const facts = messageFacts(plan, communications);
+      return renderOverride(notice, view, notice.at ?? deps.now(), 'slack', sources, facts);
     } catch (error) {
       deps.log.warn(
         { err: error, rollbackId: view.id },

@@ -51,6 +51,8 @@ function describe(event: TimelineEvent, view: RollbackView): string {
       return 'Started at once (the automatic countdown was skipped)';
     case 'escalated':
       return 'Approval escalated to the next authority tier';
+    case 'rto-passed':
+      return 'ETA passed (the RTO ran out before the rollback ended): the next tier was paged';
     case 'step': {
       const name = `step ${event.step + 1}/${view.steps.length} *${esc(event.name)}*`;
       const attempt = event.attempt === undefined ? '' : ` (attempt ${event.attempt})`;

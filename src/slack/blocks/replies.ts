@@ -8,6 +8,7 @@ import type { RollbackView } from '../../app/rollback-view.js';
 import type { RollbackPlan } from '../../domain/plan.js';
 import { formatDuration } from '../../domain/duration.js';
 import { stateEmoji } from './emoji.js';
+import { ownershipText } from './ownership.js';
 import { LIMITS, context, divider, header, section } from './kit.js';
 import { escapeMrkdwn, slackDateIso, truncate } from './text.js';
 
@@ -118,7 +119,7 @@ export function renderPlanPreview(
     header(`📋 ${plan.service}: ${strategyName}`),
     section(
       [
-        `*Plan* \`${esc(plan.name)}\` · criticality *${plan.criticality}* · channel ${esc(plan.channel)}`,
+        `*Plan* \`${esc(plan.name)}\` · criticality *${plan.criticality}* · channel ${esc(plan.channel)}${plan.rtoMs === undefined ? '' : ` · RTO *${formatDuration(plan.rtoMs)}*`}`,
         `*Environments* ${plan.environments.map(esc).join(', ')}`,
         `*Strategies* ${Object.keys(plan.strategies)
           .map((s) => (s === plan.defaultStrategy ? `\`${esc(s)}\` (default)` : `\`${esc(s)}\``))
@@ -128,6 +129,9 @@ export function renderPlanPreview(
     ),
     ...(lastTested === undefined ? [] : [context([`🧪 \`${esc(strategyName)}\` ${esc(lastTested)}`])]),
   ];
+  // Ephemeral: a group mention here pages nobody, and it links to the group.
+  const ownership = ownershipText(plan, { groupMentions: true });
+  if (ownership !== null) blocks.push(section(ownership));
   if (plan.limitations.length > 0) {
     blocks.push(section(`⚠️ *Limitations*\n${plan.limitations.map((l) => `• ${esc(l)}`).join('\n')}`));
   }

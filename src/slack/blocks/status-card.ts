@@ -23,6 +23,7 @@ import {
   header,
   section,
 } from './kit.js';
+import { ownershipText } from './ownership.js';
 import { DATE_FORMATS, escapeMrkdwn, mention, slackDateIso, truncate } from './text.js';
 import type { TierPage } from '../paging.js';
 import { notifyCaveat, roleName, unheldText } from './paging-text.js';
@@ -325,6 +326,30 @@ function limitationsBlock(limitations: string[]): KnownBlock | null {
   );
 }
 
+/**
+ * The ETA from the plan's RTO (none without one): passed while the rollback still runs, and once it
+ * ended, whether it was met.
+ */
+function etaField(view: View, now: number): string[] {
+  if (view.eta === undefined) return [];
+  const eta = Date.parse(view.eta);
+  const rto = view.rtoMs === undefined ? '' : ` (RTO ${formatDuration(view.rtoMs)})`;
+  const when = `${slackDateIso(view.eta, DATE_FORMATS.timeSecs)}${rto}`;
+  if (view.outcome !== null) {
+    const late = Date.parse(view.outcome.at) - eta;
+    return [`*ETA*\n${when} · ${late <= 0 ? 'met' : `missed by ${formatDuration(late)}`}`];
+  }
+  return now >= eta
+    ? [`*ETA*\n⏰ *passed* ${formatDuration(now - eta)} ago: ${when}`]
+    : [`*ETA*\n${when}, in ${formatDuration(eta - now)}`];
+}
+
+/** The plan's contacts and links (the owner is a field above); none listed, no block. */
+function contactsBlock(view: View): KnownBlock[] {
+  const text = ownershipText({ contacts: view.contacts, links: view.links }, { groupMentions: false });
+  return text === null ? [] : [context([text])];
+}
+
 function outcomeBlock(view: View): KnownBlock | null {
   const { outcome } = view;
   if (outcome === null) return null;
@@ -408,11 +433,14 @@ export function renderStatusCard(input: StatusCardInput): RenderedMessage {
       `*Declared by*\n${mention(view.declaredBy)} ${slackDateIso(view.declaredAt)}`,
       `*Incident started*\n${slackDateIso(view.incidentStartedAt)} (${formatDuration(incidentAge)} ago)`,
       `*Rollback*\n${code(view.id)}`,
+      ...(view.owner === undefined ? [] : [`*Owner*\n${esc(view.owner)}`]),
+      ...etaField(view, now),
     ]),
     section(`*Reason*\n${quote(view.reason, 2_000)}`),
     ...[approverBlock(view, input), approvalsBlock(view), limitationsBlock(input.limitations)].filter(
       (b): b is KnownBlock => b !== null,
     ),
+    ...contactsBlock(view),
   ];
   if (view.drill) {
     top.push(context(['🧪 This is a *drill*: a practice run of the plan, not an incident.']));

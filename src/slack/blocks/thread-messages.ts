@@ -138,6 +138,24 @@ function fyiLines(tier: TierNotice, paging: TierPage | undefined): string[] {
   return [`FYI ${pagedRole(tier.notify, paging?.notify)}${notifyCaveat(paging?.notify)}`];
 }
 
+/**
+ * The ETA (declaration + the plan's RTO) passed before the rollback ended: said in the thread, and
+ * the tier above the one in force is paged (its approver, and its notify role).
+ */
+function rtoPassed(
+  rto: { eta: number; rtoMs: number },
+  tier: TierNotice,
+  view: RollbackView,
+  paging: TierPage | undefined,
+): ThreadMessage {
+  return message([
+    `⏰ The ETA has passed: the rollback of *${esc(view.service)}* (${esc(view.environment)}) should have been over by ${slackDate(rto.eta)} (RTO ${formatDuration(rto.rtoMs)} from the declaration). It is ${esc(view.stateDetail)}.`,
+    `📣 Paging tier ${tier.index + 1}: ${tierText(tier, paging)}.`,
+    ...unheldLines(paging),
+    ...fyiLines(tier, paging),
+  ]);
+}
+
 function message(lines: string[], extra: Array<KnownBlock | null> = []): ThreadMessage {
   const text = lines.join('\n');
   return {
@@ -188,6 +206,7 @@ export function renderNotice(notice: Notice, view: RollbackView, options: Notice
         `✅ ${mention(notice.approver)} approved as *${esc(notice.role)}* (${notice.approvals.count} of ${notice.approvals.required}).`,
       ]);
     case 'escalated':
+      if (notice.rto !== undefined) return rtoPassed(notice.rto, notice.tier, view, paging);
       return message([
         `⏫ Escalated to tier ${notice.tier.index + 1}: ${tierText(notice.tier, paging)}.`,
         ...unheldLines(paging),

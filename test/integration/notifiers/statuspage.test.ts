@@ -104,6 +104,7 @@ const update = (phase: RollbackPhase, overrides: Partial<StatuspageUpdate> = {})
   phase,
   pageId: 'page-1',
   componentIds: ['cmp-api', 'cmp-web'],
+  outage: 'major_outage',
   name: 'checkout: rolling back to v1.4.1',
   body: `checkout is ${phase}`,
   ...overrides,
@@ -145,6 +146,7 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
           body: 'checkout is authorized',
           components: { 'cmp-api': 'major_outage', 'cmp-web': 'major_outage' },
           component_ids: ['cmp-api', 'cmp-web'],
+          impact_override: 'critical',
         },
       },
       { incident: { status: 'identified', body: 'checkout is executing' } },
@@ -179,6 +181,51 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
     for (const phase of LIFECYCLE) notifier.update(update(phase));
     await queue.idle();
     expect(server.requests).toHaveLength(6);
+  });
+
+  it('opens at the declaration with the plan’s outage and impact, and says a called-off rollback on it', async () => {
+    const clock = new JumpClock();
+    const server = await fakeStatuspage(clock.now);
+    const { notifier, queue, failures } = bot({ apiUrl: server.apiUrl, clock });
+    const partial = { outage: 'partial_outage' } as const;
+    notifier.update(update('declared', partial));
+    notifier.update(update('authorized', partial));
+    notifier.update(update('called-off', { ...partial, body: 'The planned rollback was called off.' }));
+    await queue.idle();
+    expect(failures).toEqual([]);
+    expect(server.requests.map((r) => r.body)).toEqual([
+      {
+        incident: {
+          name: 'checkout: rolling back to v1.4.1',
+          status: 'investigating',
+          body: 'checkout is declared',
+          components: { 'cmp-api': 'partial_outage', 'cmp-web': 'partial_outage' },
+          component_ids: ['cmp-api', 'cmp-web'],
+          impact_override: 'major',
+        },
+      },
+      {
+        incident: {
+          status: 'investigating',
+          body: 'checkout is authorized',
+          components: { 'cmp-api': 'partial_outage', 'cmp-web': 'partial_outage' },
+          component_ids: ['cmp-api', 'cmp-web'],
+          impact_override: 'major',
+        },
+      },
+      // Left open at its status: the customers' problem is not over because a rollback was not run.
+      { incident: { status: 'investigating', body: 'The planned rollback was called off.' } },
+    ]);
+    expect(server.incidents.get('inc-1')).toMatchObject({ status: 'investigating', impact: 'major' });
+  });
+
+  it('a called-off rollback that never opened an incident sends nothing', async () => {
+    const clock = new JumpClock();
+    const server = await fakeStatuspage(clock.now);
+    const { notifier, queue } = bot({ apiUrl: server.apiUrl, clock });
+    notifier.update(update('called-off'));
+    await queue.idle();
+    expect(server.requests).toEqual([]);
   });
 
   it('lets another replica continue the incident the first one opened (the id is in Redis)', async () => {
@@ -292,6 +339,7 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
         body: 'checkout is executing',
         components: { 'cmp-api': 'major_outage', 'cmp-web': 'major_outage' },
         component_ids: ['cmp-api', 'cmp-web'],
+        impact_override: 'critical',
       },
     });
   });

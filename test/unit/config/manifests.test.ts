@@ -339,6 +339,59 @@ describe('SNS topic ARNs', () => {
   });
 });
 
+describe('RTO, ownership and the status page impact (issue 15)', () => {
+  const step = '        - { name: Stop, uses: command, with: { argv: [./stop.sh] } }';
+  const load = (extra: string) => validate(withPolicy(plan(step, extra)));
+
+  it('reads contacts, links and componentStatus into the plan', () => {
+    const loaded = load(`  owner: team-svc
+  contacts:
+    - { name: 'Incident commander: Ana', slack: U0LEAD1, phone: '+33 6 12 34 56 78' }
+    - { name: On-call, slack: S0ONCALL }
+  links: { runbook: 'https://wiki/rb', logs: 'CloudWatch log group /aws/svc' }
+  communications:
+    statuspage: { pageId: page1, componentIds: [cmp1], componentStatus: major_outage }`);
+    expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(loaded.plans.get('svc')).toMatchObject({
+      rtoMs: 600_000,
+      owner: 'team-svc',
+      contacts: [
+        { name: 'Incident commander: Ana', slack: 'U0LEAD1', phone: '+33 6 12 34 56 78' },
+        { name: 'On-call', slack: 'S0ONCALL' },
+      ],
+      links: { runbook: 'https://wiki/rb', logs: 'CloudWatch log group /aws/svc' },
+      communications: { statuspage: { componentStatus: 'major_outage' } },
+    });
+  });
+
+  it('takes a plan without rto: no ETA, nothing else changes', () => {
+    const text = plan(step).text.replace('  rto: 10m\n', '');
+    const loaded = validate(withPolicy({ file: 'plan.yaml', text }));
+    expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(loaded.plans.get('svc')).not.toHaveProperty('rtoMs');
+    expect(loaded.plans.get('svc')).not.toHaveProperty('contacts');
+  });
+
+  it('refuses a contact Slack handle that cannot be mentioned, an unknown link and a bad status', () => {
+    const problems = (extra: string) =>
+      errorsOf(withPolicy(plan(step, extra))).map((p) => [p.path, p.message]);
+    expect(problems(`  contacts: [{ name: Ana, slack: '@ana' }]`)).toEqual([
+      [
+        'spec.contacts[0].slack',
+        'must be a Slack user id (U...) or user group id (S...): the card mentions it',
+      ],
+    ]);
+    expect(problems(`  links: { runbok: 'https://wiki/rb' }`)[0]![1]).toMatch(
+      /unknown key "runbok" \(did you mean "runbook"\?\)/,
+    );
+    expect(
+      problems(
+        `  communications:\n    statuspage: { pageId: p, componentIds: [], componentStatus: down }`,
+      )[0]![0],
+    ).toBe('spec.communications.statuspage.componentStatus');
+  });
+});
+
 describe('cross-document checks', () => {
   it('refuses two manifests of one kind with the same name, pointing at the first', () => {
     const errors = errorsOf([

@@ -22,7 +22,7 @@ describe('manifests/rollback-bot.schema.json', () => {
       'Communications',
     ]);
     const text = schemaText();
-    expect(text).toContain('"description": "Recovery time objective: how long the rollback may take."');
+    expect(text).toContain('"description": "Recovery time objective: how long the rollback may take. ');
     expect(text).toContain('"const": "kubernetes"');
     expect(text).toContain('"additionalProperties": false');
   });

@@ -50,6 +50,19 @@ function apply(
 }
 
 describe('mergeAlerts', () => {
+  it("keeps the severity label of the first firing alert that has one, for stakeholders' messages", () => {
+    const opened = apply(null, [alert('a', 'firing'), alert('b', 'firing', T0, { severity: ' critical ' })])!;
+    expect(opened.incident.severity).toBe('critical');
+    const later = apply(opened.incident, [alert('c', 'firing', T0, { severity: 'warning' })])!;
+    expect(later.incident.severity).toBe('critical');
+    const none = apply(null, [alert('d', 'firing'), alert('e', 'resolved', T0, { severity: 'page' })])!;
+    expect(none.incident).not.toHaveProperty('severity');
+    const proto = apply(null, [
+      alert('f', 'firing', T0, Object.create({ severity: 'inherited' }) as Record<string, string>),
+    ])!;
+    expect(proto.incident).not.toHaveProperty('severity');
+  });
+
   it('opens an incident on the first firing alert, starting at the earliest startsAt', () => {
     const result = apply(null, [alert('a', 'firing', T0 + 5_000), alert('b', 'firing', T0)])!;
     expect(result.opened).toBe(true);

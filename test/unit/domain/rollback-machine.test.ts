@@ -382,3 +382,106 @@ describe('paths to final states before execution', () => {
     expect(run.ctx.outcome?.reason).toBe(`aborted by ${USERS.oncall}: making it worse`);
   });
 });
+
+describe('RTO: the ETA passing', () => {
+  const withRto = (rtoMs = 20 * MINUTE) => new RollbackDriver(rollbackInput({ rtoMs }));
+  const rtoNotice = (effects: ReturnType<RollbackDriver['fire']>) =>
+    notices(effects).find((n) => n.event === 'escalated');
+
+  it('a plan without an RTO schedules no ETA', () => {
+    const run = new RollbackDriver();
+    expect(run.ctx.deadlines.rto).toBeUndefined();
+    expect(run.ctx).not.toHaveProperty('rtoMs');
+  });
+
+  it('is a timer at the declaration plus the RTO, kept with the plan facts in the context', () => {
+    const started = start(
+      rollbackInput({
+        rtoMs: 20 * MINUTE,
+        owner: 'team-checkout',
+        contacts: [{ name: 'Ana', slack: USERS.lead }],
+        links: { runbook: 'https://wiki/rb' },
+        incidentId: 'inc-1',
+        severity: 'critical',
+      }),
+    );
+    expect(started.effects).toContainEqual({
+      kind: 'scheduleTimer',
+      timer: 'rto',
+      dueAt: at(20 * MINUTE),
+      seq: 1,
+    });
+    expect(started.snapshot.context).toMatchObject({
+      rtoMs: 20 * MINUTE,
+      owner: 'team-checkout',
+      contacts: [{ name: 'Ana', slack: USERS.lead }],
+      links: { runbook: 'https://wiki/rb' },
+      incidentId: 'inc-1',
+      severity: 'critical',
+    });
+  });
+
+  it('while awaiting approval: says so and pages the tier above the one in force, once', () => {
+    const run = withRto();
+    const effects = run.fire('rto');
+    expect(effects).toEqual([
+      {
+        kind: 'notify',
+        event: 'escalated',
+        at: at(20 * MINUTE),
+        by: 'system',
+        // Minute 20 is team-lead's tier: the engineering manager is paged, the VP told.
+        tier: {
+          index: 2,
+          approver: 'engineering-manager',
+          notify: 'vp-engineering',
+          since: at(30 * MINUTE),
+          until: at(60 * MINUTE),
+        },
+        rto: { eta: at(20 * MINUTE), rtoMs: 20 * MINUTE },
+      },
+    ]);
+    expect(run.state).toBe('declared');
+    expect(run.ctx.deadlines.rto).toBeUndefined();
+    // Who may approve is the authority matrix's, by the incident's age: unchanged.
+    expect(run.ctx.currentTier).toBe(0);
+    expect(run.ctx.deadlines.tier).toBeDefined();
+  });
+
+  it('while executing or stabilising: the same notice, the rollback goes on', () => {
+    const executing = withRto(10 * MINUTE);
+    executing.send(ev.approve(at(MINUTE)));
+    executing.send(ev.started(at(2 * MINUTE), 0));
+    expect(rtoNotice(executing.fire('rto'))).toMatchObject({ tier: { index: 1, approver: 'team-lead' } });
+    expect(executing.path).toBe('executing.running');
+
+    const stabilising = withRto(10 * MINUTE);
+    stabilising.approveAndRunSteps(at(MINUTE));
+    stabilising.ctx.checks.forEach((check, index) => {
+      stabilising.send(
+        check.kind === 'manual'
+          ? ev.manualDone(at(3 * MINUTE), index)
+          : ev.checkPassed(at(3 * MINUTE), index),
+      );
+    });
+    expect(stabilising.path).toBe('validating.stabilizing');
+    expect(rtoNotice(stabilising.fire('rto'))).toMatchObject({ rto: { eta: at(10 * MINUTE) } });
+    expect(stabilising.path).toBe('validating.stabilizing');
+  });
+
+  it('pages the last tier again when none is above', () => {
+    const run = withRto(90 * MINUTE);
+    expect(rtoNotice(run.fire('rto'))?.tier).toMatchObject({ index: 3, approver: 'vp-engineering' });
+  });
+
+  it('a rollback that ended before its ETA never hears it', () => {
+    const run = withRto(60 * MINUTE);
+    const deadline = run.ctx.deadlines.rto!;
+    run.resolve(at(MINUTE));
+    expect(run.ctx.deadlines.rto).toBeUndefined();
+    expect(run.refuse(ev.timer(deadline.dueAt, 'rto', deadline.seq))).toMatchObject({
+      ok: false,
+      code: 'stale',
+    });
+  });
+});

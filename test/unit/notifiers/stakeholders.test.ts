@@ -9,6 +9,9 @@ import type { CommunicationsPolicy } from '../../../src/domain/communications.js
 import type { RollbackPlan } from '../../../src/domain/plan.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import { createStakeholders } from '../../../src/notifiers/create-stakeholders.js';
+import type { IncidentOpenedNotifier } from '../../../src/notifiers/stakeholders.js';
+import type { RollbackView } from '../../../src/app/rollback-view.js';
+import type { Incident } from '../../../src/domain/incident.js';
 import { SnsPublishError, type SnsMessage } from '../../../src/notifiers/targets/sns/publisher.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import type { OutboxEffect } from '../../../src/store/store.js';
@@ -16,7 +19,9 @@ import { standardStrategy, T0 } from '../../support/domain-fixtures.js';
 import { baseView } from '../../support/view-fixtures.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:stakeholders';
-const view = baseView();
+// Declared in an incident an alert opened: its declaration is not the incident's opening.
+const view = baseView({ incidentId: 'inc-1' });
+const unopened = baseView();
 const plan: RollbackPlan = {
   name: view.service,
   service: view.service,
@@ -52,15 +57,19 @@ let snsFails: string | null;
 let slackFails: boolean;
 let reports: string[];
 let notify: (effect: OutboxEffect) => Promise<void>;
+let incidentOpened: IncidentOpenedNotifier;
+let shown: RollbackView;
 beforeEach(() => {
+  shown = view;
   store = new MemoryStore();
   published = [];
   snsFails = null;
   slackFails = false;
   reports = [];
-  ({ notify } = createStakeholders({
+  ({ notify, incidentOpened } = createStakeholders({
     store,
-    view: () => Promise.resolve(view),
+    view: () => Promise.resolve(shown),
+    versionsOf: () => Promise.resolve({ from: 'v1.5.0', to: 'v1.4.1' }),
     planOf: () => plan,
     communicationsOf: () => policy,
     slack: {
@@ -163,11 +172,13 @@ describe('a redelivered effect', () => {
     });
     expect(registry.kinds()).toEqual(['slack', 'sns', 'statuspage']);
     expect(registry.get('statuspage')?.defaultEvents).toEqual([
+      'incident-opened',
       'authorized',
       'step-started',
       'validation-passed',
       'resolved',
       'failed',
+      'called-off',
     ]);
     const authorized: OutboxEffect = { ...effect, payload: { event: 'authorized', via: 'approval', at: T0 } };
 
@@ -184,5 +195,111 @@ describe('a redelivered effect', () => {
     expect(published).toHaveLength(1);
     expect(calls).toEqual(['POST https://statuspage.test/v1/pages/page-1/incidents']);
     expect(reports).toEqual([]);
+  });
+});
+
+describe('incident-opened', () => {
+  const incident: Incident = {
+    id: 'inc-7',
+    service: view.service,
+    environment: 'production',
+    startedAt: T0,
+    openedAt: T0 + 60_000,
+    closedAt: null,
+    alerts: [
+      {
+        fingerprint: 'f1',
+        status: 'firing',
+        name: 'HighErrorRate',
+        summary: '5xx above 5%',
+        source: 'alertmanager',
+        startsAt: T0,
+        endsAt: null,
+        url: null,
+      },
+    ],
+    overflow: 0,
+    unannounced: { firing: [], resolved: [] },
+    rollbackIds: [],
+    trigger: null,
+    deliveries: 1,
+    severity: 'page',
+  };
+
+  it('at the alert: told once per incident, however often and wherever it is called', async () => {
+    await incidentOpened(incident, incident.openedAt);
+    await Promise.all([incidentOpened(incident, incident.openedAt), incidentOpened(incident, T0 + 99)]);
+    await settled();
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      topicArn: TOPIC,
+      subject: '[INCIDENT] [PAGE] [user-service] Incident in production',
+      attributes: {
+        event: 'incident-opened',
+        service: 'user-service',
+        environment: 'production',
+        incidentId: 'inc-7',
+      },
+      dedupeKey: 'incident-opened:inc-7',
+      groupKey: 'inc-7',
+    });
+    expect(published[0]!.message).toContain('Severity: PAGE');
+    expect(published[0]!.message).toContain('Issue: HighErrorRate: 5xx above 5%');
+    expect(published[0]!.message).toContain('ETA: 2026-11-23 06:16:00 UTC (RTO 15m)');
+    expect(published[0]!.message).toContain(
+      'Action: Rollback to the previous stable version (v1.4.1) proposed',
+    );
+    await incidentOpened({ ...incident, id: 'inc-8' }, incident.openedAt);
+    await settled();
+    expect(published).toHaveLength(2);
+  });
+
+  it('is left out when the Communications events leave it out', async () => {
+    const { incidentOpened: tell } = createStakeholders({
+      store,
+      view: () => Promise.resolve(view),
+      planOf: () => plan,
+      communicationsOf: () => ({
+        ...policy,
+        targets: { sns: { topicArn: TOPIC, events: ['rollback-declared', 'resolved'] } },
+      }),
+      slack: { postMessage: () => Promise.resolve({}) },
+      sns: {
+        publish(message) {
+          published.push(message);
+          return Promise.resolve({ messageId: 'm' });
+        },
+      },
+      report: () => undefined,
+      log: silentLogger,
+    });
+    await tell(incident, incident.openedAt);
+    await settled();
+    expect(published).toEqual([]);
+  });
+
+  it('a declaration with no incident open is the opening: incident-opened first, then rollback-declared, once', async () => {
+    shown = unopened;
+    await notify(effect);
+    await Promise.all([notify(effect), notify(effect)]);
+    await settled();
+    expect(published.map((m) => [m.attributes.event, m.dedupeKey])).toEqual([
+      ['incident-opened', `incident-opened:${unopened.id}`],
+      ['rollback-declared', effect.id],
+    ]);
+    expect(published[0]!.attributes).toMatchObject({ rollbackId: unopened.id });
+    expect(published[0]!.message).toContain('Severity: HIGH');
+    // Later notices of the rollback are not openings.
+    await notify({
+      ...effect,
+      id: `${view.id}:2:0`,
+      payload: { event: 'authorized', via: 'approval', at: T0 },
+    });
+    await settled();
+    expect(published.map((m) => m.attributes.event)).toEqual([
+      'incident-opened',
+      'rollback-declared',
+      'authorized',
+    ]);
   });
 });

@@ -12,6 +12,12 @@ import { StakeholderRegistry } from '../../../src/notifiers/target-registry.js';
 import { STAKEHOLDER_EVENTS } from '../../../src/notifiers/target.js';
 import { slackChannelTarget } from '../../../src/notifiers/targets/slack-channel/index.js';
 import { snsTarget } from '../../../src/notifiers/targets/sns/index.js';
+import { createStatuspageTarget, statuspagePhase } from '../../../src/notifiers/targets/statuspage/index.js';
+import { RateQueue } from '../../../src/notifiers/rate-queue.js';
+import type { StakeholderNotice } from '../../../src/notifiers/target.js';
+import { communicationEventOf } from '../../../src/notifiers/templates/index.js';
+import type { NotifyDetail } from '../../../src/domain/rollback-types.js';
+import type { RollbackView } from '../../../src/app/rollback-view.js';
 import type { SnsMessage } from '../../../src/notifiers/targets/sns/publisher.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import type { OutboxEffect } from '../../../src/store/store.js';
@@ -66,6 +72,7 @@ describe('StakeholderRegistry', () => {
     expect(slackChannelTarget(slack).defaultEvents).toEqual(STAKEHOLDER_EVENTS);
     expect(snsTarget(sns).defaultEvents).toEqual(STAKEHOLDER_EVENTS);
     expect(STAKEHOLDER_EVENTS).toEqual([
+      'incident-opened',
       'rollback-declared',
       'authorized',
       'resolved',
@@ -164,5 +171,60 @@ describe('the fan-out over the registry', () => {
     expect(posts).toEqual(['C0STAKE']);
     expect(published).toHaveLength(1);
     expect(reports).toEqual([]);
+  });
+});
+
+describe('the status page target', () => {
+  // `hears` and `settingsOf` never reach Statuspage.
+  const target = createStatuspageTarget(
+    { apiUrl: 'http://127.0.0.1:9/v1', apiKey: 'key-0123456789' },
+    {
+      store: new MemoryStore(),
+      queue: new RateQueue({ log: silentLogger }),
+      report: () => undefined,
+      log: silentLogger,
+    },
+  )!;
+  const page = { pageId: 'page-1', componentIds: ['cmp-api'] };
+  const notice = (detail: NotifyDetail, rollback: RollbackView | null = view): StakeholderNotice => ({
+    effectId: 'e-1',
+    detail,
+    event: communicationEventOf(detail),
+    at: T0,
+    subject: { kind: 'rollback', id: view.id, service: view.service, environment: view.environment },
+    rollback,
+  });
+
+  it('opens at a human’s declaration (with the incident-opened text), an automatic one at authorisation', () => {
+    const settings = target.settingsOf({ ...plan, communications: { statuspage: page } }, undefined)!;
+    expect(settings).toMatchObject({ pageId: 'page-1', outage: 'partial_outage' });
+    expect(target.hears(notice({ event: 'declared', autoStartAt: null }), settings)).toBe('incident-opened');
+    expect(target.hears(notice({ event: 'declared', autoStartAt: T0 + 60_000 }), settings)).toBeNull();
+    expect(target.hears(notice({ event: 'authorized', via: 'policy' }), settings)).toBe('authorized');
+    expect(target.hears(notice({ event: 'rejected', reason: 'no' }), settings)).toBe('called-off');
+    // incident-opened at the alert is no phase of a rollback: the page opens when one is declared.
+    expect(
+      target.hears({ ...notice({ event: 'declared', autoStartAt: null }), detail: null }, settings),
+    ).toBeNull();
+  });
+
+  it('takes the plan’s component status over its criticality’s', () => {
+    const critical = { ...plan, criticality: 'critical' as const, communications: { statuspage: page } };
+    expect(target.settingsOf(critical, undefined)?.outage).toBe('major_outage');
+    const overridden = {
+      ...critical,
+      communications: { statuspage: { ...page, componentStatus: 'degraded_performance' as const } },
+    };
+    expect(target.settingsOf(overridden, undefined)?.outage).toBe('degraded_performance');
+    expect(statuspagePhase({ event: 'expired', reason: 'approval expired' }, 2)).toBe('called-off');
+  });
+
+  it('with events named, incident-opened stands for the opening: at the declaration or authorisation', () => {
+    const settings = { ...page, outage: 'partial_outage' as const, events: ['incident-opened', 'resolved'] };
+    expect(target.hears(notice({ event: 'declared', autoStartAt: null }), settings)).toBe('incident-opened');
+    expect(target.hears(notice({ event: 'authorized', via: 'approval' }), settings)).toBe('authorized');
+    expect(target.hears(notice({ event: 'step-started', stepIndex: 0, attempt: 1 }), settings)).toBeNull();
+    const older = { ...settings, events: ['authorized', 'resolved'] };
+    expect(target.hears(notice({ event: 'declared', autoStartAt: null }), older)).toBeNull();
   });
 });

@@ -17,6 +17,9 @@ import {
   communicationEventOf,
   communicationVars,
   DEFAULT_TEMPLATES,
+  incidentVars,
+  messageFacts,
+  type MessageFacts,
   MAX_OUTPUT_CHARS,
   MAX_SNS_SUBJECT_CHARS,
   MAX_TEMPLATE_CHARS,
@@ -35,7 +38,9 @@ import {
   failedStepView,
   resolvedView,
   validatingView,
+  withOwnership,
 } from '../../support/view-fixtures.js';
+import type { Incident } from '../../../src/domain/incident.js';
 
 const GOLDEN = join(import.meta.dirname, 'golden');
 const TARGETS: CommunicationTarget[] = ['slack', 'sns', 'statuspage'];
@@ -54,11 +59,17 @@ const tier = (index: number, approver: string, notify: string, from: number, to:
   until: T0 + to,
 });
 
-/** One realistic moment per event; `failed` comes from an `aborted` notice, as the machine sends it. */
+/** The plan of the fixtures: a high-criticality service, updates every 5 minutes. */
+const FACTS: MessageFacts = { criticality: 'high', outage: 'partial_outage', updateEveryMs: 5 * MINUTE };
+
+/**
+ * One realistic moment per event; `failed` comes from an `aborted` notice, as the machine sends it.
+ * `incident-opened` here is a rollback declared with no incident open (the alert's is below).
+ */
 const CASES: Record<CommunicationEvent, Case> = {
-  'incident-opened': { view: declaredView(), notice: null, at: T0 + MINUTE },
+  'incident-opened': { view: withOwnership(declaredView()), notice: null, at: T0 + 2 * MINUTE },
   'rollback-declared': {
-    view: declaredView(),
+    view: withOwnership(declaredView()),
     notice: { event: 'declared', autoStartAt: null },
     at: T0 + 2 * MINUTE,
   },
@@ -141,9 +152,63 @@ const CASES: Record<CommunicationEvent, Case> = {
   },
 };
 
-const varsOf = ({ view, notice, at }: Case): CommunicationVars => communicationVars(view, notice, at);
+const varsOf = ({ view, notice, at }: Case): CommunicationVars => communicationVars(view, notice, at, FACTS);
 const vars = (view: RollbackView = baseView()): CommunicationVars =>
-  communicationVars(view, { event: 'status-update' }, T0 + 3 * MINUTE);
+  communicationVars(view, { event: 'status-update' }, T0 + 3 * MINUTE, FACTS);
+
+/** An incident Alertmanager opened at minute 1 (alert since minute 0), the rollback offered. */
+const ALERT_INCIDENT: Incident = {
+  id: 'inc-1a2b3c',
+  service: 'user-service',
+  environment: 'production',
+  startedAt: T0,
+  openedAt: T0 + MINUTE,
+  closedAt: null,
+  alerts: [
+    {
+      fingerprint: 'f1',
+      status: 'firing',
+      name: 'HighErrorRate',
+      summary: '5xx ratio 7.4% over 5m',
+      source: 'alertmanager',
+      startsAt: T0,
+      endsAt: null,
+      url: null,
+    },
+    {
+      fingerprint: 'f2',
+      status: 'firing',
+      name: 'HighLatency',
+      summary: 'p95 2.1s',
+      source: 'alertmanager',
+      startsAt: T0,
+      endsAt: null,
+      url: null,
+    },
+  ],
+  overflow: 0,
+  unannounced: { firing: [], resolved: [] },
+  rollbackIds: [],
+  trigger: {
+    name: null,
+    action: 'propose',
+    strategy: null,
+    delayMs: 0,
+    fingerprint: 'f1',
+    at: T0 + MINUTE,
+    settled: true,
+  },
+  deliveries: 1,
+  severity: 'critical',
+};
+const PLAN = {
+  defaultStrategy: 'blue-green',
+  rtoMs: 15 * MINUTE,
+  owner: 'team-identity',
+  criticality: 'high',
+} as const;
+const alertVars = (incident: Incident = ALERT_INCIDENT, plan: Parameters<typeof incidentVars>[1] = PLAN) =>
+  incidentVars(incident, plan, { from: 'v1.5.0', to: 'v1.4.1' }, T0 + MINUTE, FACTS);
 
 /** Dotted paths of an actual value, lists by name: what a template can reach. */
 function pathsOf(value: unknown, prefix = ''): string[] {
@@ -171,6 +236,79 @@ describe('default templates', () => {
       const golden = subject === undefined ? body : `Subject: ${renderSnsSubject(subject, v)}\n\n${body}`;
       expectGoldenText(GOLDEN, `${event}.${target}`, golden);
     }
+  });
+
+  it('incident-opened at the alert: every target renders as its golden file', () => {
+    const v = alertVars();
+    for (const target of TARGETS) {
+      const { text, subject } = resolveTemplate('incident-opened', target);
+      const body = renderTemplate(text, v, target);
+      const golden = subject === undefined ? body : `Subject: ${renderSnsSubject(subject, v)}\n\n${body}`;
+      expectGoldenText(GOLDEN, `incident-opened-alert.${target}`, golden);
+    }
+  });
+
+  it("carry seed 004's INITIAL INCIDENT fields: severity, issue, impact, action, ETA, updates", () => {
+    for (const v of [alertVars(), varsOf(CASES['incident-opened'])]) {
+      const slack = renderTemplate(DEFAULT_TEMPLATES['incident-opened'].slack, v, 'slack');
+      for (const fact of ['Severity', 'Issue', 'Impact', 'Action', 'ETA', 'Updates']) {
+        expect(slack).toContain(`*${fact}:*`);
+      }
+      const sns = renderTemplate(DEFAULT_TEMPLATES['incident-opened'].sns, v, 'sns');
+      expect(sns).toMatch(/^Updates: every 5m, next by 2026-11-23 06:0\d:00 UTC$/m);
+    }
+    // The alert's severity label wins over the criticality; the ETA counts from the opening.
+    expect(alertVars()).toMatchObject({
+      severity: 'CRITICAL',
+      criticality: 'high',
+      issue: 'HighErrorRate: 5xx ratio 7.4% over 5m (and 1 more alert)',
+      impact: 'partial outage',
+      action: 'Rollback to the previous stable version (v1.4.1) proposed to the on-call engineer',
+      eta: '2026-11-23T06:16:00.000Z',
+      etaText: '2026-11-23 06:16:00 UTC',
+      rto: '15m',
+      updateEvery: '5m',
+      nextUpdateText: '2026-11-23 06:06:00 UTC',
+      owner: 'team-identity',
+      toVersion: 'v1.4.1',
+      rollback: { id: null, reason: null },
+    });
+    // A declared rollback: its criticality, its reason, the declaration plus the RTO.
+    expect(varsOf(CASES['incident-opened'])).toMatchObject({
+      severity: 'HIGH',
+      issue: '5xx spike after the v1.5.0 deploy',
+      action: 'Initiating rollback to the previous stable version (v1.4.1); awaiting approval',
+      eta: '2026-11-23T06:17:00.000Z',
+    });
+  });
+
+  it('show no ETA for a plan without an RTO, and say so nowhere else', () => {
+    const { rtoMs: _, ...noRto } = PLAN;
+    const v = alertVars(ALERT_INCIDENT, noRto);
+    expect(v).toMatchObject({ eta: null, etaText: null, rto: null });
+    const declared = communicationVars(declaredView(), null, T0 + 2 * MINUTE, FACTS);
+    expect(declared.eta).toBeNull();
+    for (const vars of [v, declared]) {
+      for (const target of TARGETS) {
+        const text = renderTemplate(resolveTemplate('incident-opened', target).text, vars, target);
+        expect(text).not.toMatch(/ETA|restore normal service by/);
+      }
+    }
+  });
+
+  it('an automatic trigger is said as such; no recorded version is said without one', () => {
+    const auto: Incident = {
+      ...ALERT_INCIDENT,
+      trigger: { ...ALERT_INCIDENT.trigger!, name: 'error-rate', action: 'auto', delayMs: 2 * MINUTE },
+      severity: undefined,
+    };
+    const { severity: _, ...unlabelled } = auto;
+    const v = incidentVars(unlabelled, PLAN, { from: null, to: null }, T0 + MINUTE, FACTS);
+    expect(v.action).toBe(
+      'Initiating rollback to the previous stable version automatically in 2m, unless cancelled',
+    );
+    expect(v.severity).toBe('HIGH');
+    expect(v.toVersion).toBeNull();
   });
 
   it('follow the seeds: INCIDENT ALERT, ROLLBACK COMPLETE with its four facts, [RESOLVED] subject', () => {
@@ -264,6 +402,32 @@ describe('communication variables', () => {
   });
 });
 
+describe('criticality', () => {
+  it('gives the impact and the status page outage, unless the plan overrides it', () => {
+    const facts = (criticality: 'low' | 'medium' | 'high' | 'critical', componentStatus?: 'major_outage') =>
+      messageFacts(
+        {
+          criticality,
+          ...(componentStatus === undefined
+            ? {}
+            : { communications: { statuspage: { pageId: 'p', componentIds: [], componentStatus } } }),
+        },
+        undefined,
+      );
+    expect(facts('critical')).toEqual({
+      criticality: 'critical',
+      outage: 'major_outage',
+      updateEveryMs: 5 * MINUTE,
+    });
+    expect(facts('high').outage).toBe('partial_outage');
+    expect(facts('medium').outage).toBe('degraded_performance');
+    expect(facts('low').outage).toBe('degraded_performance');
+    expect(facts('low', 'major_outage').outage).toBe('major_outage');
+    expect(communicationVars(baseView(), null, T0, facts('critical')).impact).toBe('major outage');
+    expect(messageFacts({ criticality: 'high' }, { updateEveryMs: MINUTE }).updateEveryMs).toBe(MINUTE);
+  });
+});
+
 describe('communicationEventOf', () => {
   const expected: Record<NotifyEvent, CommunicationEvent | null> = {
     declared: 'rollback-declared',
@@ -306,6 +470,7 @@ describe('communicationEventOf', () => {
       failedStepView(),
       { event: 'step-interrupted', stepIndex: 1, attempt: 1, choices: ['retry', 'skip', 'abort'] },
       T0 + 7 * MINUTE,
+      FACTS,
     );
     expect(v.step.error).toMatch(/^interrupted: the bot restarted while this step ran/);
   });

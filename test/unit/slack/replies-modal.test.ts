@@ -38,7 +38,20 @@ function plan(service: string, overrides: Partial<RollbackPlan> = {}): RollbackP
     ...overrides,
   };
 }
-const PLANS = [plan('user-service'), plan('payment-service', { environments: ['production'] })];
+const PLANS = [
+  plan('user-service', {
+    owner: 'team-identity',
+    contacts: [
+      { name: 'Incident commander: Ana', slack: 'U0LEAD1', phone: '+33 6 12 34 56 78' },
+      { name: 'Identity on-call <!here>', slack: 'S0ONCALL' },
+    ],
+    links: {
+      runbook: 'https://wiki.example.com/runbooks/user-service',
+      logs: 'CloudWatch log group /aws/ecs/user-service',
+    },
+  }),
+  plan('payment-service', { environments: ['production'] }),
+];
 
 describe('replies', () => {
   it('help lists the grammar with examples', () => {

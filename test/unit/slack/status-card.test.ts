@@ -22,6 +22,7 @@ import {
   stabilizingView,
   watchingView,
   validatingView,
+  withOwnership,
 } from '../../support/view-fixtures.js';
 
 const NOW = T0 + 10 * MINUTE;
@@ -81,7 +82,49 @@ const CASES: Array<[string, () => RollbackView, string[], Partial<StatusCardInpu
   ['card-aborted', abortedView, []],
   ['card-drill', drillView, ['ABORT']],
   ['card-condition-skipped', conditionSkippedView, ['ABORT']],
+  // Owner and ETA (due minute 17) in the fields, contacts and links under the limitations.
+  ['card-ownership', () => withOwnership(declaredView()), ['APPROVE', 'REJECT', 'CANCEL']],
+  [
+    'card-eta-passed',
+    () => withOwnership(failedStepView()),
+    ['RETRY_STEP', 'SKIP_STEP', 'ABORT'],
+    { now: T0 + 20 * MINUTE },
+  ],
 ];
+
+describe('renderStatusCard: RTO and ownership', () => {
+  const fieldsOf = (view: RollbackView, now = NOW): string[] => {
+    const section = card(view, [], { now }).blocks[1] as { fields?: Array<{ text: string }> };
+    return (section.fields ?? []).map((field) => field.text);
+  };
+
+  it('shows the owner and the ETA, then that it passed, then whether it was met', () => {
+    const view = withOwnership(declaredView());
+    expect(fieldsOf(view)).toContain('*Owner*\nteam-identity');
+    expect(fieldsOf(view).find((f) => f.startsWith('*ETA*'))).toMatch(
+      /^\*ETA\*\n<!date\^\d+\^.*\(RTO 15m\), in 7m$/,
+    );
+    expect(fieldsOf(view, T0 + 20 * MINUTE).find((f) => f.startsWith('*ETA*'))).toMatch(
+      /^\*ETA\*\n⏰ \*passed\* 3m ago: /,
+    );
+    const resolved = withOwnership(resolvedView());
+    expect(fieldsOf(resolved).find((f) => f.startsWith('*ETA*'))).toMatch(/ · met$/);
+  });
+
+  it('a plan without an RTO shows no ETA, and one without contacts no block for them', () => {
+    const rendered = card(declaredView(), []);
+    expect(JSON.stringify(rendered.blocks)).not.toMatch(/ETA|Owner|Contacts|Runbook/);
+  });
+
+  it('lists contacts and links in a context block; groups are not paged from the card', () => {
+    const text = JSON.stringify(card(withOwnership(declaredView()), []).blocks);
+    expect(text).toContain('📞 *Contacts:* *Incident commander: Ana* <@U0LEAD1> ☎️ +33 6 12 34 56 78');
+    expect(text).toContain('*Identity on-call* group `S0ONCALL`');
+    expect(text).not.toContain('subteam');
+    expect(text).toContain('<https://wiki.example.com/runbooks/user-service|Runbook>');
+    expect(text).toContain('Logs: `CloudWatch log group /aws/ecs/user-service`');
+  });
+});
 
 describe('renderStatusCard', () => {
   it.each(CASES)('%s matches its golden and the limits', (name, view, accepted, extra) => {

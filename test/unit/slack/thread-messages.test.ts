@@ -240,6 +240,23 @@ describe('renderNotice', () => {
     expect(NOTICES.map(([name]) => name).sort()).toEqual(Object.keys(all).sort());
   });
 
+  it('says the ETA passed and pages the next tier (the rto escalation)', () => {
+    const message = renderNotice(
+      { event: 'escalated', tier: tier1, rto: { eta: T0 + 17 * MINUTE, rtoMs: 15 * MINUTE } },
+      failedStepView(),
+      { paging: pagingOf(tier1) },
+    );
+    expect(checkBlockLimits(message.blocks ?? [])).toEqual([]);
+    expect(message.text).toMatch(/^⏰ The ETA has passed: the rollback of \*user-service\* \(production\)/);
+    expect(message.text).toContain('(RTO 15m from the declaration)');
+    // Paged from the rollback's own policy, as every paging notice is.
+    expect(message.text).toContain(
+      '📣 Paging tier 2: <!subteam^S0LEADS> <@U0LEAD1> (team-lead) or above may approve',
+    );
+    expect(message.text).toContain('<@U0EM1> (engineering-manager)');
+    expectGolden('notice-rto-passed', message);
+  });
+
   it("mentions the tier roles' user groups and user ids, and names them when nobody resolved them", () => {
     const escalated = renderNotice({ event: 'escalated', tier: tier1 }, declaredView(), {
       paging: pagingOf(tier1),

@@ -24,10 +24,13 @@ export function slackChannelTarget(slack: SlackPoster): StakeholderTarget<SlackC
     settingsOf: (_plan, policy) => policy?.targets.slack,
     hears: (notice, settings) => heardEvent(notice, settings.events, STAKEHOLDER_EVENTS),
     async deliver(notice, rendered, settings, context) {
-      const { rollback } = notice;
+      const { subject } = notice;
       for (const channel of settings.channels) {
         const notTold = (error: unknown): void => {
-          context.log.warn({ err: error, channel, rollbackId: rollback.id }, 'stakeholder channel not told');
+          context.log.warn(
+            { err: error, channel, [`${subject.kind}Id`]: subject.id },
+            'stakeholder channel not told',
+          );
           context.report(
             `The stakeholder channel ${channelMention(channel)} could not be told (${rendered.event}).`,
           );

@@ -1,7 +1,7 @@
 /**
  * The SNS topic of the plan (`communications.sns`) or of its Communications manifest: one publish
- * per effect, with the event, service, environment and rollback as attributes for subscription
- * filters. SNS itself drops repeats only on FIFO topics, so the publish runs under `once`.
+ * per effect, with the event, service, environment and rollback (or, for an incident an alert
+ * opened, the incident) as attributes for subscription filters. SNS itself drops repeats only on FIFO topics, so the publish runs under `once`.
  */
 import { escapeMrkdwn } from '../../../slack/blocks/text.js';
 import { heardEvent, STAKEHOLDER_EVENTS, type StakeholderTarget } from '../../target.js';
@@ -26,7 +26,7 @@ export function snsTarget(sns: SnsPublisher): StakeholderTarget<SnsSettings> {
     },
     hears: (notice, settings) => heardEvent(notice, settings.events, STAKEHOLDER_EVENTS),
     async deliver(notice, rendered, settings, context) {
-      const { rollback } = notice;
+      const { subject } = notice;
       const { topicArn } = settings;
       // `sns`: the key's part before targets had kinds, so earlier publishes still count.
       await context.once(
@@ -38,18 +38,22 @@ export function snsTarget(sns: SnsPublisher): StakeholderTarget<SnsSettings> {
             message: rendered.text,
             attributes: {
               event: rendered.event,
-              service: rollback.service,
-              environment: rollback.environment,
-              rollbackId: rollback.id,
+              service: subject.service,
+              environment: subject.environment,
+              // `rollbackId`, or `incidentId` for an incident no rollback belongs to yet.
+              [`${subject.kind}Id`]: subject.id,
             },
             dedupeKey: notice.effectId,
-            groupKey: rollback.id,
+            groupKey: subject.id,
           });
         },
         (error) => {
           const reason =
             error instanceof Error && 'userMessage' in error ? String(error.userMessage) : String(error);
-          context.log.warn({ err: error, topicArn, rollbackId: rollback.id }, 'SNS stakeholders not told');
+          context.log.warn(
+            { err: error, topicArn, [`${subject.kind}Id`]: subject.id },
+            'SNS stakeholders not told',
+          );
           context.report(`SNS stakeholders were not told (${rendered.event}): ${escapeMrkdwn(reason)}`);
         },
       );

@@ -22,12 +22,17 @@ export const COMPONENT_STATUSES = [
 ] as const;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 
+/** Statuspage's incident impact (`impact_override`); it computes the same from the components. */
+export type IncidentImpact = 'none' | 'minor' | 'major' | 'critical';
+
 export interface IncidentChange {
   status: IncidentStatus;
   /** The update's text, shown on the page. */
   body: string;
   /** Components set to one status; omitted: components stay as they are. */
   components?: { ids: readonly string[]; status: ComponentStatus };
+  /** Omitted: the impact stays as it is (or as Statuspage computes it from the components). */
+  impact?: IncidentImpact;
 }
 
 export interface NewIncident extends IncidentChange {
@@ -160,6 +165,7 @@ function incidentBody(change: IncidentChange & { name?: string }): Record<string
     ...(change.name === undefined ? {} : { name: change.name }),
     status: change.status,
     body: change.body,
+    ...(change.impact === undefined ? {} : { impact_override: change.impact }),
   };
   if (change.components && change.components.ids.length > 0) {
     const { ids, status } = change.components;

@@ -1,6 +1,7 @@
 /**
  * The status page of the plan (`communications.statuspage`) or of its Communications manifest: one
- * incident follows the rollback through its phases (notifier.ts), its calls paced by the rate queue.
+ * incident follows the rollback through its phases (notifier.ts), its calls paced by the rate queue;
+ * its components show the plan's outage (`componentStatus`, else from the criticality).
  *
  * Not through `once`: the incident's own document (incidents.ts) is what makes repeats harmless.
  * It records the effects applied, drops a phase that arrives after a later one and claims the
@@ -9,12 +10,13 @@
  * effect alone.
  */
 import type { CommunicationEvent } from '../../../domain/communications.js';
+import { outageOf, type OutageStatus } from '../../../domain/plan.js';
 import type { NotifyDetail } from '../../../domain/rollback-types.js';
 import type { Logger } from '../../../lib/logging.js';
 import { escapeMrkdwn } from '../../../slack/blocks/text.js';
 import type { Docs } from '../../../store/store.js';
 import type { RateQueue } from '../../rate-queue.js';
-import type { StakeholderTarget } from '../../target.js';
+import type { StakeholderNotice, StakeholderTarget } from '../../target.js';
 import { StatuspageClient, StatuspageNotifier, type RollbackPhase } from './notifier.js';
 
 /** How the bot reaches Statuspage (`STATUSPAGE_API_URL`, `STATUSPAGE_API_KEY`). */
@@ -64,25 +66,33 @@ export function createStatuspageTarget(
 export interface StatuspageSettings {
   pageId: string;
   componentIds: readonly string[];
+  /** The components' status while the incident is open: the plan's override, else its criticality's. */
+  outage: OutageStatus;
   events?: readonly string[] | undefined;
 }
 
 /** Every phase is followed unless the settings name events: an incident needs all of them. */
 const PHASE_EVENTS_TOLD: readonly CommunicationEvent[] = [
+  'incident-opened',
   'authorized',
   'step-started',
   'validation-passed',
   'resolved',
   'failed',
+  'called-off',
 ];
 
 const PHASE_NOTICES = new Set<string>([
+  'declared',
   'authorized',
   'step-started',
   'step-succeeded',
   'resolved',
   'failed',
   'aborted',
+  'cancelled',
+  'rejected',
+  'expired',
 ]);
 
 export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTarget<StatuspageSettings> {
@@ -93,23 +103,32 @@ export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTar
     mayHear: (detail) => PHASE_NOTICES.has(detail.event),
     settingsOf(plan, policy) {
       const page = plan.communications?.statuspage ?? policy?.targets.statuspage;
-      return page && { ...page, events: policy?.targets.statuspage?.events };
+      return (
+        page && {
+          pageId: page.pageId,
+          componentIds: page.componentIds,
+          outage: outageOf(plan),
+          events: policy?.targets.statuspage?.events,
+        }
+      );
     },
     hears(notice, settings) {
-      const phase = statuspagePhase(notice.detail, notice.rollback.steps.length);
+      const phase = phaseOf(notice);
       if (phase === null || !statuspageWants(settings.events, phase)) return null;
-      return notice.event ?? phaseEvent(phase);
+      // Customers read the opening as the incident it is, not as a rollback being declared.
+      return phase === 'declared' ? 'incident-opened' : (notice.event ?? phaseEvent(phase));
     },
     deliver(notice, rendered, settings) {
       const { rollback } = notice;
-      const phase = statuspagePhase(notice.detail, rollback.steps.length);
-      if (phase !== null) {
+      const phase = phaseOf(notice);
+      if (phase !== null && rollback !== null) {
         statuspage.update({
           effectId: notice.effectId,
           rollbackId: rollback.id,
           phase,
           pageId: settings.pageId,
           componentIds: settings.componentIds,
+          outage: settings.outage,
           name: `${rollback.service} (${rollback.environment}) degraded: rolling back`,
           body: rendered.text,
         });
@@ -119,12 +138,23 @@ export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTar
   };
 }
 
+/** The phase of a rollback's notice; none for what is not one (`incident-opened` at the alert). */
+function phaseOf(notice: StakeholderNotice): RollbackPhase | null {
+  if (notice.detail === null || notice.rollback === null) return null;
+  return statuspagePhase(notice.detail, notice.rollback.steps.length);
+}
+
 /**
- * The status page follows the rollback: open when authorised, identified when the first step
- * starts, monitoring once the last step is done and validation runs, resolved at the end.
+ * The status page follows the rollback: open when a human declares it (the customers' incident is
+ * confirmed), or when an automatic one is authorised; identified when the first step starts,
+ * monitoring once the last step is done and validation runs, resolved at the end. A rollback called
+ * off (cancelled, rejected, expired) says so on the incident it opened, if it opened one.
  */
 export function statuspagePhase(notice: NotifyDetail, stepCount: number): RollbackPhase | null {
   switch (notice.event) {
+    case 'declared':
+      // An automatic trigger is no human's confirmation: its page opens when it is authorised.
+      return notice.autoStartAt === null ? 'declared' : null;
     case 'authorized':
       return 'authorized';
     case 'step-started':
@@ -137,6 +167,10 @@ export function statuspagePhase(notice: NotifyDetail, stepCount: number): Rollba
       return 'failed';
     case 'aborted':
       return 'aborted';
+    case 'cancelled':
+    case 'rejected':
+    case 'expired':
+      return 'called-off';
     default:
       return null;
   }
@@ -144,6 +178,8 @@ export function statuspagePhase(notice: NotifyDetail, stepCount: number): Rollba
 
 function phaseEvent(phase: RollbackPhase): CommunicationEvent {
   switch (phase) {
+    case 'declared':
+      return 'incident-opened';
     case 'authorized':
       return 'authorized';
     case 'executing':
@@ -155,14 +191,20 @@ function phaseEvent(phase: RollbackPhase): CommunicationEvent {
     case 'failed':
     case 'aborted':
       return 'failed';
+    case 'called-off':
+      return 'called-off';
   }
 }
 
-/** `incident-opened` in a status page's events stands for the incident it opens at authorisation. */
+/**
+ * `incident-opened` in a status page's events stands for the incident it opens: at the declaration,
+ * or at authorisation for an automatic rollback (or when the opening was not told).
+ */
 function statuspageWants(events: readonly string[] | undefined, phase: RollbackPhase): boolean {
-  const event = phaseEvent(phase);
+  if (events === undefined) return PHASE_EVENTS_TOLD.includes(phaseEvent(phase));
   return (
-    (events ?? PHASE_EVENTS_TOLD).includes(event) ||
-    (phase === 'authorized' && events?.includes('incident-opened') === true)
+    events.includes(phaseEvent(phase)) ||
+    (phase === 'declared' && events.includes('rollback-declared')) ||
+    (phase === 'authorized' && events.includes('incident-opened'))
   );
 }

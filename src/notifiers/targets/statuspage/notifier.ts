@@ -1,29 +1,34 @@
 /**
- * Follows one rollback on the status page: an incident opened as `investigating` (components in
- * major outage) when the rollback is authorised, `identified` while it executes, `monitoring`
- * (degraded performance) while it validates, `resolved` (operational) at the end; a failed or
- * aborted rollback leaves the incident open with an update saying so.
+ * Follows one rollback on the status page: an incident opened as `investigating` when a human
+ * declares the rollback (an automatic one: when it is authorised), its components at the plan's
+ * outage status (from its criticality, or its own `componentStatus`), still `investigating` when it
+ * is authorised, `identified` while it executes, `monitoring` (degraded performance) while it
+ * validates, `resolved` (operational) at the end; a failed, aborted or called-off rollback leaves
+ * the incident open with an update saying so.
  *
  * `update` only queues the call and returns: a status page that is slow or down never holds up the
  * rollback. When the queue gives a call up, `onFailure` says so (the caller posts it in the thread).
  * The incident id lives in the store, so whichever replica carries out the next effect continues
  * the same incident, and an effect delivered twice is sent once.
  */
+import type { OutageStatus } from '../../../domain/plan.js';
 import type { Logger } from '../../../lib/logging.js';
 import type { Docs } from '../../../store/store.js';
 import type { AttemptContext, AttemptOutcome } from '../../rate-queue.js';
-import type { ComponentStatus, IncidentStatus, StatuspageClient } from './api.js';
+import type { ComponentStatus, IncidentImpact, IncidentStatus, StatuspageClient } from './api.js';
 import { StatuspageIncidents, type IncidentDoc } from './incidents.js';
 
 export { StatuspageClient, type StatuspageClientOptions } from './api.js';
 
 export const ROLLBACK_PHASES = [
+  'declared',
   'authorized',
   'executing',
   'validating',
   'resolved',
   'failed',
   'aborted',
+  'called-off',
 ] as const;
 export type RollbackPhase = (typeof ROLLBACK_PHASES)[number];
 
@@ -35,6 +40,8 @@ export interface StatuspageUpdate {
   /** From the plan's communications target. */
   pageId: string;
   componentIds: readonly string[];
+  /** The components' status while the incident is open (the plan's criticality, or its override). */
+  outage: OutageStatus;
   /** The incident's title; used when the incident is created. */
   name: string;
   /** The rendered update text. */
@@ -55,23 +62,38 @@ interface PhaseRule {
   rank: number;
   /** `keep`: the incident stays at its status (never resolved). */
   status: IncidentStatus | 'keep';
-  components?: ComponentStatus;
+  /** `outage`: the update's outage status, with the impact it makes. */
+  components?: ComponentStatus | 'outage';
   /** For failure messages. */
   says: string;
 }
 
 const PHASES: Record<RollbackPhase, PhaseRule> = {
-  authorized: { rank: 1, status: 'investigating', components: 'major_outage', says: 'open the incident' },
-  executing: { rank: 2, status: 'identified', says: 'mark the incident identified' },
+  declared: { rank: 1, status: 'investigating', components: 'outage', says: 'open the incident' },
+  authorized: {
+    rank: 2,
+    status: 'investigating',
+    components: 'outage',
+    says: 'post that the rollback started',
+  },
+  executing: { rank: 3, status: 'identified', says: 'mark the incident identified' },
   validating: {
-    rank: 3,
+    rank: 4,
     status: 'monitoring',
     components: 'degraded_performance',
     says: 'mark the incident monitoring',
   },
-  resolved: { rank: 4, status: 'resolved', components: 'operational', says: 'resolve the incident' },
-  failed: { rank: 4, status: 'keep', says: 'post that the rollback failed' },
-  aborted: { rank: 4, status: 'keep', says: 'post that the rollback was aborted' },
+  resolved: { rank: 5, status: 'resolved', components: 'operational', says: 'resolve the incident' },
+  failed: { rank: 5, status: 'keep', says: 'post that the rollback failed' },
+  aborted: { rank: 5, status: 'keep', says: 'post that the rollback was aborted' },
+  'called-off': { rank: 5, status: 'keep', says: 'post that the rollback was called off' },
+};
+
+/** The impact Statuspage itself gives an incident whose components are at this status. */
+const IMPACT_OF: Record<OutageStatus, IncidentImpact> = {
+  degraded_performance: 'minor',
+  partial_outage: 'major',
+  major_outage: 'critical',
 };
 
 /** Where a failed or aborted rollback leaves the incident: open, at the status it had. */
@@ -93,10 +115,12 @@ export class StatuspageNotifier {
     if (this.pending.has(update.effectId)) return false;
     const rule = PHASES[update.phase];
     const finished = () => this.pending.delete(update.effectId);
+    // Whether the call had to open the incident: a failure then says so, whatever the phase.
+    const tried = { opening: false };
     this.pending.add(update.effectId);
     const queued = this.options.client.submit({
       label: `statuspage ${update.phase} ${update.rollbackId}`,
-      attempt: (context) => this.attempt(update, context),
+      attempt: (context) => this.attempt(update, context, tried),
       onDone: finished,
       onGiveUp: (reason) => {
         finished();
@@ -106,7 +130,7 @@ export class StatuspageNotifier {
         );
         this.options.onFailure(
           update.rollbackId,
-          `The status page could not ${rule.says}: ${reason}. The rollback is not affected.`,
+          `The status page could not ${tried.opening ? 'open the incident' : rule.says}: ${reason}. The rollback is not affected.`,
         );
       },
     });
@@ -114,12 +138,17 @@ export class StatuspageNotifier {
     return queued;
   }
 
-  private async attempt(update: StatuspageUpdate, context: AttemptContext): Promise<AttemptOutcome> {
+  private async attempt(
+    update: StatuspageUpdate,
+    context: AttemptContext,
+    tried: { opening: boolean },
+  ): Promise<AttemptOutcome> {
+    tried.opening = false;
     const rule = PHASES[update.phase];
     const doc = (await this.incidents.read(update.rollbackId))?.value;
     if (doc?.applied.includes(update.effectId)) return { kind: 'skipped', reason: 'already sent' };
     if (doc && rule.rank < doc.rank) return { kind: 'skipped', reason: 'the incident is further along' };
-    if (doc?.incidentId === undefined) return this.create(update, rule, doc, context);
+    if (doc?.incidentId === undefined) return this.create(update, rule, doc, context, tried);
 
     const status = rule.status === 'keep' ? keptStatus(doc.status) : rule.status;
     const result = await this.options.client.updateIncident(
@@ -143,13 +172,15 @@ export class StatuspageNotifier {
     rule: PhaseRule,
     doc: IncidentDoc | undefined,
     context: AttemptContext,
+    tried: { opening: boolean },
   ): Promise<AttemptOutcome> {
     if (doc === undefined && rule.status === 'keep') {
       return { kind: 'skipped', reason: 'no incident was opened for this rollback' };
     }
+    tried.opening = true;
     const { rollbackId, pageId, effectId } = update;
     const claim = await this.incidents.claimCreation(rollbackId, pageId, effectId);
-    if (!claim.ok && claim.reason === 'exists') return this.attempt(update, context);
+    if (!claim.ok && claim.reason === 'exists') return this.attempt(update, context, tried);
     if (!claim.ok) return { kind: 'busy', message: 'another replica is opening the incident' };
 
     const status = rule.status === 'keep' ? keptStatus(undefined) : rule.status;
@@ -159,7 +190,8 @@ export class StatuspageNotifier {
         name: update.name,
         status,
         body: update.body,
-        ...this.components(update, rule.components ?? 'major_outage'),
+        // Opened late (the first calls were given up): at the outage it would have shown.
+        ...this.components(update, rule.components ?? 'outage'),
       },
       context,
     );
@@ -180,12 +212,16 @@ export class StatuspageNotifier {
     return { kind: 'done' };
   }
 
+  /** The components' status and, while the incident is open, the impact it makes. */
   private components(
     update: StatuspageUpdate,
-    status: ComponentStatus | undefined,
-  ): { components?: { ids: readonly string[]; status: ComponentStatus } } {
-    return status === undefined || update.componentIds.length === 0
-      ? {}
-      : { components: { ids: update.componentIds, status } };
+    status: ComponentStatus | 'outage' | undefined,
+  ): { components?: { ids: readonly string[]; status: ComponentStatus }; impact?: IncidentImpact } {
+    if (status === undefined) return {};
+    const impact = status === 'outage' ? { impact: IMPACT_OF[update.outage] } : {};
+    const resolved = status === 'outage' ? update.outage : status;
+    return update.componentIds.length === 0
+      ? impact
+      : { components: { ids: update.componentIds, status: resolved }, ...impact };
   }
 }
