@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   for (const warning of config.warnings) log.warn(warning);
 
   const registry = defaultRegistry();
-  const manifests = await loadManifests(config.rollbackConfig, registry, { env });
+  const manifests = await loadManifests(config.rollbackConfig, registry, {
+    env,
+    stepTimeoutMaxMs: config.stepTimeoutMaxMs,
+  });
   const errors = manifests.problems.filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
     throw new ConfigError(
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     catalog: () => catalog,
     registry,
     env,
+    stepTimeoutMaxMs: config.stepTimeoutMaxMs,
     secrets,
     log,
   });

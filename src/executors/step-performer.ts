@@ -21,8 +21,11 @@ export interface StepPerformerOptions {
    */
   secrets: SecretMask;
   log: Logger;
-  /** Upper bound for any step; each executor's own `timeout` parameter is usually lower. */
-  maxStepMs?: number;
+  /**
+   * Upper bound for any step, check or watch (STEP_TIMEOUT_MAX): each executor's own `timeout` is
+   * cut to it, and `validate` refuses a plan whose `timeout` is longer, so nothing is cut silently.
+   */
+  maxStepMs: number;
   /**
    * Receives the lines a step prints (the Slack thread subscribes here). Checks and watches say
    * what they found in their result's detail; their lines are not relayed.
@@ -36,7 +39,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
   /** A `watch` of the strategy, sampled while the steps run: judged as a check is. */
   performWatch: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
 } {
-  const maxStepMs = options.maxStepMs ?? 30 * 60_000;
+  const { maxStepMs } = options;
 
   async function perform(
     work: StepWork,

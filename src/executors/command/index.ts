@@ -17,6 +17,9 @@ function outputOf(text: string): Record<string, unknown> {
   }
 }
 
+const timedOut = (signal: AbortSignal): boolean =>
+  signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError';
+
 export const commandExecutor: Executor<CommandParams> = {
   kind: 'command',
   description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
@@ -47,18 +50,21 @@ export const commandExecutor: Executor<CommandParams> = {
           outcome: 'failed',
           error: `could not start ${program}: ${result.spawnError ?? 'unknown error'}`,
         };
-      case 'timeout':
-        return {
-          outcome: 'failed',
-          error: `${program} did not finish within its time limit and was stopped`,
-          output,
-        };
       case 'aborted':
-        return {
-          outcome: 'failed',
-          error: `${program} was stopped (rollback cancelled or bot shutting down)`,
-          output,
-        };
+      case 'timeout':
+        // The step performer stops a step at STEP_TIMEOUT_MAX by aborting with a TimeoutError: that
+        // is the time limit too, not a cancel, and must read as such in the thread.
+        return result.ended === 'timeout' || timedOut(ctx.signal)
+          ? {
+              outcome: 'failed',
+              error: `${program} did not finish within its time limit and was stopped`,
+              output,
+            }
+          : {
+              outcome: 'failed',
+              error: `${program} was stopped (rollback cancelled or bot shutting down)`,
+              output,
+            };
       case 'exited':
         return result.exitCode === 0
           ? { outcome: 'succeeded', output, summary: `${program} exited 0 in ${seconds}s` }
