@@ -65,7 +65,9 @@ export function createStepPerformer(options: StepPerformerOptions): {
       executor.valuePlaces,
     );
     if (!prepared.ok) return { outcome: 'failed', error: prepared.error };
+    // Before the run: a line the program prints must already find these values in the mask.
     options.secrets.add(prepared.secrets);
+    options.secrets.add(executor.secretsHandedOver?.(prepared.params, options.env) ?? []);
     const mask = (text: string): string => options.secrets.text(text);
     const log: StepLogger = {
       line: (text) => {
@@ -84,6 +86,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
           vars: templateVarsFor(context),
           log,
           rollback: { id: context.id, service: context.service, environment: context.environment },
+          env: options.env,
           ...(work.target === undefined ? {} : { target: work.target }),
         },
         prepared.params,

@@ -1,5 +1,6 @@
-// Tested by test/integration/executors/run-process.test.ts, test/e2e/slack-journey.test.ts (steps and checks as real commands).
+// Tested by test/integration/executors/run-process.test.ts, test/integration/executors/command-env.test.ts, test/integration/executors/step-performer.test.ts, test/e2e/slack-journey.test.ts (steps and checks as real commands).
 import type { Executor } from '../executor.js';
+import { inheritedEnv, inheritedSecrets } from './inherit-env.js';
 import { commandParams, type CommandParams } from './params.js';
 import { runProcess } from './run-process.js';
 
@@ -25,13 +26,17 @@ export const commandExecutor: Executor<CommandParams> = {
   description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
   params: commandParams,
   valuePlaces: { argv: 'argv' },
+  secretsHandedOver: (params, env) => inheritedSecrets(params.inheritEnv ?? [], env),
   async run(ctx, params) {
     const [program, ...args] = params.argv;
     if (program === undefined) return { outcome: 'failed', error: 'no program to run' };
+    // PATH (runProcess), then what the plan inherits, then its own `env`, which wins: it is the
+    // most specific thing the plan says.
+    const env = { ...inheritedEnv(params.inheritEnv ?? [], ctx.env), ...params.env };
     const result = await runProcess({
       argv: [program, ...args],
       ...(params.cwd === undefined ? {} : { cwd: params.cwd }),
-      ...(params.env === undefined ? {} : { env: params.env }),
+      env,
       timeoutMs: Math.min(params.timeout, ctx.timeoutMs),
       signal: ctx.signal,
       onLine: (line) => {
