@@ -176,6 +176,9 @@ const envSchema = z.object({
   LOG_LEVEL: textWith(oneOf(LOG_LEVELS)),
 });
 
+/** Every variable the bot reads itself (docs/operations/configuration.md documents each). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as ReadonlyArray<keyof typeof envSchema.shape>;
+
 export function loadConfig(env: Env = process.env): Config {
   const parsed = envSchema.safeParse(env);
   const problems: string[] = [];

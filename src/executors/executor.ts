@@ -77,6 +77,11 @@ export interface Executor<P> {
    * so each value is encoded for that place (render-params.ts) and can never become syntax there.
    */
   valuePlaces?: ValuePlaces;
+  /**
+   * Programs `run` starts itself, found on PATH: the image must install them (a test checks the
+   * Dockerfile's final stage against this list). A command step's program is the plan's, not here.
+   */
+  programs?: readonly string[];
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
   /**
