@@ -2,6 +2,7 @@
  * Composition root: environment -> logger -> manifests -> store -> bot. A misconfiguration stops
  * start-up with one line per problem saying how to fix it; SIGTERM shuts down within 10 s.
  */
+import { existsSync } from 'node:fs';
 import { loadConfig } from './config/env.js';
 import { knownSecrets } from './config/known-secrets.js';
 import { SecretMask } from './domain/secret-mask.js';
@@ -24,8 +25,17 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, undefined, secrets);
   for (const warning of config.warnings) log.warn(warning);
 
+  // Checked here, not in loadConfig, which only parses: in a container a forgotten mount is the usual cause.
+  if (!existsSync(config.rollbackConfig)) {
+    throw new ConfigError([
+      `ROLLBACK_CONFIG is ${config.rollbackConfig}, which does not exist: mount your plans there (a YAML file or a folder of them), or point ROLLBACK_CONFIG at them`,
+    ]);
+  }
   const registry = defaultRegistry();
-  const manifests = await loadManifests(config.rollbackConfig, registry, { env });
+  const manifests = await loadManifests(config.rollbackConfig, registry, {
+    env,
+    stepTimeoutMaxMs: config.stepTimeoutMaxMs,
+  });
   const errors = manifests.problems.filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
     throw new ConfigError(
@@ -55,6 +65,7 @@ async function main(): Promise<void> {
     catalog: () => catalog,
     registry,
     env,
+    stepTimeoutMaxMs: config.stepTimeoutMaxMs,
     secrets,
     log,
   });

@@ -13,6 +13,7 @@ commands:
   validate [PATH] [--env-check]  check the manifests in PATH (a file or a folder; default
                                  ROLLBACK_CONFIG, else manifests/); --env-check also requires
                                  every \${env:NAME} to be set in this environment
+                                 (a step timeout above STEP_TIMEOUT_MAX, default 60m, is an error)
   schema [FILE]                  write the JSON Schema of the manifests to FILE (default: stdout)
   demo                           run the whole journey locally, without Slack or Redis
   help                           show this

@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseStepTimeoutMax } from '../config/env.js';
 import { loadManifests, type ManifestSet } from '../config/manifests.js';
 import { formatProblem } from '../config/problem.js';
 import { defaultRegistry } from '../executors/default-registry.js';
@@ -29,8 +30,16 @@ export async function runValidate(
     io.err(`${path}: no such file or folder (give a manifest file or a folder of them)\n`);
     return 1;
   }
+  // The limit of the bot that will run these plans: where validate runs in its image or its CI job,
+  // STEP_TIMEOUT_MAX is the same variable the bot reads.
+  const stepTimeoutMax = parseStepTimeoutMax(io.env.STEP_TIMEOUT_MAX);
+  if (!stepTimeoutMax.ok) {
+    io.err(`STEP_TIMEOUT_MAX ${stepTimeoutMax.problem}: set it to a duration such as 60m, or unset it\n`);
+    return 2;
+  }
   const set = await loadManifests(absolute, defaultRegistry(), {
     cwd: io.cwd,
+    stepTimeoutMaxMs: stepTimeoutMax.ms,
     ...(flags.includes('--env-check') ? { env: io.env } : {}),
   });
   const drills = await checkDrills(set.plans.values(), io.env.REDIS_URL, drillOptions);

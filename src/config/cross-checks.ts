@@ -9,6 +9,7 @@ import { formatPath } from './problem.js';
 import { checkCommunicationsTemplates, checkPlanTemplates } from './template-checks.js';
 import { checkCondition, checkWithValues, type Finding } from './template-refs.js';
 import type { SourceDocument } from './yaml-source.js';
+import type { ZodType } from 'zod';
 import { formatDuration } from '../domain/duration.js';
 import type {
   AfterStepManifest,
@@ -31,6 +32,8 @@ export interface LocatedFinding extends Finding {
 export interface CrossCheckOptions {
   registry: ExecutorRegistry;
   env?: Readonly<Record<string, string | undefined>>;
+  /** STEP_TIMEOUT_MAX of the bot that will run these plans: a longer `timeout` is refused. */
+  stepTimeoutMaxMs: number;
 }
 
 export function crossCheck(all: readonly ParsedManifest[], options: CrossCheckOptions): LocatedFinding[] {
@@ -263,7 +266,44 @@ function checkUses(
     ...order,
     ...(context.env ? { env: context.env } : {}),
   }).filter((f) => !reported.has(formatPath(f.path)));
-  return [...paramFindings, ...valueFindings];
+  const limitFindings =
+    paramFindings.length === 0 ? checkTimeout(step, executor.params, at, context.stepTimeoutMaxMs) : [];
+  return [...paramFindings, ...valueFindings, ...limitFindings];
+}
+
+/**
+ * The bot stops every step at STEP_TIMEOUT_MAX. A plan that asks for longer would be cut short in
+ * the middle of an incident, so it is refused here, with both numbers; an executor's default that
+ * is longer (only when STEP_TIMEOUT_MAX was lowered) is a warning, since the plan asked for nothing.
+ */
+function checkTimeout(
+  step: StepManifest | CheckManifest | AfterStepManifest,
+  schema: ZodType,
+  at: (string | number)[],
+  maxMs: number,
+): Finding[] {
+  const parsed = schema.safeParse(step.with);
+  const data: unknown = parsed.success ? parsed.data : undefined;
+  const timeout =
+    typeof data === 'object' && data !== null ? (data as Record<string, unknown>)['timeout'] : undefined;
+  if (typeof timeout !== 'number' || timeout <= maxMs) return [];
+  const written = 'timeout' in step.with;
+  const limit = `STEP_TIMEOUT_MAX (${formatDuration(maxMs)}), the longest the bot lets any step run`;
+  return written
+    ? [
+        {
+          path: [...at, 'with', 'timeout'],
+          message: `timeout ${formatDuration(timeout)} is longer than ${limit}: lower it, or raise STEP_TIMEOUT_MAX where the bot runs`,
+          severity: 'error',
+        },
+      ]
+    : [
+        {
+          path: [...at, 'uses'],
+          message: `the ${step.uses} executor's default timeout (${formatDuration(timeout)}) is longer than ${limit}: the step would be stopped at ${formatDuration(maxMs)}; set timeout`,
+          severity: 'warning',
+        },
+      ];
 }
 
 function checkPolicy(policy: AuthorityPolicyManifest): Finding[] {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { TOPIC_ARN } from '../alerts/sns.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 import { ConfigError } from '../lib/errors.js';
 import { parseRedisUrl, type RedisTarget } from '../store/redis/redis-url.js';
 
@@ -26,6 +27,8 @@ export interface Config {
   apiToken?: string;
   statuspage: { apiKey?: string; apiUrl: string };
   awsRegion?: string;
+  /** STEP_TIMEOUT_MAX: no step, check or watch runs longer; `validate` refuses a longer `timeout`. */
+  stepTimeoutMaxMs: number;
   /** The SNS alert receiver (`POST /alerts/sns`). */
   sns: {
     /** Allowed topic ARNs; empty refuses every topic. */
@@ -59,6 +62,8 @@ const FIX: Record<string, string> = {
   STATUSPAGE_API_KEY: 'set it to an API key from your Statuspage profile, or unset it',
   STATUSPAGE_API_URL: 'set it to the Statuspage API base, e.g. https://api.statuspage.io/v1',
   AWS_REGION: 'set it to an AWS region name such as us-east-1, or unset it',
+  STEP_TIMEOUT_MAX:
+    'set it to a duration from 1s to 24h such as 60m or 2h (the longest a step may run), or unset it for 60m',
   SNS_TOPIC_ARNS:
     'set it to a comma-separated list of SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:alerts, or unset it to refuse every topic',
   SNS_CERT_URL_PREFIXES:
@@ -119,6 +124,35 @@ function oneOf(values: readonly string[]) {
   return (value: string) => (values.includes(value) ? undefined : `is "${value}", which is not allowed`);
 }
 
+/** STEP_TIMEOUT_MAX when unset: longer than every default `timeout` of the executors (30m at most). */
+export const DEFAULT_STEP_TIMEOUT_MAX_MS = 60 * 60_000;
+/**
+ * A step longer than a day is not an incident step; past about 24.8 days Node's timers overflow
+ * and would fire at once, stopping every step the moment it starts.
+ */
+const MAX_STEP_TIMEOUT_MAX_MS = 24 * 3_600_000;
+
+/** STEP_TIMEOUT_MAX as milliseconds (the default when unset or empty), or what is wrong with it. */
+export function parseStepTimeoutMax(
+  text: string | undefined,
+): { ok: true; ms: number } | { ok: false; problem: string } {
+  if (text === undefined || text === '') return { ok: true, ms: DEFAULT_STEP_TIMEOUT_MAX_MS };
+  const parsed = parseDuration(text);
+  if (!parsed.ok) return { ok: false, problem: `is not a duration ("${text}")` };
+  if (parsed.ms < 1_000 || parsed.ms > MAX_STEP_TIMEOUT_MAX_MS) {
+    return {
+      ok: false,
+      problem: `is ${formatDuration(parsed.ms)}, outside 1s to 24h`,
+    };
+  }
+  return { ok: true, ms: parsed.ms };
+}
+
+const checkStepTimeoutMax = (value: string): string | undefined => {
+  const parsed = parseStepTimeoutMax(value);
+  return parsed.ok ? undefined : parsed.problem;
+};
+
 const REQUIRED = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
 
 const envSchema = z.object({
@@ -135,11 +169,15 @@ const envSchema = z.object({
   STATUSPAGE_API_KEY: textWith(noSpaces),
   STATUSPAGE_API_URL: textWith((v) => httpUrl(v, false)),
   AWS_REGION: textWith((v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : `is not a region ("${v}")`)),
+  STEP_TIMEOUT_MAX: textWith(checkStepTimeoutMax),
   SNS_TOPIC_ARNS: textWith(everyEntry(topicArn)),
   SNS_CERT_URL_PREFIXES: textWith(everyEntry((v) => httpUrl(v, true))),
   SNS_CA_FILE: optionalText,
   LOG_LEVEL: textWith(oneOf(LOG_LEVELS)),
 });
+
+/** Every variable the bot reads itself (docs/operations/configuration.md documents each). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as ReadonlyArray<keyof typeof envSchema.shape>;
 
 export function loadConfig(env: Env = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -166,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
 
 function toConfig(values: z.output<typeof envSchema>, nodeEnv: Config['nodeEnv']): Config {
   const warnings: string[] = [];
+  // The schema has refused a bad value already: not ok cannot happen here.
+  const stepTimeoutMax = parseStepTimeoutMax(values.STEP_TIMEOUT_MAX);
   const redis = values.REDIS_URL === undefined ? undefined : parseRedisUrl(values.REDIS_URL).target;
   if (redis === undefined) {
     warnings.push('REDIS_URL is not set: using the in-memory store; rollbacks are lost on restart');
@@ -193,6 +233,7 @@ function toConfig(values: z.output<typeof envSchema>, nodeEnv: Config['nodeEnv']
       apiUrl: (values.STATUSPAGE_API_URL ?? 'https://api.statuspage.io/v1').replace(/\/+$/, ''),
     },
     ...(values.AWS_REGION === undefined ? {} : { awsRegion: values.AWS_REGION }),
+    stepTimeoutMaxMs: stepTimeoutMax.ok ? stepTimeoutMax.ms : DEFAULT_STEP_TIMEOUT_MAX_MS,
     sns: {
       topicArns: listOf(values.SNS_TOPIC_ARNS),
       certUrlPrefixes: listOf(values.SNS_CERT_URL_PREFIXES),

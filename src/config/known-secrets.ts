@@ -5,34 +5,20 @@
  * even one that a step never meant to print.
  */
 import { readFileSync } from 'node:fs';
+import { BOT_CREDENTIAL_VARIABLES, urlPasswords } from '../domain/environment-secrets.js';
 import { secretRefsIn } from '../domain/param-text.js';
 
-/** Variables that hold the bot's own credentials (and the AWS SDK's), whatever the plans say. */
+/**
+ * Variables whose whole value is a credential of the bot (or of the AWS SDK), whatever the plans say;
+ * of REDIS_URL only the password is secret (below).
+ */
 export const CREDENTIAL_VARIABLES = [
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'API_TOKEN',
-  'ALERT_WEBHOOK_TOKEN',
-  'STATUSPAGE_API_KEY',
+  ...BOT_CREDENTIAL_VARIABLES.filter((name) => name !== 'REDIS_URL'),
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** The password inside a `redis://user:password@host` URL (or several, comma-separated). */
-function urlPasswords(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  return text.split(',').flatMap((part) => {
-    try {
-      const password = new URL(part.trim()).password;
-      return password === '' ? [] : [decodeURIComponent(password)];
-    } catch {
-      return [];
-    }
-  });
-}
 
 export function knownSecrets(
   env: Env,

@@ -13,6 +13,7 @@ import type { AuthorityPolicy, RollbackPlan } from '../domain/plan.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import { defaultRegistry } from '../executors/default-registry.js';
 import { crossCheck, type ParsedManifest } from './cross-checks.js';
+import { DEFAULT_STEP_TIMEOUT_MAX_MS } from './env.js';
 import { parseDocument } from './parse-document.js';
 import { compareProblems, formatPath, type Problem } from './problem.js';
 import { toAuthorityPolicy, toCommunicationsPolicy, toRollbackPlan } from './to-domain.js';
@@ -41,6 +42,8 @@ export interface ValidateOptions {
    * also hold Kubernetes or Prometheus files). Set when a folder was given, not a file.
    */
   skipForeignFiles?: boolean;
+  /** STEP_TIMEOUT_MAX of the bot that will run the plans (default 60m): a longer `timeout` is refused. */
+  stepTimeoutMaxMs?: number;
 }
 
 export interface ManifestText {
@@ -91,7 +94,11 @@ export function validateManifestTexts(
       if (result.manifest) parsed.push({ ...result.manifest, doc } as ParsedManifest);
     }
   }
-  const checks = crossCheck(parsed, { registry, ...(options.env ? { env: options.env } : {}) });
+  const checks = crossCheck(parsed, {
+    registry,
+    ...(options.env ? { env: options.env } : {}),
+    stepTimeoutMaxMs: options.stepTimeoutMaxMs ?? DEFAULT_STEP_TIMEOUT_MAX_MS,
+  });
   problems.push(...checks.map((f) => locate(f.doc, f.path, f.message, f.severity)));
   return { ...toDomain(parsed), problems: problems.sort(compareProblems) };
 }

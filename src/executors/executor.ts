@@ -24,6 +24,11 @@ export interface ExecutorContext {
   log: StepLogger;
   rollback: { id: string; service: string; environment: string };
   /**
+   * The bot's environment, injected by the step performer: what a command's `inheritEnv` may hand
+   * to its program. Executors read the environment from here, never from `process.env`.
+   */
+  env: Readonly<Record<string, string | undefined>>;
+  /**
    * The target this step resolved and recorded before it first changed anything. Every attempt
    * (Retry, `onFailure: retry`, after a crash, on another replica) drives the object to exactly
    * this target; an executor that resolves never picks a new "previous" one when it is given.
@@ -72,6 +77,11 @@ export interface Executor<P> {
    * so each value is encoded for that place (render-params.ts) and can never become syntax there.
    */
   valuePlaces?: ValuePlaces;
+  /**
+   * Programs `run` starts itself, found on PATH: the image must install them (a test checks the
+   * Dockerfile's final stage against this list). A command step's program is the plan's, not here.
+   */
+  programs?: readonly string[];
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
   /**
@@ -79,5 +89,11 @@ export interface Executor<P> {
    * declared, when someone approves, and again just before the step first runs.
    */
   resolve?(ctx: ResolveContext, params: P): Promise<Resolution>;
+  /**
+   * Secret values of the bot's environment that `run` will hand to something that may print them
+   * (a command's `inheritEnv`). The step performer adds them to the mask before the step runs, as
+   * it does for the `${env:...}` values the parameters hold.
+   */
+  secretsHandedOver?(params: P, env: Readonly<Record<string, string | undefined>>): string[];
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;
 }

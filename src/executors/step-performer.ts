@@ -21,8 +21,11 @@ export interface StepPerformerOptions {
    */
   secrets: SecretMask;
   log: Logger;
-  /** Upper bound for any step; each executor's own `timeout` parameter is usually lower. */
-  maxStepMs?: number;
+  /**
+   * Upper bound for any step, check or watch (STEP_TIMEOUT_MAX): each executor's own `timeout` is
+   * cut to it, and `validate` refuses a plan whose `timeout` is longer, so nothing is cut silently.
+   */
+  maxStepMs: number;
   /**
    * Receives the lines a step prints (the Slack thread subscribes here). Checks and watches say
    * what they found in their result's detail; their lines are not relayed.
@@ -36,7 +39,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
   /** A `watch` of the strategy, sampled while the steps run: judged as a check is. */
   performWatch: (work: StepWork, signal: AbortSignal) => Promise<CheckOutcome>;
 } {
-  const maxStepMs = options.maxStepMs ?? 30 * 60_000;
+  const { maxStepMs } = options;
 
   async function perform(
     work: StepWork,
@@ -62,7 +65,9 @@ export function createStepPerformer(options: StepPerformerOptions): {
       executor.valuePlaces,
     );
     if (!prepared.ok) return { outcome: 'failed', error: prepared.error };
+    // Before the run: a line the program prints must already find these values in the mask.
     options.secrets.add(prepared.secrets);
+    options.secrets.add(executor.secretsHandedOver?.(prepared.params, options.env) ?? []);
     const mask = (text: string): string => options.secrets.text(text);
     const log: StepLogger = {
       line: (text) => {
@@ -81,6 +86,7 @@ export function createStepPerformer(options: StepPerformerOptions): {
           vars: templateVarsFor(context),
           log,
           rollback: { id: context.id, service: context.service, environment: context.environment },
+          env: options.env,
           ...(work.target === undefined ? {} : { target: work.target }),
         },
         prepared.params,

@@ -39,8 +39,13 @@ export interface BotOptions {
   statuspage?: StatuspageConfig | undefined;
   catalog: () => Catalog;
   registry: ExecutorRegistry;
-  /** The process environment, for `${env:NAME}` secrets in step parameters. */
+  /**
+   * The process environment, for `${env:NAME}` secrets in step parameters and what a command step's
+   * `inheritEnv` hands to its program.
+   */
   env: Readonly<Record<string, string | undefined>>;
+  /** STEP_TIMEOUT_MAX in milliseconds: no step, check or watch runs longer (default 60m). */
+  stepTimeoutMaxMs?: number;
   /**
    * The process's secret mask (the logger masks its lines with the same one); the bot adds its own
    * credentials and its plans' secrets to it. A fresh one when not given.

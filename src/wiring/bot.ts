@@ -30,6 +30,7 @@ import { StepOutputRelay } from '../slack/step-output.js';
 import { RoleDirectory } from '../slack/role-directory.js';
 import { createStakeholders } from '../notifiers/create-stakeholders.js';
 import { planNoticeText } from '../notifiers/templates/index.js';
+import { DEFAULT_STEP_TIMEOUT_MAX_MS } from '../config/env.js';
 import { knownSecrets } from '../config/known-secrets.js';
 import { SecretMask } from '../domain/secret-mask.js';
 import { maskedFetch } from '../slack/masked-fetch.js';
@@ -110,6 +111,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     env: options.env,
     secrets,
     log,
+    maxStepMs: options.stepTimeoutMaxMs ?? DEFAULT_STEP_TIMEOUT_MAX_MS,
     onLine: stepOutput.onLine,
   });
   const runtime = createEngineRuntime({

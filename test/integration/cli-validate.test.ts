@@ -87,6 +87,19 @@ describe('rollback-bot validate', () => {
     expect((await cli(['validate', file, '--env-check'], { DEPLOY_TOKEN: 'x' })).code).toBe(0);
   }, 60_000);
 
+  it('holds step timeouts to STEP_TIMEOUT_MAX from the environment (default 60m), naming both values', async () => {
+    // The default passes: the first test validates these examples without STEP_TIMEOUT_MAX.
+    const examples = 'manifests/examples';
+    const { code, stdout } = await cli(['validate', examples], { STEP_TIMEOUT_MAX: '20m' });
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      'manifests/examples/database-backup-then-migrate-down.yaml:52:13  spec.strategies.migrate-down.steps[1].with.timeout  error: timeout 45m is longer than STEP_TIMEOUT_MAX (20m)',
+    );
+    const bad = await cli(['validate', examples], { STEP_TIMEOUT_MAX: 'an hour' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('STEP_TIMEOUT_MAX is not a duration ("an hour")');
+  }, 60_000);
+
   it('says so when the path does not exist', async () => {
     const { code, stderr } = await cli(['validate', 'no/such/place']);
     expect(code).toBe(1);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RollbackInput } from '../../src/domain/rollback-types.js';
 import { createEngineRuntime, type EngineRuntime } from '../../src/engine/runtime.js';
 import type { EffectHandler } from '../../src/engine/outbox-worker.js';
+import { DEFAULT_STEP_TIMEOUT_MAX_MS } from '../../src/config/env.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import { createStepPerformer } from '../../src/executors/step-performer.js';
 import { silentLogger } from '../../src/lib/logging.js';
@@ -30,6 +31,7 @@ export function startHarness(
     env: process.env,
     secrets: new SecretMask(),
     log: silentLogger,
+    maxStepMs: DEFAULT_STEP_TIMEOUT_MAX_MS,
   });
   const runtime = createEngineRuntime({
     store,

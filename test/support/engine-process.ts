@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createEngineRuntime } from '../../src/engine/runtime.js';
 import { defaultRegistry } from '../../src/executors/default-registry.js';
 import { createPlanResolver, stepTargetDecider } from '../../src/executors/plan-resolver.js';
+import { DEFAULT_STEP_TIMEOUT_MAX_MS } from '../../src/config/env.js';
 import { createStepPerformer } from '../../src/executors/step-performer.js';
 import { createLogger } from '../../src/lib/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
@@ -25,7 +26,13 @@ const runtime = createEngineRuntime({
   // As the bot wires it: a step's first attempt records its target, every later one converges on it.
   targetFor: stepTargetDecider(createPlanResolver({ registry, env: process.env, now: Date.now })),
   workerId: `process-${process.pid}-${randomUUID().slice(0, 6)}`,
-  ...createStepPerformer({ registry, env: process.env, secrets: new SecretMask(), log }),
+  ...createStepPerformer({
+    registry,
+    env: process.env,
+    secrets: new SecretMask(),
+    log,
+    maxStepMs: DEFAULT_STEP_TIMEOUT_MAX_MS,
+  }),
   leaseTtlMs: Number(process.env['LEASE_TTL_MS'] ?? 2_000),
   timerPollMs: 100,
   outboxPollMs: 50,

@@ -70,7 +70,11 @@ export function reply(
 }
 
 /** An ExecutorContext that keeps the lines it is given. */
-export function stepContext(signal: AbortSignal = new AbortController().signal, timeoutMs = 60_000) {
+export function stepContext(
+  signal: AbortSignal = new AbortController().signal,
+  timeoutMs = 60_000,
+  env: Readonly<Record<string, string | undefined>> = {},
+) {
   const lines: string[] = [];
   const warnings: string[] = [];
   const ctx: ExecutorContext = {
@@ -92,6 +96,7 @@ export function stepContext(signal: AbortSignal = new AbortController().signal, 
       warn: (text) => warnings.push(text),
     },
     rollback: { id: 'rb-1', service: 'checkout', environment: 'production' },
+    env,
   };
   return { ctx, lines, warnings };
 }

@@ -1,5 +1,6 @@
-// Tested by test/integration/executors/run-process.test.ts, test/e2e/slack-journey.test.ts (steps and checks as real commands).
+// Tested by test/integration/executors/run-process.test.ts, test/integration/executors/command-env.test.ts, test/integration/executors/step-performer.test.ts, test/e2e/slack-journey.test.ts (steps and checks as real commands).
 import type { Executor } from '../executor.js';
+import { inheritedEnv, inheritedSecrets } from './inherit-env.js';
 import { commandParams, type CommandParams } from './params.js';
 import { runProcess } from './run-process.js';
 
@@ -17,18 +18,25 @@ function outputOf(text: string): Record<string, unknown> {
   }
 }
 
+const timedOut = (signal: AbortSignal): boolean =>
+  signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError';
+
 export const commandExecutor: Executor<CommandParams> = {
   kind: 'command',
   description: 'Runs a program with arguments (never through a shell); output is captured and truncated.',
   params: commandParams,
   valuePlaces: { argv: 'argv' },
+  secretsHandedOver: (params, env) => inheritedSecrets(params.inheritEnv ?? [], env),
   async run(ctx, params) {
     const [program, ...args] = params.argv;
     if (program === undefined) return { outcome: 'failed', error: 'no program to run' };
+    // PATH (runProcess), then what the plan inherits, then its own `env`, which wins: it is the
+    // most specific thing the plan says.
+    const env = { ...inheritedEnv(params.inheritEnv ?? [], ctx.env), ...params.env };
     const result = await runProcess({
       argv: [program, ...args],
       ...(params.cwd === undefined ? {} : { cwd: params.cwd }),
-      ...(params.env === undefined ? {} : { env: params.env }),
+      env,
       timeoutMs: Math.min(params.timeout, ctx.timeoutMs),
       signal: ctx.signal,
       onLine: (line) => {
@@ -47,18 +55,21 @@ export const commandExecutor: Executor<CommandParams> = {
           outcome: 'failed',
           error: `could not start ${program}: ${result.spawnError ?? 'unknown error'}`,
         };
-      case 'timeout':
-        return {
-          outcome: 'failed',
-          error: `${program} did not finish within its time limit and was stopped`,
-          output,
-        };
       case 'aborted':
-        return {
-          outcome: 'failed',
-          error: `${program} was stopped (rollback cancelled or bot shutting down)`,
-          output,
-        };
+      case 'timeout':
+        // The step performer stops a step at STEP_TIMEOUT_MAX by aborting with a TimeoutError: that
+        // is the time limit too, not a cancel, and must read as such in the thread.
+        return result.ended === 'timeout' || timedOut(ctx.signal)
+          ? {
+              outcome: 'failed',
+              error: `${program} did not finish within its time limit and was stopped`,
+              output,
+            }
+          : {
+              outcome: 'failed',
+              error: `${program} was stopped (rollback cancelled or bot shutting down)`,
+              output,
+            };
       case 'exited':
         return result.exitCode === 0
           ? { outcome: 'succeeded', output, summary: `${program} exited 0 in ${seconds}s` }

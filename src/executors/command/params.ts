@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { strictObject } from '../../schema/zod-kit.js';
 import { timeout } from '../shared-params.js';
+import { INHERIT_PATTERN, isBotCredential } from './inherit-env.js';
 
 export const commandParams = strictObject({
   argv: z
@@ -13,6 +14,23 @@ export const commandParams = strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not a variable name' }), z.string())
     .optional()
     .describe('Extra environment variables for the program; secrets as ${env:NAME}.'),
+  inheritEnv: z
+    .array(
+      z
+        .string()
+        .regex(INHERIT_PATTERN, {
+          error:
+            'must be a variable name (KUBECONFIG) or a prefix ending in * (AWS_*); * alone would pass the whole environment',
+        })
+        .refine((name) => !isBotCredential(name), {
+          error:
+            "is one of the bot's own credentials, which are never inherited; pass it explicitly in env as ${env:NAME} if the program really needs it",
+        }),
+    )
+    .optional()
+    .describe(
+      "Variables of the bot's environment the program also gets, by name or prefix (AWS_*, KUBECONFIG); by default it gets PATH only. The bot's own tokens are never inherited; secret-looking values are masked in the output.",
+    ),
   allowOptionValues: z
     .boolean()
     .default(false)

@@ -1,4 +1,4 @@
-// Tested by test/integration/executors/kubernetes.test.ts, test/integration/executors/kubernetes-targets.test.ts, test/e2e/exact-targets.test.ts, test/unit/executors/kubernetes-restore-decision.test.ts.
+// Tested by test/integration/executors/kubernetes.test.ts, test/integration/executors/kubernetes-targets.test.ts, test/e2e/exact-targets.test.ts, test/unit/executors/kubernetes-restore-decision.test.ts, test/integration/executors/kubernetes-permissions.test.ts, test/unit/deploy/kubernetes-manifests.test.ts.
 import type * as k8s from '@kubernetes/client-node';
 import type { Executor } from '../executor.js';
 import { defaultKubeConfig, selectContext, type KubeConfigLoader } from './client.js';

@@ -4,7 +4,7 @@
  * was stopped or could not be verified is removed so no half file passes for a backup.
  */
 
-// Tested by test/integration/executors/postgres-backup.test.ts.
+// Tested by test/integration/executors/postgres-backup.test.ts, test/unit/deploy/dockerfile.test.ts (its programs are in the image).
 import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runProcess, type ProcessResult } from '../command/run-process.js';
@@ -13,6 +13,10 @@ import { human } from '../http-kit.js';
 import { excerpt } from '../../lib/text.js';
 import { parseConnection } from './connection.js';
 import { postgresBackupParams, type PostgresBackupParams } from './params.js';
+
+/** The client programs this executor runs (the image installs them with postgresql-client). */
+const PG_DUMP = 'pg_dump';
+const PG_RESTORE = 'pg_restore';
 
 /** Keeps a name safe as a part of a file name. */
 const safe = (text: string): string => text.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -34,6 +38,7 @@ export const postgresBackupExecutor: Executor<PostgresBackupParams> = {
   kind: 'postgres-backup',
   description: 'Dumps a PostgreSQL database with pg_dump before a database rollback, then verifies the dump.',
   params: postgresBackupParams,
+  programs: [PG_DUMP, PG_RESTORE],
   async run(ctx, params) {
     const connection = parseConnection(params.database);
     if (!connection.ok) return { outcome: 'failed', error: connection.error };
@@ -71,7 +76,7 @@ export const postgresBackupExecutor: Executor<PostgresBackupParams> = {
 
     ctx.log.line(`pg_dump of ${database} to ${file}`);
     const dump = await runProcess({
-      argv: ['pg_dump', `--format=${params.format}`, '--no-password', `--file=${file}`],
+      argv: [PG_DUMP, `--format=${params.format}`, '--no-password', `--file=${file}`],
       env,
       timeoutMs: remaining(),
       signal: ctx.signal,
@@ -79,13 +84,13 @@ export const postgresBackupExecutor: Executor<PostgresBackupParams> = {
         ctx.log.line(line);
       },
     });
-    const dumpProblem = ended('pg_dump', dump);
+    const dumpProblem = ended(PG_DUMP, dump);
     if (dumpProblem !== undefined) return failed(dumpProblem);
 
     const { size: bytes } = await stat(file);
     let tocEntries: number | undefined;
     const verify = await runProcess({
-      argv: ['pg_restore', '--list', file],
+      argv: [PG_RESTORE, '--list', file],
       timeoutMs: remaining(),
       signal: ctx.signal,
       maxOutputChars: 4_000,
@@ -94,7 +99,7 @@ export const postgresBackupExecutor: Executor<PostgresBackupParams> = {
         if (header) tocEntries = Number(header[1]);
       },
     });
-    const verifyProblem = ended('pg_restore --list', verify);
+    const verifyProblem = ended(`${PG_RESTORE} --list`, verify);
     if (verifyProblem !== undefined) return failed(`the dump could not be verified: ${verifyProblem}`);
     if (tocEntries === undefined || tocEntries === 0) {
       return failed('the dump could not be verified: pg_restore --list showed no table of contents');

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       rollbackConfig: 'manifests/',
       statuspage: { apiUrl: 'https://api.statuspage.io/v1' },
+      stepTimeoutMaxMs: 60 * 60_000,
       sns: { topicArns: [], certUrlPrefixes: [] },
       logLevel: 'info',
       warnings: ['REDIS_URL is not set: using the in-memory store; rollbacks are lost on restart'],
@@ -49,6 +50,7 @@ describe('loadConfig', () => {
       STATUSPAGE_API_KEY: 'sp-key',
       STATUSPAGE_API_URL: 'http://127.0.0.1:4001/v1/',
       AWS_REGION: 'eu-west-3',
+      STEP_TIMEOUT_MAX: '1h30m',
       SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-3:123456789012:alerts, arn:aws-cn:sns:cn-north-1:123456789012:cw,',
       SNS_CERT_URL_PREFIXES: 'http://127.0.0.1:4002/certs/',
       SNS_CA_FILE: '/etc/rollback-bot/sns-ca.pem',
@@ -64,6 +66,7 @@ describe('loadConfig', () => {
       apiToken: 'api-token',
       statuspage: { apiKey: 'sp-key', apiUrl: 'http://127.0.0.1:4001/v1' },
       awsRegion: 'eu-west-3',
+      stepTimeoutMaxMs: 90 * 60_000,
       sns: {
         topicArns: ['arn:aws:sns:eu-west-3:123456789012:alerts', 'arn:aws-cn:sns:cn-north-1:123456789012:cw'],
         certUrlPrefixes: ['http://127.0.0.1:4002/certs/'],
@@ -86,6 +89,7 @@ describe('loadConfig', () => {
       expect.stringMatching(/^SLACK_BOT_TOKEN is missing: /),
     ]);
     expect(loadConfig({ ...minimal, PORT: '' }).port).toBe(3000);
+    expect(loadConfig({ ...minimal, STEP_TIMEOUT_MAX: '' }).stepTimeoutMaxMs).toBe(60 * 60_000);
   });
 
   it.each([
@@ -143,6 +147,14 @@ describe('loadConfig', () => {
       /^SNS_CERT_URL_PREFIXES must end with a slash \("http:\/\/127.0.0.1:4002\/certs"\): /,
     ],
     ['SNS_CERT_URL_PREFIXES', 'file:///etc/', /^SNS_CERT_URL_PREFIXES must be an http\(s\) URL/],
+    [
+      'STEP_TIMEOUT_MAX',
+      '90',
+      /^STEP_TIMEOUT_MAX is not a duration \("90"\): set it to a duration from 1s to 24h such as 60m/,
+    ],
+    ['STEP_TIMEOUT_MAX', '0s', /^STEP_TIMEOUT_MAX is 0s, outside 1s to 24h: /],
+    // Past about 24.8 days a Node timer overflows and fires at once: every step would stop as it starts.
+    ['STEP_TIMEOUT_MAX', '30d', /^STEP_TIMEOUT_MAX is 30d, outside 1s to 24h: /],
     [
       'LOG_LEVEL',
       'verbose',

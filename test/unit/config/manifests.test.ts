@@ -474,6 +474,53 @@ describe('secrets and environment references', () => {
   });
 });
 
+describe('step limit (STEP_TIMEOUT_MAX)', () => {
+  const steps = `        - name: Dump
+          uses: postgres-backup
+          with: { database: '\${env:DB_URL}', timeout: 45m }
+      validate:
+        - name: Answers
+          uses: http
+          with: { url: 'https://svc.example.com/health', timeout: 2h }
+      watch:
+        - name: Still answers
+          uses: healthcheck
+          with: { url: 'https://svc.example.com/health' }
+      after:
+        - name: Dump again
+          uses: postgres-backup
+          with: { database: '\${env:DB_URL}' }`;
+
+  it('refuses a step, check or watch whose timeout is longer, naming both values', () => {
+    const problems = validate(withPolicy(plan(steps)), { stepTimeoutMaxMs: 20 * 60_000 }).problems;
+    expect(problems.map((p) => [p.severity, p.path, p.message])).toEqual([
+      [
+        'error',
+        'spec.strategies.main.steps[0].with.timeout',
+        'timeout 45m is longer than STEP_TIMEOUT_MAX (20m), the longest the bot lets any step run: lower it, or raise STEP_TIMEOUT_MAX where the bot runs',
+      ],
+      [
+        'error',
+        'spec.strategies.main.validate[0].with.timeout',
+        'timeout 2h is longer than STEP_TIMEOUT_MAX (20m), the longest the bot lets any step run: lower it, or raise STEP_TIMEOUT_MAX where the bot runs',
+      ],
+      // Nothing written: the executor's default (30m) would be cut, which the plan did not ask for.
+      [
+        'warning',
+        'spec.strategies.main.after[0].uses',
+        "the postgres-backup executor's default timeout (30m) is longer than STEP_TIMEOUT_MAX (20m), the longest the bot lets any step run: the step would be stopped at 20m; set timeout",
+      ],
+    ]);
+  });
+
+  it('defaults to 60m, and accepts a timeout equal to the limit', () => {
+    expect(validate(withPolicy(plan(steps))).problems.map((p) => p.path)).toEqual([
+      'spec.strategies.main.validate[0].with.timeout',
+    ]);
+    expect(errorsOf(withPolicy(plan(steps)), { stepTimeoutMaxMs: 2 * 3_600_000 })).toEqual([]);
+  });
+});
+
 describe('hostile and odd inputs', () => {
   it('warns about an empty file', () => {
     expect(validate([{ file: 'empty.yaml', text: '' }]).problems).toEqual([
