@@ -1,3 +1,5 @@
+import type { AwsExecutorOptions } from './aws-kit.js';
+import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
 import { commandExecutor } from './command/index.js';
 import { createEcsExecutor, type EcsExecutorOptions } from './ecs/index.js';
 import { featureFlagExecutor } from './feature-flag/index.js';
@@ -9,8 +11,13 @@ import { postgresBackupExecutor } from './postgres-backup/index.js';
 import { prometheusExecutor } from './prometheus/index.js';
 import { ExecutorRegistry } from './registry.js';
 
-/** Every executor kind the bot knows; `ecs` tunes the ECS executor (its polling pace). */
-export function defaultRegistry(options: { ecs?: EcsExecutorOptions } = {}): ExecutorRegistry {
+/**
+ * Every executor kind the bot knows; `ecs` tunes the ECS executor (its polling pace), `aws` gives
+ * the other AWS executors their environment.
+ */
+export function defaultRegistry(
+  options: { ecs?: EcsExecutorOptions; aws?: AwsExecutorOptions } = {},
+): ExecutorRegistry {
   return new ExecutorRegistry()
     .register(httpExecutor)
     .register(commandExecutor)
@@ -18,6 +25,7 @@ export function defaultRegistry(options: { ecs?: EcsExecutorOptions } = {}): Exe
     .register(prometheusExecutor)
     .register(kubernetesExecutor)
     .register(createEcsExecutor(options.ecs))
+    .register(createSsmParameterExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

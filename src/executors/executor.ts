@@ -72,6 +72,11 @@ export interface Executor<P> {
    * so each value is encoded for that place (render-params.ts) and can never become syntax there.
    */
   valuePlaces?: ValuePlaces;
+  /**
+   * The IAM actions the step needs (AWS executors): the one list the docs, the IAM policy of the
+   * deploy manifests and the tests read. `sts:AssumeRole` on a step's `roleArn` comes on top.
+   */
+  iamActions?: readonly string[];
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
   /**

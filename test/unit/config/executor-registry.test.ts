@@ -11,6 +11,7 @@ const problems = (kind: string, params: unknown) =>
 describe('ExecutorRegistry', () => {
   it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
+      'aws-ssm-parameter',
       'command',
       'ecs',
       'feature-flag',
@@ -53,6 +54,10 @@ describe('ExecutorRegistry', () => {
     ['prometheus', { url: 'http://prom:9090', query: 'q', baseline: { maxIncrease: 0.5 } }],
     ['kubernetes', { kind: 'Rollout', namespace: 'shop', name: 'checkout', toRevision: 3 }],
     ['ecs', { cluster: 'prod', service: 'checkout', taskDefinition: 'checkout:41', region: 'eu-west-1' }],
+    [
+      'aws-ssm-parameter',
+      { name: '/app/{{ environment }}/config', region: '{{ steps.where.output.region }}', version: 3 },
+    ],
     [
       'feature-flag',
       {
