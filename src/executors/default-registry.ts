@@ -1,5 +1,6 @@
 import type { AwsExecutorOptions } from './aws-kit.js';
 import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
+import { createCloudwatchExecutor } from './cloudwatch/index.js';
 import { commandExecutor } from './command/index.js';
 import { createEcsExecutor, type EcsExecutorOptions } from './ecs/index.js';
 import { featureFlagExecutor } from './feature-flag/index.js';
@@ -26,6 +27,7 @@ export function defaultRegistry(
     .register(kubernetesExecutor)
     .register(createEcsExecutor(options.ecs))
     .register(createSsmParameterExecutor(options.aws))
+    .register(createCloudwatchExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

@@ -12,6 +12,7 @@ describe('ExecutorRegistry', () => {
   it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
       'aws-ssm-parameter',
+      'cloudwatch',
       'command',
       'ecs',
       'feature-flag',
@@ -54,6 +55,15 @@ describe('ExecutorRegistry', () => {
     ['prometheus', { url: 'http://prom:9090', query: 'q', baseline: { maxIncrease: 0.5 } }],
     ['kubernetes', { kind: 'Rollout', namespace: 'shop', name: 'checkout', toRevision: 3 }],
     ['ecs', { cluster: 'prod', service: 'checkout', taskDefinition: 'checkout:41', region: 'eu-west-1' }],
+    ['cloudwatch', { alarm: 'checkout-5xx', region: 'eu-west-1' }],
+    [
+      'cloudwatch',
+      {
+        metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', statistic: 'p99' },
+        threshold: { op: '<', value: 10 },
+        roleArn: 'arn:aws:iam::123456789012:role/read',
+      },
+    ],
     [
       'aws-ssm-parameter',
       { name: '/app/{{ environment }}/config', region: '{{ steps.where.output.region }}', version: 3 },
