@@ -25,6 +25,23 @@ describe('ExecutorRegistry', () => {
     ]);
   });
 
+  it('lists the IAM actions of every AWS executor in one place, each as service:Action', () => {
+    const aws = ['aws-ssm-parameter', 'cloudwatch', 'ecs'];
+    for (const kind of registry.kinds()) {
+      const actions = registry.get(kind)?.iamActions;
+      if (!aws.includes(kind)) {
+        expect(actions, kind).toBeUndefined();
+        continue;
+      }
+      expect(actions?.length, kind).toBeGreaterThan(0);
+      for (const action of actions ?? []) expect(action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z]+$/);
+    }
+    expect(registry.get('aws-ssm-parameter')?.iamActions).toEqual([
+      'ssm:GetParameterHistory',
+      'ssm:PutParameter',
+    ]);
+  });
+
   it('refuses to register a kind twice', () => {
     const executor: Executor<object> = {
       kind: 'x',
