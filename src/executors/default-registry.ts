@@ -1,4 +1,5 @@
 import type { AwsExecutorOptions } from './aws-kit.js';
+import { createElbExecutor } from './aws-elb/index.js';
 import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
 import { createCloudwatchExecutor } from './cloudwatch/index.js';
 import { commandExecutor } from './command/index.js';
@@ -28,6 +29,7 @@ export function defaultRegistry(
     .register(createEcsExecutor(options.ecs))
     .register(createSsmParameterExecutor(options.aws))
     .register(createCloudwatchExecutor(options.aws))
+    .register(createElbExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);
