@@ -1,4 +1,5 @@
 import type { AwsExecutorOptions } from './aws-kit.js';
+import { createAppconfigExecutor } from './aws-appconfig/index.js';
 import { createElbExecutor } from './aws-elb/index.js';
 import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
 import { createCloudwatchExecutor } from './cloudwatch/index.js';
@@ -30,6 +31,7 @@ export function defaultRegistry(
     .register(createSsmParameterExecutor(options.aws))
     .register(createCloudwatchExecutor(options.aws))
     .register(createElbExecutor(options.aws))
+    .register(createAppconfigExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

@@ -11,6 +11,7 @@ const problems = (kind: string, params: unknown) =>
 describe('ExecutorRegistry', () => {
   it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
+      'aws-appconfig',
       'aws-elb',
       'aws-ssm-parameter',
       'cloudwatch',
@@ -27,7 +28,7 @@ describe('ExecutorRegistry', () => {
   });
 
   it('lists the IAM actions of every AWS executor in one place, each as service:Action', () => {
-    const aws = ['aws-elb', 'aws-ssm-parameter', 'cloudwatch', 'ecs'];
+    const aws = ['aws-appconfig', 'aws-elb', 'aws-ssm-parameter', 'cloudwatch', 'ecs'];
     for (const kind of registry.kinds()) {
       const actions = registry.get(kind)?.iamActions;
       if (!aws.includes(kind)) {
@@ -74,6 +75,10 @@ describe('ExecutorRegistry', () => {
     ['kubernetes', { kind: 'Rollout', namespace: 'shop', name: 'checkout', toRevision: 3 }],
     ['ecs', { cluster: 'prod', service: 'checkout', taskDefinition: 'checkout:41', region: 'eu-west-1' }],
     ['cloudwatch', { alarm: 'checkout-5xx', region: 'eu-west-1' }],
+    [
+      'aws-appconfig',
+      { application: 'abc1234', environment: 'prod567', configurationProfile: 'p', timeout: '20m' },
+    ],
     ['aws-elb', { listenerArn: '{{ steps.find.output.listener }}', targetGroupArn: 'arn:tg', weight: 90 }],
     [
       'cloudwatch',
