@@ -1,3 +1,8 @@
+import type { AwsExecutorOptions } from './aws-kit.js';
+import { createAppconfigExecutor } from './aws-appconfig/index.js';
+import { createElbExecutor } from './aws-elb/index.js';
+import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
+import { createCloudwatchExecutor } from './cloudwatch/index.js';
 import { commandExecutor } from './command/index.js';
 import { createEcsExecutor, type EcsExecutorOptions } from './ecs/index.js';
 import { featureFlagExecutor } from './feature-flag/index.js';
@@ -9,8 +14,13 @@ import { postgresBackupExecutor } from './postgres-backup/index.js';
 import { prometheusExecutor } from './prometheus/index.js';
 import { ExecutorRegistry } from './registry.js';
 
-/** Every executor kind the bot knows; `ecs` tunes the ECS executor (its polling pace). */
-export function defaultRegistry(options: { ecs?: EcsExecutorOptions } = {}): ExecutorRegistry {
+/**
+ * Every executor kind the bot knows; `ecs` tunes the ECS executor (its polling pace), `aws` gives
+ * the other AWS executors their environment.
+ */
+export function defaultRegistry(
+  options: { ecs?: EcsExecutorOptions; aws?: AwsExecutorOptions } = {},
+): ExecutorRegistry {
   return new ExecutorRegistry()
     .register(httpExecutor)
     .register(commandExecutor)
@@ -18,6 +28,10 @@ export function defaultRegistry(options: { ecs?: EcsExecutorOptions } = {}): Exe
     .register(prometheusExecutor)
     .register(kubernetesExecutor)
     .register(createEcsExecutor(options.ecs))
+    .register(createSsmParameterExecutor(options.aws))
+    .register(createCloudwatchExecutor(options.aws))
+    .register(createElbExecutor(options.aws))
+    .register(createAppconfigExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

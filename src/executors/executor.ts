@@ -82,6 +82,11 @@ export interface Executor<P> {
    * Dockerfile's final stage against this list). A command step's program is the plan's, not here.
    */
   programs?: readonly string[];
+  /**
+   * The IAM actions the step needs (AWS executors): the one list the docs, the IAM policy of the
+   * deploy manifests and the tests read. `sts:AssumeRole` on a step's `roleArn` comes on top.
+   */
+  iamActions?: readonly string[];
   /** Why this kind cannot be a step (it does not run by itself): `validate` refuses it under `steps`. */
   notAStep?: string;
   /**

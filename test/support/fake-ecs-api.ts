@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sigV4Problem, type SigningSecret } from './aws-sigv4.js';
+import type { KeyRing } from './fake-aws-json.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 export const TEST_CREDENTIALS: SigningSecret = {
@@ -86,6 +87,8 @@ export interface FakeEcsOptions {
   account?: string;
   /** The credentials the SDK signs with; every signature is checked against them. */
   credentials?: SigningSecret;
+  /** Keys a local STS issued (roleArn): also accepted, each with its session token. */
+  keys?: KeyRing;
   /** ListTaskDefinitions page size when the request asks for more (default 100, ECS's own). */
   pageSize?: number;
 }
@@ -114,6 +117,7 @@ export class FakeEcs {
   private readonly account: string;
   private readonly pageSize: number;
   private readonly secret: SigningSecret;
+  private readonly keys: KeyRing | undefined;
   private readonly families = new Map<string, TaskDefinitionModel[]>();
   private readonly clusters = new Map<string, Map<string, ServiceModel>>();
   private readonly throttles = new Map<string, number>();
@@ -126,6 +130,7 @@ export class FakeEcs {
     this.account = options.account ?? '123456789012';
     this.pageSize = options.pageSize ?? 100;
     this.secret = options.credentials ?? TEST_CREDENTIALS;
+    this.keys = options.keys;
   }
 
   async start(): Promise<this> {
@@ -289,7 +294,21 @@ export class FakeEcs {
   ): void {
     if (method !== 'POST' || path !== '/')
       throw new EcsException('UnknownOperationException', `${method} ${path}`, 404);
-    const problem = sigV4Problem({ method, url: path, headers, body: raw }, this.secret, this.region, 'ecs');
+    const accessKeyId = /Credential=([^/]+)\//.exec(headers.authorization ?? '')?.[1];
+    const issued = accessKeyId === undefined ? undefined : this.keys?.keys.get(accessKeyId);
+    if (issued?.sessionToken !== undefined && headers['x-amz-security-token'] !== issued.sessionToken) {
+      throw new EcsException(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+        403,
+      );
+    }
+    const problem = sigV4Problem(
+      { method, url: path, headers, body: raw },
+      issued ?? this.secret,
+      this.region,
+      'ecs',
+    );
     if (problem) throw new EcsException(problem.type, problem.message, 403);
     if (headers['content-type'] !== 'application/x-amz-json-1.1') {
       throw new EcsException(

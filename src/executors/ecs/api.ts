@@ -13,6 +13,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { RollbackError } from '../../lib/errors.js';
+import { AwsError, awsError } from '../aws-kit.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import type { TargetState } from '../executor.js';
 
@@ -72,16 +73,6 @@ export function taskDefinitionState(definition: TaskDefinition, container: strin
   };
 }
 
-/** "ThrottlingException: Rate exceeded", as the SDK names it. */
-export function awsError(error: unknown): string {
-  if (error instanceof Error) {
-    return error.message.startsWith(error.name) || error.name === 'Error'
-      ? error.message
-      : `${error.name}: ${error.message}`;
-  }
-  return String(error);
-}
-
 export interface EcsTarget {
   cluster: string;
   service: string;
@@ -99,6 +90,8 @@ export function ecsApi(client: ECSClient, { cluster, service }: EcsTarget, signa
       return await send();
     } catch (error) {
       if (signal.aborted) throw error;
+      // A role that could not be assumed is said as it is, not as a failure of this call.
+      if (error instanceof AwsError) throw new EcsError(error.userMessage, error);
       throw new EcsError(`ECS ${name} failed: ${awsError(error)}`, error);
     }
   };

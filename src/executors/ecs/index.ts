@@ -11,6 +11,7 @@
 // Tested by test/integration/executors/ecs.test.ts, test/integration/executors/ecs-targets.test.ts, test/e2e/exact-targets-ecs.test.ts.
 import { ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
+import { awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
 import type { Executor, ExecutorContext, Resolution, StepResult } from '../executor.js';
 import { human } from '../http-kit.js';
 import {
@@ -26,19 +27,21 @@ import { ecsParams, type EcsParams } from './params.js';
 import { followRollout, primary, StoppedError, type RolloutOutput } from './rollout.js';
 import { previousRevision, resolveTarget } from './targets.js';
 
-export interface EcsExecutorOptions {
-  /**
-   * The client for a region (default: an ECSClient with the SDK's own configuration: the default
-   * credential chain, and AWS_ENDPOINT_URL_ECS when set). A client given here is not destroyed.
-   */
-  client?: (region: string) => ECSClient;
+export interface EcsExecutorOptions extends AwsExecutorOptions {
   /** Time between two DescribeServices while the rollout runs (default 5 s). */
   pollIntervalMs?: number;
-  /** Where AWS_REGION is read when a step names no region (default: process.env). */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** How long `resolve` may take reading the service (default 30 s). */
-  resolveTimeoutMs?: number;
 }
+
+/** Every call the executor makes; iam:PassRole on the task and execution roles the restored task definition names. */
+export const ECS_IAM_ACTIONS = [
+  'ecs:DescribeServices',
+  'ecs:DescribeTaskDefinition',
+  'ecs:ListTaskDefinitions',
+  'ecs:UpdateService',
+  'iam:PassRole',
+] as const;
+
+const ECS = { envId: 'ECS', label: 'ECS' };
 
 /** The pin `resolve` records: task definition ARNs of the start and of the target. */
 const ecsPin = z.object({ from: z.string().min(1), to: z.string().min(1) });
@@ -54,28 +57,23 @@ type Plan =
   | { kind: 'refuse'; result: StepResult };
 
 export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<EcsParams> {
-  const ownsClients = options.client === undefined;
-  const clientFor = options.client ?? ((region: string) => new ECSClient({ region }));
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const resolveTimeoutMs = options.resolveTimeoutMs ?? 30_000;
   const env = options.env ?? process.env;
-  const regionOf = (params: EcsParams) => params.region ?? env['AWS_REGION'];
-  const release = (client: ECSClient) => {
-    if (ownsClients) client.destroy();
-  };
 
   return {
     kind: 'ecs',
     description:
       'Puts an ECS service back on its previous (or a named) task definition and waits until it is stable.',
     params: ecsParams,
+    iamActions: ECS_IAM_ACTIONS,
 
     async resolve(ctx, params): Promise<Resolution> {
-      const region = regionOf(params);
-      if (!region) return { ok: false, error: 'no AWS region: set with.region or AWS_REGION' };
       const object = ecsObject(params);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(resolveTimeoutMs)]);
-      const client = clientFor(region);
+      const setup = awsClientConfig(ECS, params, { env, rollbackId: ctx.rollback.id, signal });
+      if (!setup.ok) return setup;
+      const client = new ECSClient(setup.config);
       try {
         return await resolveTarget(ecsApi(client, params, signal), params, ctx.toVersion, object);
       } catch (error) {
@@ -86,16 +84,16 @@ export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<Ec
         }
         throw error;
       } finally {
-        release(client);
+        client.destroy();
       }
     },
 
     async run(ctx, params) {
-      const region = regionOf(params);
-      if (!region) return { outcome: 'failed', error: 'no AWS region: set with.region or AWS_REGION' };
       const limitMs = Math.min(params.timeout, ctx.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limitMs)]);
-      const client = clientFor(region);
+      const setup = awsClientConfig(ECS, params, { env, rollbackId: ctx.rollback.id, signal });
+      if (!setup.ok) return { outcome: 'failed', error: setup.error };
+      const client = new ECSClient(setup.config);
       const api = ecsApi(client, params, signal);
       const { label } = api;
       const stopped = (output?: Record<string, unknown>): StepResult => ({
@@ -145,7 +143,7 @@ export function createEcsExecutor(options: EcsExecutorOptions = {}): Executor<Ec
         }
         throw error;
       } finally {
-        release(client);
+        client.destroy();
       }
     },
   };

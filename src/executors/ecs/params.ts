@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nonEmptyText, strictObject } from '../../schema/zod-kit.js';
+import { awsStepParams } from '../aws-kit.js';
 import { timeout } from '../shared-params.js';
 
 export const ecsParams = strictObject({
@@ -11,11 +12,7 @@ export const ecsParams = strictObject({
   container: nonEmptyText(
     'Container whose image tag is the version the service runs (default: the first container of the task definition).',
   ).optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region such as us-east-1' })
-    .optional()
-    .describe('AWS region (default: AWS_REGION).'),
+  ...awsStepParams,
   timeout: timeout('15m'),
 });
 

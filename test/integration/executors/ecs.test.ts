@@ -4,6 +4,9 @@
  * AWS_ENDPOINT_URL_ECS: the SDK's own serialisation, SigV4 signing and retries all run.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEcsExecutor } from '../../../src/executors/ecs/index.js';
+import { KeyRing } from '../../support/fake-aws-json.js';
+import { startFakeSts } from '../../support/fake-sts.js';
 import { TEST_CREDENTIALS, type FakeEcs } from '../../support/fake-ecs-api.js';
 import { attempt, checkoutOn, checkoutParams, executor } from '../../support/ecs-fixtures.js';
 import { stepContext } from '../../support/http-peer.js';
@@ -39,6 +42,55 @@ describe('ecs executor (local ECS API through AWS_ENDPOINT_URL_ECS)', () => {
         /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ecs\/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-target[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
       );
       expect(request.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    }
+  });
+
+  it('acts as the roleArn of the step, assumed through STS, in a region rendered from a template', async () => {
+    const keys = new KeyRing();
+    const role = 'arn:aws:iam::210987654321:role/rollback-ecs';
+    const sts = await startFakeSts({ keys, roles: [role] });
+    try {
+      fake = await checkoutOn(42, { keys });
+      const ecs = createEcsExecutor({ pollIntervalMs: 5, env: { AWS_ENDPOINT_URL_STS: sts.url } });
+      const { ctx } = attempt();
+      const params = ecs.params.parse({
+        cluster: 'prod',
+        service: 'checkout-svc',
+        region: 'eu-west-1',
+        roleArn: role,
+      });
+      expect((await ecs.run(ctx, params)).outcome).toBe('succeeded');
+      expect(sts.requests.map((r) => r.params['RoleArn'])).toEqual([role]);
+      const issued = [...keys.keys.values()].find((key) => key.role === role)!;
+      for (const request of fake.requests) {
+        expect(request.headers.authorization).toContain(`Credential=${issued.accessKeyId}/`);
+      }
+      const denied = ecs.params.parse({
+        cluster: 'prod',
+        service: 'checkout-svc',
+        region: 'eu-west-1',
+        roleArn: 'arn:aws:iam::210987654321:role/other',
+      });
+      const before = fake.requests.length;
+      expect(await ecs.run(attempt().ctx, denied)).toEqual({
+        outcome: 'failed',
+        error:
+          'assuming role arn:aws:iam::210987654321:role/other failed: AccessDenied: User: arn:aws:iam::123456789012:user/rollback-bot is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/other',
+      });
+      expect(fake.requests).toHaveLength(before);
+      expect(
+        ecs.params.safeParse({
+          cluster: 'prod',
+          service: 'checkout-svc',
+          region: '{{ steps.where.output.region }}',
+        }).success,
+      ).toBe(true);
+      expect(await ecs.run(attempt().ctx, { ...params, region: 'production' })).toEqual({
+        outcome: 'failed',
+        error: 'region "production" is not an AWS region such as us-east-1',
+      });
+    } finally {
+      await sts.close();
     }
   });
 

@@ -22,7 +22,8 @@ const cases: Record<string, Expected> = {
   '01-unknown-uses.yaml': {
     path: 'spec.strategies.redeploy.steps[0].uses',
     line: 18,
-    message: /^unknown executor "comand" \(did you mean "command"\?\); known: command, ecs,/,
+    message:
+      /^unknown executor "comand" \(did you mean "command"\?\); known: aws-appconfig, aws-elb, aws-ssm-parameter, cloudwatch, command, ecs,/,
   },
   '02-bad-executor-params.yaml': {
     path: 'spec.strategies.redeploy.steps[0].with.argv',

@@ -11,6 +11,10 @@ const problems = (kind: string, params: unknown) =>
 describe('ExecutorRegistry', () => {
   it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
+      'aws-appconfig',
+      'aws-elb',
+      'aws-ssm-parameter',
+      'cloudwatch',
       'command',
       'ecs',
       'feature-flag',
@@ -20,6 +24,23 @@ describe('ExecutorRegistry', () => {
       'manual',
       'postgres-backup',
       'prometheus',
+    ]);
+  });
+
+  it('lists the IAM actions of every AWS executor in one place, each as service:Action', () => {
+    const aws = ['aws-appconfig', 'aws-elb', 'aws-ssm-parameter', 'cloudwatch', 'ecs'];
+    for (const kind of registry.kinds()) {
+      const actions = registry.get(kind)?.iamActions;
+      if (!aws.includes(kind)) {
+        expect(actions, kind).toBeUndefined();
+        continue;
+      }
+      expect(actions?.length, kind).toBeGreaterThan(0);
+      for (const action of actions ?? []) expect(action).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z]+$/);
+    }
+    expect(registry.get('aws-ssm-parameter')?.iamActions).toEqual([
+      'ssm:GetParameterHistory',
+      'ssm:PutParameter',
     ]);
   });
 
@@ -53,6 +74,24 @@ describe('ExecutorRegistry', () => {
     ['prometheus', { url: 'http://prom:9090', query: 'q', baseline: { maxIncrease: 0.5 } }],
     ['kubernetes', { kind: 'Rollout', namespace: 'shop', name: 'checkout', toRevision: 3 }],
     ['ecs', { cluster: 'prod', service: 'checkout', taskDefinition: 'checkout:41', region: 'eu-west-1' }],
+    ['cloudwatch', { alarm: 'checkout-5xx', region: 'eu-west-1' }],
+    [
+      'aws-appconfig',
+      { application: 'abc1234', environment: 'prod567', configurationProfile: 'p', timeout: '20m' },
+    ],
+    ['aws-elb', { listenerArn: '{{ steps.find.output.listener }}', targetGroupArn: 'arn:tg', weight: 90 }],
+    [
+      'cloudwatch',
+      {
+        metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', statistic: 'p99' },
+        threshold: { op: '<', value: 10 },
+        roleArn: 'arn:aws:iam::123456789012:role/read',
+      },
+    ],
+    [
+      'aws-ssm-parameter',
+      { name: '/app/{{ environment }}/config', region: '{{ steps.where.output.region }}', version: 3 },
+    ],
     [
       'feature-flag',
       {
