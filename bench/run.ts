@@ -6,7 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BENCHES = ['dispatch-latency.ts', 'redis-memory.ts', 'ack-latency.ts', 'alert-ingest.ts'];
+const BENCHES = [
+  'dispatch-latency.ts',
+  'store-reads.ts',
+  'redis-memory.ts',
+  'ack-latency.ts',
+  'alert-ingest.ts',
+];
 
 let failed = 0;
 for (const bench of BENCHES) {
