@@ -4,8 +4,6 @@
  * turns 500 during the window, or whose alert fires again, is not called stable: the rollback does
  * not resolve, and the thread asks what to do.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertmanagerPayload, postAlerts } from '../support/alert-payloads.js';
 import {
@@ -16,33 +14,26 @@ import {
   startBotHarness,
   type BotHarness,
 } from '../support/bot-harness.js';
+import { startPeer, type HttpPeer } from '../support/http-peer.js';
 import { writePlanFile } from '../support/plan-files.js';
 
 let harness: BotHarness | undefined;
-let server: Server | undefined;
+let peer: HttpPeer | undefined;
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
-  const closing = server;
-  server = undefined;
-  if (closing)
-    await new Promise<void>((resolve) => {
-      closing.close(() => {
-        resolve();
-      });
-    });
+  await peer?.close();
+  peer = undefined;
 });
 
-/** A health endpoint whose answer the test sets. */
+/** A health endpoint on 127.0.0.1 whose answer the test sets. */
 async function healthEndpoint(): Promise<{ url: string; status: { code: number } }> {
   const status = { code: 200 };
-  const listening = createServer((_req, res) => {
-    res.writeHead(status.code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok: status.code === 200 }));
+  peer = await startPeer((_request, res) => {
+    res.writeHead(status.code);
+    res.end(status.code === 200 ? 'ok' : 'broken');
   });
-  server = listening;
-  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/health`, status };
+  return { url: `${peer.url}/health`, status };
 }
 
 function plan(healthUrl: string, stabilize: string): string {

@@ -5,8 +5,6 @@
  * and it runs only after someone presses Continue.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,32 +16,26 @@ import {
   startBotHarness,
   type BotHarness,
 } from '../support/bot-harness.js';
+import { startPeer, type HttpPeer } from '../support/http-peer.js';
 import { writePlanFile } from '../support/plan-files.js';
 
 let harness: BotHarness | undefined;
-let server: Server | undefined;
+let peer: HttpPeer | undefined;
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
-  const closing = server;
-  server = undefined;
-  if (closing)
-    await new Promise<void>((resolve) => {
-      closing.close(() => {
-        resolve();
-      });
-    });
+  await peer?.close();
+  peer = undefined;
 });
 
+/** A health endpoint on 127.0.0.1 whose answer the test sets. */
 async function healthEndpoint(): Promise<{ url: string; status: { code: number } }> {
   const status = { code: 200 };
-  const listening = createServer((_req, res) => {
+  peer = await startPeer((_request, res) => {
     res.writeHead(status.code);
     res.end(status.code === 200 ? 'ok' : 'broken');
   });
-  server = listening;
-  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/health`, status };
+  return { url: `${peer.url}/health`, status };
 }
 
 function plan(healthUrl: string, marker: string): string {
