@@ -10,6 +10,7 @@
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
+import { human } from './http-kit.js';
 import { RollbackError } from '../lib/errors.js';
 import { TEMPLATE_REFERENCE } from '../domain/template-vars.js';
 
@@ -213,4 +214,20 @@ export function awsClientConfig(
       ...(credentials === undefined ? {} : { credentials }),
     },
   };
+}
+
+/**
+ * Why reading an AWS object for `resolve` failed, in the words the card shows: AWS's own refusal,
+ * a stop (the rollback went away), or the time allowed for reading. Anything else is a bug: thrown.
+ */
+export function resolveFailure(
+  error: unknown,
+  read: { object: string; stopped: AbortSignal; limited: AbortSignal; timeoutMs: number },
+): { ok: false; error: string } {
+  if (error instanceof AwsError) return { ok: false, error: error.userMessage };
+  if (read.stopped.aborted) return { ok: false, error: `reading ${read.object} was stopped` };
+  if (read.limited.aborted) {
+    return { ok: false, error: `reading ${read.object} took longer than ${human(read.timeoutMs)}` };
+  }
+  throw error;
 }

@@ -13,7 +13,7 @@
 // Tested by test/integration/executors/aws-appconfig.test.ts.
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { z } from 'zod';
-import { AwsError, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
+import { AwsError, resolveFailure, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
 import type { Executor, ExecutorContext, Resolution, StepResult } from '../executor.js';
 import { human, pause } from '../http-kit.js';
 import {
@@ -88,11 +88,12 @@ export function createAppconfigExecutor(options: AppconfigExecutorOptions = {}):
           },
         };
       } catch (error) {
-        if (error instanceof AwsError) return { ok: false, error: error.userMessage };
-        if (ctx.signal.aborted) return { ok: false, error: `reading ${object} was stopped` };
-        if (signal.aborted)
-          return { ok: false, error: `reading ${object} took longer than ${human(resolveTimeoutMs)}` };
-        throw error;
+        return resolveFailure(error, {
+          object,
+          stopped: ctx.signal,
+          limited: signal,
+          timeoutMs: resolveTimeoutMs,
+        });
       } finally {
         client.destroy();
       }

@@ -17,7 +17,7 @@ import {
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
-import { AwsError, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
+import { AwsError, resolveFailure, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
 import type { Executor, Resolution, StepResult, StepTarget } from '../executor.js';
 import { human } from '../http-kit.js';
 import {
@@ -90,12 +90,12 @@ export function createElbExecutor(options: AwsExecutorOptions = {}): Executor<El
           target: targetOf(await describe(client, params.listenerArn, signal), params, object),
         };
       } catch (error) {
-        if (error instanceof AwsError) return { ok: false, error: error.userMessage };
-        if (ctx.signal.aborted) return { ok: false, error: `reading ${object} was stopped` };
-        if (signal.aborted) {
-          return { ok: false, error: `reading ${object} took longer than ${human(resolveTimeoutMs)}` };
-        }
-        throw error;
+        return resolveFailure(error, {
+          object,
+          stopped: ctx.signal,
+          limited: signal,
+          timeoutMs: resolveTimeoutMs,
+        });
       } finally {
         client.destroy();
       }

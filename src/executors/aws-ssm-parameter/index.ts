@@ -12,7 +12,7 @@
 // Tested by test/integration/executors/aws-ssm-parameter.test.ts, test/integration/executors/aws-kit.test.ts.
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { AwsError, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
+import { AwsError, resolveFailure, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
 import type { Executor, Resolution, StepResult } from '../executor.js';
 import { human } from '../http-kit.js';
 import { chooseVersion, readHistory, resolution, type KnownVersion } from './history.js';
@@ -52,12 +52,12 @@ export function createSsmParameterExecutor(options: AwsExecutorOptions = {}): Ex
         const history = await readHistory(client, params.name, signal);
         return resolution(history, params.version, ctx.toVersion, object);
       } catch (error) {
-        if (error instanceof AwsError) return { ok: false, error: error.userMessage };
-        if (ctx.signal.aborted) return { ok: false, error: `reading ${object} was stopped` };
-        if (signal.aborted) {
-          return { ok: false, error: `reading ${object} took longer than ${human(resolveTimeoutMs)}` };
-        }
-        throw error;
+        return resolveFailure(error, {
+          object,
+          stopped: ctx.signal,
+          limited: signal,
+          timeoutMs: resolveTimeoutMs,
+        });
       } finally {
         client.destroy();
       }
