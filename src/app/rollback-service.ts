@@ -125,6 +125,19 @@ export function findPlan(
   );
 }
 
+/**
+ * What a rollback declared now would go from and to, as recorded by CI: the current deployment and
+ * the one before it (what stakeholders are told before anyone declares).
+ */
+export async function recordedVersions(
+  store: Deployments,
+  service: string,
+  environment: string,
+): Promise<{ from: string | null; to: string | null }> {
+  const [current, previous] = await store.listDeployments(service, environment, 2);
+  return { from: current?.version ?? null, to: previous?.version ?? null };
+}
+
 /** The environment asked for, else production when the plan covers it, else the plan's first. */
 export function environmentOf(
   plan: RollbackPlan,

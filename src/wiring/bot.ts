@@ -12,7 +12,7 @@ import { DrillRecords } from '../app/drill-records.js';
 import { freezeEffectHandler } from '../app/freeze-effect.js';
 import { FreezeService } from '../app/freeze-service.js';
 import { noticeFanout } from '../app/notice-fanout.js';
-import { communicationsOf, RollbackService } from '../app/rollback-service.js';
+import { communicationsOf, recordedVersions, RollbackService } from '../app/rollback-service.js';
 import { RollbackReads } from '../app/rollback-reads.js';
 import { contextOf } from '../app/rollback-view.js';
 import { createEngineRuntime } from '../engine/runtime.js';
@@ -89,11 +89,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     view: (id, atLeast) => reads.view(id, atLeast),
     planOf: (name) => catalog().plans.get(name),
     communicationsOf: (plan) => communicationsOf(catalog(), plan),
-    // What a rollback declared now would go from and to (as the declaration reads them).
-    versionsOf: async (name, environment) => {
-      const [current, previous] = await store.listDeployments(name, environment, 2);
-      return { from: current?.version ?? null, to: previous?.version ?? null };
-    },
+    versionsOf: (name, environment) => recordedVersions(store, name, environment),
     slack: client.chat,
     sns: options.sns,
     statuspage: options.statuspage,
