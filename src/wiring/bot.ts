@@ -3,8 +3,9 @@
  * routes over one store. Only wiring: each behaviour lives in the module named for it.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { credentialsOf, type Bot, type BotOptions } from './bot-options.js';
+import { createSlackMessages } from './slack-messages.js';
+import { createStepRunning } from './step-running.js';
 import { botRoutes } from '../http/bot-routes.js';
 import { IncidentRecords } from '../app/incident-records.js';
 import { IncidentService } from '../app/incident-service.js';
@@ -15,22 +16,15 @@ import { noticeFanout } from '../app/notice-fanout.js';
 import { communicationsOf, recordedVersions, RollbackService } from '../app/rollback-service.js';
 import { RollbackReads } from '../app/rollback-reads.js';
 import { contextOf } from '../app/rollback-view.js';
-import { createEngineRuntime } from '../engine/runtime.js';
 import { previewStrategy } from '../executors/render-params.js';
-import { createStepPerformer } from '../executors/step-performer.js';
-import { createPlanResolver, stepTargetDecider } from '../executors/plan-resolver.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { createSlackApp, listen } from '../slack/app.js';
 import { openIncidentsFrom } from '../slack/blocks/app-home.js';
 import { slackWebClient } from '../slack/web-client.js';
-import { IncidentThreads } from '../slack/incident-thread.js';
 import { slackNotifyHandler } from '../slack/notify-handler.js';
-import { RollbackCards } from '../slack/rollback-cards.js';
-import { StepOutputRelay } from '../slack/step-output.js';
 import { RoleDirectory } from '../slack/role-directory.js';
 import { createStakeholders } from '../notifiers/create-stakeholders.js';
 import { planNoticeText } from '../notifiers/templates/index.js';
-import { DEFAULT_STEP_TIMEOUT_MAX_MS } from '../config/env.js';
 import { knownSecrets } from '../config/known-secrets.js';
 import { SecretMask } from '../domain/secret-mask.js';
 import { maskedFetch } from '../slack/masked-fetch.js';
@@ -54,26 +48,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });
-  // The incident's message carries the cards of its rollbacks: each message has one writer (the
-  // incident thread for it, the cards for a rollback without an incident), and they call each other.
-  const threads: IncidentThreads = new IncidentThreads({
-    client,
-    store,
-    incidents: records,
-    channelOf: (name) => catalog().plans.get(name)?.channel ?? null,
-    rollback: (id) => reads.brief(id),
-    cards: (incidentId, rollbackIds) => cards.inIncident(incidentId, rollbackIds),
-    deployments: (name, environment) => store.listDeployments(name, environment, 20),
-    now,
-    log,
-  });
-  const cards: RollbackCards = new RollbackCards({
+  const groupMembers = (group: string) => roles.groupMembers(group);
+  const { drawer, threads, cards } = createSlackMessages({
     client,
     store,
     reads,
+    records,
     catalog,
-    incidentMessages: threads,
-    groupMembers: (group) => roles.groupMembers(group),
+    groupMembers,
     now,
     log,
   });
@@ -100,27 +82,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     log,
     now,
   });
-  const targets = createPlanResolver({ registry: options.registry, env: options.env, now });
-  const stepOutput = new StepOutputRelay({ cards, log });
-  const performer = createStepPerformer({
-    registry: options.registry,
-    env: options.env,
-    secrets,
-    log,
-    maxStepMs: options.stepTimeoutMaxMs ?? DEFAULT_STEP_TIMEOUT_MAX_MS,
-    onLine: stepOutput.onLine,
-  });
-  const runtime = createEngineRuntime({
-    store,
-    log,
-    now,
-    workerId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
-    performCheck: performer.performCheck,
-    performWatch: performer.performWatch,
-    targetFor: stepTargetDecider(targets),
-    performStep: stepOutput.wrap(performer.performStep),
-    ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
-  });
+  const { runtime, targets } = createStepRunning(options, { store, secrets, cards, now, log });
   // In this order: the read model keeps the committed record the card is then drawn from.
   runtime.engine.onCommitted(reads.committed);
   runtime.engine.onCommitted(cards.committed);
@@ -161,7 +123,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         reads,
         cards,
         showCard: (id, version) => cards.shows(id, version),
-        groupMembers: (group) => roles.groupMembers(group),
+        groupMembers,
         customText: planNoticeText({ catalog, now, log }),
       }),
       stakeholders,
@@ -195,7 +157,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       service,
       incidents,
       reads,
-      drawCard: (id) => cards.draw(id),
+      drawCard: (id) => drawer.draw(id),
       previewSteps: (plan, strategyName) => previewStrategy(plan, strategyName, now()),
       store,
       freezes,

@@ -15,6 +15,7 @@ import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import { IncidentThreads } from '../../../src/slack/incident-thread.js';
+import { CardDrawer } from '../../../src/slack/card-drawer.js';
 import { RollbackCards } from '../../../src/slack/rollback-cards.js';
 import { COLLECTIONS } from '../../../src/store/collections.js';
 import { MemoryStore } from '../../../src/store/index.js';
@@ -57,25 +58,29 @@ function setup(shared?: { store: MemoryStore; posted: Posted[] }, groups: Record
   const reads = new RollbackReads({ store, now: () => T0 + MINUTE });
   const catalog: Catalog = { plans: new Map(), policies: new Map() };
   const records = new IncidentRecords(store);
-  const threads: IncidentThreads = new IncidentThreads({
+  const drawer = new CardDrawer({
+    reads,
+    catalog: () => catalog,
+    groupMembers: (group) => Promise.resolve(groups[group] ?? [USERS.oncall]),
+    now: () => T0,
+  });
+  const threads = new IncidentThreads({
     client,
     store,
     incidents: records,
     channelOf: () => 'C0INCIDENTS',
     rollback: (id) => reads.brief(id),
-    cards: (incidentId, ids) => cards.inIncident(incidentId, ids),
+    cards: drawer.inIncident,
     deployments: () => Promise.resolve([]),
     now: () => T0,
     log: silentLogger,
   });
-  const cards: RollbackCards = new RollbackCards({
+  const cards = new RollbackCards({
     client,
     store,
     reads,
-    catalog: () => catalog,
+    drawer,
     incidentMessages: threads,
-    groupMembers: (group) => Promise.resolve(groups[group] ?? [USERS.oncall]),
-    now: () => T0,
     log: silentLogger,
   });
   records.onChange((id) => {
@@ -88,6 +93,7 @@ function setup(shared?: { store: MemoryStore; posted: Posted[] }, groups: Record
     store,
     engine,
     cards,
+    drawer,
     threads,
     records,
     updates,
@@ -250,7 +256,7 @@ describe('RollbackCards', () => {
     const h = setup(undefined, { S0ONCALL: [] });
     await h.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
     await h.cards.publisher.settled();
-    const drawn = JSON.stringify((await h.cards.draw('rb-1'))?.message.blocks);
+    const drawn = JSON.stringify((await h.drawer.draw('rb-1'))?.message.blocks);
     expect(drawn).toContain('🔐 *Who may approve now:* *on-call-engineer* or above');
     expect(drawn).toContain('⚠️ Nobody holds *on-call-engineer*: paging *team-lead*.');
     expect(drawn).not.toContain(USERS.lead); // named, not paged: the card is redrawn often
@@ -258,6 +264,6 @@ describe('RollbackCards', () => {
     const held = setup(undefined, { S0ONCALL: [USERS.oncall] });
     await held.engine.declare(identity, rollbackInput(), T0, USERS.declarer);
     await held.cards.publisher.settled();
-    expect(JSON.stringify((await held.cards.draw('rb-1'))?.message.blocks)).not.toContain('Nobody holds');
+    expect(JSON.stringify((await held.drawer.draw('rb-1'))?.message.blocks)).not.toContain('Nobody holds');
   });
 });
