@@ -12,12 +12,19 @@
  * they report with their own event types (AFTER_STEP_*), resolve no target (nobody approved one),
  * and stop when the rollback no longer wants them: it is final all along, so that is read from
  * the step's own record.
+ *
+ * What a step did is not dropped because the store went away while it ran: its outcome is held and
+ * reported once the store answers again, after taking the step's lease back (it lapsed meanwhile).
+ * Dropping it would leave the step "started" with no end, and the rollback would wait for a human
+ * who cannot know whether it ran.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { afterStepWanted } from '../domain/rollback-after.js';
 import type { PersistedRollback } from '../domain/rollback-machine.js';
 import type { StepPhase } from '../domain/rollback-types.js';
 import type { StepTarget } from '../domain/step-target.js';
+import { StoreUnavailableError } from '../lib/errors.js';
 import type { Leases, OutboxEffect, RollbackReader, StoredRollback } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
@@ -75,6 +82,13 @@ export interface StepRunnerOptions {
 }
 
 const stepLease = (rollbackId: string): string => `step:${rollbackId}`;
+
+/** How often a held step outcome is offered to a store that went away: soon, then every 2 s. */
+const OUTAGE_RETRY_MIN_MS = 250;
+const OUTAGE_RETRY_MAX_MS = 2_000;
+
+const sleepUnless = (signal: AbortSignal, ms: number): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
 
 /** The events a step of each phase reports with. */
 const REPORTS = {
@@ -192,9 +206,44 @@ export function createStepHandlers(options: StepRunnerOptions): {
               // A conflict asks a human to decide about a step; after resolution nobody is asked.
               ...(outcome.conflict === true && phase === undefined ? { conflict: true } : {}),
             };
-      await engine.dispatch(rollbackId, { ...event, at: now(), by: 'system' });
+      await reportWhenStoreAnswers(rollbackId, lease, { ...event, at: now(), by: 'system' }, context.signal);
     } finally {
-      await store.releaseLease(lease, owner);
+      await store.releaseLease(lease, owner).catch((error: unknown) => {
+        // It lapses by itself (the store is away, or it was taken back).
+        log.warn({ err: error, lease }, 'could not release the step lease');
+      });
+    }
+  }
+
+  /**
+   * Reports how a step ended, holding the report while the store is unavailable (until it answers,
+   * or the process shuts down: then the step is reported interrupted on the next start). After an
+   * outage the lease is taken back first: a replica that took it meanwhile reports the step
+   * interrupted, and this report is then refused by the machine instead of racing it.
+   */
+  async function reportWhenStoreAnswers(
+    rollbackId: string,
+    lease: string,
+    event: { type: string; at: number; by: string },
+    shutdown: AbortSignal,
+  ): Promise<void> {
+    let waitMs = 0;
+    for (;;) {
+      try {
+        if (waitMs > 0 && (await store.acquireLease(lease, owner, leaseTtlMs)) === null) {
+          log.warn({ rollbackId, lease }, 'another worker took the step over during the store outage');
+          return;
+        }
+        await engine.dispatch(rollbackId, event);
+        if (waitMs > 0) log.info({ rollbackId, event: event.type }, 'step outcome reported after the outage');
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || shutdown.aborted) throw error;
+        if (waitMs === 0)
+          log.warn({ rollbackId, event: event.type }, 'store unavailable; holding the step outcome');
+        waitMs = Math.min(Math.max(waitMs * 2, OUTAGE_RETRY_MIN_MS), OUTAGE_RETRY_MAX_MS);
+        await sleepUnless(shutdown, waitMs);
+      }
     }
   }
 

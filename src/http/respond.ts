@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ParamsIncomingMessage } from '@slack/bolt/dist/receivers/ParamsIncomingMessage.js';
 import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../lib/errors.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -74,7 +75,8 @@ export function hasBasicPassword(req: IncomingMessage, token: string | undefined
 
 /**
  * Bolt types route handlers as returning void and does not catch async errors: a rejected promise
- * would take the process down. Every route goes through this, which answers 500 with a reference.
+ * would take the process down. Every route goes through this, which answers 500 with a reference
+ * (503 while the state store is unavailable: nothing was changed, and the sender may retry).
  */
 export function safeRoute(
   log: Logger,
@@ -83,6 +85,12 @@ export function safeRoute(
   return (req, res) => {
     handler(req, res).catch((error: unknown) => {
       const reference = Math.random().toString(36).slice(2, 10);
+      if (error instanceof StoreUnavailableError) {
+        // A sender that retries on 503 (Alertmanager, Grafana, SNS) delivers again once it is back.
+        log.warn({ reference, url: req.url }, 'route refused: the state store is unavailable');
+        if (!res.headersSent) sendError(res, 503, 'unavailable', error.userMessage, { reference });
+        return;
+      }
       log.error({ err: error, reference, url: req.url }, 'route failed');
       if (!res.headersSent) sendError(res, 500, 'internal', 'internal error', { reference });
     });

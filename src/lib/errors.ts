@@ -26,3 +26,19 @@ export class ConfigError extends RollbackError {
     this.problems = problems;
   }
 }
+
+/**
+ * The state store (Redis) does not answer: nothing was read or written. People are told so and that
+ * nothing changed; the workers try again, and the rollback carries on once it is back.
+ */
+export class StoreUnavailableError extends RollbackError {
+  constructor(cause?: unknown) {
+    super({
+      code: 'store_unavailable',
+      userMessage:
+        "The bot's state store (Redis) is unavailable right now, so nothing was changed. Try again in a minute; rollbacks already running carry on by themselves once it is back.",
+      retryable: true,
+      cause,
+    });
+  }
+}

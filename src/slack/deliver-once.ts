@@ -13,6 +13,7 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { RollbackError } from '../lib/errors.js';
 import type { Dedup } from '../store/store.js';
 
 /** Longer than the 5 minutes a signed request is accepted for. */
@@ -44,12 +45,52 @@ export function deliveryKey(body: unknown): { key: string; ttlMs: number } | nul
 export function deliverOnce(deps: { store: Dedup; log: Logger }): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const seen = deliveryKey(args.body);
-    if (seen === null || (await deps.store.rememberOnce(seen.key, seen.ttlMs))) {
+    let first: boolean;
+    try {
+      first = seen === null || (await deps.store.rememberOnce(seen.key, seen.ttlMs));
+    } catch (error) {
+      // Nothing can be done without the store, and nothing was: say so before Slack's 3 s are up.
+      await refuseUnremembered(args, error, deps.log);
+      return;
+    }
+    if (first) {
       await args.next();
       return;
     }
-    deps.log.debug({ key: seen.key }, 'repeated Slack delivery acknowledged and ignored');
+    deps.log.debug({ key: seen?.key }, 'repeated Slack delivery acknowledged and ignored');
     // Events were acknowledged by Bolt already; everything else waits for an ack.
     if ('ack' in args && typeof args.ack === 'function') await args.ack();
+  };
+}
+
+/** Acks a delivery that could not be remembered and tells its author why nothing happened. */
+async function refuseUnremembered(args: AnyMiddlewareArgs, error: unknown, log: Logger): Promise<void> {
+  const message =
+    error instanceof RollbackError
+      ? error.userMessage
+      : 'The bot could not record this request, so nothing was changed. Try again in a minute.';
+  log.warn({ err: error }, 'a Slack delivery could not be remembered; refused');
+  if (!('ack' in args) || typeof args.ack !== 'function') return;
+  if (args.body.type === 'view_submission') {
+    // A modal shows nothing after a bare ack: replace it with the reason.
+    await args.ack({ response_action: 'update', view: noticeView(message) } as never);
+    return;
+  }
+  await args.ack();
+  if ('respond' in args && typeof args.respond === 'function') {
+    await args.respond({ response_type: 'ephemeral', replace_original: false, text: message }).catch(
+      (failure: unknown) => {
+        log.warn({ err: failure }, 'could not tell the author that the store is unavailable');
+      },
+    );
+  }
+}
+
+function noticeView(message: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: 'Nothing was changed' },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'plain_text', text: message } }],
   };
 }

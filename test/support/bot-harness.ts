@@ -47,6 +47,8 @@ export async function startBotHarness(
     /** Executors (default: the bot's own registry). */
     registry?: ExecutorRegistry;
     incidentStart?: number;
+    /** The Redis the bot uses (default TEST_REDIS_URL, else the machine's on 6379). */
+    redisUrl?: string;
     /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
     bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets'> &
       Partial<Pick<BotOptions, 'log'>>;
@@ -61,7 +63,7 @@ export async function startBotHarness(
     users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id.toLowerCase() }])),
     usergroups: { S0ONCALL: [PEOPLE.oncall] },
   });
-  const url = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const url = options.redisUrl ?? process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const prefix = `rollback-bot-test:e2e:${process.pid}-${randomBytes(4).toString('hex')}`;
   const store = await createRedisStore({ url, prefix });
   const registry = options.registry ?? defaultRegistry();

@@ -5,6 +5,7 @@
  * Redis's own clock, so replicas with skewed clocks agree; timers are the exception, claimed against
  * the `now` the caller passes, which the engine takes from its own clock.
  */
+import { StoreUnavailableError } from '../../lib/errors.js';
 import type {
   AuditEntry,
   Commit,
@@ -75,6 +76,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   return new RedisStore(client, keys, owned, options.pollIntervalMs ?? 100);
 }
 
+/** How long a command waits for a dropped connection to come back before it is refused. */
+const READY_WAIT_MS = 1_000;
+
 const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -95,6 +99,8 @@ async function expireLegacyHashes(client: RedisClient, keys: KeySpace): Promise<
 
 export class RedisStore implements Store {
   private readonly outbox: OutboxReader;
+  /** The wait for a dropped connection to come back, shared by every command issued meanwhile. */
+  private reconnecting: Promise<void> | undefined;
 
   constructor(
     private readonly client: RedisClient,
@@ -106,6 +112,7 @@ export class RedisStore implements Store {
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
+    await this.available();
     const { rollback, expectedVersion } = commit;
     checkCommit(commit);
     const shard = this.keys.shardOf(rollback.id);
@@ -135,11 +142,13 @@ export class RedisStore implements Store {
   }
 
   async getRollback(id: string): Promise<StoredRollback | null> {
+    await this.available();
     const key = this.keys.rollback(id);
     return decodeRollback(await this.client.hgetall(key), key);
   }
 
   async listRollbacks(filter: RollbackFilter = {}): Promise<StoredRollback[]> {
+    await this.available();
     const indexOf = (shard: number): string =>
       filter.service !== undefined
         ? this.keys.serviceIndex(shard, filter.service)
@@ -170,35 +179,43 @@ export class RedisStore implements Store {
   }
 
   async readAudit(rollbackId: string): Promise<AuditEntry[]> {
+    await this.available();
     const entries = await this.client.xrange(this.keys.audit(rollbackId), '-', '+');
     return entries.map(([, fields]) => decodeAudit(fieldValue(fields, 'e', 'audit entry')));
   }
 
-  readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]> {
+  async readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]> {
+    await this.available();
     return this.outbox.read(consumer, options.count, options.blockMs ?? 0);
   }
 
-  reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]> {
+  async reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]> {
+    await this.available();
     return this.outbox.reclaim(consumer, options.minIdleMs, options.count);
   }
 
-  ackEffect(delivery: EffectDelivery): Promise<void> {
+  async ackEffect(delivery: EffectDelivery): Promise<void> {
+    await this.available();
     return this.outbox.ack(delivery.receipt);
   }
 
-  claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]> {
+  async claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]> {
+    await this.available();
     return this.outbox.claimTimers(now, options.limit, options.visibilityMs);
   }
 
   async ackTimer(timer: TimerRecord): Promise<void> {
+    await this.available();
     await this.client.zrem(this.keys.timers(this.keys.shardOf(timer.rollbackId)), timerMember(timer));
   }
 
-  nextTimerDueAt(): Promise<number | null> {
+  async nextTimerDueAt(): Promise<number | null> {
+    await this.available();
     return this.outbox.nextTimerDueAt();
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null> {
+    await this.available();
     const token = await this.client.rbAcquireLease(
       this.keys.lease(name),
       this.keys.fence(name),
@@ -209,18 +226,22 @@ export class RedisStore implements Store {
   }
 
   async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    await this.available();
     return asInteger(await this.client.rbRenewLease(this.keys.lease(name), owner, ttlMs), 'renew') === 1;
   }
 
   async releaseLease(name: string, owner: string): Promise<boolean> {
+    await this.available();
     return asInteger(await this.client.rbDeleteIfEqual(this.keys.lease(name), owner), 'release') === 1;
   }
 
-  leaseHolder(name: string): Promise<string | null> {
+  async leaseHolder(name: string): Promise<string | null> {
+    await this.available();
     return this.client.get(this.keys.lease(name));
   }
 
   async rememberOnce(key: string, ttlMs: number): Promise<boolean> {
+    await this.available();
     return (await this.client.set(this.keys.once(key), '1', 'PX', ttlMs, 'NX')) === 'OK';
   }
 
@@ -229,6 +250,7 @@ export class RedisStore implements Store {
     environment: string,
     rollbackId: string,
   ): Promise<{ ok: true } | { ok: false; holder: string }> {
+    await this.available();
     const reply = await this.client.rbAcquireLock(this.keys.lock(service, environment), rollbackId);
     const [taken, holder] = asArray(reply, 'active lock');
     return asInteger(taken, 'active lock') === 1
@@ -242,19 +264,23 @@ export class RedisStore implements Store {
     expectedHolder: string,
     rollbackId: string,
   ): Promise<boolean> {
+    await this.available();
     const lock = this.keys.lock(service, environment);
     return asInteger(await this.client.rbReplaceLock(lock, expectedHolder, rollbackId), 'replace lock') === 1;
   }
 
   async releaseActiveLock(service: string, environment: string, rollbackId: string): Promise<void> {
+    await this.available();
     await this.client.rbDeleteIfEqual(this.keys.lock(service, environment), rollbackId);
   }
 
-  activeRollbackId(service: string, environment: string): Promise<string | null> {
+  async activeRollbackId(service: string, environment: string): Promise<string | null> {
+    await this.available();
     return this.client.get(this.keys.lock(service, environment));
   }
 
   async getDoc<T>(collection: string, key: string): Promise<VersionedDoc<T> | null> {
+    await this.available();
     const docs = this.keys.docs(collection);
     let where = `${docs} ${key}`;
     let text: string | null;
@@ -274,6 +300,7 @@ export class RedisStore implements Store {
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see Store.putDoc
   async putDoc<T>(collection: string, key: string, value: T, expectedVersion: number): Promise<boolean> {
+    await this.available();
     const json = toJson(value);
     const docs = this.keys.docs(collection);
     const ttlMs = ttlOf(collection);
@@ -297,6 +324,7 @@ export class RedisStore implements Store {
   }
 
   async listDocs<T>(collection: string): Promise<Array<{ key: string } & VersionedDoc<T>>> {
+    await this.available();
     assertListable(collection);
     const docs = this.keys.docs(collection);
     const hash = await this.client.hgetall(docs);
@@ -309,6 +337,7 @@ export class RedisStore implements Store {
   }
 
   async deleteDoc(collection: string, key: string): Promise<void> {
+    await this.available();
     // The hash also for a collection with a TTL: the document may have been written before it had one.
     if (ttlOf(collection) === null) await this.client.hdel(this.keys.docs(collection), key);
     else
@@ -319,6 +348,7 @@ export class RedisStore implements Store {
   }
 
   async recordDeployment(deployment: Deployment): Promise<void> {
+    await this.available();
     if (!Number.isFinite(deployment.at))
       throw new Error(`deployment time must be a number, got ${deployment.at}`);
     const key = this.keys.deployments(deployment.service, deployment.environment);
@@ -334,13 +364,40 @@ export class RedisStore implements Store {
     environment: string,
     limit = DEPLOYMENTS_KEPT,
   ): Promise<Deployment[]> {
+    await this.available();
     if (limit <= 0) return [];
     const members = await this.client.zrevrange(this.keys.deployments(service, environment), 0, limit - 1);
     return members.map((member) => decodeDeployment(member));
   }
 
   async ping(): Promise<void> {
+    await this.available();
     await this.client.ping();
+  }
+
+  /**
+   * Refuses while the connection is down, instead of queueing the command until ioredis gives up on
+   * it (tens of seconds): a person clicking gets an answer within Slack's 3 s, and a worker backs off
+   * and retries. A blip (a restart, a failover) is waited out for up to a second first.
+   */
+  private available(): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    const client = this.client;
+    // One wait for all the callers of the moment (workers, heartbeats, requests).
+    this.reconnecting ??= new Promise<void>((resolve, reject) => {
+      const ready = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.off('ready', ready);
+        reject(new StoreUnavailableError());
+      }, READY_WAIT_MS);
+      client.once('ready', ready);
+    }).finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
   }
 
   async close(): Promise<void> {
