@@ -92,7 +92,7 @@ describe('rollback-bot validate', () => {
     const { code, stdout } = await cli(['validate', examples], { STEP_TIMEOUT_MAX: '20m' });
     expect(code).toBe(1);
     expect(stdout).toContain(
-      'manifests/examples/database-backup-then-migrate-down.yaml:52:13  spec.strategies.migrate-down.steps[1].with.timeout  error: timeout 45m is longer than STEP_TIMEOUT_MAX (20m)',
+      'manifests/examples/database-backup-then-migrate-down.yaml:56:13  spec.strategies.migrate-down.steps[1].with.timeout  error: timeout 45m is longer than STEP_TIMEOUT_MAX (20m)',
     );
     const bad = await cli(['validate', examples], { STEP_TIMEOUT_MAX: 'an hour' });
     expect(bad.code).toBe(2);

@@ -10,7 +10,8 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { RecordedRequest } from './http-peer.js';
@@ -25,6 +26,8 @@ export interface FakeKubeOptions {
   stallAfterReads?: number;
   /** Reads of the Deployment after the patch are never answered (an API server that hangs). */
   hangReadsAfterPatch?: boolean;
+  /** Serve https with this key and certificate (PEM), as a real API server does; default plain http. */
+  tls?: { key: string; cert: string };
 }
 
 export interface SeedRevision {
@@ -226,7 +229,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const at = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -241,7 +244,8 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
       requests.push(recorded);
       handle(recorded, res);
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
 
   function handle(request: RecordedRequest, res: ServerResponse): void {
     if (request.headers.authorization !== `Bearer ${token}`) {
@@ -877,7 +881,7 @@ export async function startFakeKubeApi(options: FakeKubeOptions = {}): Promise<F
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   return {
     url,

@@ -1,20 +1,100 @@
 /**
- * How the kubernetes executor reaches a cluster: a KubeConfig (from a file, the defaults or one a
- * test builds), the AppsV1 API, per-call options that make every request abortable and pick the
+ * How the kubernetes executor reaches a cluster: a KubeConfig (a kubeconfig file, the pod's service
+ * account, or one a test builds), the AppsV1 API, per-call options that make every request abortable and pick the
  * patch content type, and API errors turned into one plain line.
  */
 import * as k8s from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { delimiter, join } from 'node:path';
 import type { KubernetesParams } from './params.js';
 
 /** Builds the KubeConfig for a step; tests inject one built with `loadFromOptions`. */
 export type KubeConfigLoader = (params: KubernetesParams) => k8s.KubeConfig;
 
-export const defaultKubeConfig: KubeConfigLoader = (params) => {
-  const config = new k8s.KubeConfig();
-  if (params.kubeconfig === undefined) config.loadFromDefault();
-  else config.loadFromFile(params.kubeconfig);
-  return config;
-};
+/** Where the kubelet mounts a pod's service account: its token (rotated), the cluster CA, the namespace. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface KubeCredentialSources {
+  /** The bot's environment: KUBECONFIG, HOME, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Default SERVICE_ACCOUNT_DIR; a test points it at a folder of its own. */
+  serviceAccountDir?: string;
+}
+
+/**
+ * Credentials of a step, in kubectl's order: the step's `kubeconfig`, else $KUBECONFIG (files
+ * merged, the first one's current context wins), else ~/.kube/config, else the pod's service
+ * account. Read from the given environment and folder rather than the client library's defaults,
+ * which read process.env and, with nothing found, silently talk to http://localhost:8080: here no
+ * credentials is a failure that says where it looked.
+ */
+export function kubeConfigLoader(sources: KubeCredentialSources): KubeConfigLoader {
+  const { env } = sources;
+  const serviceAccountDir = sources.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  return (params) => {
+    const config = new k8s.KubeConfig();
+    const files = kubeconfigFiles(params, env);
+    if (files.length > 0) {
+      config.loadFromFile(files[0]!);
+      for (const file of files.slice(1)) {
+        const more = new k8s.KubeConfig();
+        more.loadFromFile(file);
+        config.mergeConfig(more, true);
+      }
+      return config;
+    }
+    if (loadInCluster(config, env, serviceAccountDir)) return config;
+    throw new Error(
+      `no credentials found: no kubeconfig (with.kubeconfig, KUBECONFIG, ~/.kube/config) and no service account (KUBERNETES_SERVICE_HOST and ${join(serviceAccountDir, 'token')})`,
+    );
+  };
+}
+
+function kubeconfigFiles(params: KubernetesParams, env: KubeCredentialSources['env']): string[] {
+  if (params.kubeconfig !== undefined) return [params.kubeconfig];
+  const listed = (env['KUBECONFIG'] ?? '').split(delimiter).filter((file) => file !== '');
+  if (listed.length > 0) return listed;
+  const home = env['HOME'];
+  const own = home ? join(home, '.kube', 'config') : undefined;
+  return own !== undefined && existsSync(own) ? [own] : [];
+}
+
+/**
+ * The pod's own service account, as client-go's InClusterConfig: https to the API server the
+ * kubelet names, verified with the mounted CA, with the token file as the user. The token is read
+ * again every minute by the client library (the kubelet rotates it) and the KubeConfig is built
+ * again for every step, so a long-running bot never holds an expired one.
+ */
+function loadInCluster(config: k8s.KubeConfig, env: KubeCredentialSources['env'], dir: string): boolean {
+  const host = env['KUBERNETES_SERVICE_HOST'];
+  const tokenFile = join(dir, 'token');
+  if (!host || !existsSync(tokenFile)) return false;
+  const port = env['KUBERNETES_SERVICE_PORT'] || '443';
+  const namespaceFile = join(dir, 'namespace');
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
+  config.loadFromOptions({
+    clusters: [
+      {
+        name: 'inCluster',
+        server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+        caFile: join(dir, 'ca.crt'),
+        skipTLSVerify: false,
+      },
+    ],
+    users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
+    contexts: [
+      {
+        name: 'inClusterContext',
+        cluster: 'inCluster',
+        user: 'inClusterUser',
+        ...(namespace ? { namespace } : {}),
+      },
+    ],
+    currentContext: 'inClusterContext',
+  });
+  return true;
+}
 
 /** Selects the requested context, or says which ones exist. */
 export function selectContext(config: k8s.KubeConfig, context: string | undefined): string | undefined {

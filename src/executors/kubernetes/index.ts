@@ -1,15 +1,18 @@
-// Tested by test/integration/executors/kubernetes.test.ts, test/integration/executors/kubernetes-targets.test.ts, test/e2e/exact-targets.test.ts, test/unit/executors/kubernetes-restore-decision.test.ts, test/integration/executors/kubernetes-permissions.test.ts, test/unit/deploy/kubernetes-manifests.test.ts.
+// Tested by test/integration/executors/kubernetes.test.ts, test/integration/executors/kubernetes-in-cluster.test.ts, test/integration/executors/kubernetes-targets.test.ts, test/e2e/exact-targets.test.ts, test/unit/executors/kubernetes-restore-decision.test.ts, test/integration/executors/kubernetes-permissions.test.ts, test/unit/deploy/kubernetes-manifests.test.ts.
 import type * as k8s from '@kubernetes/client-node';
 import type { Executor } from '../executor.js';
-import { defaultKubeConfig, selectContext, type KubeConfigLoader } from './client.js';
+import { kubeConfigLoader, selectContext, type KubeConfigLoader } from './client.js';
 import { resolveRollout, rollbackRollout } from './argo.js';
 import { resolveDeployment, undoDeployment } from './deployment.js';
 import { resolveFromControllerRevisions, undoFromControllerRevisions } from './revisions.js';
 import { kubernetesParams, type KubernetesParams } from './params.js';
 
-/** The kubernetes executor; `loadConfig` is where a test points it at a local API server. */
+/**
+ * The kubernetes executor; `loadConfig` is where a test points it at a local API server (default:
+ * credentials from the bot's environment, kubeconfig files or the pod's service account).
+ */
 export function createKubernetesExecutor(
-  loadConfig: KubeConfigLoader = defaultKubeConfig,
+  loadConfig: KubeConfigLoader = kubeConfigLoader({ env: process.env }),
 ): Executor<KubernetesParams> {
   /** The parameters' own problem, the kubeconfig's, or a KubeConfig on the requested context. */
   const connect = (params: KubernetesParams): k8s.KubeConfig | string => {

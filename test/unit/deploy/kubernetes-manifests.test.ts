@@ -107,6 +107,34 @@ describe('deploy/kubernetes manifests', () => {
     expect(set.plans.size).toBeGreaterThan(0);
   });
 
+  it('the starter plans roll back in the bot’s own cluster: kubernetes steps without kubeconfig or context', () => {
+    const steps = kustomization.configMapGenerator[0]!.files.flatMap((file) =>
+      YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8')).flatMap((document) => {
+        const doc = document.toJS() as { spec?: { strategies?: Record<string, { steps?: unknown[] }> } };
+        return Object.values(doc.spec?.strategies ?? {}).flatMap(
+          (strategy) => (strategy.steps ?? []) as { uses: string; with?: Record<string, unknown> }[],
+        );
+      }),
+    );
+    const kubernetes = steps.filter((step) => step.uses === 'kubernetes');
+    expect(kubernetes.length).toBeGreaterThan(0);
+    for (const step of kubernetes) {
+      expect(step.with).not.toHaveProperty('kubeconfig');
+      expect(step.with).not.toHaveProperty('context');
+    }
+  });
+
+  it('mounts the kubeconfig of other clusters from an optional Secret, read-only, as a folder; no KUBECONFIG', () => {
+    const mount = container.volumeMounts!.find((m) => m.mountPath === '/etc/rollback-bot/kubeconfig')!;
+    expect(mount).toMatchObject({ readOnly: true });
+    // A subPath mount never sees a rotated Secret; the executor reads the file at every step.
+    expect(mount.subPath).toBeUndefined();
+    const volume = pod.spec!.volumes!.find((v) => v.name === mount.name)!;
+    expect(volume.secret).toEqual({ secretName: 'rollback-bot-kubeconfig', optional: true });
+    // Steps without `kubeconfig` must fall through to the pod's service account.
+    expect(envOf(container)).not.toHaveProperty('KUBECONFIG');
+  });
+
   it('runs 2 replicas in HTTP mode, plans from the ConfigMap at ROLLBACK_CONFIG, tokens from the Secret', () => {
     expect(deployment.spec!.replicas).toBe(2);
     expect(selects(deployment.spec!.selector.matchLabels)).toBe(true);

@@ -54,6 +54,9 @@ export class SnsPublishError extends RollbackError {
   }
 }
 
+/** What the bot's own identity needs on each stakeholder topic (deploy/aws/iam-policy.json lists it). */
+export const SNS_IAM_ACTIONS = ['sns:Publish'] as const;
+
 export const SUBJECT_MAX = 100;
 /** SNS takes 256 KiB for the message and its attributes together; the rest is headroom for attributes. */
 export const MESSAGE_MAX_BYTES = 250_000;
