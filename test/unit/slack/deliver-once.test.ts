@@ -2,7 +2,7 @@
  * The middleware that acts on each Slack delivery once. When the store cannot remember a delivery
  * (Redis away), nothing runs: the delivery is acked at once and its author told why.
  */
-import type { AnyMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../../src/lib/errors.js';
 import { silentLogger } from '../../../src/lib/logging.js';
@@ -25,7 +25,7 @@ function argsFor(body: Record<string, unknown>) {
       return Promise.resolve();
     },
   };
-  return { args: args as unknown as AnyMiddlewareArgs & { next: () => Promise<void> }, seen };
+  return { args: args as unknown as AnyMiddlewareArgs & AllMiddlewareArgs, seen };
 }
 
 const storeDown = {
