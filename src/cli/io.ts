@@ -15,6 +15,8 @@ commands:
                                  every \${env:NAME} to be set in this environment
                                  (a step timeout above STEP_TIMEOUT_MAX, default 60m, is an error)
   schema [FILE]                  write the JSON Schema of the manifests to FILE (default: stdout)
+  reference [FILE]               write the plan reference (docs/plan-reference.md) to FILE
+                                 (default: stdout)
   demo                           run the whole journey locally, without Slack or Redis
   help                           show this
 `;

@@ -1,6 +1,7 @@
-/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`, `help`. */
+/** Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `reference`, `demo`, `help`. */
 import { runDemo } from './demo.js';
 import { USAGE, type CliIo } from './io.js';
+import { runReference } from './reference.js';
 import { runSchema } from './schema.js';
 import { runValidate } from './validate.js';
 
@@ -11,6 +12,8 @@ export async function runCli(io: CliIo): Promise<number> {
       return runValidate(args, io);
     case 'schema':
       return runSchema(args, io);
+    case 'reference':
+      return runReference(args, io);
     case 'demo':
       return runDemo(io);
     case 'help':
