@@ -1,5 +1,7 @@
 /** Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `reference`, `demo`, `help`. */
+import { createInterface } from 'node:readline/promises';
 import { runDemo } from './demo.js';
+import { runInit } from './init.js';
 import { USAGE, type CliIo } from './io.js';
 import { runReference } from './reference.js';
 import { runSchema } from './schema.js';
@@ -10,6 +12,8 @@ export async function runCli(io: CliIo): Promise<number> {
   switch (command) {
     case 'validate':
       return runValidate(args, io);
+    case 'init':
+      return runInit(args, io);
     case 'schema':
       return runSchema(args, io);
     case 'reference':
@@ -35,4 +39,18 @@ process.exitCode = await runCli({
   cwd: process.cwd(),
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  ...(process.stdin.isTTY ? { ask } : {}),
 });
+
+/** One question at the terminal; the prompt goes to stderr so stdout stays the command's output. */
+async function ask(question: string): Promise<string | undefined> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } catch {
+    // Ctrl-D or a closed terminal: no answer.
+    return undefined;
+  } finally {
+    terminal.close();
+  }
+}
