@@ -85,6 +85,10 @@ function parseFlags(
 }
 
 export async function runInit(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   const parsed = parseFlags(args);
   if (!parsed.ok) return usage(io, parsed.message);
   const { flags } = parsed;

@@ -112,6 +112,12 @@ describe('rollback-bot init', () => {
     expect(stderr).toContain('usage: rollback-bot <command>');
   });
 
+  it('shows the usage with --help', async () => {
+    const { code, stdout } = await run(runInit, ['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('init --service NAME --channel ID --platform kubernetes|ecs|http|command');
+  });
+
   it('asks at a terminal for what the flags left out, again after a wrong answer', async () => {
     const answers = ['#incidents', 'C0ASKED', 'http'];
     const questions: string[] = [];
