@@ -45,6 +45,7 @@ export async function checkDrills(
       path: 'spec.defaultStrategy',
       message: staleDrillMessage(stale),
       severity: 'warning',
+      docs: 'docs/operations/freeze-and-drills.md#drills',
     })),
   };
 }

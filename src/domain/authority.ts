@@ -28,7 +28,15 @@ export interface Actor {
   roles: readonly string[];
 }
 
-export type RefusalCode = 'no_role' | 'rank_too_low' | 'self_approval' | 'already_approved' | 'expired';
+/** Why the matrix refuses someone; the person reads the message (docs/troubleshooting.md explains each). */
+export const AUTHORITY_REFUSAL_CODES = [
+  'no_role',
+  'rank_too_low',
+  'self_approval',
+  'already_approved',
+  'expired',
+] as const;
+export type RefusalCode = (typeof AUTHORITY_REFUSAL_CODES)[number];
 
 export type AuthorityDecision =
   | {
