@@ -33,7 +33,11 @@ export async function startBotReplica(env: Record<string, string>): Promise<BotR
   });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`the replica did not start in 120 s (tsx compiles the bot on start: slow on a loaded machine):\n${output}`));
+      reject(
+        new Error(
+          `the replica did not start in 120 s (tsx compiles the bot on start: slow on a loaded machine):\n${output}`,
+        ),
+      );
     }, 120_000);
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-20_000);
