@@ -170,14 +170,14 @@ describe('aws-elb deregister run', () => {
   it('converges on retry: targets already draining are only waited for, targets gone are done', async () => {
     const target = await resolved();
     elb.drainReads = 1000;
-    const first = await executor().run(attempt(target).ctx, params({ timeout: '300ms' }));
-    expect(first).toEqual({
-      outcome: 'failed',
-      error: `deregistering targets of ${OBJECT} did not finish within the step's time limit of 300ms; ELB goes on draining the targets it was asked to deregister`,
-      output: { targetGroup: GREEN, deregistered: [A, B], targets: [A, B] },
-    });
-    // The drain goes on in ELB; the retry does not deregister again, it waits.
-    for (const t of elb.targetsOf(GREEN)) if (t.state === 'draining') t.drainReads = 1;
+    const abort = new AbortController();
+    const first = executor().run(attempt(target, abort.signal).ctx, params());
+    await expect.poll(() => elb.targetsOf(GREEN).filter((t) => t.state === 'draining').length).toBe(2);
+    abort.abort();
+    expect(await first).toMatchObject({ outcome: 'failed' });
+    // The drain goes on in ELB; the retry does not deregister again, it waits. (3 reads: a read the
+    // aborted attempt had in flight may still arrive and count.)
+    for (const t of elb.targetsOf(GREEN)) if (t.state === 'draining') t.drainReads = 3;
     expect(await executor().run(attempt(target).ctx, params())).toMatchObject({
       outcome: 'succeeded',
       summary: `${OBJECT}: ${A}, ${B} drained (deregistered before this step)`,
@@ -187,6 +187,14 @@ describe('aws-elb deregister run', () => {
       summary: `${OBJECT} has none of ${A}, ${B} registered: nothing to change`,
     });
     expect(deregistrations()).toHaveLength(1);
+  });
+
+  it("stops at the step's time limit when ELB does not answer", async () => {
+    elb.stall('DescribeTargetHealth');
+    expect(await executor().run(attempt().ctx, params({ timeout: '300ms' }))).toEqual({
+      outcome: 'failed',
+      error: `deregistering targets of ${OBJECT} did not finish within the step's time limit of 300ms`,
+    });
   });
 
   it('fails naming the call ELB refused', async () => {
