@@ -39,7 +39,7 @@ describe('rollback-bot validate', () => {
       skipped('manifests/prometheus/rollback-rules.test.yaml'),
       skipped('manifests/prometheus/rollback-rules.yaml'),
       skipped('manifests/slack-app.yaml'),
-      '12 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings',
+      '13 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings',
     ]);
   });
 
