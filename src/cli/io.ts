@@ -16,5 +16,7 @@ commands:
                                  (a step timeout above STEP_TIMEOUT_MAX, default 60m, is an error)
   schema [FILE]                  write the JSON Schema of the manifests to FILE (default: stdout)
   demo                           run the whole journey locally, without Slack or Redis
+  demo --serve [--port N]        the same in a browser, to click through yourself
+                                 (http://127.0.0.1:8300/ by default; --port 0: any free port)
   help                           show this
 `;

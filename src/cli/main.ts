@@ -1,4 +1,4 @@
-/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`, `help`. */
+/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo [--serve]`, `help`. */
 import { runDemo } from './demo.js';
 import { USAGE, type CliIo } from './io.js';
 import { runSchema } from './schema.js';
@@ -12,7 +12,7 @@ export async function runCli(io: CliIo): Promise<number> {
     case 'schema':
       return runSchema(args, io);
     case 'demo':
-      return runDemo(io);
+      return runDemo(args, io);
     case 'help':
     case '--help':
     case '-h':
