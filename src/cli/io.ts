@@ -26,5 +26,7 @@ commands:
   reference [FILE]               write the plan reference (docs/plan-reference.md) to FILE
                                  (default: stdout)
   demo                           run the whole journey locally, without Slack or Redis
+  demo --serve [--port N]        the same in a browser, to click through yourself
+                                 (http://127.0.0.1:8300/ by default; --port 0: any free port)
   help                           show this
 `;

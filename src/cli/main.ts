@@ -1,4 +1,4 @@
-/** Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `iam-policy`, `reference`, `demo`, `help`. */
+/** Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `iam-policy`, `reference`, `demo [--serve]`, `help`. */
 import { createInterface } from 'node:readline/promises';
 import { runDemo } from './demo.js';
 import { runInit } from './init.js';
@@ -22,7 +22,7 @@ export async function runCli(io: CliIo): Promise<number> {
     case 'reference':
       return runReference(args, io);
     case 'demo':
-      return runDemo(io);
+      return runDemo(args, io);
     case 'help':
     case '--help':
     case '-h':

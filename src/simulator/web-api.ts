@@ -43,6 +43,7 @@ export class SlackSimulator {
   private readonly ws: Workspace;
   private readonly faults = new Map<string, Fault[]>();
   private readonly responseWaiters = new Set<() => void>();
+  private readonly changeListeners = new Set<() => void>();
   private baseUrl = '';
 
   private constructor(
@@ -82,6 +83,17 @@ export class SlackSimulator {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i += 1) queue.push(fault);
     this.faults.set(method, queue);
+  }
+
+  /**
+   * Calls `listener` after every Web API call and response_url post (anything that may have changed
+   * what people see), so a live view redraws without polling. Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => {
+      this.changeListeners.delete(listener);
+    };
   }
 
   /** Top-level messages of a channel, oldest first, each in its latest version; deleted ones left out. */
@@ -230,6 +242,7 @@ export class SlackSimulator {
     else reply = handler(args, { ws: this.ws, config: this.config });
     record(200, reply);
     sendJson(res, 200, reply);
+    this.changed();
   }
 
   private answerResponseUrl(id: string, body: string, res: ServerResponse): void {
@@ -250,6 +263,11 @@ export class SlackSimulator {
     }
     for (const wake of [...this.responseWaiters]) wake();
     sendJson(res, 200, { ok: true });
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
   }
 }
 
