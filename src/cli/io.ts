@@ -16,5 +16,7 @@ commands:
                                  (a step timeout above STEP_TIMEOUT_MAX, default 60m, is an error)
   schema [FILE]                  write the JSON Schema of the manifests to FILE (default: stdout)
   demo                           run the whole journey locally, without Slack or Redis
+  audit verify [ID]              check the audit chain of rollback ID (default: every rollback)
+                                 in the bot's Redis (REDIS_URL); exit 1 when one is broken
   help                           show this
 `;

@@ -1,4 +1,8 @@
-/** Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`, `help`. */
+/**
+ * Entry point of the `rollback-bot` command: `validate [PATH]`, `schema [FILE]`, `demo`,
+ * `audit verify [ID]`, `help`.
+ */
+import { runAudit } from './audit.js';
 import { runDemo } from './demo.js';
 import { USAGE, type CliIo } from './io.js';
 import { runSchema } from './schema.js';
@@ -13,6 +17,8 @@ export async function runCli(io: CliIo): Promise<number> {
       return runSchema(args, io);
     case 'demo':
       return runDemo(io);
+    case 'audit':
+      return runAudit(args, io);
     case 'help':
     case '--help':
     case '-h':
