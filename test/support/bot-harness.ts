@@ -47,8 +47,11 @@ export async function startBotHarness(
     /** Executors (default: the bot's own registry). */
     registry?: ExecutorRegistry;
     incidentStart?: number;
-    /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets'> &
+    /**
+     * Stakeholder targets (SNS publisher, status page API); the logger and its secret mask; how long
+     * a click waits for Slack's user groups.
+     */
+    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs'> &
       Partial<Pick<BotOptions, 'log'>>;
   } = {},
 ): Promise<BotHarness> {
