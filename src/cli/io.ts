@@ -28,5 +28,7 @@ commands:
   demo                           run the whole journey locally, without Slack or Redis
   demo --serve [--port N]        the same in a browser, to click through yourself
                                  (http://127.0.0.1:8300/ by default; --port 0: any free port)
+  audit verify [ID]              check the audit chain of rollback ID (default: every rollback)
+                                 in the bot's Redis (REDIS_URL); exit 1 when one is broken
   help                           show this
 `;

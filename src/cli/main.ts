@@ -1,5 +1,9 @@
-/** Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `iam-policy`, `reference`, `demo [--serve]`, `help`. */
+/**
+ * Entry point of the `rollback-bot` command: `validate`, `init`, `schema`, `iam-policy`, `reference`,
+ * `demo [--serve]`, `audit verify [ID]`, `help`.
+ */
 import { createInterface } from 'node:readline/promises';
+import { runAudit } from './audit.js';
 import { runDemo } from './demo.js';
 import { runInit } from './init.js';
 import { USAGE, type CliIo } from './io.js';
@@ -23,6 +27,8 @@ export async function runCli(io: CliIo): Promise<number> {
       return runReference(args, io);
     case 'demo':
       return runDemo(args, io);
+    case 'audit':
+      return runAudit(args, io);
     case 'help':
     case '--help':
     case '-h':

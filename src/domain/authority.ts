@@ -119,6 +119,23 @@ export function resolveRoles(
     .map((role) => role.name);
 }
 
+/**
+ * Whether user groups that could not be read might change what the user may do. Every decision on
+ * roles goes by the highest one (rank checks) or by holding any (cancel, freeze), so groups whose
+ * roles all rank at or below a role the user holds for certain cannot: the user keeps that role and
+ * only a group of a higher role is worth refusing over.
+ */
+export function unreadGroupsMatter(
+  policy: AuthorityPolicy,
+  held: readonly string[],
+  unread: ReadonlySet<string>,
+): boolean {
+  const best = Math.max(-1, ...held.map((role) => roleRank(policy, role)));
+  return policy.roles.some(
+    (role, rank) => role.members.usergroup !== undefined && unread.has(role.members.usergroup) && rank > best,
+  );
+}
+
 export function approvalsRequired(policy: AuthorityPolicy, environment: string): number {
   return policy.approvalsRequired.byEnvironment[environment] ?? policy.approvalsRequired.default;
 }

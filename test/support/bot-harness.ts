@@ -49,8 +49,11 @@ export async function startBotHarness(
     incidentStart?: number;
     /** The Redis the bot uses (default TEST_REDIS_URL, else the machine's on 6379). */
     redisUrl?: string;
-    /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets'> &
+    /**
+     * Stakeholder targets (SNS publisher, status page API); the logger and its secret mask; how long
+     * a click waits for Slack's user groups.
+     */
+    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs'> &
       Partial<Pick<BotOptions, 'log'>>;
   } = {},
 ): Promise<BotHarness> {
