@@ -146,12 +146,15 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
     30_000,
   );
   expect((await readFile(runs, 'utf8')).trim().split('\n')).toEqual(['long']);
-  // A person decides: Retry, through the balancer, lands on the survivor.
+  // A person decides: Retry, through the balancer, lands on the survivor (once the card offers it).
   await eventually(
-    async () =>
-      (await driver.click({ user: PEOPLE.oncall, actionId: 'rollback:retry-step', value: forRollback(id) }))
-        .status,
+    () =>
+      driver.click({ user: PEOPLE.oncall, actionId: 'rollback:retry-step', value: forRollback(id) }).then(
+        (click) => click.status,
+        () => 0,
+      ),
     (status) => status === 200,
+    20_000,
   );
   await eventually(
     () => store!.getRollback(id),

@@ -385,7 +385,8 @@ function mainButtons(view: View, input: StatusCardInput): KnownBlock | null {
   if (view.state === 'validating' && has('RETRY_STEP')) {
     buttons.push(button('Re-validate', ACTION_IDS.retryStep, r, { style: 'primary' }));
   }
-  if (has('CONTINUE')) {
+  // Taken in every executing state (a hold may be lifted while a step runs), asked only when one is.
+  if (has('CONTINUE') && view.watchHold !== null) {
     buttons.push(
       button('Continue', ACTION_IDS.continue, r, {
         confirm: confirm(

@@ -165,6 +165,9 @@ describe('renderStatusCard', () => {
       'rollback:abort',
     ]);
     expect(ids(['START_NOW', 'CANCEL'], pendingView())).toEqual(['rollback:start-now', 'rollback:cancel']);
+    // CONTINUE is taken while any step runs; the button is there only while a breach waits for it.
+    expect(ids(['CONTINUE', 'CANCEL', 'ABORT'], baseView())).toEqual(['rollback:cancel', 'rollback:abort']);
+    expect(ids(['CONTINUE', 'ABORT'], watchingView())).toEqual(['rollback:continue', 'rollback:abort']);
   });
 
   it('asks before Reject, Abort, Skip, Accept and Approve in production, saying what happens next', () => {
