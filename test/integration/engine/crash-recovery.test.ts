@@ -98,11 +98,14 @@ describe('crash recovery (real processes, real Redis)', () => {
     const killedAt = Date.now();
 
     await startReplica();
+    // Counted from when the new replica is ready: its start-up (tsx compiling the engine) is the
+    // machine's speed, seconds to tens of seconds under load, not the recovery's.
+    const readyAt = Date.now();
     const interrupted = await waitFor(store, 'rb-crash', (r) => stepStatuses(r)[0] === 'interrupted', 20_000);
-    const surfacedAfterMs = Date.now() - killedAt;
+    const surfacedAfterMs = Date.now() - Math.max(killedAt, readyAt);
     expect(interrupted.state).toBe('executing');
-    // Within the lease time plus the new replica's start-up (tsx takes a few seconds on this machine).
-    expect(surfacedAfterMs).toBeLessThan(LEASE_TTL_MS + 15_000);
+    // Within the lease time (what is left of it once the replica is ready), with room for a slow poll.
+    expect(surfacedAfterMs).toBeLessThan(LEASE_TTL_MS + 10_000);
     const audit = await store.readAudit('rb-crash');
     expect(audit.filter((a) => a.event === 'STEP_STARTED')).toHaveLength(1);
 
