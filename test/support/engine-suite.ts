@@ -214,7 +214,9 @@ export function describeEngineSuite(
       const applied = new Set<string>();
       let failNext = true;
       const harness = startHarness(store, {
-        leaseTtlMs: 300,
+        // Short, so failed effects come back soon; not shorter: a step's lease must survive the
+        // event loop stalls of a loaded machine (at 300 ms a step was seen to lose it).
+        leaseTtlMs: 1_000,
         handlers: {
           notify: async (effect) => {
             seen.set(effect.id, (seen.get(effect.id) ?? 0) + 1);
@@ -237,7 +239,9 @@ export function describeEngineSuite(
         at: T0 + 3 * MINUTE,
       });
       await waitFor(store, 'rb-outbox', (r) => r.final);
-      await expect.poll(() => [...seen.keys()].every((id) => applied.has(id)), { timeout: 8_000 }).toBe(true);
+      await expect
+        .poll(() => [...seen.keys()].every((id) => applied.has(id)), { timeout: 15_000 })
+        .toBe(true);
       expect([...seen.values()].some((n) => n > 1)).toBe(true);
       expect(applied.size).toBe(seen.size);
     });
