@@ -1,7 +1,8 @@
 /**
  * The fan-out of a `notify` effect: stakeholders hear of it even when the thread could not be told
- * (whose error still reaches the outbox, for a retry), and one rollback's notices are handled one
- * after another while other rollbacks' go on.
+ * (whose error still reaches the outbox, for a retry), stakeholder messages that could not be kept
+ * fail the effect too, and one rollback's notices are handled one after another while other
+ * rollbacks' go on.
  */
 import { describe, expect, it } from 'vitest';
 import { noticeFanout } from '../../../src/app/notice-fanout.js';
@@ -51,11 +52,11 @@ describe('noticeFanout', () => {
     expect(after).toEqual([]);
   });
 
-  it('a stakeholder failure neither fails the effect nor stops what follows', async () => {
+  it('stakeholder messages that could not be kept fail the effect (retried), after what follows ran', async () => {
     const after: string[] = [];
     const handle = noticeFanout({
       thread: () => Promise.resolve(),
-      stakeholders: () => Promise.reject(new Error('sns down')),
+      stakeholders: () => Promise.reject(new Error('state store unavailable')),
       rollbackOf,
       after: (rollback) => {
         after.push(`${rollback.id}@${rollback.version}`);
@@ -63,7 +64,7 @@ describe('noticeFanout', () => {
       },
       log: silentLogger,
     });
-    await handle(effect('rb-1', 1, 'resolved'), context);
+    await expect(handle(effect('rb-1', 1, 'resolved'), context)).rejects.toThrow('state store unavailable');
     expect(after).toEqual(['rb-1@1']);
   });
 
