@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` needs beside node_modules, made ready before the first test runs (npm calls this
 # as `pretest`; .ci/run calls it too). Starts Redis and PostgreSQL when they do not answer, installs
-# Prometheus and Alertmanager from Debian's packages where it can, and otherwise stops in the first
-# seconds naming what to install. Quiet and fast (well under a second) when all is ready.
+# Prometheus, Alertmanager and Chromium from Debian's packages where it can, and otherwise stops in
+# the first seconds naming what to install. Quiet and fast (well under a second) when all is ready.
 set -euo pipefail
 
 die() { printf '\nnpm test cannot run: %s\n' "$*" >&2; exit 1; }
@@ -52,4 +52,10 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   can_install || die "${missing[*]} not installed (apt-get install prometheus prometheus-alertmanager)"
   apt_install prometheus prometheus-alertmanager
+fi
+
+# Chromium: test/e2e/demo-browser.test.ts drives the browser demo (npm run demo -- --serve) in it.
+if [ ! -x /usr/bin/chromium ]; then
+  can_install || die "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+  apt_install chromium
 fi

@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const errors = manifests.problems.filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((p) => `${p.file}${p.line === undefined ? '' : `:${p.line}`} ${p.path} ${p.message}`.trim()),
+      errors.map((p) =>
+        `${p.file}${p.line === undefined ? '' : `:${p.line}`} ${p.path} ${p.message}${p.docs === undefined ? '' : ` (see ${p.docs})`}`.trim(),
+      ),
     );
   }
   const catalog = {

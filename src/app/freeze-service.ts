@@ -8,11 +8,11 @@
  * docs (collection `freezes`, key `service/environment`) saying who, why and since when.
  */
 import { z } from 'zod';
-import type { AuthorityPolicy } from '../domain/plan.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { ActiveLocks, Docs, RollbackReader } from '../store/store.js';
 import { refuse, type Refusal } from './refusals.js';
+import { rolesNow, type RolesOf } from './roles.js';
 import { environmentOf, findPlan, type Catalog } from './rollback-service.js';
 
 export interface ManualFreeze {
@@ -67,6 +67,7 @@ export type FreezeOutcome =
       | 'unknown_environment'
       | 'unknown_policy'
       | 'not_allowed'
+      | 'role_unavailable'
       | 'already_frozen'
       | 'not_frozen'
     >;
@@ -82,7 +83,7 @@ export interface FreezeServiceOptions {
   store: Docs & RollbackReader & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (the same lookup approvals use). */
-  rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
+  rolesOf: RolesOf;
   now: () => number;
 }
 
@@ -284,8 +285,9 @@ export class FreezeService {
         `authority policy "${plan.authority}" is not loaded; run \`rollback-bot validate\`.`,
       );
     }
-    const roles = await this.options.rolesOf(request.by, policy);
-    if (roles.length === 0) {
+    const held = await rolesNow(this.options.rolesOf, request.by, policy);
+    if (!held.ok) return held;
+    if (held.roles.length === 0) {
       return refuse(
         'not_allowed',
         `only people with a role in the "${policy.name}" authority policy (${policy.roles.map((r) => r.name).join(', ')}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} ${plan.service} deploys; you hold none of them.`,
@@ -311,11 +313,14 @@ export class FreezeService {
         `no plan covers the environment "${environment}"${didYouMean(environment, known)}; plans cover ${known.join(', ') || 'none (check ROLLBACK_CONFIG)'}.`,
       );
     }
+    let unavailable: Refusal<'role_unavailable'> | undefined;
     for (const policy of policies) {
-      if ((await this.options.rolesOf(request.by, policy)).length > 0) {
-        return { ok: true, service: ALL, environment };
-      }
+      const held = await rolesNow(this.options.rolesOf, request.by, policy);
+      if (held.ok && held.roles.length > 0) return { ok: true, service: ALL, environment };
+      if (!held.ok) unavailable ??= held;
     }
+    // A role in a policy whose groups could not be read may be the one: refuse as unknown, not as none.
+    if (unavailable) return unavailable;
     return refuse(
       'not_allowed',
       `only people with a role in an authority policy (${policies.map((p) => p.name).join(', ') || 'none loaded'}) may ${verb === 'freeze' ? 'freeze' : 'lift the freeze of'} every service; you hold none.`,

@@ -30,6 +30,8 @@ export const REFUSAL_CODES = [
   'refused',
   /** The person holds no role that may do this. */
   'not_allowed',
+  /** Who holds which role cannot be read now (Slack's user groups failed): nothing was changed. */
+  'role_unavailable',
   /** A manual freeze is already in place. */
   'already_frozen',
   /** There is no manual freeze to lift. */

@@ -16,6 +16,7 @@ import { closest } from '../schema/did-you-mean.js';
 import type { ActiveLocks, Deployments, RollbackReader, StoredRollback } from '../store/store.js';
 import { DRILL_ENVIRONMENT } from './drill-records.js';
 import { refuse, type Refusal } from './refusals.js';
+import { rolesNow, type RolesOf } from './roles.js';
 import type { TargetResolver } from '../domain/step-target.js';
 import { contextOf } from './rollback-view.js';
 import { afterStepsOver } from '../domain/rollback-after.js';
@@ -36,7 +37,7 @@ export interface RollbackServiceOptions {
   store: RollbackReader & Deployments & Pick<ActiveLocks, 'activeRollbackId'>;
   catalog: () => Catalog;
   /** The policy's roles this user holds now (Slack user groups are looked up at click time). */
-  rolesOf: (userId: string, policy: AuthorityPolicy) => Promise<string[]>;
+  rolesOf: RolesOf;
   now: () => number;
   newId: () => string;
   log: Logger;
@@ -74,7 +75,8 @@ export interface DeclareRequest {
 export type DeclareOutcome =
   { ok: true; rollback: StoredRollback; plan: RollbackPlan } | (Refusal & { activeId?: string });
 
-export type ActOutcome = { ok: true; rollback: StoredRollback } | Refusal<'not_found' | 'refused'>;
+export type ActOutcome =
+  { ok: true; rollback: StoredRollback } | Refusal<'not_found' | 'refused' | 'role_unavailable'>;
 
 /** The events a person may send from Slack or the API (workers send the others). */
 export type HumanEvent =
@@ -366,10 +368,14 @@ export class RollbackService {
       const changed = await this.targetsChanged(rollbackId, context, event.digest);
       if (changed !== null) return refuse('refused', changed);
     }
-    const policy = context.policy;
-    const roles = await rolesOf(userId, policy);
+    const held = await rolesNow(rolesOf, userId, context.policy);
+    if (!held.ok) return held;
     // Decided on the record read above (the engine reads again if it is out of date).
-    const result = await engine.dispatch(rollbackId, { ...event, by: userId, roles, at: now() }, current);
+    const result = await engine.dispatch(
+      rollbackId,
+      { ...event, by: userId, roles: held.roles, at: now() },
+      current,
+    );
     return result.ok ? { ok: true, rollback: result.rollback } : refusalOf(result);
   }
 

@@ -4,37 +4,31 @@
  * (Bolt, engine, executors) runs over an in-memory store with the plans of `manifests/demo/`
  * (harmless local commands as steps); the simulator's driver types the slash command and clicks the
  * buttons as people would. At the end the channel is printed as a person reads it, then the
- * rollback's timeline from the bot's HTTP API.
+ * rollback's timeline from the bot's HTTP API. `demo --serve` shows the same world in a browser
+ * instead, for people to click through themselves (demo-serve.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { createBot, type Bot } from '../wiring/bot.js';
-import { loadManifests } from '../config/manifests.js';
-import { formatProblem } from '../config/problem.js';
-import { defaultRegistry } from '../executors/default-registry.js';
-import { silentLogger } from '../lib/logging.js';
 import { ACTION_IDS, decodeButtonValue } from '../slack/blocks/kit.js';
+import { channelTranscript, type SlackSimulator } from '../simulator/index.js';
+import { DEFAULT_PORT, interrupted, serveDemo } from './demo-serve.js';
 import {
-  channelTranscript,
-  SlackDriver,
-  startSlackSimulator,
-  type SlackSimulator,
-} from '../simulator/index.js';
-import { MemoryStore } from '../store/index.js';
+  ENVIRONMENT,
+  loadDemoCatalog,
+  PEOPLE,
+  SERVICE,
+  startDemoWorld,
+  type DemoWorld,
+} from './demo-world.js';
 import type { CliIo } from './io.js';
 
-const PLAN_DIR = fileURLToPath(new URL('../../manifests/demo/', import.meta.url));
-const SERVICE = 'demo-service';
-const ENVIRONMENT = 'production';
-const PEOPLE = {
-  declarer: 'U0DECL',
-  oncall: 'U0ONCALL1',
-  outsider: 'U0NOBODY',
-} as const;
 const COMMAND = `${SERVICE} --to v1.4.1 --reason "5xx spike after v1.5.0"`;
-const SIGNING_SECRET = 'demo-signing-secret';
-const BOT_TOKEN = 'xoxb-demo';
 const WAIT_MS = 20_000;
+
+export const DEMO_USAGE = `usage: rollback-bot demo [--serve [--port N]]
+
+  (no option)   play a whole rollback and print the channel and the timeline
+  --serve       serve the channel as a web page to click through yourself (Ctrl-C stops)
+  --port N      the page's port (default ${DEFAULT_PORT}; 0: any free port)
+`;
 
 /** HH:MM:SS (UTC, as the transcript shows times) of an ISO time or epoch ms. */
 export function clock(at: string | number): string {
@@ -47,61 +41,55 @@ interface ApiRollback {
   timeline: Array<{ at: string; event: string; by: string; state: string }>;
 }
 
-export async function runDemo(io: CliIo): Promise<number> {
-  const registry = defaultRegistry();
-  const manifests = await loadManifests(PLAN_DIR, registry, { cwd: io.cwd });
-  const errors = manifests.problems.filter((p) => p.severity === 'error');
-  const plan = manifests.plans.get(SERVICE);
-  const policy = plan ? manifests.policies.get(plan.authority) : undefined;
-  if (errors.length > 0 || !plan || !policy) {
-    for (const problem of errors) io.err(`${formatProblem(problem)}\n`);
-    io.err(`rollback-bot demo: ${PLAN_DIR} does not hold a usable ${SERVICE} plan\n`);
-    return 1;
+/** `demo [--serve [--port N]]`: the terminal journey, or the browser demo. */
+export async function runDemo(args: readonly string[], io: CliIo): Promise<number> {
+  const options = parseDemoArgs(args);
+  if (typeof options === 'string') {
+    io.err(`rollback-bot demo: ${options}\n\n${DEMO_USAGE}`);
+    return 2;
   }
+  if (options.serve) return serveDemo(io, { port: options.port, until: interrupted() });
+  return playDemo(io);
+}
+
+/** The options of `demo`, or what is wrong with them. */
+export function parseDemoArgs(args: readonly string[]): { serve: boolean; port: number } | string {
+  let serve = false;
+  let port: number | undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--serve') {
+      serve = true;
+    } else if (arg === '--port' || arg.startsWith('--port=')) {
+      const text = arg === '--port' ? args[(i += 1)] : arg.slice('--port='.length);
+      const value = Number(text);
+      if (text === undefined || !/^\d+$/.test(text) || value > 65_535)
+        return `--port needs a port number (0 to 65535), got ${text === undefined ? 'nothing' : JSON.stringify(text)}`;
+      port = value;
+    } else {
+      return `unknown option ${JSON.stringify(arg)}`;
+    }
+  }
+  if (port !== undefined && !serve) return '--port goes with --serve';
+  return { serve, port: port ?? DEFAULT_PORT };
+}
+
+async function playDemo(io: CliIo): Promise<number> {
+  const catalog = await loadDemoCatalog(io);
+  if (catalog === undefined) return 1;
+  const { plan } = catalog;
   const channel = plan.channel;
-  // The on-call user is in every user group the demo policy names (the on-call rota).
-  const usergroups = Object.fromEntries(
-    policy.roles.flatMap((role) =>
-      role.members.usergroup === undefined ? [] : [[role.members.usergroup, [PEOPLE.oncall]]],
-    ),
-  );
 
   io.out(`rollback-bot demo: ${SERVICE} in ${ENVIRONMENT}, plan ${plan.name} / ${plan.defaultStrategy}\n`);
   io.out(
     `(the real bot over HTTP against the local Slack simulator, in-memory store, steps are harmless local commands)\n\n`,
   );
 
-  let sim: SlackSimulator | undefined;
-  let bot: Bot | undefined;
-  const store = new MemoryStore();
+  let world: DemoWorld | undefined;
   let finalState = 'missing';
   try {
-    sim = await startSlackSimulator({
-      botToken: BOT_TOKEN,
-      botUserId: 'UBOT',
-      teamId: 'T0DEMO',
-      channels: [channel],
-      channelNames: { [channel]: 'incidents' },
-      users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id }])),
-      usergroups,
-    });
-    const apiToken = randomBytes(16).toString('hex');
-    bot = await createBot({
-      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: sim.url, retries: 0 },
-      apiToken,
-      store,
-      catalog: () => manifests,
-      registry,
-      env: io.env,
-      log: silentLogger,
-    });
-    const port = await bot.start(0, '127.0.0.1');
-    const base = `http://127.0.0.1:${port}`;
-    const driver = new SlackDriver({
-      botUrl: `${base}/slack/events`,
-      signingSecret: SIGNING_SECRET,
-      simulator: sim,
-    });
+    world = await startDemoWorld(io, catalog);
+    const { sim, store, driver, base, apiToken } = world;
     const step = (text: string): void => {
       io.out(`▸ ${text}\n`);
     };
@@ -114,9 +102,9 @@ export async function runDemo(io: CliIo): Promise<number> {
       at: Date.now() - 10 * 60_000,
     });
 
-    step(`${PEOPLE.declarer} types: /rollback ${COMMAND}`);
+    step(`${PEOPLE.declarer.id} types: /rollback ${COMMAND}`);
     const command = await driver.slashCommand({
-      user: PEOPLE.declarer,
+      user: PEOPLE.declarer.id,
       channel,
       text: COMMAND,
       expectResponses: 1,
@@ -131,20 +119,20 @@ export async function runDemo(io: CliIo): Promise<number> {
     }
     const ofThisRollback = (value: string | undefined): boolean =>
       decodeButtonValue(value)?.rollbackId === id;
-    const card = () => sim?.messages(channel).find((m) => JSON.stringify(m.blocks).includes(id));
+    const card = () => sim.messages(channel).find((m) => JSON.stringify(m.blocks).includes(id));
     const state = async (): Promise<string> => (await store.getRollback(id))?.state ?? 'missing';
     await waitFor(card, Boolean, 'the status card');
 
-    step(`${PEOPLE.outsider} clicks Approve`);
-    await driver.click({ user: PEOPLE.outsider, actionId: ACTION_IDS.approve, value: ofThisRollback });
+    step(`${PEOPLE.outsider.id} clicks Approve`);
+    await driver.click({ user: PEOPLE.outsider.id, actionId: ACTION_IDS.approve, value: ofThisRollback });
     await waitFor(
-      () => sim?.ephemerals({ user: PEOPLE.outsider }).length ?? 0,
+      () => sim.ephemerals({ user: PEOPLE.outsider.id }).length,
       (n) => n > 0,
       'the refusal shown to the outsider',
     );
 
-    step(`${PEOPLE.oncall} clicks Approve`);
-    await driver.click({ user: PEOPLE.oncall, actionId: ACTION_IDS.approve, value: ofThisRollback });
+    step(`${PEOPLE.oncall.id} clicks Approve`);
+    await driver.click({ user: PEOPLE.oncall.id, actionId: ACTION_IDS.approve, value: ofThisRollback });
     await waitFor(state, (s) => s === 'validating' || isFinal(s), 'validation');
     if ((await state()) === 'validating') {
       await waitFor(
@@ -152,8 +140,8 @@ export async function runDemo(io: CliIo): Promise<number> {
         (blocks) => blocks.includes(ACTION_IDS.checkDone),
         'the manual check on the card',
       );
-      step(`${PEOPLE.oncall} clicks Mark done on the manual check`);
-      await driver.click({ user: PEOPLE.oncall, actionId: ACTION_IDS.checkDone, value: ofThisRollback });
+      step(`${PEOPLE.oncall.id} clicks Mark done on the manual check`);
+      await driver.click({ user: PEOPLE.oncall.id, actionId: ACTION_IDS.checkDone, value: ofThisRollback });
     }
     finalState = await waitFor(state, isFinal, 'the end of the rollback').catch(() => state());
     // The last notices and the card's redraw follow the final transition through the outbox: the
@@ -167,7 +155,7 @@ export async function runDemo(io: CliIo): Promise<number> {
       await waitFor(
         () => {
           const parent = card();
-          return parent === undefined ? [] : (sim?.replies(channel, parent.ts) ?? []);
+          return parent === undefined ? [] : sim.replies(channel, parent.ts);
         },
         (replies) => replies.some((reply) => JSON.stringify(reply.blocks).includes('Post-Mortem')),
         'the post-mortem',
@@ -191,9 +179,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     io.err(`rollback-bot demo: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
-    await bot?.stop(1_000).catch(() => undefined);
-    await store.close();
-    await sim?.stop().catch(() => undefined);
+    await world?.stop();
   }
   return finalState === 'resolved' ? 0 : 1;
 }

@@ -7,13 +7,10 @@ import { DrillRecords, staleDrillMessage, staleDrills, type DrillRecord } from '
 import type { Problem } from '../config/problem.js';
 import type { RollbackPlan } from '../domain/plan.js';
 import { redact } from '../store/redis/redis-url.js';
+import { readBotRedis, type BotRedisOptions } from './bot-redis.js';
 
-export interface DrillCheckOptions {
-  /** The bot's Redis key prefix (the bot has no setting for it; tests use their own). */
-  redisPrefix?: string;
+export interface DrillCheckOptions extends BotRedisOptions {
   now?: () => number;
-  /** How long Redis may take to answer before the check is given up (default 5 s). */
-  timeoutMs?: number;
 }
 
 export type DrillCheck = { problems: Problem[]; note?: string };
@@ -45,49 +42,11 @@ export async function checkDrills(
       path: 'spec.defaultStrategy',
       message: staleDrillMessage(stale),
       severity: 'warning',
+      docs: 'docs/operations/freeze-and-drills.md#drills',
     })),
   };
 }
 
-async function readRecords(url: string, options: DrillCheckOptions): Promise<DrillRecord[]> {
-  // Loaded only when asked: most runs of `validate` (editors, CI without Redis) never need ioredis.
-  const [{ DEFAULT_REDIS_PREFIX }, { connectRedis }, { DEFAULT_SHARDS, KeySpace }, { createRedisStore }] =
-    await Promise.all([
-      import('../store/index.js'),
-      import('../store/redis/connect.js'),
-      import('../store/redis/keys.js'),
-      import('../store/redis/redis-store.js'),
-    ]);
-  // A command-line check must not hang on an unreachable Redis: no reconnects, one try per command.
-  const client = connectRedis(url, {
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    connectTimeout: options.timeoutMs ?? 5_000,
-  });
-  // ioredis reports the cause (ECONNREFUSED, auth) as an event; the command only says "closed".
-  let cause: Error | undefined;
-  client.on('error', (error: Error) => {
-    cause ??= error;
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const prefix = options.redisPrefix ?? DEFAULT_REDIS_PREFIX;
-    const read = (async () => {
-      // No bot data under the prefix: nothing was drilled, and opening the store would write its marker.
-      if ((await client.exists(new KeySpace(prefix, DEFAULT_SHARDS).meta())) === 0) return [];
-      const store = await createRedisStore({ client, prefix });
-      return new DrillRecords(store).all();
-    })();
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${options.timeoutMs ?? 5_000} ms`));
-      }, options.timeoutMs ?? 5_000);
-    });
-    return await Promise.race([read, timeout]);
-  } catch (error) {
-    throw cause ?? error;
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
-  }
+function readRecords(url: string, options: DrillCheckOptions): Promise<DrillRecord[]> {
+  return readBotRedis(url, options, async (store) => (store === null ? [] : new DrillRecords(store).all()));
 }

@@ -17,7 +17,8 @@ export const TARGETS = ['slack', 'sns', 'statuspage'] as const;
 const templateText = z
   .string()
   .min(1)
-  .describe('Handlebars text, e.g. "Rolled back {{ service }} to {{ toVersion }}".');
+  .describe('Handlebars text, e.g. "Rolled back {{ service }} to {{ toVersion }}".')
+  .meta({ examples: ['Rolled back {{ service }} to {{ toVersion }}.'] });
 
 const template = z
   .union([
@@ -38,7 +39,8 @@ const events = z
   .array(z.enum(COMMUNICATION_EVENTS))
   .min(1)
   .optional()
-  .describe('Events sent to this target (default: all that have a template).');
+  .describe('Events sent to this target (default: all that have a template).')
+  .meta({ examples: [['incident-opened', 'resolved', 'failed']] });
 
 const topicArn = z
   .string()
@@ -52,8 +54,12 @@ const componentIds = z
   .default([])
   .describe('Components whose status follows the rollback.');
 
-const snsTarget = strictObject({ topicArn, events });
-const statuspageTarget = strictObject({ pageId, componentIds, events });
+const snsTarget = strictObject({ topicArn, events }).describe(
+  'An SNS topic that stakeholders (email, SMS, chat bridges) subscribe to.',
+);
+const statuspageTarget = strictObject({ pageId, componentIds, events }).describe(
+  'A Statuspage page: an incident is opened, updated and resolved, and the components follow it (needs STATUSPAGE_API_KEY).',
+);
 
 const slackTarget = strictObject({
   channels: z
@@ -61,7 +67,7 @@ const slackTarget = strictObject({
     .min(1)
     .describe("Channels told besides the plan's own channel and thread, e.g. a stakeholders channel."),
   events,
-});
+}).describe("Slack channels told besides the plan's own channel, e.g. a stakeholders channel.");
 
 export const communicationsSpec = strictObject({
   targets: strictObject({
@@ -75,12 +81,18 @@ export const communicationsSpec = strictObject({
   updateEvery: duration('How often a periodic update is posted while a rollback runs (default 5m).').prefault(
     '5m',
   ),
-});
+}).describe(
+  'Who is told what, shared by plans (`communications.use`): stakeholder targets and message templates per event.',
+);
 
 /** The `communications` block of a RollbackPlan. */
 export const planCommunications = strictObject({
-  use: nonEmptyText('Name of a Communications manifest whose targets and templates apply.').optional(),
-  sns: strictObject({ topicArn }).optional(),
+  use: nonEmptyText('Name of a Communications manifest whose targets and templates apply.')
+    .meta({ examples: ['stakeholders'] })
+    .optional(),
+  sns: strictObject({ topicArn })
+    .optional()
+    .describe("This plan's own SNS topic, told besides the Communications manifest's targets."),
   statuspage: strictObject({
     pageId,
     componentIds,
@@ -90,9 +102,12 @@ export const planCommunications = strictObject({
       .describe(
         "Component status (and incident impact) while the incident is open; default from the plan's criticality: critical major_outage, high partial_outage, medium and low degraded_performance.",
       ),
-  }).optional(),
+  })
+    .optional()
+    .describe("This plan's own Statuspage page and components (needs STATUSPAGE_API_KEY)."),
   templates: z
     .partialRecord(z.enum(COMMUNICATION_EVENTS), templateText, { error: unknownKeys(COMMUNICATION_EVENTS) })
     .optional()
-    .describe('Template overrides for this plan, one text per event for every target.'),
+    .describe('Template overrides for this plan, one text per event for every target.')
+    .meta({ examples: [{ resolved: 'Checkout is back on {{ toVersion }}; payments flow again.' }] }),
 }).describe("Who is told besides the plan's channel; only Slack when absent.");

@@ -44,7 +44,7 @@ const step = strictObject({
     .optional()
     .describe('Name used by later steps in {{ steps.<id>.output.<key> }} (default: the name in kebab-case).'),
   uses: nonEmptyText(
-    'Executor kind: http, command, healthcheck, prometheus, kubernetes, ecs, feature-flag, postgres-backup or manual.',
+    'Executor kind, e.g. http, command, kubernetes, ecs or healthcheck; each kind and its parameters are in docs/plan-reference.md.',
   ),
   with: stepParams,
   onFailure: z
@@ -53,7 +53,13 @@ const step = strictObject({
     .describe(
       'When the step fails: ask a human (Retry / Skip / Abort), abort the rollback, or retry then ask.',
     ),
-  retries: z.int().min(1).max(10).optional().describe('Retries for onFailure: retry (default 2).'),
+  retries: z
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe('Retries for onFailure: retry (default 2).')
+    .meta({ examples: [3] }),
   database: z
     .boolean()
     .default(false)
@@ -69,7 +75,8 @@ const afterStep = strictObject({
     .optional()
     .describe(
       'Name used by later steps after resolution in {{ steps.<id>.output.<key> }} (default: the name in kebab-case).',
-    ),
+    )
+    .meta({ examples: ['scale-down-blue'] }),
   uses: nonEmptyText('Executor kind, e.g. command, http, kubernetes, ecs or aws-autoscaling.'),
   with: stepParams,
   delay: duration(
@@ -187,7 +194,7 @@ const metadata = strictObject({
     })
     .describe('Unique name among manifests of the same kind.'),
   description: z.string().optional().describe('Free text for humans.'),
-});
+}).describe("The manifest's name (and an optional description).");
 
 export const rollbackPlanSpec = strictObject({
   service: freezableName('service', "Service name, as in the alerts' `service` label; one plan per service."),
@@ -196,7 +203,11 @@ export const rollbackPlanSpec = strictObject({
     .array(freezableName('environment', 'Environment name.'))
     .min(1)
     .describe('Environments this plan covers.'),
-  criticality: z.enum(CRITICALITIES).describe('low | medium | high | critical.'),
+  criticality: z
+    .enum(CRITICALITIES)
+    .describe(
+      "low | medium | high | critical: shown in /rollback plan and stakeholder messages, and sets the status page's default component status (critical: major outage).",
+    ),
   rto: duration(
     'Recovery time objective: how long the rollback may take. The card and stakeholders get an ETA (the declaration plus this); when it passes before the rollback ended, the thread says so and pages the next tier. Absent: no ETA.',
   ).optional(),
@@ -220,9 +231,16 @@ export const rollbackPlanSpec = strictObject({
     .refine((all) => Object.keys(all).length > 0, { error: 'must define at least one strategy' })
     .describe('Ways to roll this service back, by name.'),
   triggers: z.array(trigger).default([]).describe('Alerts that propose or start a rollback.'),
-  limitations: z.array(z.string()).default([]).describe('Known limits shown on the status card.'),
+  limitations: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'Known limits shown on the status card, one sentence each (e.g. a migration that cannot be undone).',
+    ),
   communications: planCommunications.optional(),
-});
+}).describe(
+  'How one service is rolled back: where its incidents go, who may approve (authority), its strategies (steps, then checks), the alerts that trigger it, and who is told.',
+);
 
 const role = strictObject({
   name: nonEmptyText('Role name.'),
@@ -258,16 +276,28 @@ export const authorityPolicySpec = strictObject({
     ),
   reminderEvery: duration('How often a pending approval is re-announced (default 5m).').prefault('5m'),
   expireAfter: duration('When an unapproved declaration expires (default 2h).').prefault('2h'),
-});
+}).describe(
+  'Who may approve a rollback and who is told, by time since the incident started (the authority matrix). Plans name it in `authority`.',
+);
+
+const apiVersion = z.literal(API_VERSION).describe(`Always ${API_VERSION}.`);
+const KIND_DESCRIPTION = 'What the document is: RollbackPlan, AuthorityPolicy or Communications.';
 
 function manifest<Kind extends ManifestKind, Spec extends z.ZodType>(kind: Kind, spec: Spec) {
   return strictObject({
-    apiVersion: z.literal(API_VERSION).describe(`Always ${API_VERSION}.`),
-    kind: z.literal(kind),
+    apiVersion,
+    kind: z.literal(kind).describe(KIND_DESCRIPTION),
     metadata,
     spec,
   });
 }
+
+/** What every manifest starts with, whatever its kind: the plan reference documents it once. */
+export const manifestEnvelope = strictObject({
+  apiVersion,
+  kind: z.enum(KINDS).describe(KIND_DESCRIPTION),
+  metadata,
+});
 
 export const rollbackPlanManifest = manifest('RollbackPlan', rollbackPlanSpec);
 export const authorityPolicyManifest = manifest('AuthorityPolicy', authorityPolicySpec);

@@ -16,6 +16,7 @@ import { crossCheck, type ParsedManifest } from './cross-checks.js';
 import { DEFAULT_STEP_TIMEOUT_MAX_MS } from './env.js';
 import { parseDocument } from './parse-document.js';
 import { compareProblems, formatPath, type Problem } from './problem.js';
+import { FILES_ANCHOR, REFERENCE_PAGE, referenceAnchor } from './reference.js';
 import { toAuthorityPolicy, toCommunicationsPolicy, toRollbackPlan } from './to-domain.js';
 import { readYamlDocuments, type SourceDocument } from './yaml-source.js';
 
@@ -88,9 +89,9 @@ export function validateManifestTexts(
       );
       continue;
     }
-    problems.push(...source.problems);
+    problems.push(...source.problems.map(linkFileError));
     for (const { doc, result } of results) {
-      problems.push(...result.problems.map((p) => locate(doc, p.path, p.message, 'error')));
+      problems.push(...result.problems.map((p) => locate(doc, p.path, p.message, 'error', registry)));
       if (result.manifest) parsed.push({ ...result.manifest, doc } as ParsedManifest);
     }
   }
@@ -99,7 +100,7 @@ export function validateManifestTexts(
     ...(options.env ? { env: options.env } : {}),
     stepTimeoutMaxMs: options.stepTimeoutMaxMs ?? DEFAULT_STEP_TIMEOUT_MAX_MS,
   });
-  problems.push(...checks.map((f) => locate(f.doc, f.path, f.message, f.severity)));
+  problems.push(...checks.map((f) => locate(f.doc, f.path, f.message, f.severity, registry)));
   return { ...toDomain(parsed), problems: problems.sort(compareProblems) };
 }
 
@@ -122,18 +123,29 @@ function toDomain(parsed: readonly ParsedManifest[]): Omit<ManifestSet, 'problem
   return set;
 }
 
+/** A problem in a document, linked to the reference's section on the field it is about. */
 function locate(
   doc: SourceDocument,
   path: readonly (string | number)[],
   message: string,
   severity: Problem['severity'],
+  registry: ExecutorRegistry,
 ): Problem {
   const position = doc.locate(path);
-  return { file: doc.file, ...(position ?? {}), path: formatPath(path), message, severity };
+  const docs = `${REFERENCE_PAGE}#${referenceAnchor(doc.data, path, registry)}`;
+  return { file: doc.file, ...(position ?? {}), path: formatPath(path), message, severity, docs };
 }
 
+/**
+ * A problem with a whole file. Errors (too large, YAML syntax) link to the reference's section on
+ * files; the warnings (empty, skipped) say all there is to say.
+ */
 function fileProblem(file: string, severity: Problem['severity'], message: string): Problem {
-  return { file, line: 1, column: 1, path: '', message, severity };
+  return linkFileError({ file, line: 1, column: 1, path: '', message, severity });
+}
+
+function linkFileError(problem: Problem): Problem {
+  return problem.severity === 'error' ? { ...problem, docs: `${REFERENCE_PAGE}#${FILES_ANCHOR}` } : problem;
 }
 
 /** Reads `path` (a file or a folder) and validates what it holds; file names are shown relative to `cwd`. */

@@ -9,6 +9,8 @@ export interface Problem {
   path: string;
   message: string;
   severity: 'error' | 'warning';
+  /** Where the docs explain the field or rule, e.g. `docs/plan-reference.md#plan-rto`. */
+  docs?: string;
 }
 
 /** `spec.strategies.blue-green.steps[1].with.url`; keys that are not plain names are quoted. */
@@ -22,11 +24,12 @@ export function formatPath(path: IssuePath): string {
   return text;
 }
 
-/** `file:line:col  path  severity: message`, the line `rollback-bot validate` prints. */
+/** `file:line:col  path  severity: message (see docs/...)`, the line `rollback-bot validate` prints. */
 export function formatProblem(problem: Problem): string {
   const where = [problem.file, problem.line, problem.column].filter((part) => part !== undefined).join(':');
   const path = problem.path === '' ? '' : `  ${problem.path}`;
-  return `${where}${path}  ${problem.severity}: ${problem.message}`;
+  const docs = problem.docs === undefined ? '' : ` (see ${problem.docs})`;
+  return `${where}${path}  ${problem.severity}: ${problem.message}${docs}`;
 }
 
 export function compareProblems(a: Problem, b: Problem): number {

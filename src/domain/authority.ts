@@ -28,7 +28,15 @@ export interface Actor {
   roles: readonly string[];
 }
 
-export type RefusalCode = 'no_role' | 'rank_too_low' | 'self_approval' | 'already_approved' | 'expired';
+/** Why the matrix refuses someone; the person reads the message (docs/troubleshooting.md explains each). */
+export const AUTHORITY_REFUSAL_CODES = [
+  'no_role',
+  'rank_too_low',
+  'self_approval',
+  'already_approved',
+  'expired',
+] as const;
+export type RefusalCode = (typeof AUTHORITY_REFUSAL_CODES)[number];
 
 export type AuthorityDecision =
   | {
@@ -109,6 +117,23 @@ export function resolveRoles(
           (usergroupMembers.get(role.members.usergroup) ?? []).includes(userId)),
     )
     .map((role) => role.name);
+}
+
+/**
+ * Whether user groups that could not be read might change what the user may do. Every decision on
+ * roles goes by the highest one (rank checks) or by holding any (cancel, freeze), so groups whose
+ * roles all rank at or below a role the user holds for certain cannot: the user keeps that role and
+ * only a group of a higher role is worth refusing over.
+ */
+export function unreadGroupsMatter(
+  policy: AuthorityPolicy,
+  held: readonly string[],
+  unread: ReadonlySet<string>,
+): boolean {
+  const best = Math.max(-1, ...held.map((role) => roleRank(policy, role)));
+  return policy.roles.some(
+    (role, rank) => role.members.usergroup !== undefined && unread.has(role.members.usergroup) && rank > best,
+  );
 }
 
 export function approvalsRequired(policy: AuthorityPolicy, environment: string): number {

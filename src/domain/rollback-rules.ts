@@ -10,7 +10,9 @@ import type { EventOf, RollbackEvent } from './rollback-events.js';
 import type { RollbackContext, TimerName } from './rollback-types.js';
 import { refuseAfterReport, refuseSuperseded } from './rollback-after.js';
 
-export type RefusalCode = 'not_accepted' | 'unauthorized' | 'stale' | 'invalid' | 'malformed';
+/** Why an event is refused; the person reads the message (docs/troubleshooting.md explains each). */
+export const EVENT_REFUSAL_CODES = ['not_accepted', 'unauthorized', 'stale', 'invalid', 'malformed'] as const;
+export type RefusalCode = (typeof EVENT_REFUSAL_CODES)[number];
 
 export interface Refusal {
   code: RefusalCode;

@@ -15,6 +15,7 @@ import type {
   Transitions,
 } from '../store/store.js';
 import type { EngineEvent, RollbackDecider, Transition } from './decider.js';
+import { chainEntry, chainHead, chainStart } from '../lib/audit-chain.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 
 export interface RollbackIdentity {
@@ -92,7 +93,7 @@ export class Engine<Input> {
       updatedAt: at,
     };
     const event: EngineEvent = { type: 'DECLARE', at, by };
-    const written = await this.write(rollback, 0, event, transition);
+    const written = await this.write(rollback, 0, event, transition, chainStart(identity.id));
     if (!written) {
       await store.releaseActiveLock(identity.service, identity.environment, identity.id);
       return { ok: false, code: 'duplicate_id', message: `a rollback with id ${identity.id} already exists` };
@@ -135,7 +136,7 @@ export class Engine<Input> {
         snapshot: decision.snapshot,
         updatedAt: Math.max(current.updatedAt, event.at),
       };
-      if (await this.write(next, current.version, event, decision)) {
+      if (await this.write(next, current.version, event, decision, await this.auditHead(current))) {
         if (next.final && !current.final) {
           await store.releaseActiveLock(next.service, next.environment, next.id);
         }
@@ -146,15 +147,32 @@ export class Engine<Input> {
     throw new Error(`rollback ${rollbackId}: gave up after ${this.maxConflictRetries} version conflicts`);
   }
 
+  /**
+   * The hash the next audit entry chains onto. A record committed before the chain existed (or by
+   * an older replica during a rolling upgrade) has none: its audit is read once and hashed.
+   */
+  private async auditHead(current: StoredRollback): Promise<string> {
+    if (current.auditHash !== undefined) return current.auditHash;
+    const audit = await this.options.store.readAudit(current.id);
+    return chainHead(
+      current.id,
+      audit.filter((entry) => entry.version <= current.version),
+    );
+  }
+
   private async write(
     rollback: StoredRollback,
     expectedVersion: number,
     event: EngineEvent,
     transition: Transition,
+    prev: string,
   ): Promise<boolean> {
     const { type, at, by, ...detail } = event;
-    const audit: AuditEntry = { version: rollback.version, at, event: type, by, state: transition.state };
-    if (Object.keys(detail).length > 0) audit.detail = detail;
+    const entry: AuditEntry = { version: rollback.version, at, event: type, by, state: transition.state };
+    if (Object.keys(detail).length > 0) entry.detail = detail;
+    const audit = chainEntry(entry, prev);
+    // The record names its newest entry: the next one chains onto it, and a lost tail shows.
+    rollback.auditHash = audit.hash;
     const effects: OutboxEffect[] = transition.effects.map(({ kind, ...payload }, index) => ({
       id: `${rollback.id}:${rollback.version}:${index}`,
       rollbackId: rollback.id,

@@ -217,6 +217,20 @@ export function awsClientConfig(
 }
 
 /**
+ * The configuration of a second service's client in the same step (Auto Scaling and EC2): the same
+ * region and credentials (one AssumeRole, not one per client), that service's endpoint.
+ */
+export function awsClientConfigFor(
+  config: AwsClientConfig,
+  service: AwsService,
+  env: AwsEnv,
+): AwsClientConfig {
+  const { endpoint: _other, ...rest } = config;
+  const endpoint = endpointFor(env, service);
+  return { ...rest, ...(endpoint === undefined ? {} : { endpoint }) };
+}
+
+/**
  * Why reading an AWS object for `resolve` failed, in the words the card shows: AWS's own refusal,
  * a stop (the rollback went away), or the time allowed for reading. Anything else is a bug: thrown.
  */

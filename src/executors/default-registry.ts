@@ -1,5 +1,6 @@
 import type { AwsExecutorOptions } from './aws-kit.js';
 import { createAppconfigExecutor } from './aws-appconfig/index.js';
+import { createAutoscalingExecutor } from './aws-autoscaling/index.js';
 import { createElbExecutor } from './aws-elb/index.js';
 import { createSsmParameterExecutor } from './aws-ssm-parameter/index.js';
 import { createCloudwatchExecutor } from './cloudwatch/index.js';
@@ -32,6 +33,7 @@ export function defaultRegistry(
     .register(createCloudwatchExecutor(options.aws))
     .register(createElbExecutor(options.aws))
     .register(createAppconfigExecutor(options.aws))
+    .register(createAutoscalingExecutor(options.aws))
     .register(featureFlagExecutor)
     .register(postgresBackupExecutor)
     .register(manualExecutor);

@@ -42,3 +42,19 @@ export class StoreUnavailableError extends RollbackError {
     });
   }
 }
+
+/**
+ * Who holds a role could not be read (Slack's user groups erred or did not answer in time) and no
+ * answer recent enough may stand in. Nothing may be decided on it: the action is refused, unchanged.
+ */
+export class RoleLookupError extends RollbackError {
+  constructor(cause?: unknown) {
+    super({
+      code: 'role_unavailable',
+      userMessage:
+        "Cannot check your role now (Slack's user groups did not answer) — nothing was changed, try again in a minute.",
+      retryable: true,
+      cause,
+    });
+  }
+}

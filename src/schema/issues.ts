@@ -59,7 +59,11 @@ export function describeIssue(issue: Issue, value: unknown): string {
       return oneOf(issue.values.map(String), value);
     case 'invalid_union':
       if (issue.discriminator !== undefined && 'options' in issue && Array.isArray(issue.options)) {
-        return oneOf(issue.options.map(String), value);
+        // A discriminator with a default (aws-elb's `action`) also lists undefined: not a value to write.
+        return oneOf(
+          issue.options.filter((option) => option !== undefined && option !== null).map(String),
+          value,
+        );
       }
       return `must be ${issue.errors
         .map((branch) => branch.find((i) => i.code === 'invalid_type')?.expected)

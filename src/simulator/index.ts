@@ -24,3 +24,10 @@ export { textInput, selectOption, type ViewInput } from './view-state.js';
 export { channelTranscript, bodyLines, type TranscriptOptions } from './transcript.js';
 export { slackSignature } from './signing.js';
 export type { Json, JsonObject } from './json.js';
+export {
+  startSimulatorWeb,
+  type SimulatorWeb,
+  type SimulatorWebOptions,
+  type WebPerson,
+  type WebAction,
+} from './web/server.js';

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { chatMethods } from './chat-methods.js';
 import { resolveConfig, type SimulatorConfig, type SlackSimulatorOptions } from './config.js';
 import { directoryMethods } from './directory-methods.js';
+import { FaultRules, type Fault } from './faults.js';
 import { parseArgs, readableArgs, readBody, sendJson, sendText, tokenOf } from './http-util.js';
 import { isObject, parseJson, type JsonObject } from './json.js';
 import type { MethodHandler } from './method-kit.js';
@@ -23,14 +24,14 @@ import {
   type SimView,
 } from './workspace.js';
 
-export type Fault =
-  { kind: 'ratelimited'; retryAfterSeconds: number } | { kind: 'http500' } | { kind: 'error'; error: string };
+export type { Fault } from './faults.js';
 
 export interface SimCall {
   method: string;
   /** The arguments with `blocks`/`attachments`/`view` parsed from their JSON strings; no token. */
   args: JsonObject;
   at: Date;
+  /** The HTTP status answered; 0 for a call held without an answer (`hang`). */
   status: number;
   response: JsonObject | string;
 }
@@ -41,8 +42,9 @@ export class SlackSimulator {
   readonly calls: SimCall[] = [];
   readonly config: SimulatorConfig;
   private readonly ws: Workspace;
-  private readonly faults = new Map<string, Fault[]>();
+  private readonly faults = new FaultRules();
   private readonly responseWaiters = new Set<() => void>();
+  private readonly changeListeners = new Set<() => void>();
   private baseUrl = '';
 
   private constructor(
@@ -79,9 +81,28 @@ export class SlackSimulator {
 
   /** The next `times` calls to `method` fail with `fault` (after which the method answers normally). */
   failNext(method: string, fault: Fault, times = 1): void {
-    const queue = this.faults.get(method) ?? [];
-    for (let i = 0; i < times; i += 1) queue.push(fault);
-    this.faults.set(method, queue);
+    this.faults.next(method, fault, times);
+  }
+
+  /** Every call to `method` fails with `fault` until `clearFaults`. */
+  failAlways(method: string, fault: Fault): void {
+    this.faults.always(method, fault);
+  }
+
+  /** `method` (or every method) answers normally again; requests already held by `hang` stay held. */
+  clearFaults(method?: string): void {
+    this.faults.clear(method);
+  }
+
+  /**
+   * Calls `listener` after every Web API call and response_url post (anything that may have changed
+   * what people see), so a live view redraws without polling. Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => {
+      this.changeListeners.delete(listener);
+    };
   }
 
   /** Top-level messages of a channel, oldest first, each in its latest version; deleted ones left out. */
@@ -208,7 +229,11 @@ export class SlackSimulator {
         response,
       });
     };
-    const fault = this.faults.get(method)?.shift();
+    const fault = this.faults.take(method);
+    if (fault?.kind === 'hang') {
+      record(0, 'no answer (hang)');
+      return;
+    }
     if (fault?.kind === 'ratelimited') {
       const reply = { ok: false, error: 'ratelimited' };
       record(429, reply);
@@ -230,6 +255,7 @@ export class SlackSimulator {
     else reply = handler(args, { ws: this.ws, config: this.config });
     record(200, reply);
     sendJson(res, 200, reply);
+    this.changed();
   }
 
   private answerResponseUrl(id: string, body: string, res: ServerResponse): void {
@@ -250,6 +276,11 @@ export class SlackSimulator {
     }
     for (const wake of [...this.responseWaiters]) wake();
     sendJson(res, 200, { ok: true });
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
   }
 }
 

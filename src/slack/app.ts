@@ -89,6 +89,7 @@ function guardedReceiver(options: SlackAppOptions): HTTPReceiver {
   receiver.requestListener = guardSlackRequests(receiver.requestListener, {
     endpoints: [SLACK_ENDPOINT],
     now: Date.now,
+    signingSecret: options.signingSecret,
     log: options.log,
   });
   return receiver;

@@ -78,11 +78,11 @@ async function refuseUnremembered(args: AnyMiddlewareArgs, error: unknown, log: 
   }
   await args.ack();
   if ('respond' in args && typeof args.respond === 'function') {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, text: message }).catch(
-      (failure: unknown) => {
+    await args
+      .respond({ response_type: 'ephemeral', replace_original: false, text: message })
+      .catch((failure: unknown) => {
         log.warn({ err: failure }, 'could not tell the author that the store is unavailable');
-      },
-    );
+      });
   }
 }
 

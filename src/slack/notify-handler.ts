@@ -15,6 +15,7 @@ import { contextOf } from '../app/rollback-view.js';
 import type { AuthorityPolicy } from '../domain/plan.js';
 import { postMortemTimeline } from '../domain/post-mortem-timeline.js';
 import type { EffectHandler } from '../engine/outbox-worker.js';
+import { verifyAuditChain } from '../lib/audit-chain.js';
 import { renderPostMortem } from './blocks/post-mortem.js';
 import type { RollbackView } from '../app/rollback-view.js';
 import { LIMITS, section } from './blocks/kit.js';
@@ -67,7 +68,7 @@ export function slackNotifyHandler(deps: {
     // Another replica is posting it: the outbox retries this delivery, so the notice is not lost
     // if that replica dies before it is done.
     if (posted === 'busy') throw new Error(`notice ${effect.id} is being posted elsewhere; retrying`);
-    if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId, version);
+    if (POST_MORTEM_EVENTS.has(effect.payload['event'])) await postMortemOnce(deps, rollbackId);
     await deps.showCard(rollbackId, version);
   };
 }
@@ -109,13 +110,14 @@ async function postMortemOnce(
     cards: Pick<CardPublisher, 'reply'>;
   },
   rollbackId: string,
-  version: number,
 ): Promise<void> {
   await doOnce(deps.store, COLLECTIONS.slackPostMortems, rollbackId, async () => {
-    const record = await deps.reads.record(rollbackId, version);
+    // Read from the store, not the copy this process committed: the draft vouches for what is stored.
+    const record = await deps.reads.record(rollbackId);
     if (!record) return false;
     const timeline = postMortemTimeline(contextOf(record.rollback), record.audit);
-    await deps.cards.reply(rollbackId, renderPostMortem(deps.reads.viewOf(record), timeline));
+    const audit = verifyAuditChain({ rollbackId, entries: record.audit, record: record.rollback });
+    await deps.cards.reply(rollbackId, renderPostMortem(deps.reads.viewOf(record), timeline, audit));
     return true;
   });
 }

@@ -29,20 +29,29 @@ export const CLICK_MEMORY_MS = 24 * 60 * 60_000;
 export const clickKey = (body: BlockAction<ButtonAction>, action: ButtonAction): string =>
   `slack-click:${action.action_ts}:${body.user.id}:${action.action_id}`;
 
-/** Answers the person who clicked, visible to them only, in the channel of the clicked message. */
+/**
+ * Answers the person who clicked, visible to them only, in the channel of the clicked message. Best
+ * effort: what the click did is decided and stored before the answer, so an answer Slack will not
+ * deliver (the clicker left the channel, a payload naming no channel) is logged, not a failure.
+ */
 export function tellClicker(
   body: BlockAction<ButtonAction>,
   client: WebClient,
+  log: Logger,
 ): (text: string, blocks?: unknown) => Promise<void> {
-  const container = body.container as { channel_id?: unknown };
-  const channel = body.channel?.id ?? container.channel_id;
+  const container = body.container as { channel_id?: unknown } | null | undefined;
+  const channel = body.channel?.id ?? container?.channel_id;
   return async (text, blocks) => {
     if (typeof channel !== 'string') return;
-    await client.chat.postEphemeral({
-      channel,
-      user: body.user.id,
-      text,
-      ...(blocks ? { blocks: blocks as never } : {}),
-    });
+    try {
+      await client.chat.postEphemeral({
+        channel,
+        user: body.user.id,
+        text,
+        ...(blocks ? { blocks: blocks as never } : {}),
+      });
+    } catch (error) {
+      log.warn({ err: error, channel, user: body.user.id }, 'could not answer the clicker');
+    }
   };
 }

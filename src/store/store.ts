@@ -22,6 +22,11 @@ export interface StoredRollback {
   snapshot: unknown;
   createdAt: number;
   updatedAt: number;
+  /**
+   * The hash of the audit entry this version wrote (src/lib/audit-chain.ts): the next entry chains
+   * onto it without reading the audit. Absent on a record written before the chain existed.
+   */
+  auditHash?: string;
 }
 
 export interface AuditEntry {
@@ -35,6 +40,10 @@ export interface AuditEntry {
   /** Top-level state after the event. */
   state: string;
   detail?: Record<string, unknown>;
+  /** The hash of the entry before (for the first: of the rollback id); absent before the chain. */
+  prev?: string;
+  /** sha256 over `prev` and this entry's other fields (src/lib/audit-chain.ts). */
+  hash?: string;
 }
 
 export interface OutboxEffect {

@@ -44,7 +44,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const slackFetch = maskedFetch(secrets);
   const { botToken: token, apiUrl, retries } = options.slack;
   const client = slackWebClient({ token, apiUrl, retries, fetch: slackFetch, log });
-  const roles = new RoleDirectory({ client, now, log });
+  const roles = new RoleDirectory({
+    client,
+    now,
+    log,
+    ...(options.roleLookupWaitMs === undefined ? {} : { lookupWaitMs: options.roleLookupWaitMs }),
+  });
   const rolesOf = roles.rolesOf.bind(roles);
   const records = new IncidentRecords(store);
   const reads = new RollbackReads({ store, now, secrets });

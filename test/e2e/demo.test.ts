@@ -18,7 +18,8 @@ async function demo(): Promise<{ code: number; stdout: string; stderr: string }>
       cwd: root,
       // No REDIS_URL: the demo must not need Redis.
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      timeout: 30_000,
+      // Generous: the suite runs it beside other tests that start whole bots (and a browser).
+      timeout: 80_000,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -64,5 +65,5 @@ describe('rollback-bot demo', () => {
       expect(stdout).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d  ${event}\\s`));
     }
     expect(stdout).toMatch(/\d\d:\d\d:\d\d {2}MANUAL_DONE\s+U0ONCALL1\s+→ resolved/);
-  }, 60_000);
+  }, 90_000);
 });

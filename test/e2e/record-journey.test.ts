@@ -35,7 +35,9 @@ function postMortems(h: BotHarness, id: string): string[][] {
     .replies(CHANNEL, card.ts)
     .filter((r) => JSON.stringify(r.blocks).includes('Post-Mortem:'))
     .map((r) =>
-      (r.blocks as Array<{ text?: { text?: string } }>).flatMap((b) => b.text?.text?.split('\n') ?? []),
+      (r.blocks as Array<{ text?: { text?: string }; elements?: Array<{ text?: string }> }>).flatMap(
+        (b) => (b.text?.text ?? b.elements?.map((e) => e.text ?? '').join(' '))?.split('\n') ?? [],
+      ),
     );
 }
 
@@ -145,6 +147,13 @@ describe('the record of a rollback (simulator, real Bolt, real Redis)', () => {
     said(/Validated/, outcome.by);
     said(/Rollback completed: \*resolved\*/, outcome.by);
     expect(lines.join('\n')).toContain('*Root Cause*');
+    // The timeline is vouched for by the audit chain as stored in Redis, with the head verify prints.
+    const verified = lines.find((l) => l.startsWith('🔒 Timeline verified')) ?? lines.join('\n');
+    const [, entries] = /the audit chain of its (\d+) entries holds/.exec(verified) ?? [];
+    const audit = await h.store.readAudit(id);
+    expect(verified).toBe(
+      `🔒 Timeline verified: the audit chain of its ${entries} entries holds. Head \`${audit[Number(entries) - 1]?.hash?.slice(0, 16)}\` (check again with \`npx rollback-bot audit verify ${id}\`).`,
+    );
     // Posted once, however often the final notice is delivered.
     h.bot.runtime.outbox.nudge();
     expect(postMortems(h, id)).toHaveLength(1);

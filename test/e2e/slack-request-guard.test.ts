@@ -2,7 +2,7 @@
  * `POST /slack/events` refuses an unsigned, stale or oversized request from its headers, without
  * reading (and holding) the body (issue "Untrusted text stays text", F8): Bolt alone buffered up to
  * 4 MiB of anyone's body before checking the signature. Raw sockets show the answer comes before
- * the declared body does.
+ * the declared body does. A signed body is read, and a payload Bolt would throw on is refused.
  */
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,45 @@ describe('POST /slack/events reads no body it would refuse', () => {
       expectResponses: 1,
     });
     expect(help.status).toBe(200);
+    expect(JSON.stringify(help.responses)).toContain('/rollback');
+  }, 30_000);
+
+  it('refuses a signed payload Bolt would throw on (400, with a sentence), and a forged one (401)', async () => {
+    const h = (harness = await startBotHarness());
+    const form = (payload: unknown) => new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const cases: Array<[string, string]> = [
+      // Bolt read `body.ssl_check` of this outside any handler: the rejection ended the process.
+      [form(null), 'a Slack payload is a JSON object'],
+      [form(['block_actions']), 'a Slack payload is a JSON object'],
+      // Bolt's router called `action_id.match(...)` on a number.
+      [
+        form({ type: 'block_actions', user: { id: PEOPLE.outsider }, actions: [{ action_id: 5 }] }),
+        'a block_actions payload must have a valid `actions.0.action_id`',
+      ],
+      [form({ type: 'block_actions', actions: [{ action_id: 'rollback:approve' }] }), 'a valid `user`'],
+      [
+        new URLSearchParams({ command: '/rollback', text: 'help', channel_id: CHANNEL }).toString(),
+        'a slash command must have a valid `user_id`',
+      ],
+    ];
+    for (const [body, said] of cases) {
+      const answer = await h.driver.sendSigned(body, 'application/x-www-form-urlencoded');
+      expect(answer.status, body).toBe(400);
+      expect(JSON.stringify(answer.body)).toContain(said);
+    }
+    const json = await h.driver.sendSigned('null', 'application/json');
+    expect(json.status).toBe(400);
+    const forged = await h.driver.sendSigned(form(null), 'application/x-www-form-urlencoded', {
+      forge: true,
+    });
+    expect(forged.status).toBe(401);
+    // Still serving, and still the same process.
+    const help = await h.driver.slashCommand({
+      user: PEOPLE.declarer,
+      channel: CHANNEL,
+      text: 'help',
+      expectResponses: 1,
+    });
     expect(JSON.stringify(help.responses)).toContain('/rollback');
   }, 30_000);
 });

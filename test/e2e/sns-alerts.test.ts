@@ -4,95 +4,25 @@
  * the way SNS signs them, and the whole bot answers: subscription confirmed, alarm -> thread,
  * retry with the same MessageId -> nothing new, OK -> resolved; forgeries refused.
  */
-import { execFileSync } from 'node:child_process';
-import { createSign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, eventually, startBotHarness, type BotHarness } from '../support/bot-harness.js';
-import { reply, startPeer, type HttpPeer } from '../support/http-peer.js';
+import { startSnsSigner, type SnsSigner } from '../support/sns-signer.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:rollback-bot-alerts';
-let dir: string;
-let peer: HttpPeer;
+let signer: SnsSigner;
 let harness: BotHarness | undefined;
-const openssl = (...args: string[]) => execFileSync('/usr/bin/openssl', args, { cwd: dir, stdio: 'pipe' });
+const sign = (message: Record<string, string>) => signer.sign(message);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rollback-bot-sns-e2e-'));
-  openssl(
-    ...[
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '30',
-    ],
-    ...['-subj', '/CN=Test SNS Root CA', '-addext', 'basicConstraints=critical,CA:TRUE'],
-    ...['-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-  );
-  writeFileSync(join(dir, 'leaf.ext'), 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:sns.amazonaws.com\n');
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'leaf.key',
-    '-out',
-    'leaf.csr',
-    '-subj',
-    '/CN=sns.amazonaws.com',
-  );
-  openssl(
-    ...['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'],
-    ...['-out', 'leaf.pem', '-days', '10', '-extfile', 'leaf.ext'],
-  );
-  peer = await startPeer((request, res) => {
-    if (request.path === '/certs/leaf.pem') reply(res, 200, readFileSync(join(dir, 'leaf.pem'), 'utf8'));
-    else if (request.path.startsWith('/confirm'))
-      reply(
-        res,
-        200,
-        `<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>${TOPIC}:sub-1</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`,
-        { 'content-type': 'text/xml' },
-      );
-    else reply(res, 404, 'not found');
-  });
+  signer = await startSnsSigner();
 });
 afterAll(async () => {
-  await peer.close();
-  rmSync(dir, { recursive: true, force: true });
+  await signer.close();
 });
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
 });
-
-function canonical(message: Record<string, string>): string {
-  const names =
-    message.Type === 'Notification'
-      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  return names
-    .filter((name) => message[name] !== undefined)
-    .map((name) => `${name}\n${message[name]}\n`)
-    .join('');
-}
-
-function sign(message: Record<string, string>): Record<string, string> {
-  const full = { ...message, SignatureVersion: '2', SigningCertURL: `${peer.url}/certs/leaf.pem` };
-  const key = readFileSync(join(dir, 'leaf.key'), 'utf8');
-  return { ...full, Signature: createSign('RSA-SHA256').update(canonical(full)).sign(key, 'base64') };
-}
 
 function alarm(id: string, state: 'ALARM' | 'OK', at: number): Record<string, string> {
   return {
@@ -140,11 +70,7 @@ describe('SNS receiver (own CA, local certificate URL)', () => {
     const h = (harness = await startBotHarness({
       planFile: 'test/fixtures/e2e/alert-plans.yaml',
       bot: {
-        snsReceiver: {
-          topicArns: [TOPIC],
-          certUrlPrefixes: [`${peer.url}/`],
-          extraCaPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-        },
+        snsReceiver: signer.receiverOptions([TOPIC]),
       },
     }));
     const confirmation = sign({
@@ -153,12 +79,12 @@ describe('SNS receiver (own CA, local certificate URL)', () => {
       Token: '2336412f',
       TopicArn: TOPIC,
       Message: 'You have chosen to subscribe to the topic.',
-      SubscribeURL: `${peer.url}/confirm?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=2336412f`,
+      SubscribeURL: `${signer.peer.url}/confirm?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=2336412f`,
       Timestamp: new Date(h.clock.now).toISOString(),
     });
     const confirmed = await post(h, confirmation);
     expect(confirmed).toEqual({ status: 200, body: { confirmed: true, subscriptionArn: `${TOPIC}:sub-1` } });
-    expect(peer.requests.filter((r) => r.path.startsWith('/confirm'))).toHaveLength(1);
+    expect(signer.peer.requests.filter((r) => r.path.startsWith('/confirm'))).toHaveLength(1);
 
     const startsAt = h.clock.now - 120_000;
     const firing = sign(alarm('msg-1', 'ALARM', startsAt));

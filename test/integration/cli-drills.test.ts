@@ -49,7 +49,7 @@ describe('validate and drill records', () => {
     expect(never.code).toBe(0);
     expect(never.stderr).toBe('');
     expect(never.stdout).toBe(
-      'plan checkout  spec.defaultStrategy  warning: production strategy "blue-green" has not been drilled in the last 30 days (never drilled): run `/rollback drill checkout`\n' +
+      'plan checkout  spec.defaultStrategy  warning: production strategy "blue-green" has not been drilled in the last 30 days (never drilled): run `/rollback drill checkout` (see docs/operations/freeze-and-drills.md#drills)\n' +
         '1 plan, 1 authority policy, 0 communications: 0 errors, 1 warning\n',
     );
     const admin = new Redis(REDIS_URL);

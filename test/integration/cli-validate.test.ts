@@ -39,7 +39,7 @@ describe('rollback-bot validate', () => {
       skipped('manifests/prometheus/rollback-rules.test.yaml'),
       skipped('manifests/prometheus/rollback-rules.yaml'),
       skipped('manifests/slack-app.yaml'),
-      '12 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings',
+      '13 plans, 2 authority policies, 1 communications: 0 errors, 4 warnings',
     ]);
   });
 
@@ -56,7 +56,7 @@ describe('rollback-bot validate', () => {
     const errors = stdout.split('\n').filter((line) => line.includes('  error: '));
     expect(errors).toHaveLength(24);
     expect(errors).toContain(
-      'test/fixtures/broken-plans/07-bad-duration.yaml:11:3  spec.rto  error: "15 minutes" is not a duration: write a number followed by ms, s, m, h or d, e.g. 30s, 15m, 1h30m',
+      'test/fixtures/broken-plans/07-bad-duration.yaml:11:3  spec.rto  error: "15 minutes" is not a duration: write a number followed by ms, s, m, h or d, e.g. 30s, 15m, 1h30m (see docs/plan-reference.md#plan-rto)',
     );
     expect(stdout).toMatch(/\n13 plans, 3 authority policies, 1 communications: 24 errors, \d+ warnings\n$/);
   });

@@ -90,7 +90,14 @@ export function grafanaSignedHeaders(
  */
 export function stormPlanFile(services: number, channel: string): string {
   const policy = readFileSync('test/fixtures/e2e/alert-plans.yaml', 'utf8').split('\n---\n')[0]!;
-  const plans = Array.from({ length: services }, (_, i) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'rollback-bot-storm-')), 'plans.yaml');
+  writeFileSync(file, [policy, ...stormPlans(services, channel)].join('\n---\n'));
+  return file;
+}
+
+/** The storm's plans alone (`svc-00`, `svc-01`, ...), one YAML document each, naming policy `default`. */
+export function stormPlans(services: number, channel: string): string[] {
+  return Array.from({ length: services }, (_, i) => {
     const service = stormService(i);
     return `apiVersion: rollback-bot/v1
 kind: RollbackPlan
@@ -109,9 +116,6 @@ spec:
       steps:
         - { name: Restart, uses: command, with: { argv: ["true"] } }`;
   });
-  const file = join(mkdtempSync(join(tmpdir(), 'rollback-bot-storm-')), 'plans.yaml');
-  writeFileSync(file, [policy, ...plans].join('\n---\n'));
-  return file;
 }
 
 export const stormService = (i: number): string => `svc-${String(i).padStart(2, '0')}`;

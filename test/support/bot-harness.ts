@@ -56,8 +56,14 @@ export async function startBotHarness(
     prefix?: string;
     /** The Slack workspace to keep using (a restart's); not stopped with this harness. */
     sim?: SlackSimulator;
-    /** Stakeholder targets (SNS publisher, status page API); the logger and its secret mask. */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'stakeholderOutbox'> &
+    /**
+     * Stakeholder targets (SNS publisher, status page API) and how their outbox retries; the logger
+     * and its secret mask; how long a click waits for Slack's user groups.
+     */
+    bot?: Pick<
+      BotOptions,
+      'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs' | 'stakeholderOutbox'
+    > &
       Partial<Pick<BotOptions, 'log'>>;
   } = {},
 ): Promise<BotHarness> {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store, StoredRollback } from '../../src/store/store.js';
 import { Engine } from '../../src/engine/engine.js';
 import { rollbackDecider } from '../../src/engine/rollback-decider.js';
+import { chainHead, verifyAuditChain } from '../../src/lib/audit-chain.js';
 import { silentLogger } from '../../src/lib/logging.js';
 import { MINUTE, ROLES, standardPolicy, T0, USERS } from './domain-fixtures.js';
 import {
@@ -80,6 +81,14 @@ export function describeEngineSuite(
       const audit = await store.readAudit('rb-happy');
       expect(audit.map((a) => a.version)).toEqual(audit.map((_a, i) => i + 1));
       expect(audit.at(-1)?.version).toBe(resolved.version);
+      // Each entry chains onto the one before, and the record names the newest.
+      expect(verifyAuditChain({ rollbackId: 'rb-happy', entries: audit, record: resolved })).toEqual({
+        status: 'verified',
+        entries: audit.length,
+        unchained: [],
+        head: audit.at(-1)?.hash,
+      });
+      expect(resolved.auditHash).toBe(audit.at(-1)?.hash);
       expect(audit.map((a) => a.event)).toEqual(
         expect.arrayContaining([
           'DECLARE',
@@ -356,6 +365,57 @@ export function describeEngineSuite(
       expect(new Set(approvals.map((a) => a.user)).size).toBe(1_000);
       const audit = await store.readAudit('rb-race');
       expect(audit.map((a) => a.version)).toEqual(Array.from({ length: 1_001 }, (_v, i) => i + 1));
+      // Every conflict was decided again on a fresh read, so every entry chains onto its real predecessor.
+      expect(verifyAuditChain({ rollbackId: 'rb-race', entries: audit, record: final })).toMatchObject({
+        status: 'verified',
+        entries: 1_001,
+      });
     }, 60_000);
+
+    it('chains onto a rollback whose first entries were written before the audit chain', async () => {
+      const { store, cleanup } = await makeStore();
+      running.push({ cleanup });
+      const engine = new Engine({ store, decider: rollbackDecider, log: silentLogger });
+      const input = commandRollback('rb-legacy');
+      const start = rollbackDecider.start(input);
+      // What an engine before the chain committed: no head on the record, no hash on the entry.
+      await store.commit({
+        rollback: {
+          id: 'rb-legacy',
+          service: input.service,
+          environment: input.environment,
+          version: 1,
+          state: start.state,
+          final: start.final,
+          snapshot: start.snapshot,
+          createdAt: T0,
+          updatedAt: T0,
+        },
+        expectedVersion: 0,
+        audit: [{ version: 1, at: T0, event: 'DECLARE', by: USERS.declarer, state: start.state }],
+        effects: [],
+        timers: [],
+      });
+      expect(
+        (
+          await engine.dispatch('rb-legacy', {
+            type: 'REJECT',
+            by: USERS.oncall,
+            roles: ROLES.oncall,
+            at: T0 + MINUTE,
+          })
+        ).ok,
+      ).toBe(true);
+      const audit = await store.readAudit('rb-legacy');
+      const record = await store.getRollback('rb-legacy');
+      expect(audit[0]).not.toHaveProperty('hash');
+      expect(audit[1]?.prev).toBe(chainHead('rb-legacy', audit.slice(0, 1)));
+      expect(verifyAuditChain({ rollbackId: 'rb-legacy', entries: audit, record })).toEqual({
+        status: 'verified',
+        entries: 2,
+        unchained: [1],
+        head: audit[1]?.hash,
+      });
+    });
   });
 }

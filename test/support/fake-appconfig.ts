@@ -1,11 +1,11 @@
 /**
  * A local AppConfig speaking the REST JSON protocol the SDK sends: `GET /applications/{app}/
- * environments/{env}/deployments?max_results=N`, `GET .../deployments/{number}`, `POST
- * .../deployments` with a JSON body (answered 201), SigV4 for `appconfig` checked against the
- * test's keys, errors with `x-amzn-errortype` and `{"Message": ...}`. A deployment started here
- * moves on each read: `complete` (DEPLOYING 50%, then COMPLETE), `rollback` (ROLLED_BACK, as when
- * its alarm fires), or `never`. A test deploys "from elsewhere" directly. Reach it with
- * AWS_ENDPOINT_URL_APPCONFIG.
+ * environments/{env}/deployments?max_results=N&next_token=T` (newest first, in pages with a
+ * `NextToken`), `GET .../deployments/{number}`, `POST .../deployments` with a JSON body (answered
+ * 201), SigV4 for `appconfig` checked against the test's keys, errors with `x-amzn-errortype` and
+ * `{"Message": ...}`. A deployment started here moves on each read: `complete` (DEPLOYING 50%,
+ * then COMPLETE), `rollback` (ROLLED_BACK, as when its alarm fires), or `never`. A test deploys
+ * "from elsewhere" directly. Reach it with AWS_ENDPOINT_URL_APPCONFIG.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
@@ -47,6 +47,8 @@ export interface FakeAppconfig {
   ): FakeDeployment;
   deployments(): FakeDeployment[];
   stall(method: string): void;
+  /** The largest page ListDeployments answers, whatever max_results says (default 50, AWS's largest). */
+  pageSize: number;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startFakeAppconfig(options: {
   const requests: AppconfigRequest[] = [];
   const plans: DeploymentPlan[] = [];
   const stalled = new Set<string>();
+  const paging = { pageSize: 50 };
 
   const add = (profile: string, version: string, extra: Partial<FakeDeployment>): FakeDeployment => {
     const d: FakeDeployment = {
@@ -147,18 +150,23 @@ export async function startFakeAppconfig(options: {
         );
       const rest = path.slice(base.length);
       if (method === 'GET' && rest === '') {
-        const max = Number(new URLSearchParams(query).get('max_results') ?? 50);
-        const items = [...deployments]
-          .reverse()
-          .slice(0, max)
-          .map((d) => ({
-            DeploymentNumber: d.DeploymentNumber,
-            ConfigurationVersion: d.ConfigurationVersion,
-            State: d.State,
-            PercentageComplete: d.PercentageComplete,
-            ...(d.VersionLabel === undefined ? {} : { VersionLabel: d.VersionLabel }),
-          }));
-        return send(res, 200, { Items: items });
+        const asked = new URLSearchParams(query);
+        const max = Number(asked.get('max_results') ?? 50);
+        if (!(max >= 1 && max <= 50)) {
+          return send(res, 400, { Message: 'MaxResults must be between 1 and 50' }, 'BadRequestException');
+        }
+        const size = Math.min(max, paging.pageSize);
+        const from = Number(asked.get('next_token') ?? 0);
+        const newestFirst = [...deployments].reverse();
+        const items = newestFirst.slice(from, from + size).map((d) => ({
+          DeploymentNumber: d.DeploymentNumber,
+          ConfigurationVersion: d.ConfigurationVersion,
+          State: d.State,
+          PercentageComplete: d.PercentageComplete,
+          ...(d.VersionLabel === undefined ? {} : { VersionLabel: d.VersionLabel }),
+        }));
+        const more = from + size < newestFirst.length;
+        return send(res, 200, { Items: items, ...(more ? { NextToken: String(from + size) } : {}) });
       }
       if (method === 'GET' && /^\/\d+$/.test(rest)) {
         const d = deployments.find((x) => x.DeploymentNumber === Number(rest.slice(1)));
@@ -202,6 +210,12 @@ export async function startFakeAppconfig(options: {
     deployments: () => deployments,
     stall: (method) => {
       stalled.add(method);
+    },
+    get pageSize() {
+      return paging.pageSize;
+    },
+    set pageSize(size: number) {
+      paging.pageSize = size;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,8 +4,8 @@
  * `x-amzn-query-mode: true`, timestamps as epoch seconds, errors with `x-amzn-query-error`), so
  * this peer speaks exactly that (test/support/fake-aws-json.ts). It answers GetMetricData from
  * datapoints a test puts on a metric (matched by namespace, name, dimensions, statistic and
- * period; only those inside [StartTime, EndTime), newest first) and DescribeAlarms from alarms a
- * test sets. Reach it with AWS_ENDPOINT_URL_CLOUDWATCH.
+ * period; only those inside [StartTime, EndTime), newest first, in pages with StatusCode
+ * PartialData and a NextToken) and DescribeAlarms from alarms a test sets. Reach it with AWS_ENDPOINT_URL_CLOUDWATCH.
  */
 import {
   AwsFault,
@@ -37,6 +37,13 @@ export interface FakeCloudwatch extends AwsJsonPeer {
   setAlarm(alarm: FakeAlarm): void;
   /** Answer the metric's query with this status code (Forbidden, InternalError) and message. */
   statusOf(key: MetricKey, status: string, message?: string): void;
+  /** The most datapoints a GetMetricData page holds (default 100,800, AWS's); more: PartialData. */
+  pointsPerPage: number;
+  /**
+   * DescribeAlarms pages answered empty, with a NextToken, before the alarms: AWS does not promise
+   * a page holds what was asked (default 0).
+   */
+  emptyAlarmPages: number;
 }
 
 const keyOf = (
@@ -58,6 +65,7 @@ export async function startFakeCloudwatch(options: { keys?: KeyRing } = {}): Pro
   const data = new Map<string, (readonly [number, number])[]>();
   const statuses = new Map<string, { status: string; message?: string }>();
   const alarms = new Map<string, FakeAlarm>();
+  const paging = { pointsPerPage: 100_800, emptyAlarmPages: 0 };
 
   const handle = (request: AwsJsonRequest): unknown => {
     const { body } = request;
@@ -75,6 +83,10 @@ export async function startFakeCloudwatch(options: { keys?: KeyRing } = {}): Pro
           );
         }
         const messages: { Code: string; Value: string }[] = [];
+        // Pages of at most MaxDatapoints (AWS's default 100,800) datapoints, as offsets in NextToken.
+        const size = Math.min(Number(body['MaxDatapoints'] ?? 100_800), paging.pointsPerPage);
+        const from = Number(body['NextToken'] ?? 0);
+        const paged = { more: false };
         const results = queries.map((query) => {
           const stat = query['MetricStat'] as Record<string, unknown>;
           const metric = stat['Metric'] as Record<string, unknown>;
@@ -93,15 +105,21 @@ export async function startFakeCloudwatch(options: { keys?: KeyRing } = {}): Pro
           const points = (data.get(key) ?? [])
             .filter(([t]) => t >= start && t < end)
             .sort(([a], [b]) => (body['ScanBy'] === 'TimestampAscending' ? a - b : b - a));
+          const page = points.slice(from, from + size);
+          if (from + size < points.length) paged.more = true;
           return {
             Id: query['Id'],
             Label: metric['MetricName'],
-            Timestamps: points.map(([t]) => t),
-            Values: points.map(([, v]) => v),
-            StatusCode: status?.status ?? 'Complete',
+            Timestamps: page.map(([t]) => t),
+            Values: page.map(([, v]) => v),
+            StatusCode: status?.status ?? (from + size < points.length ? 'PartialData' : 'Complete'),
           };
         });
-        return { MetricDataResults: results, Messages: messages };
+        return {
+          MetricDataResults: results,
+          Messages: messages,
+          ...(paged.more ? { NextToken: String(from + size) } : {}),
+        };
       }
       case 'DescribeAlarms': {
         const names = Array.isArray(body['AlarmNames'])
@@ -119,6 +137,10 @@ export async function startFakeCloudwatch(options: { keys?: KeyRing } = {}): Pro
           StateReason: a.reason ?? `Threshold ${a.state === 'ALARM' ? 'Crossed' : 'not crossed'}`,
           StateUpdatedTimestamp: a.updatedAt ?? 1_700_000_000,
         });
+        if (paging.emptyAlarmPages > 0 && body['NextToken'] === undefined) {
+          paging.emptyAlarmPages -= 1;
+          return { MetricAlarms: [], CompositeAlarms: [], NextToken: 'after-an-empty-page' };
+        }
         return {
           MetricAlarms: types.includes('MetricAlarm')
             ? found.filter((a) => a.composite !== true).map(shape)
@@ -153,6 +175,18 @@ export async function startFakeCloudwatch(options: { keys?: KeyRing } = {}): Pro
     },
     statusOf: (key, status, message) => {
       statuses.set(keyFor(key), { status, ...(message === undefined ? {} : { message }) });
+    },
+    get pointsPerPage() {
+      return paging.pointsPerPage;
+    },
+    set pointsPerPage(size: number) {
+      paging.pointsPerPage = size;
+    },
+    get emptyAlarmPages() {
+      return paging.emptyAlarmPages;
+    },
+    set emptyAlarmPages(pages: number) {
+      paging.emptyAlarmPages = pages;
     },
   };
 }

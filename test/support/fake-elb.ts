@@ -1,17 +1,27 @@
 /**
- * A local Elastic Load Balancing v2 API speaking the query protocol the SDK sends: `POST /` with a
- * form-encoded body (`Action=ModifyListener&Version=2015-12-01&DefaultActions.member.1.
- * ForwardConfig.TargetGroups.member.2.Weight=100...`), SigV4 for `elasticloadbalancing` checked
- * against the test's keys, XML answers, errors as `<ErrorResponse><Error><Code>ListenerNotFound`.
+ * A local Elastic Load Balancing v2 API speaking the query protocol the SDK sends (test/support/
+ * fake-aws-query.ts): `POST /` with a form-encoded body (`Action=ModifyListener&Version=2015-12-01&
+ * DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight=100...`), SigV4 for
+ * `elasticloadbalancing` checked against the test's keys, XML answers, errors as
+ * `<ErrorResponse><Error><Code>ListenerNotFound`.
+ *
  * It models listeners with default actions (forward with weighted target groups, and any other
- * action kept as given); a test shifts a listener "from elsewhere". Reach it with
+ * action kept as given), and target groups with registered targets: DeregisterTargets puts a target
+ * in `draining` (reason Target.DeregistrationInProgress) for `drainReads` DescribeTargetHealth reads,
+ * then it is gone; DescribeTargetHealth of a named target that is not registered answers `unused`,
+ * Target.NotRegistered, as ELB does; deregistering one that is not registered is `InvalidTarget`.
+ * A test shifts a listener or registers targets "from elsewhere". Reach it with
  * AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { sigV4Problem } from './aws-sigv4.js';
-import { KeyRing } from './fake-aws-json.js';
+import type { KeyRing } from './fake-aws-json.js';
+import {
+  AwsFault,
+  field,
+  members,
+  startAwsQueryPeer,
+  type AwsQueryPeer,
+  type AwsQueryRequest,
+} from './fake-aws-query.js';
 
 export interface ElbAction {
   Type: string;
@@ -21,26 +31,30 @@ export interface ElbAction {
   Stickiness?: boolean;
 }
 
-export interface ElbRequest {
-  action: string;
-  params: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  role: string | undefined;
+export interface FakeTarget {
+  id: string;
+  port: number;
+  state: string;
+  reason?: string;
+  /** DescribeTargetHealth reads left before a draining target is gone. */
+  drainReads?: number;
 }
 
-export interface FakeElb {
-  url: string;
-  requests: ElbRequest[];
-  calls(action: string): Record<string, string>[];
+export interface FakeElb extends AwsQueryPeer {
   addListener(arn: string, actions: ElbAction[]): void;
   actionsOf(arn: string): ElbAction[];
-  /** Requests for `action` are never answered from now on. */
-  stall(action: string): void;
-  refuse(action: string, code: string, message: string, status?: number): void;
-  close(): Promise<void>;
+  /** A target group with targets registered on `port` (healthy unless said). */
+  addTargetGroup(
+    arn: string,
+    port: number,
+    targets: ReadonlyArray<Partial<FakeTarget> & { id: string }>,
+  ): void;
+  /** The targets registered in the group now, draining ones included. */
+  targetsOf(arn: string): FakeTarget[];
+  /** How many reads a deregistered target drains for (default 2; 0: gone at once). */
+  drainReads: number;
 }
 
-const xml = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
 function actionXml(action: ElbAction): string {
@@ -48,8 +62,8 @@ function actionXml(action: ElbAction): string {
   const forward =
     groups === undefined
       ? ''
-      : `<ForwardConfig><TargetGroups>${groups.map((g) => `<member><TargetGroupArn>${xml(g.TargetGroupArn)}</TargetGroupArn><Weight>${g.Weight}</Weight></member>`).join('')}</TargetGroups><TargetGroupStickinessConfig><Enabled>${action.Stickiness === true}</Enabled></TargetGroupStickinessConfig></ForwardConfig>`;
-  return `<member><Type>${action.Type}</Type>${action.Order === undefined ? '' : `<Order>${action.Order}</Order>`}${action.TargetGroupArn === undefined ? '' : `<TargetGroupArn>${xml(action.TargetGroupArn)}</TargetGroupArn>`}${forward}</member>`;
+      : `<ForwardConfig><TargetGroups>${members(groups, (g) => `${field('TargetGroupArn', g.TargetGroupArn)}${field('Weight', g.Weight)}`)}</TargetGroups><TargetGroupStickinessConfig><Enabled>${action.Stickiness === true}</Enabled></TargetGroupStickinessConfig></ForwardConfig>`;
+  return `<member>${field('Type', action.Type)}${field('Order', action.Order)}${field('TargetGroupArn', action.TargetGroupArn)}${forward}</member>`;
 }
 
 /** `DefaultActions.member.N...` form fields back into actions. */
@@ -84,106 +98,135 @@ function actionsFrom(params: Record<string, string>): ElbAction[] {
   return actions;
 }
 
-export async function startFakeElb(options: { keys?: KeyRing; region?: string } = {}): Promise<FakeElb> {
-  const keys = options.keys ?? new KeyRing();
-  const region = options.region ?? 'eu-west-1';
-  const listeners = new Map<string, ElbAction[]>();
-  const requests: ElbRequest[] = [];
-  const stalled = new Set<string>();
-  const refusals = new Map<string, { code: string; message: string; status: number }>();
-
-  const reply = (res: ServerResponse, status: number, body: string): true => {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
-    res.end(body);
-    return true;
-  };
-  const error = (res: ServerResponse, status: number, code: string, message: string): true =>
-    reply(
-      res,
-      status,
-      `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-    );
-  const listenerXml = (arn: string) =>
-    `<member><ListenerArn>${xml(arn)}</ListenerArn><Port>443</Port><Protocol>HTTPS</Protocol><DefaultActions>${listeners.get(arn)!.map(actionXml).join('')}</DefaultActions></member>`;
-  const result = (action: string, inner: string) =>
-    `<${action}Response xmlns="${NS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const params = Object.fromEntries(new URLSearchParams(raw));
-      const action = params['Action'] ?? '';
-      const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const key = keys.keys.get(accessKeyId);
-      requests.push({ action, params, headers: req.headers, role: key?.role });
-      if (!key)
-        return error(
-          res,
-          403,
-          'InvalidClientTokenId',
-          'The security token included in the request is invalid.',
-        );
-      const problem = sigV4Problem(
-        { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw },
-        key,
-        region,
-        'elasticloadbalancing',
-      );
-      if (problem) return error(res, 403, 'SignatureDoesNotMatch', problem.message);
-      if (key.sessionToken !== undefined && req.headers['x-amz-security-token'] !== key.sessionToken) {
-        return error(
-          res,
-          403,
-          'InvalidClientTokenId',
-          'The security token included in the request is invalid.',
-        );
-      }
-      if (
-        req.headers['content-type'] !== 'application/x-www-form-urlencoded' ||
-        params['Version'] !== '2015-12-01'
-      ) {
-        return error(res, 400, 'InvalidAction', 'expected a form-encoded 2015-12-01 request');
-      }
-      if (stalled.has(action)) return false;
-      const refusal = refusals.get(action);
-      if (refusal) return error(res, refusal.status, refusal.code, refusal.message);
-      const arn = params['ListenerArn'] ?? params['ListenerArns.member.1'] ?? '';
-      if (!listeners.has(arn)) return error(res, 400, 'ListenerNotFound', 'One or more listeners not found');
-      if (action === 'DescribeListeners')
-        return reply(res, 200, result(action, `<Listeners>${listenerXml(arn)}</Listeners>`));
-      if (action === 'ModifyListener') {
-        const actions = actionsFrom(params);
-        if (actions.length === 0)
-          return error(res, 400, 'ValidationError', 'DefaultActions must not be empty');
-        listeners.set(arn, actions);
-        return reply(res, 200, result(action, `<Listeners>${listenerXml(arn)}</Listeners>`));
-      }
-      return error(res, 400, 'InvalidAction', `Could not find operation ${action}`);
+/** `Targets.member.N.Id` / `.Port` form fields back into targets (port undefined when not sent). */
+function targetsFrom(params: Record<string, string>): Array<{ id: string; port: number | undefined }> {
+  const targets: Array<{ id: string; port: number | undefined }> = [];
+  for (let n = 1; params[`Targets.member.${n}.Id`] !== undefined; n += 1) {
+    const port = params[`Targets.member.${n}.Port`];
+    targets.push({
+      id: params[`Targets.member.${n}.Id`]!,
+      port: port === undefined ? undefined : Number(port),
     });
+  }
+  return targets;
+}
+
+export async function startFakeElb(options: { keys?: KeyRing; region?: string } = {}): Promise<FakeElb> {
+  const listeners = new Map<string, ElbAction[]>();
+  const groups = new Map<string, { port: number; targets: FakeTarget[] }>();
+  const state = { drainReads: 2 };
+
+  const listenerXml = (arn: string) =>
+    `<member>${field('ListenerArn', arn)}<Port>443</Port><Protocol>HTTPS</Protocol><DefaultActions>${listeners.get(arn)!.map(actionXml).join('')}</DefaultActions></member>`;
+  const listener = (params: Record<string, string>) => {
+    const arn = params['ListenerArn'] ?? params['ListenerArns.member.1'] ?? '';
+    if (!listeners.has(arn)) throw new AwsFault('ListenerNotFound', 'One or more listeners not found');
+    return arn;
+  };
+  const group = (params: Record<string, string>) => {
+    const found = groups.get(params['TargetGroupArn'] ?? '');
+    if (!found) throw new AwsFault('TargetGroupNotFound', 'One or more target groups not found');
+    return found;
+  };
+  const healthXml = (id: string, port: number, target: FakeTarget | undefined) => {
+    const health =
+      target === undefined
+        ? '<State>unused</State><Reason>Target.NotRegistered</Reason><Description>Target is not registered to the target group</Description>'
+        : `${field('State', target.state)}${field('Reason', target.reason)}${target.state === 'draining' ? '<Description>Target deregistration is in progress</Description>' : ''}`;
+    return `<member><Target>${field('Id', id)}${field('Port', port)}</Target>${field('HealthCheckPort', port)}<TargetHealth>${health}</TargetHealth></member>`;
+  };
+
+  const handle = (request: AwsQueryRequest): string | undefined => {
+    const { params } = request;
+    switch (request.action) {
+      case 'DescribeListeners':
+        return `<Listeners>${listenerXml(listener(params))}</Listeners>`;
+      case 'ModifyListener': {
+        const arn = listener(params);
+        const actions = actionsFrom(params);
+        if (actions.length === 0) throw new AwsFault('ValidationError', 'DefaultActions must not be empty');
+        listeners.set(arn, actions);
+        return `<Listeners>${listenerXml(arn)}</Listeners>`;
+      }
+      case 'DescribeTargetHealth': {
+        const tg = group(params);
+        const asked = targetsFrom(params);
+        const answer =
+          asked.length === 0
+            ? tg.targets.map((t) => healthXml(t.id, t.port, t)).join('')
+            : asked
+                .map(({ id, port = tg.port }) =>
+                  healthXml(
+                    id,
+                    port,
+                    tg.targets.find((t) => t.id === id && t.port === port),
+                  ),
+                )
+                .join('');
+        for (const t of tg.targets) {
+          if (t.state === 'draining') t.drainReads = (t.drainReads ?? 0) - 1;
+        }
+        tg.targets = tg.targets.filter((t) => t.state !== 'draining' || (t.drainReads ?? 0) > 0);
+        return `<TargetHealthDescriptions>${answer}</TargetHealthDescriptions>`;
+      }
+      case 'DeregisterTargets': {
+        const tg = group(params);
+        const asked = targetsFrom(params);
+        if (asked.length === 0) throw new AwsFault('ValidationError', 'Targets must not be empty');
+        const found = asked.map(({ id, port = tg.port }) => {
+          const target = tg.targets.find((t) => t.id === id && t.port === port);
+          if (!target) {
+            throw new AwsFault(
+              'InvalidTarget',
+              `The following targets are not registered in target group: ${id}:${port}`,
+            );
+          }
+          return target;
+        });
+        for (const target of found) {
+          if (state.drainReads === 0) {
+            tg.targets = tg.targets.filter((t) => t !== target);
+          } else if (target.state !== 'draining') {
+            Object.assign(target, {
+              state: 'draining',
+              reason: 'Target.DeregistrationInProgress',
+              drainReads: state.drainReads,
+            });
+          }
+        }
+        return '';
+      }
+      default:
+        throw new AwsFault('InvalidAction', `Could not find operation ${request.action}`);
+    }
+  };
+
+  const peer = await startAwsQueryPeer({
+    signingName: 'elasticloadbalancing',
+    version: '2015-12-01',
+    xmlns: NS,
+    handle,
+    ...(options.keys === undefined ? {} : { keys: options.keys }),
+    ...(options.region === undefined ? {} : { region: options.region }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    calls: (action) => requests.filter((r) => r.action === action).map((r) => r.params),
+    ...peer,
     addListener: (arn, actions) => {
       listeners.set(arn, actions);
     },
     actionsOf: (arn) => listeners.get(arn) ?? [],
-    stall: (action) => {
-      stalled.add(action);
+    addTargetGroup: (arn, port, targets) => {
+      groups.set(arn, {
+        port,
+        targets: targets.map((t) => ({ state: 'healthy', port, ...t })),
+      });
     },
-    refuse: (action, code, message, status = 400) => {
-      refusals.set(action, { code, message, status });
+    targetsOf: (arn) => groups.get(arn)?.targets ?? [],
+    get drainReads() {
+      return state.drainReads;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    set drainReads(reads: number) {
+      state.drainReads = reads;
+    },
   };
 }

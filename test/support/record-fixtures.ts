@@ -6,6 +6,7 @@ import { rollbackView, type RollbackView } from '../../src/app/rollback-view.js'
 import { persist } from '../../src/domain/rollback-machine.js';
 import type { AuditRecord, RecordedRollback } from '../../src/domain/rollback-record.js';
 import type { AuditEntry, StoredRollback } from '../../src/store/store.js';
+import { chainEntry, chainStart, verifyAuditChain, type AuditVerdict } from '../../src/lib/audit-chain.js';
 import type { RollbackEvent } from '../../src/domain/rollback-events.js';
 import type { Effect, RollbackInput } from '../../src/domain/rollback-types.js';
 import { MINUTE, SECOND, T0, USERS, at, rollbackInput } from './domain-fixtures.js';
@@ -108,4 +109,24 @@ export function viewOf(run: RecordingDriver, now: number): RollbackView {
   };
   const audit: AuditEntry[] = run.audit.map((entry, index) => ({ ...entry, version: index + 1 }));
   return rollbackView(stored, audit, now);
+}
+
+/** The audit of a driven rollback as the engine stores it: versions 1, 2, ... and hash-chained. */
+export function chainedAudit(run: RecordingDriver): AuditEntry[] {
+  let prev = chainStart(run.ctx.id);
+  return run.audit.map((entry, index) => {
+    const chained = chainEntry({ ...entry, version: index + 1 }, prev);
+    prev = chained.hash;
+    return chained;
+  });
+}
+
+/** The audit verdict of a driven rollback stored intact (or as `edit` leaves its stored entries). */
+export function auditVerdictOf(
+  run: RecordingDriver,
+  edit: (entries: AuditEntry[]) => AuditEntry[] = (entries) => entries,
+): AuditVerdict {
+  const entries = chainedAudit(run);
+  const record = { version: entries.length, auditHash: entries.at(-1)?.hash };
+  return verifyAuditChain({ rollbackId: run.ctx.id, entries: edit(entries), record });
 }

@@ -19,7 +19,9 @@ import { human, pause } from '../http-kit.js';
 import {
   appconfigApi,
   chooseVersion,
+  decides,
   inFlight,
+  isLive,
   live,
   type AppconfigApi,
   type Deployment,
@@ -66,7 +68,9 @@ export function createAppconfigExecutor(options: AppconfigExecutorOptions = {}):
       if (!setup.ok) return setup;
       const client = new AppConfigClient(setup.config);
       try {
-        const deployments = await appconfigApi(client, params, signal).ofProfile();
+        const deployments = await appconfigApi(client, params, signal).ofProfile((found) =>
+          decides(found, params.configurationVersion, ctx.toVersion),
+        );
         const current = live(deployments, object);
         const chosen = chooseVersion(deployments, params.configurationVersion, ctx.toVersion, object);
         if (!chosen.ok) return chosen;
@@ -109,7 +113,10 @@ export function createAppconfigExecutor(options: AppconfigExecutorOptions = {}):
       const api = appconfigApi(client, params, signal);
       let output: Record<string, unknown> | undefined;
       try {
-        const deployments = await api.ofProfile();
+        // With a recorded target only the live deployment matters; without, what resolve would read.
+        const deployments = await api.ofProfile((found) =>
+          ctx.target === undefined ? decides(found, params.configurationVersion, null) : found.some(isLive),
+        );
         const current = live(deployments, object);
         let from = current.ConfigurationVersion;
         let to: string;

@@ -1,94 +1,64 @@
 /**
- * The blue-green switch of seeds 002 and 004, natively: an ALB listener's default forward is
- * shifted to a target group (all of the traffic, or a weight with the rest on the other group)
- * with ModifyListener. ALB applies it at once; there is no rollout to wait for.
- *
- * `resolve` reads the listener (DescribeListeners) and names the weights now and the weights it
- * sets; given that recorded target, `run` writes only when the listener still has the pinned
- * weights, succeeds without writing when it already has the target ones (a retry), and refuses
- * (a conflict) when someone else shifted it in between.
+ * The ALB steps of seeds 002 and 004, natively. `action: shift` (the default) is the blue-green
+ * switch: an ALB listener's default forward is moved to a target group (all of the traffic, or a
+ * weight with the rest on the other group) with ModifyListener, which ALB applies at once
+ * (shift.ts). `action: deregister` stops a target's traffic: DeregisterTargets, then waiting until
+ * ELB has drained them (deregister.ts). Both resolve before approval and converge on retry.
  */
 
-// Tested by test/integration/executors/aws-elb.test.ts.
-import {
-  DescribeListenersCommand,
-  ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-  type Listener,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { z } from 'zod';
-import { AwsError, resolveFailure, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
-import type { Executor, Resolution, StepResult, StepTarget } from '../executor.js';
+// Tested by test/integration/executors/aws-elb.test.ts, test/integration/executors/aws-elb-deregister.test.ts.
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AwsError, resolveFailure, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
+import type { Executor, Resolution, StepResult } from '../executor.js';
 import { human } from '../http-kit.js';
-import {
-  actionsWith,
-  currentWeights,
-  groupName,
-  targetWeights,
-  weightsKey,
-  weightsText,
-  type Weights,
-} from './listener.js';
+import { resolveDeregister, runDeregister, StoppedWaiting, targetGroupObject } from './deregister.js';
 import { elbParams, type ElbParams } from './params.js';
+import { listenerObject, resolveShift, runShift } from './shift.js';
 
-/** Every call the executor makes. */
+/** Every call the executor makes: the listener's for shift, the target group's for deregister. */
 export const ELB_IAM_ACTIONS = [
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:ModifyListener',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DeregisterTargets',
 ] as const;
 
+export interface ElbExecutorOptions extends AwsExecutorOptions {
+  /** Time between two DescribeTargetHealth while deregistered targets drain (default 5 s). */
+  pollIntervalMs?: number;
+}
+
 const ELB = { envId: 'ELASTIC_LOAD_BALANCING_V2', label: 'ELB' };
-const elbPin = z.object({ from: z.string().min(1), to: z.string().min(1) });
 
-/** `alb listener checkout/443`: the load balancer's name and the listener's id, as the card shows it. */
-export const listenerObject = (arn: string): string => {
-  const match = /listener\/app\/([^/]+)\/[^/]+\/([^/]+)$/.exec(arn);
-  return match ? `alb listener ${match[1]!}/${match[2]!}` : `alb listener ${arn}`;
-};
+const objectOf = (params: ElbParams): string =>
+  params.action === 'deregister'
+    ? targetGroupObject(params.targetGroupArn)
+    : listenerObject(params.listenerArn);
 
-async function describe(client: ElasticLoadBalancingV2Client, arn: string, signal: AbortSignal) {
-  const answer = await awsCall('ELB DescribeListeners', signal, (options) =>
-    client.send(new DescribeListenersCommand({ ListenerArns: [arn] }), options),
-  );
-  const listener = answer.Listeners?.find((l) => l.ListenerArn === arn);
-  if (!listener) throw new AwsError(`${listenerObject(arn)} not found`);
-  return listener;
-}
-
-function targetOf(listener: Listener, params: ElbParams, object: string): StepTarget {
-  const now = currentWeights(listener, object);
-  const wanted = targetWeights(now, params.targetGroupArn, params.weight, object);
-  const state = (weights: Weights) => ({ revision: weightsText(weights), images: [] });
-  return {
-    object,
-    current: state(now),
-    target: state(wanted),
-    pin: { from: weightsKey(now), to: weightsKey(wanted) },
-  };
-}
-
-export function createElbExecutor(options: AwsExecutorOptions = {}): Executor<ElbParams> {
+export function createElbExecutor(options: ElbExecutorOptions = {}): Executor<ElbParams> {
   const env = options.env ?? process.env;
   const resolveTimeoutMs = options.resolveTimeoutMs ?? 30_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
 
   return {
     kind: 'aws-elb',
     description:
-      "Shifts an ALB listener's weighted forward to a target group (the blue-green switch) with ModifyListener.",
+      "Shifts an ALB listener's weighted forward to a target group (the blue-green switch), or deregisters targets and waits until they are drained.",
     params: elbParams,
     iamActions: ELB_IAM_ACTIONS,
 
     async resolve(ctx, params): Promise<Resolution> {
-      const object = listenerObject(params.listenerArn);
+      const object = objectOf(params);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(resolveTimeoutMs)]);
       const setup = awsClientConfig(ELB, params, { env, rollbackId: ctx.rollback.id, signal });
       if (!setup.ok) return setup;
       const client = new ElasticLoadBalancingV2Client(setup.config);
       try {
-        return {
-          ok: true,
-          target: targetOf(await describe(client, params.listenerArn, signal), params, object),
-        };
+        const target =
+          params.action === 'deregister'
+            ? await resolveDeregister(client, params, signal)
+            : await resolveShift(client, params, signal);
+        return { ok: true, target };
       } catch (error) {
         return resolveFailure(error, {
           object,
@@ -102,71 +72,35 @@ export function createElbExecutor(options: AwsExecutorOptions = {}): Executor<El
     },
 
     async run(ctx, params): Promise<StepResult> {
-      const object = listenerObject(params.listenerArn);
+      const object = objectOf(params);
       const limitMs = Math.min(params.timeout, ctx.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limitMs)]);
       const setup = awsClientConfig(ELB, params, { env, rollbackId: ctx.rollback.id, signal });
       if (!setup.ok) return { outcome: 'failed', error: setup.error };
       const client = new ElasticLoadBalancingV2Client(setup.config);
+      const progress: { output?: Record<string, unknown> } = {};
       try {
-        const listener = await describe(client, params.listenerArn, signal);
-        const fresh = targetOf(listener, params, object);
-        const pin = elbPin.safeParse(ctx.target?.pin ?? fresh.pin);
-        if (!pin.success) {
-          return {
-            outcome: 'failed',
-            error: `the recorded target of ${object} has no weights pin (from, to): resolve it again`,
-          };
-        }
-        const now = currentWeights(listener, object);
-        const wanted = targetWeights(now, params.targetGroupArn, params.weight, object);
-        const output = (weights: Weights) => ({
-          listener: params.listenerArn,
-          weights: Object.fromEntries(weights.map((w) => [groupName(w.arn), w.weight])),
-        });
-        if (weightsKey(now) === pin.data.to) {
-          const summary = `${object} already forwards ${weightsText(now)}: nothing to change`;
-          ctx.log.line(summary);
-          return { outcome: 'succeeded', summary, output: output(now) };
-        }
-        if (weightsKey(now) !== pin.data.from || weightsKey(wanted) !== pin.data.to) {
-          return {
-            outcome: 'failed',
-            conflict: true,
-            error: `${object} changed since the rollback was approved: it forwards ${weightsText(now)}, neither the start nor the target; nothing was changed`,
-          };
-        }
-        ctx.log.line(`${object}: ${weightsText(now)} → ${weightsText(wanted)}`);
-        const answer = await awsCall('ELB ModifyListener', signal, (options) =>
-          client.send(
-            new ModifyListenerCommand({
-              ListenerArn: params.listenerArn,
-              DefaultActions: actionsWith(listener, wanted, object),
-            }),
-            options,
-          ),
-        );
-        const written = answer.Listeners?.[0];
-        const after = written === undefined ? wanted : currentWeights(written, object);
-        if (weightsKey(after) !== weightsKey(wanted)) {
-          return {
-            outcome: 'failed',
-            error: `${object} answered ModifyListener with ${weightsText(after)}, not ${weightsText(wanted)}`,
-            output: output(after),
-          };
-        }
-        const summary = `${object} forwards ${weightsText(after)} (was ${weightsText(now)})`;
-        return { outcome: 'succeeded', summary, output: output(after) };
+        return params.action === 'deregister'
+          ? await runDeregister(ctx, client, params, signal, pollIntervalMs, progress)
+          : await runShift(ctx, client, params, signal);
       } catch (error) {
-        if (signal.aborted) {
+        const { output } = progress;
+        if (signal.aborted || error instanceof StoppedWaiting) {
+          const doing =
+            params.action === 'deregister' ? `deregistering targets of ${object}` : `shifting ${object}`;
+          const drains =
+            output === undefined ? '' : '; ELB goes on draining the targets it was asked to deregister';
           return {
             outcome: 'failed',
             error: ctx.signal.aborted
-              ? `shifting ${object} was stopped (rollback cancelled or bot shutting down)`
-              : `shifting ${object} did not finish within the step's time limit of ${human(limitMs)}`,
+              ? `${doing} was stopped (rollback cancelled or bot shutting down)${drains}`
+              : `${doing} did not finish within the step's time limit of ${human(limitMs)}${drains}`,
+            ...(output === undefined ? {} : { output }),
           };
         }
-        if (error instanceof AwsError) return { outcome: 'failed', error: error.userMessage };
+        if (error instanceof AwsError) {
+          return { outcome: 'failed', error: error.userMessage, ...(output === undefined ? {} : { output }) };
+        }
         throw error;
       } finally {
         client.destroy();

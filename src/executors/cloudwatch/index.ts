@@ -11,7 +11,9 @@ import {
   CloudWatchClient,
   DescribeAlarmsCommand,
   GetMetricDataCommand,
+  type CompositeAlarm,
   type GetMetricDataCommandOutput,
+  type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import { AwsError, awsCall, awsClientConfig, type AwsExecutorOptions } from '../aws-kit.js';
 import type { Executor, ExecutorContext, StepResult } from '../executor.js';
@@ -77,15 +79,24 @@ async function checkAlarm(
   signal: AbortSignal,
 ): Promise<StepResult> {
   ctx.log.line(`alarm ${name}`);
-  const answer = await awsCall('CloudWatch DescribeAlarms', signal, (options) =>
-    client.send(
-      new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
-      options,
-    ),
-  );
-  const alarm = [...(answer.MetricAlarms ?? []), ...(answer.CompositeAlarms ?? [])].find(
-    (a) => a.AlarmName === name,
-  );
+  // Pages until the alarm is found: AWS does not promise it on the first page, even asked by name.
+  let alarm: MetricAlarm | CompositeAlarm | undefined;
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await awsCall('CloudWatch DescribeAlarms', signal, (options) =>
+      client.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: [name],
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+        options,
+      ),
+    );
+    alarm = [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])].find((a) => a.AlarmName === name);
+    nextToken = page.NextToken || undefined;
+  } while (alarm === undefined && nextToken !== undefined);
   if (!alarm) return { outcome: 'inconclusive', detail: `there is no CloudWatch alarm named ${name}` };
   const reason = alarm.StateReason ? `: ${alarm.StateReason}` : '';
   const since = alarm.StateUpdatedTimestamp ? ` since ${alarm.StateUpdatedTimestamp.toISOString()}` : '';
@@ -121,37 +132,46 @@ async function checkMetric(
   ctx.log.line(
     `${metric.namespace} ${metric.name} (${metric.statistic}, ${human(metric.period)}) from ${iso(start)} to ${iso(end)}`,
   );
-  const answer: GetMetricDataCommandOutput = await awsCall('CloudWatch GetMetricData', signal, (options) =>
-    client.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: [
-          {
-            Id: 'm',
-            MetricStat: {
-              Metric: { Namespace: metric.namespace, MetricName: metric.name, Dimensions: dimensions },
-              Period: period,
-              Stat: metric.statistic,
+  const values: number[] = [];
+  const times: Date[] = [];
+  let nextToken: string | undefined;
+  // Every page: a window of many datapoints comes back in parts (StatusCode PartialData, NextToken).
+  do {
+    const token = nextToken;
+    const page: GetMetricDataCommandOutput = await awsCall('CloudWatch GetMetricData', signal, (options) =>
+      client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [
+            {
+              Id: 'm',
+              MetricStat: {
+                Metric: { Namespace: metric.namespace, MetricName: metric.name, Dimensions: dimensions },
+                Period: period,
+                Stat: metric.statistic,
+              },
+              ReturnData: true,
             },
-            ReturnData: true,
-          },
-        ],
-        StartTime: new Date(start * 1000),
-        EndTime: new Date(end * 1000),
-        ScanBy: 'TimestampDescending',
-      }),
-      options,
-    ),
-  );
-  const result = answer.MetricDataResults?.find((r) => r.Id === 'm');
-  if (result?.StatusCode === 'Forbidden' || result?.StatusCode === 'InternalError') {
-    const message = answer.Messages?.map((m) => m.Value).join('; ');
-    return {
-      outcome: 'inconclusive',
-      detail: `CloudWatch answered ${result.StatusCode} for ${label}${message ? `: ${message}` : ''}`,
-    };
-  }
-  const values = result?.Values ?? [];
-  const times = result?.Timestamps ?? [];
+          ],
+          StartTime: new Date(start * 1000),
+          EndTime: new Date(end * 1000),
+          ScanBy: 'TimestampDescending',
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+        options,
+      ),
+    );
+    const result = page.MetricDataResults?.find((r) => r.Id === 'm');
+    if (result?.StatusCode === 'Forbidden' || result?.StatusCode === 'InternalError') {
+      const message = page.Messages?.map((m) => m.Value).join('; ');
+      return {
+        outcome: 'inconclusive',
+        detail: `CloudWatch answered ${result.StatusCode} for ${label}${message ? `: ${message}` : ''}`,
+      };
+    }
+    values.push(...(result?.Values ?? []));
+    times.push(...(result?.Timestamps ?? []));
+    nextToken = page.NextToken || undefined;
+  } while (nextToken !== undefined);
   // ScanBy TimestampDescending: the newest first; checked anyway, CloudWatch is the authority.
   let newest = -1;
   times.forEach((time, index) => {

@@ -11,7 +11,9 @@ export const ecsParams = strictObject({
   ).optional(),
   container: nonEmptyText(
     'Container whose image tag is the version the service runs (default: the first container of the task definition).',
-  ).optional(),
+  )
+    .meta({ examples: ['app'] })
+    .optional(),
   ...awsStepParams,
   timeout: timeout('15m'),
 });

@@ -22,13 +22,18 @@ export const kubernetesParams = strictObject({
     .optional()
     .describe(
       'Revision to return to (default: the revision running the version asked for with --to, else the previous one).',
-    ),
+    )
+    .meta({ examples: [6] }),
   container: nonEmptyText(
     'Container whose image tag is the version shown and matched by --to (default: the first container).',
-  ).optional(),
+  )
+    .meta({ examples: ['api'] })
+    .optional(),
   kubeconfig: nonEmptyText(
     'Path of the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account).',
-  ).optional(),
+  )
+    .meta({ examples: ['/etc/rollback-bot/kubeconfig'] })
+    .optional(),
   context: nonEmptyText('kubeconfig context to use (default: the current one).').optional(),
   pollInterval: duration('How often the rollout is checked while it progresses (default 2s).').prefault('2s'),
   timeout: timeout('10m'),

@@ -8,6 +8,7 @@ import type { KnownBlock } from '@slack/web-api';
 import type { RollbackView } from '../../app/rollback-view.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TimelineEvent } from '../../domain/post-mortem-timeline.js';
+import { AUDIT_CHAIN_SINCE, versionRanges, type AuditVerdict } from '../../lib/audit-chain.js';
 import { LIMITS, context, divider, header, section } from './kit.js';
 import type { ThreadMessage } from './thread-messages.js';
 import { escapeMrkdwn, slackDate, truncate } from './text.js';
@@ -124,6 +125,36 @@ function timelineBlocks(lines: string[], view: RollbackView): KnownBlock[] {
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
+/** Enough of the head hash to compare by eye with `rollback-bot audit verify`, and hard to forge. */
+export const HEAD_SHOWN = 16;
+
+/**
+ * Whether the timeline above is the stored audit as it was written (its hash chain holds). The
+ * head hash posted here also anchors the chain outside Redis: a later rewrite disagrees with it.
+ */
+export function auditLine(verdict: AuditVerdict, rollbackId: string): string {
+  const check = `\`npx rollback-bot audit verify ${esc(rollbackId)}\``;
+  switch (verdict.status) {
+    case 'verified': {
+      const unchained =
+        verdict.unchained.length === 0
+          ? ''
+          : `; entries ${versionRanges(verdict.unchained)} were written before rollback-bot ${AUDIT_CHAIN_SINCE} and carry no hash`;
+      return `🔒 Timeline verified: the audit chain of its ${verdict.entries} entries holds${unchained}. Head \`${verdict.head.slice(0, HEAD_SHOWN)}\` (check again with ${check}).`;
+    }
+    case 'unchained':
+      return `Timeline not verified: its ${verdict.entries} audit entries were written before rollback-bot ${AUDIT_CHAIN_SINCE} and carry no hash.`;
+    case 'broken': {
+      const which =
+        verdict.version === null
+          ? `entry ${verdict.index + 1}`
+          : `entry ${verdict.index + 1} (version ${verdict.version})`;
+      const when = verdict.at === null ? '' : ` of ${slackDate(verdict.at)}`;
+      return `🚨 Timeline NOT verified: audit ${which}${when} does not hold: ${esc(verdict.problem)}. The stored record may have been altered; check with ${check}.`;
+    }
+  }
+}
+
 const ACTION_ITEMS = [
   'Fix root cause issue',
   'Improve monitoring/alerting',
@@ -133,7 +164,11 @@ const ACTION_ITEMS = [
   'Train team on lessons learned',
 ];
 
-export function renderPostMortem(view: RollbackView, timeline: readonly TimelineEvent[]): ThreadMessage {
+export function renderPostMortem(
+  view: RollbackView,
+  timeline: readonly TimelineEvent[],
+  audit: AuditVerdict,
+): ThreadMessage {
   const start = Date.parse(view.incidentStartedAt);
   const declared = Date.parse(view.declaredAt);
   const end = view.outcome === null ? null : Date.parse(view.outcome.at);
@@ -158,6 +193,7 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
   ].join('\n');
 
   const lines = timeline.map((event) => timelineLine(event, view));
+  const verified = auditLine(audit, view.id);
   const blocks: KnownBlock[] = [
     header(title),
     context([
@@ -166,6 +202,7 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
     section(summary),
     divider(),
     ...timelineBlocks(lines, view),
+    context([verified]),
     divider(),
     section(
       [
@@ -191,6 +228,7 @@ export function renderPostMortem(view: RollbackView, timeline: readonly Timeline
   const text = truncate(
     [
       `Post-mortem draft: ${date} ${esc(view.environment)} rollback of ${esc(view.service)}${drill}, ${outcome} after ${duration}`,
+      verified,
       'Timeline:',
       ...lines,
     ].join('\n'),

@@ -17,7 +17,7 @@ export function registerIncidentActions(app: App, deps: SlackDependencies): void
     async ({ ack, body, action, client }) => {
       await ack();
       const user = body.user.id;
-      const tell = tellClicker(body, client);
+      const tell = tellClicker(body, client, deps.log);
       try {
         const value = decodeIncidentValue(action.value);
         const incident = value && (await deps.incidents.get(value.incidentId));
@@ -55,7 +55,7 @@ export function registerIncidentActions(app: App, deps: SlackDependencies): void
       } catch (error) {
         const { message, reference } = explainFailure(deps.log, error, { action: action.action_id, user });
         const reply = renderError(message, reference);
-        await tell(reply.text, reply.blocks).catch(() => undefined);
+        await tell(reply.text, reply.blocks);
       }
     },
   );

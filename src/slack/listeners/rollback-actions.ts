@@ -41,7 +41,7 @@ export function registerRollbackActions(app: App, deps: SlackDependencies): void
   app.action<BlockAction<ButtonAction>>(/^rollback:/, async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
-    const tell = tellClicker(body, client);
+    const tell = tellClicker(body, client, deps.log);
     try {
       const value = decodeButtonValue(action.value);
       const event = value && eventFor(action.action_id, value);
@@ -58,7 +58,7 @@ export function registerRollbackActions(app: App, deps: SlackDependencies): void
     } catch (error) {
       const { message, reference } = explainFailure(deps.log, error, { action: action.action_id, user });
       const reply = renderError(message, reference);
-      await tell(reply.text, reply.blocks).catch(() => undefined);
+      await tell(reply.text, reply.blocks);
     }
   });
 }

@@ -61,8 +61,14 @@ const rollbackHash = z.object({
   snapshot: z.string().transform(parseJson),
   createdAt: numberText,
   updatedAt: numberText,
+  auditHead: z.string().optional(),
 });
 
+/**
+ * The record's fields in the commit script's order. The audit head is stored with the version it
+ * belongs to: a replica older than the audit chain rewrites the record without touching it, and a
+ * head left from an earlier version must then read as none, not as the head of the newest entry.
+ */
 export function rollbackFields(rollback: StoredRollback): string[] {
   return [
     rollback.id,
@@ -74,6 +80,7 @@ export function rollbackFields(rollback: StoredRollback): string[] {
     rollback.environment,
     String(rollback.createdAt),
     String(rollback.updatedAt),
+    rollback.auditHash === undefined ? '' : `${rollback.version}:${rollback.auditHash}`,
   ];
 }
 
@@ -82,7 +89,10 @@ export function decodeRollback(hash: Record<string, string>, key: string): Store
   if (Object.keys(hash).length === 0) return null;
   const parsed = rollbackHash.safeParse(hash);
   if (!parsed.success) throw new RedisReplyError(key, hash);
-  return parsed.data;
+  const { auditHead, ...rollback } = parsed.data;
+  const colon = auditHead?.indexOf(':') ?? -1;
+  const headOf = auditHead !== undefined && auditHead.slice(0, colon) === String(rollback.version);
+  return headOf ? { ...rollback, auditHash: auditHead.slice(colon + 1) } : rollback;
 }
 
 const detail = z.record(z.string(), z.unknown());
@@ -94,6 +104,8 @@ const auditEntry = z.object({
   by: z.string(),
   state: z.string(),
   detail: detail.optional(),
+  prev: z.string().optional(),
+  hash: z.string().optional(),
 });
 
 export const decodeAudit = (text: string): AuditEntry => decode(auditEntry, text, 'an audit entry');

@@ -7,8 +7,10 @@
  * the hash tag `{s<n>}`: every key of one commit shares it.
  *
  *   P:{s<n>}:rb:<id>            hash    id, version, state, final (1|0), snapshot (JSON), service,
- *                                       environment, createdAt, updatedAt
- *   P:{s<n>}:audit:<id>         stream  one entry per audit record, field `e` = JSON
+ *                                       environment, createdAt, updatedAt, auditHead (`<version>:<hash>`
+ *                                       of the newest audit entry; absent before the audit chain)
+ *   P:{s<n>}:audit:<id>         stream  one entry per audit record, field `e` = JSON (with `prev` and
+ *                                       `hash`, src/lib/audit-chain.ts)
  *   P:{s<n>}:outbox             stream  one entry per effect, field `e` = JSON; consumer group `workers`;
  *                                       an entry is XDEL'd once acknowledged
  *   P:{s<n>}:timers             zset    member = JSON [rollbackId, timer, seq, dueAt], score = due time

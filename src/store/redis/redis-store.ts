@@ -184,12 +184,18 @@ export class RedisStore implements Store {
     return entries.map(([, fields]) => decodeAudit(fieldValue(fields, 'e', 'audit entry')));
   }
 
-  async readEffects(consumer: string, options: { count: number; blockMs?: number }): Promise<EffectDelivery[]> {
+  async readEffects(
+    consumer: string,
+    options: { count: number; blockMs?: number },
+  ): Promise<EffectDelivery[]> {
     await this.available();
     return this.outbox.read(consumer, options.count, options.blockMs ?? 0);
   }
 
-  async reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]> {
+  async reclaimEffects(
+    consumer: string,
+    options: { minIdleMs: number; count: number },
+  ): Promise<EffectDelivery[]> {
     await this.available();
     return this.outbox.reclaim(consumer, options.minIdleMs, options.count);
   }
@@ -199,7 +205,10 @@ export class RedisStore implements Store {
     return this.outbox.ack(delivery.receipt);
   }
 
-  async claimDueTimers(now: number, options: { limit: number; visibilityMs: number }): Promise<TimerRecord[]> {
+  async claimDueTimers(
+    now: number,
+    options: { limit: number; visibilityMs: number },
+  ): Promise<TimerRecord[]> {
     await this.available();
     return this.outbox.claimTimers(now, options.limit, options.visibilityMs);
   }

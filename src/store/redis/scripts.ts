@@ -8,7 +8,8 @@ import type { Cluster, Redis, Result } from 'ioredis';
 /**
  * KEYS: rb, audit, outbox, timers, index, active, serviceIndex.
  * ARGV: expectedVersion, id, version, state, final (1|0), snapshot, service, environment, createdAt,
- * updatedAt, then `n` and n audit JSONs, `n` and n effect JSONs, `n` and n (score, member) timer pairs.
+ * updatedAt, auditHead (`<version>:<hash>`, or empty: none), then `n` and n audit JSONs, `n` and n
+ * effect JSONs, `n` and n (score, member) timer pairs.
  * Returns {1, version} when written, {0, currentVersion} on a version conflict (nothing written).
  */
 const COMMIT = `
@@ -16,7 +17,8 @@ local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return {0, current} end
 redis.call('HSET', KEYS[1], 'id', ARGV[2], 'version', ARGV[3], 'state', ARGV[4], 'final', ARGV[5],
   'snapshot', ARGV[6], 'service', ARGV[7], 'environment', ARGV[8], 'createdAt', ARGV[9], 'updatedAt', ARGV[10])
-local i = 11
+if ARGV[11] == '' then redis.call('HDEL', KEYS[1], 'auditHead') else redis.call('HSET', KEYS[1], 'auditHead', ARGV[11]) end
+local i = 12
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('XADD', KEYS[2], '*', 'e', ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1

@@ -66,15 +66,30 @@ describe('aws-appconfig resolve', () => {
       target: { revision: 'version 5', version: 'v1.4.1', images: [] },
       pin: { from: '7', to: '5' },
     });
+    // Newest first, and no further than what decides: deployment 3 is the previous COMPLETE one.
     expect(appconfig.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `GET ${BASE}?max_results=25`,
+      `GET ${BASE}?max_results=50`,
       `GET ${BASE}/5`,
       `GET ${BASE}/4`,
       `GET ${BASE}/3`,
-      `GET ${BASE}/2`,
-      `GET ${BASE}/1`,
     ]);
     expect(appconfig.requests[0]!.headers.authorization).toContain('/eu-west-1/appconfig/aws4_request');
+  });
+
+  it("follows ListDeployments' pages when other profiles' deployments fill the first ones", async () => {
+    for (let n = 0; n < 7; n += 1) appconfig.deployElsewhere('other-profile', String(10 + n));
+    appconfig.pageSize = 4;
+    expect((await resolved()).pin).toEqual({ from: '7', to: '5' });
+    expect(appconfig.requests.filter((r) => !/\/\d+$/.test(r.path)).map((r) => r.path)).toEqual([
+      `${BASE}?max_results=50`,
+      `${BASE}?max_results=50&next_token=4`,
+      `${BASE}?max_results=50&next_token=8`,
+    ]);
+  });
+
+  it('reads the whole search depth for a --to no deployment has, then takes the previous one', async () => {
+    expect((await resolved({}, 'v0.1.0')).pin).toEqual({ from: '7', to: '5' });
+    expect(appconfig.requests.filter((r) => /\/\d+$/.test(r.path))).toHaveLength(5);
   });
 
   it('maps --to to a deployed version or label, and a named configurationVersion wins', async () => {

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createElbExecutor } from '../../../src/executors/aws-elb/index.js';
 import type { StepTarget } from '../../../src/executors/executor.js';
 import { TEST_KEYS } from '../../support/fake-aws-json.js';
+import { AwsFault } from '../../support/fake-aws-query.js';
 import { startFakeElb, type FakeElb } from '../../support/fake-elb.js';
 import { stepContext } from '../../support/http-peer.js';
 
@@ -193,9 +194,7 @@ describe('aws-elb run', () => {
   it('fails with what ELB said when the change is refused', async () => {
     elb.refuse(
       'ModifyListener',
-      'AccessDenied',
-      'not authorized to perform: elasticloadbalancing:ModifyListener',
-      403,
+      new AwsFault('AccessDenied', 'not authorized to perform: elasticloadbalancing:ModifyListener', 403),
     );
     expect(await executor().run(attempt(await resolved()), params())).toEqual({
       outcome: 'failed',

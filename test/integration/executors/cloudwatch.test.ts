@@ -104,6 +104,23 @@ describe('cloudwatch metric', () => {
     expect(request!.headers.authorization).toContain('/eu-west-1/monitoring/aws4_request');
   });
 
+  it('reads every page of a window that comes back in parts (PartialData, NextToken)', async () => {
+    cloudwatch.putData(ERRORS, [
+      [END - 60, 42],
+      [END - 120, 2],
+      [END - 180, 3],
+      [END - 240, 4],
+      [END - 300, 5],
+    ]);
+    cloudwatch.pointsPerPage = 2;
+    expect(await run(metricParams())).toEqual({
+      outcome: 'failed',
+      error: '5xx count 42 at 2026-11-23T06:09:00.000Z (passes when < 10)',
+      output: { value: 42, timestamp: '2026-11-23T06:09:00.000Z', datapoints: 5 },
+    });
+    expect(cloudwatch.calls('GetMetricData').map((body) => body['NextToken'])).toEqual([undefined, '2', '4']);
+  });
+
   it('fails when the newest datapoint is past the threshold', async () => {
     cloudwatch.putData(ERRORS, [
       [END - 120, 2],
@@ -207,6 +224,20 @@ describe('cloudwatch alarm', () => {
       AlarmNames: ['checkout-5xx'],
       AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
     });
+  });
+
+  it('follows NextToken past a page without the alarm', async () => {
+    cloudwatch.setAlarm({ name: 'checkout-5xx', state: 'OK', updatedAt: END });
+    cloudwatch.emptyAlarmPages = 1;
+    expect(await run(alarmParams('checkout-5xx'))).toMatchObject({ outcome: 'succeeded' });
+    expect(cloudwatch.calls('DescribeAlarms')).toEqual([
+      { AlarmNames: ['checkout-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
+      {
+        AlarmNames: ['checkout-5xx'],
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        NextToken: 'after-an-empty-page',
+      },
+    ]);
   });
 });
 

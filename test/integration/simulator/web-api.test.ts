@@ -253,4 +253,30 @@ describe('errors as Slack gives them', () => {
     });
     expect(sim.message('C1', ok.ts!)!.text).toBe('x');
   });
+
+  it('a standing fault fails every call of one method until cleared; a hang gives no answer at all', async () => {
+    sim.failAlways('usergroups.users.list', { kind: 'error', error: 'fatal_error' });
+    sim.failNext('usergroups.users.list', { kind: 'http500' });
+    // The queued fault first, then the standing one, as long as it stands; other methods answer.
+    await expect(client.usergroups.users.list({ usergroup: 'S1' })).rejects.toMatchObject({
+      statusCode: 500,
+    });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await platformError(client.usergroups.users.list({ usergroup: 'S1' }))).data.error).toBe(
+        'fatal_error',
+      );
+    }
+    await expect(client.auth.test()).resolves.toMatchObject({ ok: true });
+    sim.clearFaults('usergroups.users.list');
+    await expect(client.usergroups.users.list({ usergroup: 'S1' })).resolves.toMatchObject({
+      users: ['U1', 'U2'],
+    });
+
+    sim.failAlways('usergroups.users.list', { kind: 'hang' });
+    const patient = new WebClient(TOKEN, { slackApiUrl: sim.url, retryConfig: { retries: 0 }, timeout: 300 });
+    await expect(patient.usergroups.users.list({ usergroup: 'S1' })).rejects.toThrow();
+    expect(sim.callsTo('usergroups.users.list').at(-1)).toMatchObject({ status: 0 });
+    sim.clearFaults();
+    await expect(patient.usergroups.users.list({ usergroup: 'S1' })).resolves.toMatchObject({ ok: true });
+  });
 });

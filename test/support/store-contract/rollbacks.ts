@@ -19,6 +19,20 @@ export function describeRollbackContract(store: GetStore): void {
       expect(await store().getRollback(id)).toEqual(rollback);
     });
 
+    it('keeps the audit head with the version that wrote it, and the chain fields of each entry', async () => {
+      const id = newId();
+      const first = rollbackAt(id, 1, { auditHash: 'a'.repeat(64) });
+      const entry = { ...auditFor(first, 'DECLARE'), prev: 'p'.repeat(64), hash: 'a'.repeat(64) };
+      await store().commit(commitOf(first, { audit: [entry] }));
+      expect(await store().getRollback(id)).toEqual(first);
+      expect(await store().readAudit(id)).toEqual([entry]);
+      // A commit without a head (an engine before the audit chain) leaves none behind.
+      const second = rollbackAt(id, 2);
+      await store().commit(commitOf(second));
+      expect(await store().getRollback(id)).toEqual(second);
+      expect(await store().getRollback(id)).not.toHaveProperty('auditHash');
+    });
+
     it('answers null and [] for a rollback that does not exist', async () => {
       expect(await store().getRollback(newId('missing'))).toBeNull();
       expect(await store().readAudit(newId('missing'))).toEqual([]);

@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ALL, FreezeService } from '../../../src/app/freeze-service.js';
 import { COLLECTIONS } from '../../../src/store/collections.js';
+import { RoleLookupError } from '../../../src/lib/errors.js';
 import type { Catalog } from '../../../src/app/rollback-service.js';
 import { resolveRoles } from '../../../src/domain/authority.js';
 import type { AuthorityPolicy, RollbackPlan } from '../../../src/domain/plan.js';
@@ -102,6 +103,23 @@ describe('FreezeService', () => {
     expect(await freezes.freeze({ service: 'orphan', by: USERS.lead })).toMatchObject({
       code: 'unknown_policy',
     });
+  });
+
+  it('refuses, unchanged, when the roles cannot be read now', async () => {
+    const blind = new FreezeService({
+      store,
+      catalog: () => catalog,
+      rolesOf: () => Promise.reject(new RoleLookupError(new Error('fatal_error'))),
+      now: () => clock,
+    });
+    for (const service of ['checkout', ALL]) {
+      expect(await blind.freeze({ service, by: USERS.oncall })).toEqual({
+        ok: false,
+        code: 'role_unavailable',
+        message: new RoleLookupError().userMessage,
+      });
+    }
+    expect(await store.listDocs(COLLECTIONS.freezes)).toEqual([]);
   });
 
   it('freezes every service only in an environment some plan covers', async () => {

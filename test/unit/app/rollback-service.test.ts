@@ -9,6 +9,7 @@ import type { RollbackPlan } from '../../../src/domain/plan.js';
 import type { RollbackInput } from '../../../src/domain/rollback-types.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { rollbackDecider } from '../../../src/engine/rollback-decider.js';
+import { RoleLookupError } from '../../../src/lib/errors.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import {
@@ -180,5 +181,30 @@ describe('RollbackService.declare and the steps after an earlier resolution', ()
       by: USERS.declarer,
     });
     expect((await reads.view('rb-old'))?.afterSteps.map((s) => s.status)).toEqual(['pending', 'pending']);
+  });
+});
+
+describe('RollbackService.act when the roles cannot be read', () => {
+  it('refuses with the one refusal shape and commits nothing', async () => {
+    const blind = new RollbackService({
+      engine: new Engine<RollbackInput>({ store, decider: rollbackDecider, log: silentLogger }),
+      store,
+      catalog: () => catalog,
+      rolesOf: () => Promise.reject(new RoleLookupError(new Error('usergroups.users.list did not answer'))),
+      now: () => T0,
+      newId: () => `rb-${++ids}`,
+      log: silentLogger,
+    });
+    const declared = await blind.declare({ service: 'checkout', toVersion: 'v1.4.1', by: USERS.declarer });
+    if (!declared.ok) throw new Error(declared.message);
+    const id = declared.rollback.id;
+    expect(await blind.act(id, USERS.oncall, { type: 'APPROVE' })).toEqual({
+      ok: false,
+      code: 'role_unavailable',
+      message:
+        "Cannot check your role now (Slack's user groups did not answer) — nothing was changed, try again in a minute.",
+    });
+    expect((await store.getRollback(id))?.version).toBe(1);
+    expect(await store.readAudit(id)).toHaveLength(1);
   });
 });

@@ -23,7 +23,7 @@ const cases: Record<string, Expected> = {
     path: 'spec.strategies.redeploy.steps[0].uses',
     line: 18,
     message:
-      /^unknown executor "comand" \(did you mean "command"\?\); known: aws-appconfig, aws-elb, aws-ssm-parameter, cloudwatch, command, ecs,/,
+      /^unknown executor "comand" \(did you mean "command"\?\); known: aws-appconfig, aws-autoscaling, aws-elb, aws-ssm-parameter, cloudwatch, command, ecs,/,
   },
   '02-bad-executor-params.yaml': {
     path: 'spec.strategies.redeploy.steps[0].with.argv',

@@ -12,6 +12,7 @@ describe('ExecutorRegistry', () => {
   it('knows every kind of DESIGN section 6', () => {
     expect(registry.kinds()).toEqual([
       'aws-appconfig',
+      'aws-autoscaling',
       'aws-elb',
       'aws-ssm-parameter',
       'cloudwatch',
@@ -28,7 +29,7 @@ describe('ExecutorRegistry', () => {
   });
 
   it('lists the IAM actions of every AWS executor in one place, each as service:Action', () => {
-    const aws = ['aws-appconfig', 'aws-elb', 'aws-ssm-parameter', 'cloudwatch', 'ecs'];
+    const aws = ['aws-appconfig', 'aws-autoscaling', 'aws-elb', 'aws-ssm-parameter', 'cloudwatch', 'ecs'];
     for (const kind of registry.kinds()) {
       const actions = registry.get(kind)?.iamActions;
       if (!aws.includes(kind)) {
@@ -80,6 +81,10 @@ describe('ExecutorRegistry', () => {
       { application: 'abc1234', environment: 'prod567', configurationProfile: 'p', timeout: '20m' },
     ],
     ['aws-elb', { listenerArn: '{{ steps.find.output.listener }}', targetGroupArn: 'arn:tg', weight: 90 }],
+    [
+      'aws-autoscaling',
+      { autoScalingGroup: 'checkout-{{ environment }}', launchTemplateVersion: 41, instanceWarmup: '90s' },
+    ],
     [
       'cloudwatch',
       {
@@ -168,6 +173,11 @@ describe('ExecutorRegistry', () => {
       'postgres-backup',
       { database: 'postgres://u:p@db/shop' },
       'database: must be a reference to an environment variable such as ${env:UNLEASH_TOKEN} (or a file such as ${file:/run/secrets/token}), never the secret itself',
+    ],
+    [
+      'aws-autoscaling',
+      { autoScalingGroup: 'web', skipMatching: 'yes' },
+      'skipMatching: must be true or false, not the text "yes"',
     ],
     ['manual', { instructions: 'x', timeout: '1m' }, 'timeout: unknown key "timeout"'],
   ])('refuses bad %s parameters: %j', (kind, params, expected) => {

@@ -10,6 +10,7 @@ import {
   resolveRoles,
   roleRank,
   tierAt,
+  unreadGroupsMatter,
   type ApprovalRecord,
   type ApprovalRequest,
 } from '../../../src/domain/authority.js';
@@ -102,6 +103,23 @@ describe('roles', () => {
     expect(resolveRoles(policy, USERS.cto, groups)).toEqual(['cto']);
     expect(resolveRoles(policy, USERS.outsider, groups)).toEqual([]);
     expect(resolveRoles(policy, USERS.oncall, new Map())).toEqual([]);
+  });
+
+  it('tells when user groups Slack could not read might change what someone may do', () => {
+    const unread = new Set(['S0ONCALL']);
+    // Nobody known to hold anything: the on-call group might make them on-call.
+    expect(unreadGroupsMatter(policy, [], unread)).toBe(true);
+    // A team lead for certain outranks whatever the on-call group would add.
+    expect(unreadGroupsMatter(policy, ROLES.lead, unread)).toBe(false);
+    expect(unreadGroupsMatter(policy, ROLES.oncall, unread)).toBe(false);
+    expect(unreadGroupsMatter(policy, ROLES.lead, new Set())).toBe(false);
+    const groupedLeads = standardPolicy({
+      roles: [
+        { name: 'on-call-engineer', members: { usergroup: 'S0ONCALL', users: [] } },
+        { name: 'team-lead', members: { usergroup: 'S0LEADS', users: [] } },
+      ],
+    });
+    expect(unreadGroupsMatter(groupedLeads, ROLES.oncall, new Set(['S0LEADS']))).toBe(true);
   });
 });
 

@@ -5,13 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { postMortemTimeline } from '../../../src/domain/post-mortem-timeline.js';
 import { historyRows, rollbackStats, type RecordedRollback } from '../../../src/domain/rollback-record.js';
+import { verifyAuditChain } from '../../../src/lib/audit-chain.js';
 import { renderPostMortem } from '../../../src/slack/blocks/post-mortem.js';
 import { renderHistory, renderStats } from '../../../src/slack/blocks/record.js';
 import { utcText } from '../../../src/slack/blocks/text.js';
 import { checkBlockLimits } from '../../support/block-limits.js';
 import { MINUTE, ROLES, SECOND, T0, USERS, at, rollbackInput } from '../../support/domain-fixtures.js';
 import { expectGolden } from '../../support/golden.js';
-import { RecordingDriver, quickResolved, resolvedJourney, viewOf } from '../../support/record-fixtures.js';
+import {
+  RecordingDriver,
+  auditVerdictOf,
+  quickResolved,
+  resolvedJourney,
+  viewOf,
+} from '../../support/record-fixtures.js';
 import { ev } from '../../support/rollback-driver.js';
 
 const DAY = 24 * 60 * MINUTE;
@@ -104,7 +111,7 @@ describe('post-mortem draft', () => {
     const run = resolvedJourney();
     const view = viewOf(run, NOW);
     const timeline = postMortemTimeline(run.ctx, run.audit);
-    const message = renderPostMortem(view, timeline);
+    const message = renderPostMortem(view, timeline, auditVerdictOf(run));
     expect(checkBlockLimits(message.blocks)).toEqual([]);
     const text = JSON.stringify(message.blocks);
     for (const heading of [
@@ -136,7 +143,11 @@ describe('post-mortem draft', () => {
 
   it('drafts one for an aborted rollback too, escaping what people typed', () => {
     const run = abortedRun();
-    const message = renderPostMortem(viewOf(run, NOW), postMortemTimeline(run.ctx, run.audit));
+    const message = renderPostMortem(
+      viewOf(run, NOW),
+      postMortemTimeline(run.ctx, run.audit),
+      auditVerdictOf(run),
+    );
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('Rollback Ended (aborted)');
     expect(text).not.toContain('<!channel>');
@@ -152,8 +163,48 @@ describe('post-mortem draft', () => {
       run.send(ev.failed(at(2 * MINUTE + i * 10 * SECOND + 5 * SECOND), 0, 'x'.repeat(400)));
       run.send(ev.retry(at(2 * MINUTE + i * 10 * SECOND + 6 * SECOND), 0));
     }
-    const message = renderPostMortem(viewOf(run, NOW), postMortemTimeline(run.ctx, run.audit));
+    const message = renderPostMortem(
+      viewOf(run, NOW),
+      postMortemTimeline(run.ctx, run.audit),
+      auditVerdictOf(run),
+    );
     expect(checkBlockLimits(message.blocks)).toEqual([]);
     expect(JSON.stringify(message.blocks)).toContain('The timeline goes on');
+    expect(JSON.stringify(message.blocks)).toContain('Timeline verified');
+  });
+
+  it('says whether its timeline was verified against the audit chain, and which entry broke', () => {
+    const run = resolvedJourney();
+    const render = (verdict: ReturnType<typeof auditVerdictOf>) =>
+      renderPostMortem(viewOf(run, NOW), postMortemTimeline(run.ctx, run.audit), verdict);
+    const intact = auditVerdictOf(run);
+    expect(intact.status).toBe('verified');
+    const verified = render(intact);
+    const head = intact.status === 'verified' ? intact.head.slice(0, 16) : '';
+    expect(verified.text).toContain(
+      `🔒 Timeline verified: the audit chain of its ${run.audit.length} entries holds. Head \`${head}\``,
+    );
+    expect(JSON.stringify(verified.blocks)).toContain(`npx rollback-bot audit verify ${run.ctx.id}`);
+
+    const edited = auditVerdictOf(run, (entries) =>
+      entries.map((entry, i) => (i === 2 ? { ...entry, by: USERS.lead } : entry)),
+    );
+    const broken = render(edited);
+    expect(broken.text).toMatch(
+      /🚨 Timeline NOT verified: audit entry 3 \(version 3\) of <!date\^\d+\^[^|]+\|[^>]+> does not hold: its content differs from what was written/,
+    );
+    expect(checkBlockLimits(broken.blocks)).toEqual([]);
+
+    const legacy = auditVerdictOf(run, (entries) => entries.map(({ prev: _p, hash: _h, ...rest }) => rest));
+    // The record still names the head: stripping the hashes does not pass for a legacy trail.
+    expect(legacy.status).toBe('broken');
+    const old = verifyAuditChain({
+      rollbackId: run.ctx.id,
+      entries: run.audit.map((entry, i) => ({ ...entry, version: i + 1 })),
+      record: { version: run.audit.length },
+    });
+    expect(render(old).text).toContain(
+      `Timeline not verified: its ${run.audit.length} audit entries were written before rollback-bot 0.2.0 and carry no hash.`,
+    );
   });
 });
