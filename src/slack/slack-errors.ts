@@ -5,6 +5,7 @@
  * sent: retrying it only delays what follows.
  */
 import { ErrorCode } from '@slack/web-api';
+import { RollbackError } from '../lib/errors.js';
 import { networkError } from '../lib/text.js';
 
 /** Platform errors that are Slack's trouble, not the call's. */
@@ -60,4 +61,41 @@ export function slackFailure(error: unknown): SlackFailure {
     default:
       return { retryable: true, message: `Slack could not be reached: ${networkError(error)}` };
   }
+}
+
+/** Slack refused the message for its blocks: it will refuse them however often they are sent. */
+const BLOCKS_REFUSED: ReadonlySet<string> = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_blocks_too_long',
+]);
+
+export function blocksRefused(failure: SlackFailure): boolean {
+  return failure.error !== undefined && BLOCKS_REFUSED.has(failure.error);
+}
+
+/**
+ * Slack is limiting or not answering the bot: the call may be made again later (an effect's retry,
+ * a background retry), not given up.
+ */
+export class SlackUnavailableError extends RollbackError {
+  /** How long Slack asked to wait, when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(failure: SlackFailure, cause: unknown) {
+    super({
+      code: 'slack_unavailable',
+      userMessage: `${failure.message}; it will be tried again.`,
+      retryable: true,
+      cause,
+    });
+    this.retryAfterMs = failure.retryAfterMs;
+  }
+}
+
+/** The error to rethrow for a failed call: Slack's own trouble becomes a `SlackUnavailableError`. */
+export function slackError(error: unknown): unknown {
+  if (error instanceof SlackUnavailableError) return error;
+  const failure = slackFailure(error);
+  return failure.retryable ? new SlackUnavailableError(failure, error) : error;
 }
