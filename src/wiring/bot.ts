@@ -193,7 +193,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await app.stop();
       // The workers' last effects may still announce incidents and redraw cards: settle those after.
       await runtime.stop(graceMs);
-      // The cards first: their redraws may redraw an incident's message.
+      // The cards first: their redraws may redraw an incident's message. Replies still waiting for
+      // Slack are given up (logged): the process is going away.
+      cards.close();
       await cards.settled();
       await threads.settled();
       // What it has not sent stays in the store: the next process (or another replica) sends it.
