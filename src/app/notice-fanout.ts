@@ -2,12 +2,19 @@
  * Who hears of a `notify` effect, in order: the rollback's Slack thread, then the stakeholders, then
  * whatever follows (incident threads). Stakeholders are told even when the thread could not be
  * (a deleted card, a refused post): the thread's error is rethrown afterwards so the outbox retries
- * the thread, and the stakeholder targets make their own repeats harmless. The effects of one
- * rollback run one after another in this process, so the notices of one commit (validation passed,
- * then resolved) reach every target in the order they were decided.
+ * the thread, and the stakeholder targets make their own repeats harmless. Telling the stakeholders
+ * is keeping their messages in the store: when that fails, the effect is retried too, or they would
+ * never hear. The effects of one rollback run one after another in this process, so the notices of
+ * one commit (validation passed, then resolved) reach every target in the order they were decided.
+ *
+ * When Slack is away (limiting the bot, failing), a notice whose thread post failed is retried by the
+ * outbox a reclaim later; the rollback's later notices must not overtake it, so they are held back
+ * (failed at once, retried after it) until it got through. Only in this process: if another replica
+ * retries it, the hold lapses after `HOLD_MS` without news of it.
  */
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
+import { RollbackError } from '../lib/errors.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { OutboxEffect, StoredRollback } from '../store/store.js';
 
@@ -21,16 +28,64 @@ export function noticeFanout(deps: {
   log: Logger;
 }): EffectHandler {
   const queue = new KeyedQueue();
+  /** Per rollback, its earliest notice whose thread post failed for a while, and when it last did. */
+  const held = new Map<string, { order: Order; since: number }>();
+  const thread: EffectHandler = async (effect, context) => {
+    const order = orderOf(effect);
+    const hold = held.get(effect.rollbackId);
+    if (hold && Date.now() - hold.since < HOLD_MS && before(hold.order, order)) {
+      throw new NoticeHeldError(effect.rollbackId);
+    }
+    try {
+      await deps.thread(effect, context);
+    } catch (error) {
+      if (error instanceof RollbackError && error.retryable && (!hold || !before(hold.order, order))) {
+        held.set(effect.rollbackId, { order, since: Date.now() });
+      }
+      throw error;
+    }
+    if (hold && !before(order, hold.order)) held.delete(effect.rollbackId);
+  };
   return (effect, context) =>
     queue.run(effect.rollbackId, async () => {
+      let untold: Error | null;
       try {
-        await deps.thread(effect, context);
+        await thread(effect, context);
       } finally {
-        await deps.stakeholders(effect).catch((error: unknown) => {
-          deps.log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
-        });
+        untold = await deps.stakeholders(effect).then(
+          () => null,
+          (error: unknown) => {
+            deps.log.warn({ err: error, rollbackId: effect.rollbackId }, 'stakeholders could not be told');
+            return error instanceof Error ? error : new Error(String(error));
+          },
+        );
       }
       const record = await deps.rollbackOf(effect);
       if (record) await deps.after(record.rollback);
+      if (untold) throw untold;
     });
+}
+
+/** How long later notices wait behind a failed one this process hears nothing more of. */
+const HOLD_MS = 60_000;
+
+/** Where a notice stands among its rollback's: its version, then its index in that commit. */
+type Order = readonly [number, number];
+
+/** Effect ids are `<rollbackId>:<version>:<index>`. */
+function orderOf(effect: OutboxEffect): Order {
+  return [effect.version, Number(effect.id.slice(effect.id.lastIndexOf(':') + 1)) || 0];
+}
+
+const before = (a: Order, b: Order): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/** A notice waits for an earlier one of its rollback to reach the thread first: retried later. */
+export class NoticeHeldError extends RollbackError {
+  constructor(rollbackId: string) {
+    super({
+      code: 'notice_held',
+      userMessage: `an earlier notice of ${rollbackId} waits for Slack; this one follows it`,
+      retryable: true,
+    });
+  }
 }

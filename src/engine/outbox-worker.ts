@@ -3,8 +3,15 @@
  * acknowledged only after its handler returned; a handler that throws leaves it pending, and any
  * worker takes it over once it has been idle for `reclaimIdleMs` (the worker that had it may be dead).
  * Handlers make repeats harmless with the effect's stable id.
+ *
+ * A failing effect is given up after `maxDeliveries`, so a handler that can never succeed does not
+ * spin forever; but not when it failed because something it needs is away for a while (an error
+ * marked `retryable`: Slack limiting the bot, Redis down): that effect is tried again for as long as
+ * the outage lasts, up to `maxRetryMs` after it was decided, or a notice would be lost to a long
+ * outage. Each try is one reclaim apart, so the pace stays gentle.
  */
 import type { Logger } from 'pino';
+import { RollbackError } from '../lib/errors.js';
 import { Sleeper } from '../lib/sleeper.js';
 import type { EffectDelivery, Outbox, OutboxEffect } from '../store/store.js';
 
@@ -29,8 +36,14 @@ export interface OutboxWorkerOptions {
   concurrency?: number;
   /** After this many deliveries a failing effect is given up (logged) instead of retried forever. */
   maxDeliveries?: number;
+  /** A retryable failure is tried again until the effect is this old (default 24 h). */
+  maxRetryMs?: number;
+  /** The clock effects are dated by (`createdAt`). */
+  now?: () => number;
   pollMs?: number;
 }
+
+const DAY_MS = 24 * 60 * 60_000;
 
 export class OutboxWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -127,7 +140,9 @@ export class OutboxWorker {
       await handler(effect, { signal: this.abortRunning.signal, deliveries: delivery.deliveries });
       await store.ackEffect(delivery);
     } catch (error) {
-      if (delivery.deliveries >= maxDeliveries) {
+      const age = (this.options.now ?? Date.now)() - effect.createdAt;
+      const waitsOut = error instanceof RollbackError && error.retryable;
+      if (waitsOut ? age > (this.options.maxRetryMs ?? DAY_MS) : delivery.deliveries >= maxDeliveries) {
         log.error(
           { ...fields, err: error, deliveries: delivery.deliveries },
           'effect failed too often; giving up',

@@ -67,6 +67,7 @@ export function createEngineRuntime(options: EngineRuntimeOptions): EngineRuntim
     consumer: workerId,
     reclaimIdleMs: leaseTtlMs,
     handlers,
+    now,
     ...(options.outboxPollMs === undefined ? {} : { pollMs: options.outboxPollMs }),
   });
   const timers = new TimerPoller({

@@ -1,16 +1,17 @@
 /**
  * Tells the people outside the incident thread (DESIGN section 7): every registered stakeholder
  * target the plan (or the Communications manifest it uses) names, each with its template rendered
- * for it. Called for every `notify` effect after the thread got it; the targets hand their calls to
- * the background and the effect is acknowledged at once, so a slow or dead stakeholder target never
- * delays the rollback. A target that fails is reported in the thread. Drills tell nobody outside:
- * they are practice in staging.
+ * for it. Called for every `notify` effect after the thread got it; the rendered messages are kept in
+ * the stakeholder outbox (stakeholder-outbox.ts), which sends them in the background, so a slow or
+ * dead stakeholder target never delays the rollback and hears everything when it is back. The
+ * effect is acknowledged once they are kept. A target that fails is reported in the thread. Drills
+ * tell nobody outside: they are practice in staging.
  *
  * `incident-opened` (seed 004's INITIAL INCIDENT) is what stakeholders hear first: when an alert
  * opens an incident (`incidentOpened`, from the incident service), or when a rollback is declared
  * with no incident open (its `declared` notice, here). Either way it goes through the same targets
- * and their one `doOnce`, keyed `incident-opened:<incident or rollback id>`, so a redelivered alert,
- * a second replica or a redelivered effect tells nobody twice.
+ * under the id `incident-opened:<incident or rollback id>`, so a redelivered alert, a second
+ * replica or a redelivered effect tells nobody twice.
  */
 import type { RollbackView } from '../app/rollback-view.js';
 import type { CommunicationEvent } from '../domain/communications.js';
@@ -20,17 +21,10 @@ import type { RollbackPlan } from '../domain/plan.js';
 import type { NotifyDetail } from '../domain/rollback-types.js';
 import type { Logger } from '../lib/logging.js';
 import { escapeMrkdwn } from '../slack/blocks/text.js';
-import { COLLECTIONS } from '../store/collections.js';
-import { doOnce } from '../store/once.js';
-import type { Docs, OutboxEffect } from '../store/store.js';
+import type { OutboxEffect } from '../store/store.js';
+import type { StakeholderOutbox } from './stakeholder-outbox.js';
 import type { StakeholderRegistry } from './target-registry.js';
-import type {
-  DeliveryContext,
-  NoticeSubject,
-  RenderedNotice,
-  StakeholderNotice,
-  StakeholderTarget,
-} from './target.js';
+import type { NoticeSubject, RenderedNotice, StakeholderNotice, StakeholderTarget } from './target.js';
 import {
   communicationEventOf,
   communicationVars,
@@ -44,16 +38,13 @@ import {
   type TemplateSources,
 } from './templates/index.js';
 
-/** The `doOnce` records of every target: `<effectId>:<part>`. */
-const POSTED = COLLECTIONS.stakeholderPosts;
-
 /** The notice id of an incident's `incident-opened` (or a rollback's declared without one). */
 export const incidentOpenedId = (id: string): string => `incident-opened:${id}`;
 
 export interface StakeholderOptions {
   registry: StakeholderRegistry;
-  /** Where `once` keeps its claims. */
-  store: Docs;
+  /** Keeps the messages until their targets take them. */
+  outbox: Pick<StakeholderOutbox, 'keep'>;
   /** The rollback as of `atLeast` (the notice's version) or newer. */
   view: (rollbackId: string, atLeast: number) => Promise<RollbackView | null>;
   planOf: (service: string) => RollbackPlan | undefined;
@@ -166,8 +157,8 @@ export function incidentOpenedNotifier(options: StakeholderOptions): IncidentOpe
 }
 
 /**
- * One after another, in registration order: each `deliver` returns once its call has started. The
- * variables are worked out once, and only when some target hears the notice.
+ * In registration order, each target's messages kept before the next target's. The variables are
+ * worked out once, and only when some target hears the notice.
  */
 async function tell(
   options: StakeholderOptions,
@@ -177,7 +168,6 @@ async function tell(
   notice: StakeholderNotice,
   texts: Texts,
 ): Promise<void> {
-  const context = deliveryContext(options, notice.effectId, notice.subject);
   let vars: CommunicationVars | undefined;
   for (const target of targets) {
     const settings = target.settingsOf(plan, policy);
@@ -186,7 +176,13 @@ async function tell(
     if (event === null) continue;
     vars ??= await texts.vars();
     const rendered = render(options, target, event, notice.subject, texts.sources, vars);
-    if (rendered) await target.deliver(notice, rendered, settings, context);
+    if (!rendered) continue;
+    const messages = target.messages(notice, rendered, settings).map((message) => ({
+      lane: message.lane,
+      id: `${notice.effectId}:${message.part}`,
+      body: message.body,
+    }));
+    if (messages.length > 0) await options.outbox.keep(target, notice.subject, messages);
   }
 }
 
@@ -221,49 +217,11 @@ function render(
 }
 
 /** In the rollback's thread; an incident without a rollback has none here, so the log says it. */
-function report(options: StakeholderOptions, subject: NoticeSubject, message: string): void {
+export function report(
+  options: Pick<StakeholderOptions, 'report' | 'log'>,
+  subject: Pick<NoticeSubject, 'kind' | 'id'>,
+  message: string,
+): void {
   if (subject.kind === 'rollback') options.report(subject.id, message);
   else options.log.warn({ incident: subject.id, message }, 'stakeholders of an incident were not told');
-}
-
-function deliveryContext(
-  options: StakeholderOptions,
-  effectId: string,
-  subject: NoticeSubject,
-): DeliveryContext {
-  const { store, log } = options;
-  return {
-    once: (part, work, failed) => {
-      let working = false;
-      let started = (): void => undefined;
-      const began = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      const ran = doOnce(store, POSTED, `${effectId}:${part}`, async () => {
-        working = true;
-        started();
-        await work();
-        return true;
-      }).then(
-        () => undefined,
-        (error: unknown) => {
-          // Before the work began, the claim failed: the caller hears it. After, the work did.
-          if (!working) throw error;
-          try {
-            failed(error);
-          } catch (failure) {
-            log.error(
-              { err: failure, [`${subject.kind}Id`]: subject.id },
-              'a stakeholder failure could not be handled',
-            );
-          }
-        },
-      );
-      return Promise.race([began, ran]);
-    },
-    report: (message) => {
-      report(options, subject, message);
-    },
-    log,
-  };
 }

@@ -7,7 +7,7 @@ import type { StakeholderTarget } from './target.js';
 export class StakeholderRegistry {
   readonly #targets = new Map<string, StakeholderTarget>();
 
-  register<S>(target: StakeholderTarget<S>): this {
+  register<S, M>(target: StakeholderTarget<S, M>): this {
     if (this.#targets.has(target.kind)) {
       throw new Error(`stakeholder target "${target.kind}" is registered twice`);
     }

@@ -42,7 +42,7 @@ export class SlackSimulator {
   readonly calls: SimCall[] = [];
   readonly config: SimulatorConfig;
   private readonly ws: Workspace;
-  private readonly faults = new FaultRules();
+  private readonly faults: FaultRules;
   private readonly responseWaiters = new Set<() => void>();
   private readonly changeListeners = new Set<() => void>();
   private baseUrl = '';
@@ -52,6 +52,7 @@ export class SlackSimulator {
     private readonly server: Server,
   ) {
     this.config = resolveConfig(options);
+    this.faults = new FaultRules(this.config.now);
     this.ws = new Workspace(this.config.now);
   }
 
@@ -87,6 +88,19 @@ export class SlackSimulator {
   /** Every call to `method` fails with `fault` until `clearFaults`. */
   failAlways(method: string, fault: Fault): void {
     this.faults.always(method, fault);
+  }
+
+  /** Every call to `methods` fails with `fault` for the next `ms` (Slack limiting or down a while). */
+  failFor(methods: string | readonly string[], fault: Fault, ms: number): void {
+    for (const method of [methods].flat()) this.faults.always(method, fault, ms);
+  }
+
+  /**
+   * The next `times` calls to `method` whose arguments (as `calls` shows them: blocks parsed) match
+   * fail with `fault`: one message Slack refuses, e.g. `{ kind: 'error', error: 'invalid_blocks' }`.
+   */
+  failWhen(method: string, match: (args: JsonObject) => boolean, fault: Fault, times = 1): void {
+    this.faults.when(method, match, fault, times);
   }
 
   /** `method` (or every method) answers normally again; requests already held by `hang` stay held. */
@@ -229,7 +243,7 @@ export class SlackSimulator {
         response,
       });
     };
-    const fault = this.faults.take(method);
+    const fault = this.faults.take(method, readableArgs(args));
     if (fault?.kind === 'hang') {
       record(0, 'no answer (hang)');
       return;

@@ -5,6 +5,11 @@
  * burst of transitions costs two calls, not one each. The card's address (channel, ts) is kept in
  * the store so every replica updates the same message. The same publisher keeps each incident's
  * thread parent: its subject is a rollback id or an incident id, hence `subjectId`.
+ *
+ * Every call to Slack goes through `send`: Slack limiting or not answering the bot becomes a
+ * `SlackUnavailableError` (the caller's retry waits it out: an effect's redelivery, a background
+ * retry); a message Slack refuses for its blocks is sent again as its plain text, and logged: those
+ * blocks would be refused however often they were sent, and the words must still reach the thread.
  */
 import { section } from './blocks/kit.js';
 import type { KnownBlock } from '@slack/types';
@@ -13,6 +18,7 @@ import { Coalescer } from '../lib/coalescer.js';
 import { COLLECTIONS, type Collection } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs } from '../store/store.js';
+import { blocksRefused, slackError, slackFailure } from './slack-errors.js';
 
 export interface SlackMessage {
   text: string;
@@ -108,7 +114,9 @@ export class CardPublisher {
   private async postNew(subjectId: string): Promise<boolean> {
     const drawn = await this.options.draw(subjectId);
     if (!drawn) return false;
-    const posted = await this.options.client.chat.postMessage({ channel: drawn.channel, ...drawn.message });
+    const posted = await this.send(subjectId, drawn.message, (message) =>
+      this.options.client.chat.postMessage({ channel: drawn.channel, ...message }),
+    );
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     const address = { channel: posted.channel ?? drawn.channel, ts: posted.ts };
     // Written unless another replica posted first: then theirs is kept (ours is a harmless extra).
@@ -152,13 +160,41 @@ export class CardPublisher {
   async reply(subjectId: string, message: SlackMessage): Promise<void> {
     const card = await this.ensure(subjectId);
     if (!card) return;
-    await this.options.client.chat.postMessage({ channel: card.channel, thread_ts: card.ts, ...message });
+    await this.send(subjectId, message, (sent) =>
+      this.options.client.chat.postMessage({ channel: card.channel, thread_ts: card.ts, ...sent }),
+    );
   }
 
   private async redraw(subjectId: string): Promise<void> {
     const card = await this.ensure(subjectId);
     const drawn = await this.options.draw(subjectId);
     if (!card || !drawn) return;
-    await this.options.client.chat.update({ channel: card.channel, ts: card.ts, ...drawn.message });
+    await this.send(subjectId, drawn.message, (message) =>
+      // Empty blocks replace the card's: without them Slack would keep the old ones.
+      this.options.client.chat.update({ channel: card.channel, ts: card.ts, blocks: [], ...message }),
+    );
+  }
+
+  /** One call to Slack with `message`, falling back to its plain text when Slack refuses its blocks. */
+  private async send<T>(
+    subjectId: string,
+    message: SlackMessage,
+    call: (message: SlackMessage) => Promise<T>,
+  ) {
+    try {
+      return await call(message);
+    } catch (error) {
+      const failure = slackFailure(error);
+      if (!blocksRefused(failure) || message.blocks === undefined) throw slackError(error);
+      this.options.log.error(
+        { subjectId, error: failure.error, blocks: message.blocks.length },
+        'Slack refused the blocks of a message; sending its plain text instead',
+      );
+      try {
+        return await call({ text: message.text });
+      } catch (fallback) {
+        throw slackError(fallback);
+      }
+    }
   }
 }

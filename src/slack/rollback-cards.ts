@@ -14,6 +14,7 @@
  * posted once across replicas by the publisher that owns it. A rollback without an incident (or one
  * whose incident has no message: its plan's channel is gone) keeps its own card and thread.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RollbackReads } from '../app/rollback-reads.js';
 import { contextOf } from '../app/rollback-view.js';
@@ -22,6 +23,11 @@ import type { Docs, StoredRollback } from '../store/store.js';
 import { section } from './blocks/kit.js';
 import { REMEMBERED_ROLLBACKS, type CardDrawer } from './card-drawer.js';
 import { CardPublisher, type CardAddress, type ChatApi, type SlackMessage } from './card-publisher.js';
+import { SlackUnavailableError } from './slack-errors.js';
+
+/** How long a reply posted in the background keeps being tried while Slack is unavailable. */
+const LATER_MAX_MS = 15 * 60_000;
+const LATER_MAX_PAUSE_MS = 10_000;
 
 /** The incident messages, as their one writer (the incident thread) offers them to the cards. */
 export interface IncidentMessages {
@@ -42,6 +48,9 @@ export class RollbackCards {
   private readonly incidents = new RecentMap<string>(REMEMBERED_ROLLBACKS);
   /** Redraws under way (shutdown waits for them: they may start an incident message's redraw). */
   private readonly redrawing = new Set<Promise<void>>();
+  /** Replies posted in the background, and the signal that stops their retries at shutdown. */
+  private readonly later = new Set<Promise<void>>();
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly deps: {
@@ -93,14 +102,60 @@ export class RollbackCards {
    * text the caller escaped (its channel mention must work).
    */
   warn(rollbackId: string, message: string): void {
-    this.reply(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }).catch((error: unknown) => {
-      this.deps.log.warn({ err: error, rollbackId }, 'could not post a warning in the thread');
+    void this.replyLater(rollbackId, { text: message, blocks: [section(`⚠️ ${message}`)] }, 'a warning');
+  }
+
+  /**
+   * Posts in the rollback's thread without holding up the caller beyond the first try: while Slack
+   * is limiting or not answering the bot, the reply is tried again in the background, pausing 1 s,
+   * 2 s, 4 s... up to 10 s (longer if Slack's Retry-After asks), for up to 15 minutes or until
+   * shutdown; then, or on a refusal, it is logged. Resolves after the first try, whatever it came
+   * to. Step output and warnings are no effects the outbox would retry: without this, a Slack
+   * hiccup would lose them.
+   */
+  replyLater(rollbackId: string, message: SlackMessage, what: string): Promise<void> {
+    let first = (): void => undefined;
+    const tried = new Promise<void>((resolve) => {
+      first = resolve;
     });
+    const task = (async () => {
+      const started = Date.now();
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.reply(rollbackId, message);
+          return;
+        } catch (error) {
+          first();
+          const waits = error instanceof SlackUnavailableError && !this.closing.signal.aborted;
+          if (!waits || Date.now() - started > LATER_MAX_MS) {
+            this.deps.log.warn({ err: error, rollbackId, attempt }, `could not post ${what} in the thread`);
+            return;
+          }
+          const pause = Math.max(
+            error.retryAfterMs ?? 0,
+            Math.min(LATER_MAX_PAUSE_MS, 1_000 * 2 ** (attempt - 1)),
+          );
+          await delay(pause, undefined, { signal: this.closing.signal }).catch(() => undefined);
+        }
+      }
+    })().finally(() => {
+      first();
+      this.later.delete(task);
+    });
+    this.later.add(task);
+    return tried;
+  }
+
+  /** Stops retrying background replies (shutdown): what is still waiting is logged and dropped. */
+  close(): void {
+    this.closing.abort();
   }
 
   /** Resolves once no card is being redrawn or posted (shutdown waits on it before the store closes). */
   async settled(): Promise<void> {
-    while (this.redrawing.size > 0) await Promise.allSettled([...this.redrawing]);
+    while (this.redrawing.size > 0 || this.later.size > 0) {
+      await Promise.allSettled([...this.redrawing, ...this.later]);
+    }
     await this.publisher.settled();
   }
 

@@ -1,19 +1,20 @@
 /**
  * What a step prints, gathered while it runs and posted in the rollback's thread as one message
  * when the attempt ends (succeeded or not), so the thread shows the output without a message per line.
+ * Posted with `replyLater`: tried again in the background while Slack is unavailable.
  */
 import type { Logger } from 'pino';
 import { restore, type PersistedRollback } from '../domain/rollback-machine.js';
 import type { StepOutcome, StepWork } from '../engine/step-runner.js';
 import { renderStepOutput } from './blocks/thread-messages.js';
-import type { CardPublisher } from './card-publisher.js';
+import type { RollbackCards } from './rollback-cards.js';
 
 type PerformStep = (work: StepWork, signal: AbortSignal) => Promise<StepOutcome>;
 
 export class StepOutputRelay {
   private readonly lines = new Map<string, string[]>();
 
-  constructor(private readonly deps: { cards: Pick<CardPublisher, 'reply'>; log: Logger }) {}
+  constructor(private readonly deps: { cards: Pick<RollbackCards, 'replyLater'>; log: Logger }) {}
 
   /** The performer's `onLine`: one line of an attempt. */
   readonly onLine = (work: StepWork, line: string): void => {
@@ -40,11 +41,8 @@ export class StepOutputRelay {
     const context = restore(work.snapshot as PersistedRollback).context;
     const step = (work.phase === 'after' ? (context.afterSteps ?? []) : context.steps)[work.index];
     if (lines.length === 0 || !step) return;
-    await this.deps.cards
-      .reply(work.rollbackId, renderStepOutput(step.name, lines))
-      .catch((error: unknown) => {
-        this.deps.log.warn({ err: error, rollbackId: work.rollbackId }, 'could not post step output');
-      });
+    // The step's outcome waits for the first try only: Slack being away never holds up a rollback.
+    await this.deps.cards.replyLater(work.rollbackId, renderStepOutput(step.name, lines), 'step output');
   }
 }
 

@@ -25,6 +25,7 @@ export const COLLECTIONS = {
   slackNotices: 'slack-notices',
   slackPostMortems: 'slack-post-mortems',
   stakeholderPosts: 'stakeholder-posts',
+  stakeholderOutbox: 'stakeholder-outbox',
   statuspageIncidents: 'statuspage-incidents',
   rollbackOutcomes: 'rollback-outcomes',
 } as const;
@@ -141,10 +142,18 @@ export const COLLECTION_INFO: Readonly<Record<Collection, CollectionInfo>> = {
     retention: 'asked for again only when the final notice effect is redelivered, until acknowledged',
   },
   'stakeholder-posts': {
-    owner: 'src/notifiers/stakeholders.ts',
+    owner: 'src/notifiers/stakeholder-outbox.ts',
     holds: 'once-records of stakeholder channel posts and SNS publishes, by effect id and target',
     ttlMs: EFFECT_ONCE_TTL_MS,
-    retention: EFFECT_ONCE_WHY,
+    retention:
+      'asked for again only while its message waits in the stakeholder outbox: at most 24 h, then given up',
+  },
+  'stakeholder-outbox': {
+    owner: 'src/notifiers/stakeholder-outbox.ts',
+    holds: 'stakeholder messages waiting for their target, one document per lane (API key, topic, channel)',
+    ttlMs: null,
+    retention:
+      'kept: one per lane, emptied as its messages are sent (a message waiting over 24 h is given up)',
   },
   'statuspage-incidents': {
     owner: 'src/notifiers/targets/statuspage/incidents.ts',
@@ -152,7 +161,7 @@ export const COLLECTION_INFO: Readonly<Record<Collection, CollectionInfo>> = {
     ttlMs: EFFECT_ONCE_TTL_MS,
     retention:
       'renewed by each status page update of the rollback (authorised to its end); read only until ' +
-      'its last update effect is acknowledged',
+      'its last update leaves the stakeholder outbox (at most 24 h later)',
   },
   'rollback-outcomes': {
     owner: 'src/app/freeze-effect.ts',

@@ -14,6 +14,7 @@ import type { EngineRuntime } from '../engine/runtime.js';
 import type { ExecutorRegistry } from '../executors/registry.js';
 import type { SnsReceiverOptions } from '../http/bot-routes.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { OutboxTuning } from '../notifiers/create-stakeholders.js';
 import type { SnsPublisher } from '../notifiers/targets/sns/publisher.js';
 import type { StatuspageConfig } from '../notifiers/targets/statuspage/index.js';
 import type { OpenIncident } from '../slack/blocks/app-home.js';
@@ -37,6 +38,8 @@ export interface BotOptions {
   /** Stakeholder targets: SNS (a publisher) and the status page (its API, when a key is set). */
   sns?: SnsPublisher | undefined;
   statuspage?: StatuspageConfig | undefined;
+  /** How the stakeholder outbox retries (defaults: from 1 s, doubling to 30 s; given up after 24 h). */
+  stakeholderOutbox?: OutboxTuning;
   catalog: () => Catalog;
   registry: ExecutorRegistry;
   /**

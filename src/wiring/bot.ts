@@ -70,7 +70,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const {
     notify: stakeholders,
     incidentOpened,
-    queue: statuspageQueue,
+    outbox: stakeholderOutbox,
   } = createStakeholders({
     store,
     view: (id, atLeast) => reads.view(id, atLeast),
@@ -86,6 +86,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     },
     log,
     now,
+    ...(options.stakeholderOutbox ? { outbox: options.stakeholderOutbox } : {}),
   });
   const { runtime, targets } = createStepRunning(options, { store, secrets, cards, now, log });
   // In this order: the read model keeps the committed record the card is then drawn from.
@@ -185,16 +186,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     drills,
     start(port, host = '0.0.0.0') {
       runtime.start();
+      stakeholderOutbox.start();
       return listen(app, port, host);
     },
     async stop(graceMs = 8_000) {
       await app.stop();
       // The workers' last effects may still announce incidents and redraw cards: settle those after.
       await runtime.stop(graceMs);
-      // The cards first: their redraws may redraw an incident's message.
+      // The cards first: their redraws may redraw an incident's message. Replies still waiting for
+      // Slack are given up (logged): the process is going away.
+      cards.close();
       await cards.settled();
       await threads.settled();
-      await statuspageQueue.drain(Math.min(graceMs, 2_000));
+      // What it has not sent stays in the store: the next process (or another replica) sends it.
+      await stakeholderOutbox.stop(Math.min(graceMs, 2_000));
     },
   };
 }

@@ -11,7 +11,7 @@ import type { SecretMask } from '../domain/secret-mask.js';
 import { createEngineRuntime, type EngineRuntime } from '../engine/runtime.js';
 import { createPlanResolver, stepTargetDecider, type PlanResolver } from '../executors/plan-resolver.js';
 import { createStepPerformer } from '../executors/step-performer.js';
-import type { CardPublisher } from '../slack/card-publisher.js';
+import type { RollbackCards } from '../slack/rollback-cards.js';
 import { StepOutputRelay } from '../slack/step-output.js';
 import type { Store } from '../store/store.js';
 import type { BotOptions } from './bot-options.js';
@@ -21,7 +21,7 @@ export function createStepRunning(
   deps: {
     store: Store;
     secrets: SecretMask;
-    cards: Pick<CardPublisher, 'reply'>;
+    cards: Pick<RollbackCards, 'replyLater'>;
     now: () => number;
     log: Logger;
   },

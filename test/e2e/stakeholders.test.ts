@@ -193,11 +193,8 @@ describe('stakeholders', () => {
     const h = (harness = await startBotHarness({
       planFile: PLANS,
       bot: {
-        statuspage: {
-          apiUrl: 'http://127.0.0.1:1/v1',
-          apiKey: KEY,
-          retry: { maxAttempts: 2, baseDelayMs: 50 },
-        },
+        statuspage: { apiUrl: 'http://127.0.0.1:1/v1', apiKey: KEY },
+        stakeholderOutbox: { baseDelayMs: 50, maxDelayMs: 100 },
       },
     }));
     const id = await runRollback(h);
@@ -213,8 +210,7 @@ describe('stakeholders', () => {
           .replies(CHANNEL, card.ts)
           .map((r) => r.text)
           .join('\n'),
-      (text) =>
-        /The status page could not open the incident/.test(text) && /The rollback is not affected/.test(text),
+      (text) => /The status page is not answering/.test(text) && /The rollback is not affected/.test(text),
       20_000,
     );
   }, 60_000);

@@ -12,6 +12,8 @@ import type { DeclareOutcome, DeclareRequest } from '../../src/app/rollback-serv
 import type { Incident } from '../../src/domain/incident.js';
 import type { RollbackPlan } from '../../src/domain/plan.js';
 import { createStakeholders } from '../../src/notifiers/create-stakeholders.js';
+import type { StakeholderOutbox } from '../../src/notifiers/stakeholder-outbox.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import type { SnsMessage } from '../../src/notifiers/targets/sns/publisher.js';
 import { silentLogger } from '../../src/lib/logging.js';
 import { createRedisStore } from '../../src/store/redis/redis-store.js';
@@ -22,7 +24,9 @@ import { deleteKeysWithPrefix } from '../support/redis-cleanup.js';
 const URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const prefixes: string[] = [];
 const stores: Store[] = [];
+const outboxes: StakeholderOutbox[] = [];
 afterEach(async () => {
+  await Promise.all(outboxes.splice(0).map((outbox) => outbox.stop(0)));
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 afterAll(async () => {
@@ -96,18 +100,23 @@ describe('IncidentService across replicas (real Redis)', () => {
   it('tells stakeholders the incident opened once, across replicas, redeliveries and later alerts', async () => {
     const published: SnsMessage[] = [];
     const order: string[] = [];
+    const topic = 'arn:aws:sns:eu-west-3:123456789012:stakeholders';
+    let shared: Store | undefined;
     const [a, b] = await replicas(
-      (request) => {
-        order.push(`declare ${request.service}`);
-        return Promise.resolve({ ok: false, code: 'refused', message: 'not here' } as const);
+      async (request) => {
+        // What the topic's lane holds (waiting or sent) when the rollback is declared.
+        const lane = await shared!.getDoc(COLLECTIONS.stakeholderOutbox, `sns:${topic}`);
+        order.push(`declare ${request.service} after ${JSON.stringify(lane?.value ?? null)}`);
+        return { ok: false, code: 'refused', message: 'not here' } as const;
       },
       (store) => {
-        const { incidentOpened } = createStakeholders({
+        shared = store;
+        const { incidentOpened, outbox } = createStakeholders({
           store,
           view: () => Promise.resolve(null),
           planOf: () => ({
             ...plan,
-            communications: { sns: { topicArn: 'arn:aws:sns:eu-west-3:123456789012:stakeholders' } },
+            communications: { sns: { topicArn: topic } },
           }),
           communicationsOf: () => undefined,
           slack: { postMessage: () => Promise.resolve({}) },
@@ -120,7 +129,9 @@ describe('IncidentService across replicas (real Redis)', () => {
           },
           report: () => undefined,
           log: silentLogger,
+          outbox: { pollMs: 60_000 },
         });
+        outboxes.push(outbox);
         return (incident) => incidentOpened(incident, incident.openedAt);
       },
     );
@@ -131,7 +142,7 @@ describe('IncidentService across replicas (real Redis)', () => {
       b.receive({ key: 'k2', alerts: [alert('e2')] }),
     ]);
     await a.receive({ key: 'k1', alerts: [first] });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all(outboxes.map((outbox) => outbox.idle()));
     expect(published).toHaveLength(1);
     const open = await a.listOpen();
     expect(published[0]).toMatchObject({
@@ -139,8 +150,10 @@ describe('IncidentService across replicas (real Redis)', () => {
       dedupeKey: `incident-opened:${open[0]!.id}`,
     });
     expect(published[0]!.message).toContain('Severity: PAGE');
-    // Stakeholders hear of the incident before its automatic rollback is declared.
-    expect(order.indexOf('publish incident-opened')).toBeLessThan(order.indexOf('declare checkout'));
+    // Stakeholders hear of the incident before its automatic rollback: its message was kept in the
+    // topic's lane (sent in order) before the rollback was declared.
+    const declared = order.find((line) => line.startsWith('declare checkout'));
+    expect(declared).toContain(`incident-opened:${open[0]!.id}:sns`);
   });
 
   it('two replicas receiving the first alerts at once open one incident holding all of them', async () => {

@@ -1,6 +1,8 @@
 /**
  * The whole bot over real HTTP against the Slack simulator: real Bolt, real Redis (or memory), real
- * executors, a clock the test can move. Each harness gets its own Redis key prefix.
+ * executors, a clock the test can move. Each harness gets its own Redis key prefix, unless it is a
+ * restart: given the prefix (and the Slack simulator) of a harness stopped with `keepData`, it is
+ * the same bot started again.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -37,7 +39,8 @@ export interface BotHarness {
   redisUrl: string;
   clock: { now: number };
   port: number;
-  stop(): Promise<void>;
+  /** `keepData`: the Redis keys (and a simulator that was given) stay, for a harness started again. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export async function startBotHarness(
@@ -49,25 +52,35 @@ export async function startBotHarness(
     incidentStart?: number;
     /** The Redis the bot uses (default TEST_REDIS_URL, else the machine's on 6379). */
     redisUrl?: string;
+    /** A restart: the key prefix of a harness stopped with `keepData` (default: a fresh one). */
+    prefix?: string;
+    /** The Slack workspace to keep using (a restart's); not stopped with this harness. */
+    sim?: SlackSimulator;
     /**
-     * Stakeholder targets (SNS publisher, status page API); the logger and its secret mask; how long
-     * a click waits for Slack's user groups.
+     * Stakeholder targets (SNS publisher, status page API) and how their outbox retries; the logger
+     * and its secret mask; how long a click waits for Slack's user groups.
      */
-    bot?: Pick<BotOptions, 'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs'> &
+    bot?: Pick<
+      BotOptions,
+      'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs' | 'stakeholderOutbox'
+    > &
       Partial<Pick<BotOptions, 'log'>>;
   } = {},
 ): Promise<BotHarness> {
   const clock = { now: Date.now() };
-  const sim = await startSlackSimulator({
-    botToken: BOT_TOKEN,
-    botUserId: 'UBOT',
-    teamId: 'T0E2E',
-    channels: [CHANNEL, 'C0ELSEWHERE'],
-    users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id.toLowerCase() }])),
-    usergroups: { S0ONCALL: [PEOPLE.oncall] },
-  });
+  const ownSim = options.sim === undefined;
+  const sim =
+    options.sim ??
+    (await startSlackSimulator({
+      botToken: BOT_TOKEN,
+      botUserId: 'UBOT',
+      teamId: 'T0E2E',
+      channels: [CHANNEL, 'C0ELSEWHERE'],
+      users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id.toLowerCase() }])),
+      usergroups: { S0ONCALL: [PEOPLE.oncall] },
+    }));
   const url = options.redisUrl ?? process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-  const prefix = `rollback-bot-test:e2e:${process.pid}-${randomBytes(4).toString('hex')}`;
+  const prefix = options.prefix ?? `rollback-bot-test:e2e:${process.pid}-${randomBytes(4).toString('hex')}`;
   const store = await createRedisStore({ url, prefix });
   const registry = options.registry ?? defaultRegistry();
   const manifests = await loadManifests(options.planFile ?? 'test/fixtures/e2e/plans.yaml', registry);
@@ -101,10 +114,11 @@ export async function startBotHarness(
     redisUrl: url,
     clock,
     port,
-    async stop() {
+    async stop(stopping = {}) {
       await bot.stop(1_000);
       await store.close();
-      await sim.stop();
+      if (stopping.keepData) return;
+      if (ownSim) await sim.stop();
       const admin = new Redis(url);
       await deleteKeysWithPrefix(admin, prefix);
       await admin.quit();

@@ -3,7 +3,8 @@
  * the real one about what matters here: the `Authorization: OAuth KEY` header, the JSON shape, and
  * its limit of one request per second per key, answered with 429 otherwise. The rate is measured
  * on the clock the test gives (a `JumpClock` makes it deterministic). Faults can be scripted
- * (420, 503, ...), and a key's answers held back to play a slow server.
+ * (420, 503, ...), a key's answers held back to play a slow server, and the whole API taken down for
+ * as long as a test wants (every request answered 503, or connections refused).
  */
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -40,6 +41,11 @@ export interface FakeStatuspage {
   incidents: Map<string, FakeIncident>;
   /** The next requests (any key) are answered with these statuses instead, in order. */
   failNext(...faults: Array<{ status: number; retryAfter?: string }>): void;
+  /**
+   * Down until called with null: every request answered with `status` (counted in `requests`), or
+   * `'refuse'`: not listening at all.
+   */
+  down(mode: { status: number } | 'refuse' | null): Promise<void>;
   /** Answers to `key` wait until `release(key)`. */
   hold(key: string): void;
   release(key: string): void;
@@ -88,6 +94,7 @@ export async function startFakeStatuspage(options: {
   const faults: Array<{ status: number; retryAfter?: string }> = [];
   const lastArrival = new Map<string, number>();
   const held = new Map<string, Array<() => void>>();
+  let outage: { status: number } | 'refuse' | null = null;
 
   function answer(seen: SeenRequest, res: ServerResponse, status: number, body: unknown, headers = {}) {
     seen.status = status;
@@ -121,6 +128,10 @@ export async function startFakeStatuspage(options: {
     if (previous !== undefined && at - previous < intervalMs) {
       violations.push({ key, gapMs: at - previous });
       answer(seen, res, 429, { error: 'Rate limit exceeded' }, { 'retry-after': '1' });
+      return;
+    }
+    if (outage !== null && outage !== 'refuse') {
+      answer(seen, res, outage.status, { error: `down: ${outage.status}` });
       return;
     }
     const fault = faults.shift();
@@ -189,6 +200,11 @@ export async function startFakeStatuspage(options: {
     violations,
     incidents,
     failNext: (...more) => faults.push(...more),
+    async down(mode) {
+      if (mode === 'refuse' && outage !== 'refuse') await peer.refuse();
+      if (mode !== 'refuse' && outage === 'refuse') await peer.accept();
+      outage = mode;
+    },
     hold: (key) => held.set(key, held.get(key) ?? []),
     release: (key) => {
       const waiting = held.get(key) ?? [];

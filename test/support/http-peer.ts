@@ -21,6 +21,10 @@ export type PeerHandler = (request: RecordedRequest, res: ServerResponse, n: num
 export interface HttpPeer {
   url: string;
   requests: RecordedRequest[];
+  /** Stops listening (connections are refused, as by a server that is down) until `accept`. */
+  refuse(): Promise<void>;
+  /** Listens again, on the same port. */
+  accept(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,16 +48,23 @@ export async function startPeer(handler: PeerHandler): Promise<HttpPeer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => {
+        resolve();
+      });
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    refuse: stop,
+    accept: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: stop,
   };
 }
 

@@ -1,16 +1,21 @@
 /**
- * The Statuspage notifier against a local Statuspage that enforces 1 request per second per key
- * (429 otherwise), throws in 420s and 503s, and checks the OAuth header and the JSON bodies. Time is
- * virtual (a JumpClock shared by the queue and the server), so the rate rule is checked exactly and
- * minutes of backoff take no real time; one test runs on the real clock to prove the defaults.
+ * The Statuspage target through the stakeholder outbox, against a local Statuspage that enforces 1
+ * request per second per key (429 otherwise), throws in 420s and 503s, and checks the OAuth header
+ * and the JSON bodies. Time is virtual (a JumpClock shared by the outbox and the server), so the rate
+ * rule is checked exactly and minutes of backoff take no real time; the tests of a page that is down
+ * and comes back, and of the defaults, run on the real clock.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../../src/lib/logging.js';
-import { RateQueue, type RateQueueOptions } from '../../../src/notifiers/rate-queue.js';
+import {
+  StakeholderOutbox,
+  type StakeholderOutboxOptions,
+} from '../../../src/notifiers/stakeholder-outbox.js';
+import { StakeholderRegistry } from '../../../src/notifiers/target-registry.js';
+import { createStatuspageTarget } from '../../../src/notifiers/targets/statuspage/index.js';
 import {
   StatuspageClient,
-  StatuspageNotifier,
   type RollbackPhase,
   type StatuspageUpdate,
 } from '../../../src/notifiers/targets/statuspage/notifier.js';
@@ -18,7 +23,6 @@ import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { createRedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Store } from '../../../src/store/store.js';
 import { startFakeStatuspage, type FakeStatuspage } from '../../support/fake-statuspage.js';
-import { startPeer } from '../../support/http-peer.js';
 import { JumpClock } from '../../support/jump-clock.js';
 import { deleteKeysWithPrefix } from '../../support/redis-cleanup.js';
 
@@ -63,39 +67,45 @@ function logger() {
   return { log, lines };
 }
 
+let replicas = 0;
+
+/** One process's status page: its target over the API, and the outbox that sends its updates. */
 function bot(options: {
   apiUrl: string;
   apiKey?: string;
   clock?: JumpClock;
   store?: Store;
-  queue?: RateQueue;
-  queueOptions?: Partial<RateQueueOptions>;
+  outbox?: Partial<StakeholderOutboxOptions>;
 }) {
   const { log, lines } = logger();
   const clock = options.clock;
-  const queue =
-    options.queue ??
-    new RateQueue({
-      log,
-      ...(clock ? { now: clock.now, sleep: clock.sleep } : {}),
-      ...options.queueOptions,
-    });
-  const client = new StatuspageClient({
-    apiUrl: options.apiUrl,
-    apiKey: options.apiKey ?? KEY_A,
-    queue,
-    log,
-  });
   const store = options.store ?? new MemoryStore();
+  const target = createStatuspageTarget(
+    { apiUrl: options.apiUrl, apiKey: options.apiKey ?? KEY_A },
+    { store, log, ...(clock ? { now: clock.now } : {}) },
+  )!;
   const failures: Array<{ rollbackId: string; message: string }> = [];
-  const notifier = new StatuspageNotifier({
-    client,
+  replicas += 1;
+  const outbox = new StakeholderOutbox({
     store,
+    registry: new StakeholderRegistry().register(target),
+    report: (subject, message) => failures.push({ rollbackId: subject.id, message }),
     log,
-    onFailure: (rollbackId, message) => failures.push({ rollbackId, message }),
-    ...(clock ? { now: clock.now } : {}),
+    owner: `replica-${replicas}`,
+    // No poller needed: what is kept here is sent at once; `idle` waits for it.
+    pollMs: 60_000,
+    random: () => 1,
+    ...(clock ? { now: clock.now, sleep: clock.sleep } : {}),
+    ...options.outbox,
   });
-  return { queue, client, store, notifier, failures, lines };
+  const lane = new StatuspageClient({ apiUrl: options.apiUrl, apiKey: options.apiKey ?? KEY_A, log }).laneKey;
+  onTestFinished(() => outbox.stop(0));
+  /** What the fan-out does with a status page update: keeps it in the key's lane. */
+  const send = (update: StatuspageUpdate) =>
+    outbox.keep(target, { kind: 'rollback', id: update.rollbackId }, [
+      { lane, id: `${update.effectId}:statuspage`, body: update },
+    ]);
+  return { outbox, store, send, failures, lines, lane: `statuspage:${lane}` };
 }
 
 const update = (phase: RollbackPhase, overrides: Partial<StatuspageUpdate> = {}): StatuspageUpdate => ({
@@ -112,18 +122,20 @@ const update = (phase: RollbackPhase, overrides: Partial<StatuspageUpdate> = {})
 
 const LIFECYCLE: RollbackPhase[] = ['authorized', 'executing', 'validating', 'resolved'];
 
-describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', () => {
+describe('the status page through the stakeholder outbox (local Statuspage, 1 request/s per key)', () => {
   it('lands the whole lifecycle in order with the exact bodies, through 420 and 503, never faster than 1/s', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue, store, failures } = bot({ apiUrl: server.apiUrl, clock });
+    const { outbox, send, store, failures, lane } = bot({ apiUrl: server.apiUrl, clock });
     server.failNext({ status: 420 }, { status: 503, retryAfter: '3' });
+    server.hold(KEY_A);
 
-    for (const phase of LIFECYCLE) expect(notifier.update(update(phase))).toBe(true);
-    expect(server.requests).toHaveLength(0);
-    // A repeat of a queued effect is not queued again.
-    expect(notifier.update(update('executing'))).toBe(false);
-    await queue.idle();
+    for (const phase of LIFECYCLE) await send(update(phase));
+    // A repeat of a kept update is not kept twice.
+    await send(update('executing'));
+    expect(await outbox.waiting(lane)).toEqual(LIFECYCLE.map((phase) => `rb-1:${phase}:statuspage`));
+    server.release(KEY_A);
+    await outbox.idle();
 
     expect(failures).toEqual([]);
     expect(server.violations).toEqual([]);
@@ -176,22 +188,23 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
       status: 'resolved',
       applied: LIFECYCLE.map((phase) => `rb-1:${phase}`),
     });
+    expect(await outbox.waiting(lane)).toEqual([]);
 
     // The same effects delivered again (another worker, a reclaim) send nothing.
-    for (const phase of LIFECYCLE) notifier.update(update(phase));
-    await queue.idle();
+    for (const phase of LIFECYCLE) await send(update(phase));
+    await outbox.idle();
     expect(server.requests).toHaveLength(6);
   });
 
   it('opens at the declaration with the plan’s outage and impact, and says a called-off rollback on it', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue, failures } = bot({ apiUrl: server.apiUrl, clock });
+    const { outbox, send, failures } = bot({ apiUrl: server.apiUrl, clock });
     const partial = { outage: 'partial_outage' } as const;
-    notifier.update(update('declared', partial));
-    notifier.update(update('authorized', partial));
-    notifier.update(update('called-off', { ...partial, body: 'The planned rollback was called off.' }));
-    await queue.idle();
+    await send(update('declared', partial));
+    await send(update('authorized', partial));
+    await send(update('called-off', { ...partial, body: 'The planned rollback was called off.' }));
+    await outbox.idle();
     expect(failures).toEqual([]);
     expect(server.requests.map((r) => r.body)).toEqual([
       {
@@ -222,9 +235,9 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
   it('a called-off rollback that never opened an incident sends nothing', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue } = bot({ apiUrl: server.apiUrl, clock });
-    notifier.update(update('called-off'));
-    await queue.idle();
+    const { outbox, send } = bot({ apiUrl: server.apiUrl, clock });
+    await send(update('called-off'));
+    await outbox.idle();
     expect(server.requests).toEqual([]);
   });
 
@@ -234,58 +247,55 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
     const [one, two] = await replicaStores();
     const first = bot({ apiUrl: server.apiUrl, clock, store: one });
     const second = bot({ apiUrl: server.apiUrl, clock, store: two });
-    first.notifier.update(update('authorized'));
-    await first.queue.idle();
-    // Replicas have their own queues; a second apart, as a later effect would be.
-    await clock.sleep(1_000);
-    second.notifier.update(update('executing'));
-    await second.queue.idle();
+    await first.send(update('authorized'));
+    await first.outbox.idle();
+    // The lane remembers when its last request ended: the other replica keeps the 1 s too.
+    await second.send(update('executing'));
+    await second.outbox.idle();
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /v1/pages/page-1/incidents',
       'PATCH /v1/pages/page-1/incidents/inc-1',
     ]);
+    expect(server.violations).toEqual([]);
     expect(server.incidents.size).toBe(1);
     // The first effect delivered again, to the other replica: nothing is sent.
-    second.notifier.update(update('authorized'));
-    await second.queue.idle();
+    await second.send(update('authorized'));
+    await second.outbox.idle();
     expect(server.requests).toHaveLength(2);
   });
 
-  it('two replicas racing: the second waits for the incident the first is opening instead of opening another', async () => {
+  it('two replicas: one sends the key’s lane at a time, so one incident is opened and the rate holds', async () => {
     const server = await fakeStatuspage(Date.now);
     const [one, two] = await replicaStores();
     const first = bot({ apiUrl: server.apiUrl, store: one });
-    const second = bot({
-      apiUrl: server.apiUrl,
-      store: two,
-      queueOptions: { baseDelayMs: 50, maxAttempts: 20 },
-    });
+    const second = bot({ apiUrl: server.apiUrl, store: two });
     server.hold(KEY_A);
-    first.notifier.update(update('authorized'));
+    await first.send(update('authorized'));
     await until(() => server.requests.length === 1);
-    second.notifier.update(update('executing'));
-    await until(() => second.lines.some((line) => line.msg === 'call failed; retrying'));
-    expect(second.lines.find((line) => line.msg === 'call failed; retrying')).toMatchObject({
-      error: 'another replica is opening the incident',
-    });
+    // The other replica keeps its update in the same lane; the first replica holds the lane.
+    await second.send(update('executing'));
+    await second.outbox.idle();
+    expect(server.requests).toHaveLength(1);
     server.release(KEY_A);
-    await Promise.all([first.queue.idle(), second.queue.idle()]);
+    await first.outbox.idle();
     expect(server.incidents.size).toBe(1);
-    expect(
-      server.requests.filter((r) => r.status !== 429).map((r) => `${r.method} ${r.path} ${r.status}`),
-    ).toEqual(['POST /v1/pages/page-1/incidents 201', 'PATCH /v1/pages/page-1/incidents/inc-1 200']);
+    expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'POST /v1/pages/page-1/incidents 201',
+      'PATCH /v1/pages/page-1/incidents/inc-1 200',
+    ]);
+    expect(server.violations).toEqual([]);
     expect([...first.failures, ...second.failures]).toEqual([]);
   });
 
   it('keeps a failed rollback open with an update, and drops an update arriving after a later one', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue } = bot({ apiUrl: server.apiUrl, clock });
-    notifier.update(update('authorized'));
-    notifier.update(update('validating'));
-    notifier.update(update('executing'));
-    notifier.update(update('failed', { body: 'The rollback failed at step 2' }));
-    await queue.idle();
+    const { outbox, send } = bot({ apiUrl: server.apiUrl, clock });
+    await send(update('authorized'));
+    await send(update('validating'));
+    await send(update('executing'));
+    await send(update('failed', { body: 'The rollback failed at step 2' }));
+    await outbox.idle();
     expect(server.requests.map((r) => r.body)).toEqual([
       expect.objectContaining({ incident: expect.objectContaining({ status: 'investigating' }) as unknown }),
       expect.objectContaining({ incident: expect.objectContaining({ status: 'monitoring' }) as unknown }),
@@ -294,44 +304,55 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
     expect(server.incidents.get('inc-1')?.status).toBe('monitoring');
   });
 
-  it('a dead status page: update returns at once, the rollback is told after the retries', async () => {
-    const clock = new JumpClock();
-    const dead = await startPeer(() => undefined);
-    const apiUrl = `${dead.url}/v1`;
-    await dead.close();
-    const { notifier, queue, failures, store } = bot({ apiUrl, clock, queueOptions: { maxAttempts: 4 } });
-
-    // `update` is synchronous: it returns with the call queued, before any connection is tried.
-    expect(notifier.update(update('authorized'))).toBe(true);
-    expect(queue.size).toBe(1);
-    expect(failures).toEqual([]);
-
-    await queue.idle();
-    expect(failures).toHaveLength(1);
+  it('a page that is down: kept, said once in the thread, sent in order when it is back, and said so', async () => {
+    const server = await fakeStatuspage(Date.now);
+    const { outbox, send, failures, lane } = bot({
+      apiUrl: server.apiUrl,
+      outbox: { baseDelayMs: 20, maxDelayMs: 100 },
+    });
+    await server.down('refuse');
+    // `keep` returns once the update is stored, before any connection is tried.
+    for (const phase of LIFECYCLE) await send(update(phase));
+    await until(() => failures.length === 1);
     expect(failures[0]!.rollbackId).toBe('rb-1');
     expect(failures[0]!.message).toMatch(
-      /^The status page could not open the incident: Statuspage did not answer: .*ECONNREFUSED.* \(4 attempts\)\. The rollback is not affected\.$/,
+      /^The status page is not answering \(Statuspage did not answer: .*ECONNREFUSED.*\)\. Its messages are kept and will be sent, in order, when it answers again\. The rollback is not affected\.$/,
     );
-    // The creation claim was released, so a later update may open the incident.
-    expect((await store.getDoc('statuspage-incidents', 'rb-1'))?.value).not.toHaveProperty('creating');
+    // Answered 503 for a while: still one line.
+    await server.down({ status: 503 });
+    await until(() => server.requests.filter((r) => r.status === 503).length >= 3);
+    expect(failures).toHaveLength(1);
+    expect(await outbox.waiting(lane)).toHaveLength(4);
+
+    await server.down(null);
+    await until(() => server.incidents.get('inc-1')?.status === 'resolved');
+    await outbox.idle();
+    expect(server.incidents.get('inc-1')!.updates.map((u) => u.status)).toEqual([
+      'investigating',
+      'identified',
+      'monitoring',
+      'resolved',
+    ]);
+    expect(server.requests.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(server.violations).toEqual([]);
+    expect(failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^The status page is not answering/) as unknown,
+      'The status page answers again: the messages kept for it are being sent, in order.',
+    ]);
   });
 
-  it('opens the incident late, at the current phase, when the first call was given up', async () => {
+  it('a refused opening is given up and said; the next phase opens the incident at its own status', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue, failures } = bot({
-      apiUrl: server.apiUrl,
-      clock,
-      queueOptions: { maxAttempts: 2 },
-    });
-    server.failNext({ status: 503 }, { status: 503 });
-    notifier.update(update('authorized'));
-    await queue.idle();
+    const { outbox, send, failures } = bot({ apiUrl: server.apiUrl, clock });
+    server.failNext({ status: 422 });
+    await send(update('authorized'));
+    await outbox.idle();
     expect(failures.map((f) => f.message)).toEqual([
-      'The status page could not open the incident: Statuspage answered 503 to POST /pages/page-1/incidents: fault 503 (2 attempts). The rollback is not affected.',
+      'The status page could not post that the rollback started: Statuspage answered 422 to POST /pages/page-1/incidents: fault 422. The rollback is not affected.',
     ]);
-    notifier.update(update('executing'));
-    await queue.idle();
+    await send(update('executing'));
+    await outbox.idle();
     expect(server.requests.at(-1)?.body).toEqual({
       incident: {
         name: 'checkout: rolling back to v1.4.1',
@@ -347,48 +368,23 @@ describe('StatuspageNotifier (local Statuspage enforcing 1 request/s per key)', 
   it('gives a refused key up at once, without retrying', async () => {
     const clock = new JumpClock();
     const server = await fakeStatuspage(clock.now);
-    const { notifier, queue, failures, lines } = bot({ apiUrl: server.apiUrl, apiKey: 'wrong-key', clock });
-    notifier.update(update('authorized'));
-    await queue.idle();
+    const { outbox, send, failures, lines } = bot({ apiUrl: server.apiUrl, apiKey: 'wrong-key', clock });
+    await send(update('authorized'));
+    await outbox.idle();
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.key).toBe('wrong-key');
     expect(failures.map((f) => f.message)).toEqual([
-      'The status page could not open the incident: Statuspage answered 401 to POST /pages/page-1/incidents: Could not authenticate. The rollback is not affected.',
+      'The status page could not post that the rollback started: Statuspage answered 401 to POST /pages/page-1/incidents: Could not authenticate. The rollback is not affected.',
     ]);
     expect(JSON.stringify(lines)).not.toContain('wrong-key');
   });
 
-  it('two keys proceed independently: one held by a stalled server does not stop the other', async () => {
-    const clock = new JumpClock();
-    const server = await fakeStatuspage(clock.now);
-    const { log } = logger();
-    const queue = new RateQueue({ log, now: clock.now, sleep: clock.sleep });
-    const a = bot({ apiUrl: server.apiUrl, apiKey: KEY_A, clock, queue });
-    const b = bot({ apiUrl: server.apiUrl, apiKey: KEY_B, clock, queue });
-    server.hold(KEY_A);
-    for (const phase of LIFECYCLE) {
-      a.notifier.update(update(phase, { rollbackId: 'rb-a', effectId: `rb-a:${phase}` }));
-      b.notifier.update(update(phase, { rollbackId: 'rb-b', effectId: `rb-b:${phase}`, pageId: 'page-2' }));
-    }
-    await until(() => server.requests.filter((r) => r.key === KEY_B).length === 4 && queue.size === 4);
-    // B's whole lifecycle went through while A's first request is still waiting for its answer.
-    expect(server.requests.filter((r) => r.key === KEY_A)).toHaveLength(1);
-    expect([...server.incidents.values()].find((i) => i.pageId === 'page-2')?.status).toBe('resolved');
-
-    server.release(KEY_A);
-    await queue.idle();
-    expect(server.requests.filter((r) => r.key === KEY_A).map((r) => r.status)).toEqual([201, 200, 200, 200]);
-    expect(server.violations).toEqual([]);
-    expect(a.failures).toEqual([]);
-    expect(b.failures).toEqual([]);
-  });
-
-  it('on the real clock with the default queue, never trips the server rate limit', async () => {
+  it('on the real clock with the default outbox, never trips the server rate limit', async () => {
     const server = await fakeStatuspage(Date.now);
-    const { notifier, queue, failures } = bot({ apiUrl: server.apiUrl });
-    notifier.update(update('authorized'));
-    notifier.update(update('executing'));
-    await queue.idle();
+    const { outbox, send, failures } = bot({ apiUrl: server.apiUrl, outbox: { random: Math.random } });
+    await send(update('authorized'));
+    await send(update('executing'));
+    await outbox.idle();
     expect(server.requests.map((r) => r.status)).toEqual([201, 200]);
     expect(server.violations).toEqual([]);
     expect(failures).toEqual([]);

@@ -279,4 +279,58 @@ describe('errors as Slack gives them', () => {
     sim.clearFaults();
     await expect(patient.usergroups.users.list({ usergroup: 'S1' })).resolves.toMatchObject({ ok: true });
   });
+
+  it('a fault for a while ends by itself; a fault for matching calls hits only those', async () => {
+    let now = Date.UTC(2026, 10, 23, 8, 0, 0);
+    const timed = await startSlackSimulator({
+      botToken: TOKEN,
+      botUserId: 'UBOT',
+      teamId: 'T1',
+      channels: ['C1'],
+      users: {},
+      usergroups: {},
+      now: () => now,
+    });
+    try {
+      const local = new WebClient(TOKEN, {
+        slackApiUrl: timed.url,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+      });
+      timed.failFor(
+        ['chat.postMessage', 'chat.update'],
+        { kind: 'ratelimited', retryAfterSeconds: 2 },
+        6_000,
+      );
+      await expect(local.chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toMatchObject({
+        code: ErrorCode.RateLimitedError,
+        retryAfter: 2,
+      });
+      now += 5_999;
+      await expect(local.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' })).rejects.toMatchObject({
+        code: ErrorCode.RateLimitedError,
+      });
+      now += 1;
+      const posted = await local.chat.postMessage({ channel: 'C1', text: 'x' });
+      expect(posted.ok).toBe(true);
+
+      timed.failWhen('chat.postMessage', (args) => JSON.stringify(args.blocks).includes('refuse me'), {
+        kind: 'error',
+        error: 'invalid_blocks',
+      });
+      await expect(
+        local.chat.postMessage({ channel: 'C1', text: 'plain', blocks: [section('fine')] }),
+      ).resolves.toMatchObject({ ok: true });
+      const refused = await platformError(
+        local.chat.postMessage({ channel: 'C1', text: 'x', blocks: [section('refuse me')] }),
+      );
+      expect(refused.data.error).toBe('invalid_blocks');
+      // Once only, unless a count is given.
+      await expect(
+        local.chat.postMessage({ channel: 'C1', text: 'x', blocks: [section('refuse me')] }),
+      ).resolves.toMatchObject({ ok: true });
+    } finally {
+      await timed.stop();
+    }
+  });
 });

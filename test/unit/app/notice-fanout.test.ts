@@ -1,10 +1,12 @@
 /**
  * The fan-out of a `notify` effect: stakeholders hear of it even when the thread could not be told
- * (whose error still reaches the outbox, for a retry), and one rollback's notices are handled one
- * after another while other rollbacks' go on.
+ * (whose error still reaches the outbox, for a retry), stakeholder messages that could not be kept
+ * fail the effect too, one rollback's notices are handled one after another while other
+ * rollbacks' go on, and a notice waiting for Slack holds its rollback's later notices back.
  */
 import { describe, expect, it } from 'vitest';
-import { noticeFanout } from '../../../src/app/notice-fanout.js';
+import { NoticeHeldError, noticeFanout } from '../../../src/app/notice-fanout.js';
+import { RollbackError } from '../../../src/lib/errors.js';
 import type { EffectHandler } from '../../../src/engine/outbox-worker.js';
 import { silentLogger } from '../../../src/lib/logging.js';
 import type { OutboxEffect, StoredRollback } from '../../../src/store/store.js';
@@ -51,11 +53,11 @@ describe('noticeFanout', () => {
     expect(after).toEqual([]);
   });
 
-  it('a stakeholder failure neither fails the effect nor stops what follows', async () => {
+  it('stakeholder messages that could not be kept fail the effect (retried), after what follows ran', async () => {
     const after: string[] = [];
     const handle = noticeFanout({
       thread: () => Promise.resolve(),
-      stakeholders: () => Promise.reject(new Error('sns down')),
+      stakeholders: () => Promise.reject(new Error('state store unavailable')),
       rollbackOf,
       after: (rollback) => {
         after.push(`${rollback.id}@${rollback.version}`);
@@ -63,7 +65,7 @@ describe('noticeFanout', () => {
       },
       log: silentLogger,
     });
-    await handle(effect('rb-1', 1, 'resolved'), context);
+    await expect(handle(effect('rb-1', 1, 'resolved'), context)).rejects.toThrow('state store unavailable');
     expect(after).toEqual(['rb-1@1']);
   });
 
@@ -98,5 +100,52 @@ describe('noticeFanout', () => {
       'thread rb-1:2:0',
       'stakeholders rb-1:2:0',
     ]);
+  });
+
+  it('holds a rollback’s later notices behind one waiting for Slack, until it got through', async () => {
+    const posted: string[] = [];
+    let slackAway = true;
+    const handle = noticeFanout({
+      thread: (e) => {
+        if (slackAway) {
+          return Promise.reject(
+            new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
+          );
+        }
+        posted.push(e.id);
+        return Promise.resolve();
+      },
+      stakeholders: () => Promise.resolve(),
+      rollbackOf,
+      after: () => Promise.resolve(),
+      log: silentLogger,
+    });
+    await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
+    slackAway = false;
+    // Slack is back, but the later notices of rb-1 wait for the one that failed; rb-2 does not.
+    await expect(handle(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    await handle(effect('rb-2', 1, 'declared'), context);
+    // The outbox retries the first one: it goes through, and the later ones follow it.
+    await handle(effect('rb-1', 3, 'authorized'), context);
+    await handle(effect('rb-1', 4, 'step-started'), context);
+    expect(posted).toEqual(['rb-2:1:0', 'rb-1:3:0', 'rb-1:4:0']);
+  });
+
+  it('a refusal for good holds nothing back', async () => {
+    const posted: string[] = [];
+    const handle = noticeFanout({
+      thread: (e) => {
+        if (e.version === 3) return Promise.reject(new Error('thread_not_found'));
+        posted.push(e.id);
+        return Promise.resolve();
+      },
+      stakeholders: () => Promise.resolve(),
+      rollbackOf,
+      after: () => Promise.resolve(),
+      log: silentLogger,
+    });
+    await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('thread_not_found');
+    await handle(effect('rb-1', 4, 'step-started'), context);
+    expect(posted).toEqual(['rb-1:4:0']);
   });
 });

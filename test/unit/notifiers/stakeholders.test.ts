@@ -1,14 +1,16 @@
 /**
  * The stakeholder fan-out over the in-memory store: every target (each channel, SNS, the status
- * page) is told once per effect however often the effect is delivered, a failed SNS publish may be
- * tried again, and the lines reporting failures in the thread keep their channel mention while
- * foreign text in them stays text.
+ * page) is told once per effect however often the effect is delivered, a publish that fails for a
+ * while is sent when it passes, one refused for good is given up and said, and the lines reporting
+ * failures in the thread keep their channel mention while foreign text in them stays text.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { WebAPIPlatformError } from '@slack/web-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommunicationsPolicy } from '../../../src/domain/communications.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
 import { silentLogger } from '../../../src/lib/logging.js';
-import { createStakeholders } from '../../../src/notifiers/create-stakeholders.js';
+import { createStakeholders, type OutboxTuning } from '../../../src/notifiers/create-stakeholders.js';
+import type { StakeholderOutbox } from '../../../src/notifiers/stakeholder-outbox.js';
 import type { IncidentOpenedNotifier } from '../../../src/notifiers/stakeholders.js';
 import type { RollbackView } from '../../../src/app/rollback-view.js';
 import type { Incident } from '../../../src/domain/incident.js';
@@ -53,12 +55,20 @@ const effect: OutboxEffect = {
 
 let store: MemoryStore;
 let published: SnsMessage[];
-let snsFails: string | null;
+let snsFails: { message: string; retryable: boolean } | null;
 let slackFails: boolean;
+let outbox: StakeholderOutbox;
 let reports: string[];
 let notify: (effect: OutboxEffect) => Promise<void>;
 let incidentOpened: IncidentOpenedNotifier;
 let shown: RollbackView;
+/** Quick retries, and no poller: what is kept is sent at once and `idle` waits for it. */
+const FAST: OutboxTuning = { baseDelayMs: 5, maxDelayMs: 20, pollMs: 60_000 };
+const outboxes: StakeholderOutbox[] = [];
+afterEach(async () => {
+  await Promise.all(outboxes.splice(0).map((o) => o.stop(0)));
+});
+
 beforeEach(() => {
   shown = view;
   store = new MemoryStore();
@@ -66,7 +76,7 @@ beforeEach(() => {
   snsFails = null;
   slackFails = false;
   reports = [];
-  ({ notify, incidentOpened } = createStakeholders({
+  ({ notify, incidentOpened, outbox } = createStakeholders({
     store,
     view: () => Promise.resolve(shown),
     versionsOf: () => Promise.resolve({ from: 'v1.5.0', to: 'v1.4.1' }),
@@ -74,13 +84,19 @@ beforeEach(() => {
     communicationsOf: () => policy,
     slack: {
       postMessage: () =>
-        slackFails ? Promise.reject(new Error('<!channel> not_in_channel')) : Promise.resolve({}),
+        slackFails
+          ? Promise.reject(new WebAPIPlatformError({ ok: false, error: 'not_in_channel <!channel>' }))
+          : Promise.resolve({}),
     },
     sns: {
       publish(message) {
         if (snsFails !== null) {
           return Promise.reject(
-            new SnsPublishError({ topicArn: TOPIC, userMessage: snsFails, retryable: false }),
+            new SnsPublishError({
+              topicArn: TOPIC,
+              userMessage: snsFails.message,
+              retryable: snsFails.retryable,
+            }),
           );
         }
         published.push(message);
@@ -89,11 +105,13 @@ beforeEach(() => {
     },
     report: (_id, message) => reports.push(message),
     log: silentLogger,
+    outbox: FAST,
   }));
+  outboxes.push(outbox);
 });
 
-/** The publishes and reports are fire-and-forget; the fakes settle in microtasks, done before a timer. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** The outbox sends in the background: wait until it has sent (or given up) all it kept. */
+const settled = () => outbox.idle();
 
 describe('SNS stakeholders', () => {
   it('publish once per effect, however often it is delivered', async () => {
@@ -107,16 +125,38 @@ describe('SNS stakeholders', () => {
     expect(published).toHaveLength(2);
   });
 
-  it('are tried again on a redelivery after a failed publish, which is reported escaped', async () => {
-    snsFails = 'throttled <!here>';
+  it('a publish refused for good is given up and said, escaped; a redelivery does not try it again', async () => {
+    snsFails = { message: 'refused <!here>', retryable: false };
     await notify(effect);
     await settled();
     expect(published).toHaveLength(0);
-    expect(reports).toEqual(['SNS stakeholders were not told (rollback-declared): throttled &lt;!here&gt;']);
+    expect(reports).toEqual(['SNS stakeholders were not told (rollback-declared): refused &lt;!here&gt;']);
     snsFails = null;
     await notify(effect);
     await settled();
-    expect(published).toHaveLength(1);
+    expect(published).toHaveLength(0);
+  });
+
+  it('a publish that fails for a while is kept, its outage said once, and sent when it passes', async () => {
+    snsFails = { message: 'throttled <!here>', retryable: true };
+    await notify(effect);
+    await notify({
+      ...effect,
+      id: `${view.id}:2:0`,
+      payload: { event: 'authorized', via: 'approval', at: T0 },
+    });
+    await until(() => reports.length > 0);
+    expect(published).toHaveLength(0);
+    expect(reports).toEqual([
+      'SNS (topic stakeholders) is not answering (throttled &lt;!here&gt;). Its messages are kept and will be sent, in order, when it answers again. The rollback is not affected.',
+    ]);
+    snsFails = null;
+    await settled();
+    expect(published.map((m) => m.attributes.event)).toEqual(['rollback-declared', 'authorized']);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toBe(
+      'SNS (topic stakeholders) answers again: the messages kept for it are being sent, in order.',
+    );
   });
 });
 
@@ -125,7 +165,9 @@ describe('reports of a stakeholder channel not told', () => {
     slackFails = true;
     await notify(effect);
     await settled();
-    expect(reports).toEqual(['The stakeholder channel <#C0STAKE> could not be told (rollback-declared).']);
+    expect(reports).toEqual([
+      'The stakeholder channel <#C0STAKE> could not be told (rollback-declared): Slack answered not_in_channel &lt;!channel&gt;.',
+    ]);
   });
 });
 
@@ -141,7 +183,7 @@ describe('a redelivered effect', () => {
     const {
       notify: deliver,
       registry,
-      queue,
+      outbox: sender,
     } = createStakeholders({
       store,
       view: () => Promise.resolve(view),
@@ -169,7 +211,9 @@ describe('a redelivered effect', () => {
       statuspage: { apiUrl: 'https://statuspage.test/v1', apiKey: 'key-0123456789', fetch: statuspageFetch },
       report: (_id, message) => reports.push(message),
       log: silentLogger,
+      outbox: FAST,
     });
+    outboxes.push(sender);
     expect(registry.kinds()).toEqual(['slack', 'sns', 'statuspage']);
     expect(registry.get('statuspage')?.defaultEvents).toEqual([
       'incident-opened',
@@ -184,12 +228,10 @@ describe('a redelivered effect', () => {
 
     await deliver(authorized);
     await Promise.all([deliver(authorized), deliver(authorized)]);
-    await settled();
-    await queue.idle();
-    // Once the status page call is finished, its incident document still knows the effect.
+    await sender.idle();
+    // Once everything is sent, the outbox still knows the effect.
     await deliver(authorized);
-    await settled();
-    await queue.idle();
+    await sender.idle();
 
     expect(posts.sort()).toEqual(['C0EXEC', 'C0STAKE']);
     expect(published).toHaveLength(1);
@@ -255,7 +297,7 @@ describe('incident-opened', () => {
   });
 
   it('is left out when the Communications events leave it out', async () => {
-    const { incidentOpened: tell } = createStakeholders({
+    const { incidentOpened: tell, outbox: sender } = createStakeholders({
       store,
       view: () => Promise.resolve(view),
       planOf: () => plan,
@@ -272,9 +314,11 @@ describe('incident-opened', () => {
       },
       report: () => undefined,
       log: silentLogger,
+      outbox: FAST,
     });
+    outboxes.push(sender);
     await tell(incident, incident.openedAt);
-    await settled();
+    await sender.idle();
     expect(published).toEqual([]);
   });
 
@@ -303,3 +347,11 @@ describe('incident-opened', () => {
     ]);
   });
 });
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

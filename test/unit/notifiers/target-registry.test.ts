@@ -3,7 +3,7 @@
  * (a plan naming it still tells the rest), and a target whose settings name no events hears its
  * defaults and nothing else.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CommunicationsPolicy } from '../../../src/domain/communications.js';
 import type { RollbackPlan } from '../../../src/domain/plan.js';
 import { silentLogger } from '../../../src/lib/logging.js';
@@ -13,7 +13,6 @@ import { STAKEHOLDER_EVENTS } from '../../../src/notifiers/target.js';
 import { slackChannelTarget } from '../../../src/notifiers/targets/slack-channel/index.js';
 import { snsTarget } from '../../../src/notifiers/targets/sns/index.js';
 import { createStatuspageTarget, statuspagePhase } from '../../../src/notifiers/targets/statuspage/index.js';
-import { RateQueue } from '../../../src/notifiers/rate-queue.js';
 import type { StakeholderNotice } from '../../../src/notifiers/target.js';
 import { communicationEventOf } from '../../../src/notifiers/templates/index.js';
 import type { NotifyDetail } from '../../../src/domain/rollback-types.js';
@@ -91,13 +90,11 @@ describe('the fan-out over the registry', () => {
     payload: { at: T0, by: view.declaredBy, ...payload },
     createdAt: T0,
   });
-  const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
-
   function fanOut(policy: CommunicationsPolicy) {
     const posts: string[] = [];
     const published: SnsMessage[] = [];
     const reports: string[] = [];
-    const { notify } = createStakeholders({
+    const { notify, outbox } = createStakeholders({
       store: new MemoryStore(),
       view: () => Promise.resolve(view),
       planOf: () => plan,
@@ -116,12 +113,14 @@ describe('the fan-out over the registry', () => {
       },
       report: (_id, message) => reports.push(message),
       log: silentLogger,
+      outbox: { pollMs: 60_000 },
     });
-    return { notify, posts, published, reports };
+    onTestFinished(() => outbox.stop(0));
+    return { notify, posts, published, reports, settled: () => outbox.idle() };
   }
 
   it('tells a target naming no events its defaults only', async () => {
-    const { notify, posts, published } = fanOut({
+    const { notify, posts, published, settled } = fanOut({
       name: 'stakeholders',
       targets: { slack: { channels: ['C0STAKE'] }, sns: { topicArn: TOPIC } },
       templates: {},
@@ -139,7 +138,7 @@ describe('the fan-out over the registry', () => {
   });
 
   it('tells a target the events its settings name, and only those', async () => {
-    const { notify, posts, published } = fanOut({
+    const { notify, posts, published, settled } = fanOut({
       name: 'stakeholders',
       targets: {
         slack: { channels: ['C0STAKE'], events: ['step-started'] },
@@ -156,7 +155,7 @@ describe('the fan-out over the registry', () => {
   });
 
   it('tells the registered targets when the plan also names one this process cannot reach', async () => {
-    const { notify, posts, published, reports } = fanOut({
+    const { notify, posts, published, reports, settled } = fanOut({
       name: 'stakeholders',
       targets: {
         slack: { channels: ['C0STAKE'] },
@@ -178,12 +177,7 @@ describe('the status page target', () => {
   // `hears` and `settingsOf` never reach Statuspage.
   const target = createStatuspageTarget(
     { apiUrl: 'http://127.0.0.1:9/v1', apiKey: 'key-0123456789' },
-    {
-      store: new MemoryStore(),
-      queue: new RateQueue({ log: silentLogger }),
-      report: () => undefined,
-      log: silentLogger,
-    },
+    { store: new MemoryStore(), log: silentLogger },
   )!;
   const page = { pageId: 'page-1', componentIds: ['cmp-api'] };
   const notice = (detail: NotifyDetail, rollback: RollbackView | null = view): StakeholderNotice => ({

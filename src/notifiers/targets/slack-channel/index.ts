@@ -1,8 +1,11 @@
 /**
  * The stakeholder Slack channels of the Communications manifest (`targets.slack.channels`): each
- * channel gets the rendered message as a plain post, once per effect and channel.
+ * channel gets the rendered message as a plain post, once per effect and channel. A channel is a
+ * lane of its own: one that is gone does not hold up another.
  */
+import { z } from 'zod';
 import { channelMention } from '../../../slack/blocks/text.js';
+import { slackFailure } from '../../../slack/slack-errors.js';
 import { heardEvent, STAKEHOLDER_EVENTS, type StakeholderTarget } from '../../target.js';
 import { communicationEventOf } from '../../templates/index.js';
 
@@ -15,38 +18,43 @@ export interface SlackPoster {
   postMessage(args: { channel: string; text: string }): Promise<unknown>;
 }
 
-export function slackChannelTarget(slack: SlackPoster): StakeholderTarget<SlackChannelSettings> {
+const post = z.object({ channel: z.string(), text: z.string(), event: z.string() });
+type ChannelPost = z.infer<typeof post>;
+
+export function slackChannelTarget(slack: SlackPoster): StakeholderTarget<SlackChannelSettings, ChannelPost> {
   return {
     kind: 'slack',
     template: 'slack',
     defaultEvents: STAKEHOLDER_EVENTS,
+    spacingMs: 0,
+    body: post,
     mayHear: (detail) => communicationEventOf(detail) !== null,
     settingsOf: (_plan, policy) => policy?.targets.slack,
     hears: (notice, settings) => heardEvent(notice, settings.events, STAKEHOLDER_EVENTS),
-    async deliver(notice, rendered, settings, context) {
-      const { subject } = notice;
-      for (const channel of settings.channels) {
-        const notTold = (error: unknown): void => {
-          context.log.warn(
-            { err: error, channel, [`${subject.kind}Id`]: subject.id },
-            'stakeholder channel not told',
-          );
-          context.report(
-            `The stakeholder channel ${channelMention(channel)} could not be told (${rendered.event}).`,
-          );
-        };
-        // Keyed by the channel alone (`<effectId>:<channel>`), as before targets had kinds: the
-        // records of effects posted by the previous release still count as posted.
-        await context
-          .once(
-            channel,
-            async () => {
-              await slack.postMessage({ channel, text: rendered.text });
-            },
-            notTold,
-          )
-          .catch(notTold);
+    // Part: the channel alone (`<effectId>:<channel>`), as before targets had kinds, so the once
+    // records of what the previous release posted still count.
+    messages: (_notice, rendered, settings) =>
+      settings.channels.map((channel) => ({
+        lane: channel,
+        part: channel,
+        body: { channel, text: rendered.text, event: rendered.event },
+      })),
+    async send(message, context) {
+      try {
+        const ran = await context.once(async () => {
+          await context.ready();
+          await slack.postMessage({ channel: message.channel, text: message.text });
+        });
+        return ran === 'busy' ? { kind: 'busy', message: 'another process is posting it' } : { kind: 'sent' };
+      } catch (error) {
+        const failure = slackFailure(error);
+        return failure.retryable
+          ? { kind: 'failed', message: failure.message, retryAfterMs: failure.retryAfterMs }
+          : { kind: 'refused', message: failure.message };
       }
     },
+    label: (message) => `The stakeholder channel ${channelMention(message.channel)}`,
+    failure: (message, reason) =>
+      `The stakeholder channel ${channelMention(message.channel)} could not be told (${message.event}): ${reason}.`,
   };
 }

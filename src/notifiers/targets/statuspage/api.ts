@@ -1,14 +1,15 @@
 /**
- * The two Statuspage REST calls the bot makes (create an incident, update it), each one attempt that
- * ends in an `AttemptOutcome` the rate queue understands, never a throw. Every call goes through the
- * shared `RateQueue` under a key derived from the API key, so every client of one key shares its
- * one-request-per-second budget; the key itself never reaches a log.
+ * The two Statuspage REST calls the bot makes (create an incident, update it), each one try that
+ * ends in a `SendOutcome` the stakeholder outbox understands, never a throw. The outbox sends the
+ * calls of one API key in one lane (`laneKey`, derived from the key, which itself never reaches a
+ * log or the store), one at a time across replicas, so the key's one-request-per-second budget holds.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { excerpt, networkError } from '../../../lib/text.js';
 import type { Logger } from '../../../lib/logging.js';
-import type { AttemptContext, AttemptOutcome, RateQueue } from '../../rate-queue.js';
+import { retryAfterMs } from '../../stakeholder-outbox.js';
+import type { SendContext, SendOutcome } from '../../target.js';
 
 export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -44,14 +45,13 @@ export interface Incident {
   status: string;
 }
 
-export type CallResult = { ok: true; incident: Incident } | { ok: false; outcome: AttemptOutcome };
+export type CallResult = { ok: true; incident: Incident } | { ok: false; outcome: SendOutcome };
 
 export interface StatuspageClientOptions {
   /** `STATUSPAGE_API_URL`, e.g. https://api.statuspage.io/v1 (the client appends /pages/...). */
   apiUrl: string;
   apiKey: string;
   fetch?: typeof fetch;
-  queue: RateQueue;
   log: Logger;
   /** Per request (default 10 s). */
   timeoutMs?: number;
@@ -61,8 +61,8 @@ const incidentAnswer = z.object({ id: z.string().min(1), status: z.string() });
 const errorAnswer = z.object({ error: z.union([z.string(), z.array(z.string())]) });
 
 export class StatuspageClient {
-  /** The rate queue's key: one per API key, without revealing it. */
-  readonly queueKey: string;
+  /** The outbox lane of the key's calls: one per API key, without revealing it. */
+  readonly laneKey: string;
   private readonly apiUrl: string;
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
@@ -71,20 +71,10 @@ export class StatuspageClient {
     this.apiUrl = options.apiUrl.replace(/\/+$/, '');
     this.fetch = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.queueKey = `statuspage:${createHash('sha256').update(options.apiKey).digest('hex').slice(0, 12)}`;
+    this.laneKey = createHash('sha256').update(options.apiKey).digest('hex').slice(0, 12);
   }
 
-  /** Queues a job whose attempts may call `createIncident` / `updateIncident`; returns at once. */
-  submit(job: {
-    label: string;
-    attempt: (context: AttemptContext) => Promise<AttemptOutcome>;
-    onGiveUp?: (reason: string) => void;
-    onDone?: () => void;
-  }): boolean {
-    return this.options.queue.enqueue({ key: this.queueKey, ...job });
-  }
-
-  createIncident(pageId: string, incident: NewIncident, context: AttemptContext): Promise<CallResult> {
+  createIncident(pageId: string, incident: NewIncident, context: SendContext): Promise<CallResult> {
     return this.call(
       'POST',
       `/pages/${encodeURIComponent(pageId)}/incidents`,
@@ -97,7 +87,7 @@ export class StatuspageClient {
     pageId: string,
     incidentId: string,
     change: IncidentChange,
-    context: AttemptContext,
+    context: SendContext,
   ): Promise<CallResult> {
     const path = `/pages/${encodeURIComponent(pageId)}/incidents/${encodeURIComponent(incidentId)}`;
     return this.call('PATCH', path, incidentBody(change), context);
@@ -107,7 +97,7 @@ export class StatuspageClient {
     method: string,
     path: string,
     body: Record<string, unknown>,
-    context: AttemptContext,
+    context: SendContext,
   ): Promise<CallResult> {
     await context.ready();
     const what = `${method} ${path}`;
@@ -128,19 +118,20 @@ export class StatuspageClient {
     } catch (error) {
       return {
         ok: false,
-        outcome: { kind: 'unreachable', message: `Statuspage did not answer: ${cause(error)}` },
+        outcome: { kind: 'failed', message: `Statuspage did not answer: ${cause(error)}` },
       };
     }
     if (!response.ok) {
       const message = `Statuspage answered ${response.status} to ${what}${errorText(text)}`;
       return {
         ok: false,
-        outcome: {
-          kind: 'rejected',
-          status: response.status,
-          retryAfter: response.headers.get('retry-after'),
-          message,
-        },
+        outcome: isRetryableStatus(response.status)
+          ? {
+              kind: 'failed',
+              message,
+              retryAfterMs: retryAfterMs(response.headers.get('retry-after'), Date.now()),
+            }
+          : { kind: 'refused', message },
       };
     }
     const parsed = incidentAnswer.safeParse(parseJson(text));
@@ -148,15 +139,16 @@ export class StatuspageClient {
       this.options.log.warn({ call: what, body: excerpt(text) }, 'Statuspage answered without an incident');
       return {
         ok: false,
-        outcome: {
-          kind: 'rejected',
-          status: 502,
-          message: `Statuspage answered ${what} without an incident id`,
-        },
+        outcome: { kind: 'failed', message: `Statuspage answered ${what} without an incident id` },
       };
     }
     return { ok: true, incident: parsed.data };
   }
+}
+
+/** 420 (Statuspage's "enhance your calm"), 429 and 5xx pass; another 4xx will be given again. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 420 || status === 429 || status >= 500;
 }
 
 /** The API's shape: `components` maps ids to a status and `component_ids` lists the affected ones. */

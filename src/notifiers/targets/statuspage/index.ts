@@ -1,23 +1,30 @@
 /**
  * The status page of the plan (`communications.statuspage`) or of its Communications manifest: one
- * incident follows the rollback through its phases (notifier.ts), its calls paced by the rate queue;
- * its components show the plan's outage (`componentStatus`, else from the criticality).
+ * incident follows the rollback through its phases (notifier.ts); its components show the plan's
+ * outage (`componentStatus`, else from the criticality). Its updates are one lane per API key,
+ * spaced 1 s apart: Statuspage allows one request per second per key.
  *
  * Not through `once`: the incident's own document (incidents.ts) is what makes repeats harmless.
  * It records the effects applied, drops a phase that arrives after a later one and claims the
- * incident's creation, and it must: a call waits in the queue and retries for longer than a `once`
- * claim lives, and whether an update is still due depends on the incident's state, not on the
- * effect alone.
+ * incident's creation, and it must: whether an update is still due depends on the incident's state,
+ * not on the effect alone.
  */
 import type { CommunicationEvent } from '../../../domain/communications.js';
 import { outageOf, type OutageStatus } from '../../../domain/plan.js';
 import type { NotifyDetail } from '../../../domain/rollback-types.js';
 import type { Logger } from '../../../lib/logging.js';
-import { escapeMrkdwn } from '../../../slack/blocks/text.js';
 import type { Docs } from '../../../store/store.js';
-import type { RateQueue } from '../../rate-queue.js';
 import type { StakeholderNotice, StakeholderTarget } from '../../target.js';
-import { StatuspageClient, StatuspageNotifier, type RollbackPhase } from './notifier.js';
+import {
+  StatuspageClient,
+  StatuspageNotifier,
+  statuspageUpdate,
+  type RollbackPhase,
+  type StatuspageUpdate,
+} from './notifier.js';
+
+/** Statuspage allows one request per second per API key. */
+const SPACING_MS = 1_000;
 
 /** How the bot reaches Statuspage (`STATUSPAGE_API_URL`, `STATUSPAGE_API_KEY`). */
 export interface StatuspageConfig {
@@ -25,8 +32,6 @@ export interface StatuspageConfig {
   /** Unset: no status page updates. */
   apiKey?: string | undefined;
   fetch?: typeof fetch;
-  /** Retry pacing of the status page calls (defaults: 5 attempts from 1 s). */
-  retry?: { maxAttempts?: number; baseDelayMs?: number };
 }
 
 /** The target over its own client and incident documents; undefined without an API key. */
@@ -34,33 +39,25 @@ export function createStatuspageTarget(
   config: StatuspageConfig | undefined,
   deps: {
     store: Docs;
-    queue: RateQueue;
-    /** Says in the rollback's thread that a call was given up (mrkdwn, as `report` takes it). */
-    report: (rollbackId: string, message: string) => void;
     log: Logger;
     now?: () => number;
   },
-): StakeholderTarget<StatuspageSettings> | undefined {
+): StakeholderTarget<StatuspageSettings, StatuspageUpdate> | undefined {
   if (config?.apiKey === undefined || config.apiKey === '') return undefined;
   const { log } = deps;
   const client = new StatuspageClient({
     apiUrl: config.apiUrl,
     apiKey: config.apiKey,
     ...(config.fetch ? { fetch: config.fetch } : {}),
-    queue: deps.queue,
     log,
   });
   const notifier = new StatuspageNotifier({
     client,
     store: deps.store,
     log,
-    // Its messages are plain text (the API's reasons among them).
-    onFailure: (rollbackId, message) => {
-      deps.report(rollbackId, escapeMrkdwn(message));
-    },
     ...(deps.now ? { now: deps.now } : {}),
   });
-  return statuspageTarget(notifier);
+  return statuspageTarget(notifier, client.laneKey);
 }
 
 export interface StatuspageSettings {
@@ -95,11 +92,16 @@ const PHASE_NOTICES = new Set<string>([
   'expired',
 ]);
 
-export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTarget<StatuspageSettings> {
+export function statuspageTarget(
+  statuspage: StatuspageNotifier,
+  lane: string,
+): StakeholderTarget<StatuspageSettings, StatuspageUpdate> {
   return {
     kind: 'statuspage',
     template: 'statuspage',
     defaultEvents: PHASE_EVENTS_TOLD,
+    spacingMs: SPACING_MS,
+    body: statuspageUpdate,
     mayHear: (detail) => PHASE_NOTICES.has(detail.event),
     settingsOf(plan, policy) {
       const page = plan.communications?.statuspage ?? policy?.targets.statuspage;
@@ -118,23 +120,25 @@ export function statuspageTarget(statuspage: StatuspageNotifier): StakeholderTar
       // Customers read the opening as the incident it is, not as a rollback being declared.
       return phase === 'declared' ? 'incident-opened' : (notice.event ?? phaseEvent(phase));
     },
-    deliver(notice, rendered, settings) {
+    messages(notice, rendered, settings) {
       const { rollback } = notice;
       const phase = phaseOf(notice);
-      if (phase !== null && rollback !== null) {
-        statuspage.update({
-          effectId: notice.effectId,
-          rollbackId: rollback.id,
-          phase,
-          pageId: settings.pageId,
-          componentIds: settings.componentIds,
-          outage: settings.outage,
-          name: `${rollback.service} (${rollback.environment}) degraded: rolling back`,
-          body: rendered.text,
-        });
-      }
-      return Promise.resolve();
+      if (phase === null || rollback === null) return [];
+      const update: StatuspageUpdate = {
+        effectId: notice.effectId,
+        rollbackId: rollback.id,
+        phase,
+        pageId: settings.pageId,
+        componentIds: [...settings.componentIds],
+        outage: settings.outage,
+        name: `${rollback.service} (${rollback.environment}) degraded: rolling back`,
+        body: rendered.text,
+      };
+      return [{ lane, part: 'statuspage', body: update }];
     },
+    send: (update, context) => statuspage.send(update, context),
+    label: () => 'The status page',
+    failure: (update, reason) => StatuspageNotifier.failure(update, reason),
   };
 }
 

@@ -6,15 +6,17 @@
  * validates, `resolved` (operational) at the end; a failed, aborted or called-off rollback leaves
  * the incident open with an update saying so.
  *
- * `update` only queues the call and returns: a status page that is slow or down never holds up the
- * rollback. When the queue gives a call up, `onFailure` says so (the caller posts it in the thread).
- * The incident id lives in the store, so whichever replica carries out the next effect continues
- * the same incident, and an effect delivered twice is sent once.
+ * `send` is one try of one update, called by the stakeholder outbox, which keeps the updates of an
+ * API key in the store and sends them in order, paced, from one replica at a time: a status page
+ * that is slow or down never holds up the rollback, and hears everything once it is back. The
+ * incident id lives in the store too, so whichever replica sends the next update continues the same
+ * incident, and an update sent twice (its sender died before it could say so) is applied once.
  */
-import type { OutageStatus } from '../../../domain/plan.js';
+import { z } from 'zod';
+import { OUTAGE_STATUSES, type OutageStatus } from '../../../domain/plan.js';
 import type { Logger } from '../../../lib/logging.js';
 import type { Docs } from '../../../store/store.js';
-import type { AttemptContext, AttemptOutcome } from '../../rate-queue.js';
+import type { SendContext, SendOutcome } from '../../target.js';
 import type { ComponentStatus, IncidentImpact, IncidentStatus, StatuspageClient } from './api.js';
 import { StatuspageIncidents, type IncidentDoc } from './incidents.js';
 
@@ -31,6 +33,18 @@ export const ROLLBACK_PHASES = [
   'called-off',
 ] as const;
 export type RollbackPhase = (typeof ROLLBACK_PHASES)[number];
+
+/** A stored update, read back (the outbox keeps it until Statuspage takes it). */
+export const statuspageUpdate = z.object({
+  effectId: z.string(),
+  rollbackId: z.string(),
+  phase: z.enum(ROLLBACK_PHASES),
+  pageId: z.string(),
+  componentIds: z.array(z.string()),
+  outage: z.enum(OUTAGE_STATUSES),
+  name: z.string(),
+  body: z.string(),
+});
 
 export interface StatuspageUpdate {
   /** The notify effect's id: the same id is sent at most once. */
@@ -52,8 +66,6 @@ export interface StatuspageNotifierOptions {
   client: StatuspageClient;
   store: Docs;
   log: Logger;
-  /** A call was given up: tell the humans (the message is safe to show as it is). */
-  onFailure: (rollbackId: string, message: string) => void;
   now?: () => number;
 }
 
@@ -103,52 +115,23 @@ function keptStatus(status: IncidentStatus | undefined): IncidentStatus {
 
 export class StatuspageNotifier {
   private readonly incidents: StatuspageIncidents;
-  /** Effects queued in this process and not yet finished, so a repeat is not queued twice. */
-  private readonly pending = new Set<string>();
 
   constructor(private readonly options: StatuspageNotifierOptions) {
     this.incidents = new StatuspageIncidents(options.store, options.now);
   }
 
-  /** Queues the update and returns at once; false when it was already queued or the queue is closed. */
-  update(update: StatuspageUpdate): boolean {
-    if (this.pending.has(update.effectId)) return false;
-    const rule = PHASES[update.phase];
-    const finished = () => this.pending.delete(update.effectId);
-    // Whether the call had to open the incident: a failure then says so, whatever the phase.
-    const tried = { opening: false };
-    this.pending.add(update.effectId);
-    const queued = this.options.client.submit({
-      label: `statuspage ${update.phase} ${update.rollbackId}`,
-      attempt: (context) => this.attempt(update, context, tried),
-      onDone: finished,
-      onGiveUp: (reason) => {
-        finished();
-        this.options.log.warn(
-          { rollbackId: update.rollbackId, effectId: update.effectId, phase: update.phase, reason },
-          'status page update given up',
-        );
-        this.options.onFailure(
-          update.rollbackId,
-          `The status page could not ${tried.opening ? 'open the incident' : rule.says}: ${reason}. The rollback is not affected.`,
-        );
-      },
-    });
-    if (!queued) finished();
-    return queued;
+  /** What the thread is told when an update is given up (plain text: escape it for mrkdwn). */
+  static failure(update: Pick<StatuspageUpdate, 'phase'>, reason: string): string {
+    return `The status page could not ${PHASES[update.phase].says}: ${reason}. The rollback is not affected.`;
   }
 
-  private async attempt(
-    update: StatuspageUpdate,
-    context: AttemptContext,
-    tried: { opening: boolean },
-  ): Promise<AttemptOutcome> {
-    tried.opening = false;
+  /** One try of the update: at most one request, after `context.ready()`. */
+  async send(update: StatuspageUpdate, context: SendContext): Promise<SendOutcome> {
     const rule = PHASES[update.phase];
     const doc = (await this.incidents.read(update.rollbackId))?.value;
     if (doc?.applied.includes(update.effectId)) return { kind: 'skipped', reason: 'already sent' };
     if (doc && rule.rank < doc.rank) return { kind: 'skipped', reason: 'the incident is further along' };
-    if (doc?.incidentId === undefined) return this.create(update, rule, doc, context, tried);
+    if (doc?.incidentId === undefined) return this.create(update, rule, doc, context);
 
     const status = rule.status === 'keep' ? keptStatus(doc.status) : rule.status;
     const result = await this.options.client.updateIncident(
@@ -163,7 +146,7 @@ export class StatuspageNotifier {
       rank: rule.rank,
       status,
     });
-    return { kind: 'done' };
+    return { kind: 'sent' };
   }
 
   /** No incident yet (the first update, or earlier ones failed): open it at this phase's status. */
@@ -171,16 +154,14 @@ export class StatuspageNotifier {
     update: StatuspageUpdate,
     rule: PhaseRule,
     doc: IncidentDoc | undefined,
-    context: AttemptContext,
-    tried: { opening: boolean },
-  ): Promise<AttemptOutcome> {
+    context: SendContext,
+  ): Promise<SendOutcome> {
     if (doc === undefined && rule.status === 'keep') {
       return { kind: 'skipped', reason: 'no incident was opened for this rollback' };
     }
-    tried.opening = true;
     const { rollbackId, pageId, effectId } = update;
     const claim = await this.incidents.claimCreation(rollbackId, pageId, effectId);
-    if (!claim.ok && claim.reason === 'exists') return this.attempt(update, context, tried);
+    if (!claim.ok && claim.reason === 'exists') return this.send(update, context);
     if (!claim.ok) return { kind: 'busy', message: 'another replica is opening the incident' };
 
     const status = rule.status === 'keep' ? keptStatus(undefined) : rule.status;
@@ -209,7 +190,7 @@ export class StatuspageNotifier {
       { rollbackId, incidentId: result.incident.id, status },
       'status page incident opened',
     );
-    return { kind: 'done' };
+    return { kind: 'sent' };
   }
 
   /** The components' status and, while the incident is open, the impact it makes. */
