@@ -296,14 +296,21 @@ export class StakeholderOutbox {
         const head = doc?.messages[0];
         if (!doc || !head) return;
         const target = this.options.registry.get(doc.target);
+        const stale = this.now() - head.at > this.maxAgeMs;
+        if (!target && !stale) {
+          // Its client is not configured in this process (no key, no publisher): another replica's
+          // may be. Left for it, until the message is too old for anyone.
+          return;
+        }
         if (!target) {
+          this.log.warn({ lane, message: head.id }, 'stakeholder message given up: no process can send it');
           await this.settle(lane, head, {
             kind: 'refused',
             message: `no ${doc.target} target is configured`,
           });
           continue;
         }
-        if (this.now() - head.at > this.maxAgeMs) {
+        if (stale) {
           await this.settle(lane, head, {
             kind: 'refused',
             message: `it waited more than ${formatDuration(this.maxAgeMs)}`,
@@ -410,9 +417,9 @@ export class StakeholderOutbox {
         attempts: 0,
         retryAt: 0,
       };
-      if (outcome.kind === 'refused' && target) {
+      if (outcome.kind === 'refused') {
         tell.push(() => {
-          this.giveUp(target, head, outcome.message);
+          this.giveUp(target ?? laneTarget(lane), head, outcome.message);
         });
       }
       // A refusal or a skip says nothing about the outage; an answer ends it.
@@ -434,14 +441,16 @@ export class StakeholderOutbox {
     for (const say of tell) say();
   }
 
-  private giveUp(target: StakeholderTarget, message: StoredMessage, reason: string): void {
-    this.log.warn({ target: target.kind, message: message.id, reason }, 'stakeholder message given up');
-    const body = target.body.safeParse(message.body);
+  /** Says it in the thread: in the target's words, or plainly when it is unknown here (its kind). */
+  private giveUp(target: StakeholderTarget | string, message: StoredMessage, reason: string): void {
+    const kind = typeof target === 'string' ? target : target.kind;
+    this.log.warn({ target: kind, message: message.id, reason }, 'stakeholder message given up');
+    const body = typeof target === 'string' ? undefined : target.body.safeParse(message.body);
     this.options.report(
       message.subject,
-      body.success
+      body?.success && typeof target !== 'string'
         ? target.failure(body.data, escapeMrkdwn(reason))
-        : `A ${target.kind} message could not be sent: ${escapeMrkdwn(reason)}. The rollback is not affected.`,
+        : `A ${kind} message could not be sent: ${escapeMrkdwn(reason)}. The rollback is not affected.`,
     );
   }
 

@@ -218,6 +218,54 @@ describe('StakeholderOutbox', () => {
   });
 });
 
+describe('a process without the target', () => {
+  it('leaves the lane to one that has it, and gives it up only when it is too old for anyone', async () => {
+    const { store, keep, sent, clock, reports, outbox } = setup({ maxAgeMs: 60_000 });
+    await outbox.stop(0);
+    await keep('m1');
+    const without = new StakeholderOutbox({
+      store,
+      registry: new StakeholderRegistry(),
+      report: (subject, message) => reports.push(`${subject.id}: ${message}`),
+      log: silentLogger,
+      owner: 'bare',
+      maxAgeMs: 60_000,
+      pollMs: 60_000,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    outboxes.push(without);
+    without.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await without.idle();
+    expect(await without.waiting('fake:a')).toEqual(['m1:fake']);
+    expect(reports).toEqual([]);
+    await without.stop(0);
+
+    await clock.sleep(61_000);
+    const late = new StakeholderOutbox({
+      store,
+      registry: new StakeholderRegistry(),
+      report: (subject, message) => reports.push(`${subject.id}: ${message}`),
+      log: silentLogger,
+      owner: 'late',
+      maxAgeMs: 60_000,
+      pollMs: 60_000,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    outboxes.push(late);
+    late.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await late.idle();
+    expect(await late.waiting('fake:a')).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(reports).toEqual([
+      'rb-1: A fake message could not be sent: no fake target is configured. The rollback is not affected.',
+    ]);
+  });
+});
+
 describe('retryAfterMs', () => {
   it('reads delta seconds and HTTP dates; nothing for what is absent or bad', () => {
     const now = Date.UTC(2026, 10, 23, 8, 0, 0);
