@@ -1,180 +1,221 @@
 /**
- * Ack latency of `/rollback status`: the time from sending a signed slash command to the bot's
- * request URL until its HTTP 200 (the ack Slack waits 3 s for). N=2,000 commands, 100 in flight,
- * after a warm-up; against the real bot (createBot) on the memory store and on real Redis, then
- * against a bare Bolt app whose `/rollback` only acks, in the same run, for the ratio.
+ * Ack latency and throughput: the time from sending a request to the bot until its HTTP 200 (the ack
+ * Slack waits 3 s for; an alert sender waits for it too), for four journeys: `/rollback status`,
+ * `/rollback help`, a click on a card's Approve button (by someone who may not approve: refused
+ * with an ephemeral, so the card does not change between clicks) and an Alertmanager webhook (one
+ * alert of a firing group, for one of ten services). Each at 10 and 100 in flight, against the real bot (createBot) on
+ * the memory store and on real Redis, and against a bare Bolt app that only acks (its webhook route
+ * reads the body and answers 200), all in the same run: each journey and level is measured on the
+ * three servers back to back, so a change in the machine's load touches all three alike.
  *
  *   npx tsx bench/ack-latency.ts        (REDIS_URL, default redis://127.0.0.1:6379)
+ *   ACK_BENCH_N=2000 ACK_BENCH_WARMUP=200 ACK_BENCH_ROUNDS=1 BENCH_SMOKE=1 (a few requests)
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the three servers.
  *
- * Each server under test runs in its own child process (one core of its own on a 2-core machine);
- * this process holds the load loop (fetch, 100 in flight, requests signed beforehand as Slack signs
- * them) and the Slack simulator, which answers the bot's `auth.test` and receives the response_url
- * posts that answer each command after the ack. The CPU each side used during the run is printed, so
- * a saturated load loop or simulator (rather than the bot) would show. Redis keys live under a unique
- * prefix, deleted afterwards (SCAN + DEL of that prefix only).
+ * Each server runs in its own child process, started once; this process holds the load loop
+ * (node:http with keep-alive, requests signed beforehand as Slack signs them) and the Slack simulator,
+ * which receives what the bot sends after the ack (response_url posts, ephemerals, incident threads).
+ * Figures per run: p50/p99 of the ack, requests per second, the server's CPU per request (the figure
+ * least moved by other work on the machine), and at the end each server's peak RSS. The targets
+ * (issue #19): p99 at most 1.5x bare Bolt's, throughput at least 0.6x, peak RSS under 250 MiB.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { App } from '@slack/bolt';
-import { Redis } from 'ioredis';
-import { createBot } from '../src/wiring/bot.js';
-import { loadManifests } from '../src/config/manifests.js';
-import { defaultRegistry } from '../src/executors/default-registry.js';
-import { silentLogger } from '../src/lib/logging.js';
-import { boltLogger } from '../src/slack/bolt-logger.js';
 import { slackSignature, startSlackSimulator, type SlackSimulator } from '../src/simulator/index.js';
-import { slashCommandFields } from '../src/simulator/payloads.js';
-import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
-import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
+import { findButton, type FoundButton } from '../src/simulator/buttons.js';
+import { blockActionsPayload, slashCommandFields, type PayloadIdentity } from '../src/simulator/payloads.js';
+import { alertmanagerPayload, stormPlanFile, stormService } from '../test/support/alert-payloads.js';
+import {
+  ascending,
+  botModules,
+  mib,
+  ms,
+  percentile,
+  redisPrefix,
+  REDIS_URL,
+  sized,
+  summary,
+  until,
+} from './kit.js';
 
-const N = Number(process.env.ACK_BENCH_N ?? 2_000);
-const CONCURRENCY = 100;
-const WARMUP = 300;
+const N = sized('ACK_BENCH_N', 2_000, 40);
+/** ACK_BENCH_JOURNEYS=status,click and ACK_BENCH_KINDS=bare,memory narrow a run (for profiling). */
+const only = (name: string): string[] | undefined => process.env[name]?.split(',').filter((x) => x !== '');
+const WARMUP = sized('ACK_BENCH_WARMUP', 200, 10);
+const ROUNDS = sized('ACK_BENCH_ROUNDS', 1, 1);
+const LEVELS = [10, 100] as const;
+const ALL_JOURNEYS = ['status', 'help', 'click', 'alert'] as const;
+type Journey = (typeof ALL_JOURNEYS)[number];
+const JOURNEYS = ALL_JOURNEYS.filter((j) => only('ACK_BENCH_JOURNEYS')?.includes(j) ?? true);
 const SIGNING_SECRET = 'bench-signing-secret';
 const BOT_TOKEN = 'xoxb-bench';
+const ALERT_TOKEN = 'bench-alert-token';
 const CHANNEL = 'C0DEMO';
-const USER = 'U0ONCALL1';
-const PLAN_DIR = new URL('../manifests/demo/', import.meta.url).pathname;
+/** On call: declares the rollback the card belongs to. */
+const ONCALL = 'U0ONCALL1';
+/** Holds no role: every Approve is refused, so the card stays as it is between clicks. */
+const VIEWER = 'U0VIEWER';
+const ALERT_SERVICES = 10;
 
-type Kind = 'memory' | 'redis' | 'bare';
-
-// ---------------------------------------------------------------------------------------------
-// Child: one server under test. Prints {"port"} once listening; on "mark" starts counting CPU; on
-// "usage" prints {"cpuMs","wallMs"} since the mark; on "stop" stops and exits.
-
-async function serve(kind: Kind): Promise<void> {
-  const apiUrl = process.env.SIM_URL ?? '';
-  let port: number;
-  let stop: () => Promise<void>;
-  if (kind === 'bare') {
-    const app = new App({
-      token: BOT_TOKEN,
-      signingSecret: SIGNING_SECRET,
-      logger: boltLogger(silentLogger),
-      deferInitialization: true,
-      clientOptions: { slackApiUrl: apiUrl, retryConfig: { retries: 0 } },
-    });
-    app.command('/rollback', async ({ ack }) => {
-      await ack();
-    });
-    await app.init();
-    const server = (await app.start({ port: 0, host: '127.0.0.1' })) as { address(): { port: number } };
-    port = server.address().port;
-    stop = () => app.stop().then(() => undefined);
-  } else {
-    const store: Store =
-      kind === 'redis'
-        ? await createRedisStore({ url: process.env.REDIS_URL ?? '', prefix: process.env.PREFIX ?? '' })
-        : new MemoryStore();
-    const registry = defaultRegistry();
-    const manifests = await loadManifests(PLAN_DIR, registry);
-    const bot = await createBot({
-      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl, retries: 0 },
-      store,
-      catalog: () => manifests,
-      registry,
-      env: {},
-      log: silentLogger,
-    });
-    port = await bot.start(0, '127.0.0.1');
-    stop = async () => {
-      await bot.stop(1_000);
-      await store.close();
-    };
-  }
-  console.log(JSON.stringify({ port }));
-  let cpu = process.cpuUsage();
-  let wall = performance.now();
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line === 'mark') {
-      cpu = process.cpuUsage();
-      wall = performance.now();
-      console.log(JSON.stringify({ marked: true }));
-    } else if (line === 'usage') {
-      const used = process.cpuUsage(cpu);
-      console.log(
-        JSON.stringify({ cpuMs: (used.user + used.system) / 1_000, wallMs: performance.now() - wall }),
-      );
-    } else if (line === 'stop') {
-      await stop();
-      process.exit(0);
-    }
-  }
-}
+type Kind = 'bare' | 'memory' | 'redis';
+const NAMES: Record<Kind, string> = { bare: 'bare Bolt', memory: 'bot, memory', redis: 'bot, Redis' };
 
 // ---------------------------------------------------------------------------------------------
-// Parent: the simulator and the load loop.
+// Parent: the simulator, the servers and the load loop.
 
 interface Server {
-  url: string;
-  send(line: string): Promise<Record<string, number | boolean>>;
-  stop(): void;
-  exited: Promise<number | null>;
+  kind: Kind;
+  port: number;
+  send(line: string): Promise<Record<string, number>>;
+  stop(): Promise<void>;
 }
 
-async function startServer(kind: Kind, sim: SlackSimulator, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, 'serve', kind], {
-    env: { ...process.env, ...env, SIM_URL: sim.url },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+async function startServer(
+  kind: Kind,
+  sim: SlackSimulator,
+  modules: ReturnType<typeof botModules>,
+  env: Record<string, string>,
+): Promise<Server> {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...modules.nodeArgs, join(import.meta.dirname, 'ack-server.ts'), kind],
+    {
+      env: {
+        ...process.env,
+        ...env,
+        BOT_ROOT: modules.root,
+        SIM_URL: sim.url,
+        SIGNING_SECRET,
+        BOT_TOKEN,
+        ALERT_TOKEN,
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextJson = async (): Promise<Record<string, number | boolean>> => {
+  const nextJson = async (): Promise<Record<string, number>> => {
     const next = await lines.next();
     if (next.done === true) throw new Error(`the ${kind} server ended early (exit ${String(await exited)})`);
-    return JSON.parse(next.value) as Record<string, number | boolean>;
+    return JSON.parse(next.value) as Record<string, number>;
   };
   const { port } = await nextJson();
   return {
-    url: `http://127.0.0.1:${String(port)}/slack/events`,
+    kind,
+    port: port!,
     send(line) {
       child.stdin.write(`${line}\n`);
       return nextJson();
     },
-    stop() {
+    async stop() {
       child.stdin.write('stop\n');
+      await exited;
     },
-    exited,
   };
 }
 
 interface Prepared {
-  body: string;
+  path: string;
   headers: Record<string, string>;
+  body: Buffer;
 }
 
-/** Signed `/rollback <text>` requests, built before the run so the load loop only sends. */
-function prepare(sim: SlackSimulator, count: number, text: string): Prepared[] {
-  const identity = {
+function identityOf(sim: SlackSimulator): PayloadIdentity {
+  return {
     config: sim.config,
     appId: sim.config.appId,
     teamId: sim.config.teamId,
     verificationToken: 'sim-verification-token',
   };
+}
+
+function signed(form: string): Prepared {
   const timestamp = Math.floor(Date.now() / 1000);
-  return Array.from({ length: count }, () => {
-    const response = sim.createResponseUrl({ channel: CHANNEL, user: USER });
-    const body = new URLSearchParams(
-      slashCommandFields(identity, {
-        user: USER,
-        channel: CHANNEL,
-        command: '/rollback',
-        text,
-        responseUrl: response.url,
-        triggerId: sim.issueTrigger(USER),
-      }),
-    ).toString();
-    return {
-      body,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(timestamp),
-        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body),
-      },
-    };
+  return {
+    path: '/slack/events',
+    body: Buffer.from(form),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, form),
+    },
+  };
+}
+
+function command(sim: SlackSimulator, text: string, user = ONCALL): Prepared {
+  const response = sim.createResponseUrl({ channel: CHANNEL, user });
+  const fields = slashCommandFields(identityOf(sim), {
+    user,
+    channel: CHANNEL,
+    command: '/rollback',
+    text,
+    responseUrl: response.url,
+    triggerId: sim.issueTrigger(user),
   });
+  return signed(new URLSearchParams(fields).toString());
+}
+
+let clicks = 0;
+function click(sim: SlackSimulator, button: FoundButton): Prepared {
+  const response = sim.createResponseUrl({
+    channel: button.channel,
+    user: VIEWER,
+    messageTs: button.messageTs,
+    ephemeral: false,
+  });
+  const message = button.message;
+  // Distinct action_ts per click: each is a new click, not Slack's redelivery of one.
+  const actionTs = (Date.now() / 1000 + ++clicks / 1e6).toFixed(6);
+  const payload = blockActionsPayload(identityOf(sim), {
+    user: VIEWER,
+    button,
+    responseUrl: response.url,
+    triggerId: sim.issueTrigger(VIEWER),
+    actionTs,
+    ...(message === undefined
+      ? {}
+      : {
+          message: {
+            type: 'message',
+            user: message.user,
+            bot_id: message.botId,
+            app_id: sim.config.appId,
+            text: message.text,
+            ts: message.ts,
+            team: sim.config.teamId,
+            blocks: message.blocks,
+          },
+        }),
+  });
+  return signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+}
+
+let alerts = 0;
+/**
+ * One alert per webhook, from a pool of 20 per service (a group that keeps firing), each sent with
+ * a start of its own: a new episode, merged into the service's open incident, never a redelivery. The
+ * incidents stay the size real ones have; bench/alert-to-thread.ts has the storm.
+ */
+function alert(): Prepared {
+  const n = ++alerts;
+  const service = stormService(n % ALERT_SERVICES);
+  const body = JSON.stringify(
+    alertmanagerPayload(
+      [{ name: 'HighErrorRate', service, fingerprint: `fp-${n % 200}`, startsAt: Date.now() - 60_000 + n }],
+      `{}:{service="${service}"}`,
+    ),
+  );
+  return {
+    path: '/alerts/alertmanager',
+    body: Buffer.from(body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERT_TOKEN}` },
+  };
 }
 
 interface Run {
@@ -183,159 +224,243 @@ interface Run {
   seconds: number;
 }
 
-async function load(url: string, requests: Prepared[], concurrency: number): Promise<Run> {
+/** Sends every request, `inFlight` at a time, over kept-alive connections; times each to its answer. */
+async function load(port: number, requests: Prepared[], inFlight: number): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
+  const one = (prepared: Prepared): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: prepared.path,
+          method: 'POST',
+          agent,
+          headers: { ...prepared.headers, 'content-length': String(prepared.body.length) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            resolve(res.statusCode ?? 0);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(prepared.body);
+    });
   const worker = async (): Promise<void> => {
     while (next < requests.length) {
-      const request = requests[next++]!;
+      const prepared = requests[next++]!;
       const began = performance.now();
-      const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
-      await response.arrayBuffer();
+      const status = await one(prepared).catch(() => 0);
       latencies.push(performance.now() - began);
-      if (response.status !== 200) failures++;
+      if (status !== 200) failures++;
     }
   };
   const began = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  agent.destroy();
   return { latencies, failures, seconds: (performance.now() - began) / 1_000 };
 }
 
-/** Waits (up to 10 s) until the simulator holds `count` response_url posts; returns how many it holds. */
-async function answers(sim: SlackSimulator, count: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  while (sim.responsePosts().length < count && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return sim.responsePosts().length;
-}
-
 interface Figures {
-  name: string;
+  kind: Kind;
+  journey: Journey;
+  inFlight: number;
   p50: number;
-  p90: number;
   p99: number;
-  max: number;
   rps: number;
+  cpuPerRequest: number;
   failures: number;
-  answered: number;
-  serverCpu: number;
-  loaderCpu: number;
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+/** The button the load clicks: Approve on the card of the rollback the server declared. */
+async function setUp(server: Server, sim: SlackSimulator): Promise<FoundButton> {
+  const before = new Set(sim.allMessages().map((m) => m.ts));
+  const declared = await load(server.port, [command(sim, 'demo-service --to v1.4.1 --reason "bench"')], 1);
+  if (declared.failures > 0) throw new Error(`${server.kind}: the declaration was refused`);
+  let button: FoundButton | undefined;
+  const found = await until(() => {
+    try {
+      const candidate = findButton(sim, { user: VIEWER, actionId: 'rollback:approve', channel: CHANNEL });
+      if (before.has(candidate.messageTs)) return false;
+      button = candidate;
+      return true;
+    } catch {
+      return false;
+    }
+  }, 15_000);
+  if (!found || button === undefined) throw new Error(`${server.kind}: no card with an Approve button`);
+  return button;
 }
 
-async function measure(name: string, kind: Kind, env: Record<string, string> = {}): Promise<Figures> {
+function prepare(journey: Journey, count: number, sim: SlackSimulator, button: FoundButton): Prepared[] {
+  return Array.from({ length: count }, () => {
+    switch (journey) {
+      case 'status':
+        return command(sim, 'status');
+      case 'help':
+        return command(sim, 'help');
+      case 'click':
+        return click(sim, button);
+      case 'alert':
+        return alert();
+    }
+  });
+}
+
+async function measure(
+  server: Server,
+  sim: SlackSimulator,
+  button: FoundButton,
+  journey: Journey,
+  inFlight: number,
+): Promise<Figures> {
+  await load(server.port, prepare(journey, WARMUP, sim, button), inFlight);
+  const requests = prepare(journey, N, sim, button);
+  await server.send('mark');
+  const run = await load(server.port, requests, inFlight);
+  const usage = await server.send('usage');
+  const sorted = ascending(run.latencies);
+  return {
+    kind: server.kind,
+    journey,
+    inFlight,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    rps: N / run.seconds,
+    cpuPerRequest: usage.cpuMs! / N,
+    failures: run.failures,
+  };
+}
+
+/** The demo plan (status, clicks) and ten plans for the alerts, in one directory. */
+function planDirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rollback-bot-ack-bench-'));
+  copyFileSync(new URL('../manifests/demo/demo-plan.yaml', import.meta.url), join(dir, 'demo-plan.yaml'));
+  const storm = stormPlanFile(ALERT_SERVICES, CHANNEL);
+  writeFileSync(join(dir, 'alert-plans.yaml'), readFileSync(storm));
+  rmSync(join(storm, '..'), { recursive: true, force: true });
+  return dir;
+}
+
+const median = (values: number[]): number => percentile(ascending(values), 0.5);
+
+async function main(): Promise<void> {
+  console.log(
+    `Ack latency: ${N} requests per run after ${WARMUP} warm-up, at ${LEVELS.join(' and ')} in flight, ` +
+      `${ROUNDS} round(s); journeys ${JOURNEYS.join(', ')}; each server in its own process`,
+  );
   const sim = await startSlackSimulator({
     botToken: BOT_TOKEN,
     botUserId: 'UBOT',
     teamId: 'T0BENCH',
     channels: [CHANNEL],
-    users: { [USER]: { name: 'oncall' }, U0DECL: { name: 'declarer' } },
-    usergroups: { S0ONCALL: [USER] },
+    users: { [ONCALL]: { name: 'oncall' }, [VIEWER]: { name: 'viewer' } },
+    usergroups: { S0ONCALL: [ONCALL] },
   });
-  const server = await startServer(kind, sim, env);
+  const planDir = planDirectory();
+  const redis = await redisPrefix('ack');
+  const servers: Server[] = [];
   try {
-    if (kind !== 'bare') {
-      // One active rollback, so `status` lists something (its card goes to the simulator).
-      const [declare] = prepare(sim, 1, 'demo-service --to v1.4.1 --reason "bench"');
-      await load(server.url, [declare!], 1);
-    }
-    const expected = (count: number): number => (kind === 'bare' ? 0 : count);
-    await load(server.url, prepare(sim, WARMUP, 'status'), CONCURRENCY);
-    await answers(sim, expected(WARMUP + (kind === 'bare' ? 0 : 1)));
-    const requests = prepare(sim, N, 'status');
-    const answeredBefore = sim.responsePosts().length;
-    await server.send('mark');
-    const loaderCpu = process.cpuUsage();
-    const run = await load(server.url, requests, CONCURRENCY);
-    const loaderUsed = process.cpuUsage(loaderCpu);
-    const serverUsage = await server.send('usage');
-    const answered = (await answers(sim, answeredBefore + expected(N))) - answeredBefore;
-    server.stop();
-    await server.exited;
-    const sorted = [...run.latencies].sort((a, b) => a - b);
-    return {
-      name,
-      p50: percentile(sorted, 0.5),
-      p90: percentile(sorted, 0.9),
-      p99: percentile(sorted, 0.99),
-      max: sorted.at(-1) ?? NaN,
-      rps: N / run.seconds,
-      failures: run.failures,
-      answered,
-      serverCpu: Number(serverUsage['cpuMs']) / Number(serverUsage['wallMs']),
-      loaderCpu: (loaderUsed.user + loaderUsed.system) / 1_000 / (run.seconds * 1_000),
-    };
-  } finally {
-    await sim.stop();
-  }
-}
-
-const ms = (n: number): string => `${n.toFixed(1)} ms`;
-const pct = (n: number): string => `${Math.round(n * 100)}%`;
-
-function report(f: Figures): void {
-  console.log(
-    `${f.name.padEnd(22)} p50 ${ms(f.p50).padStart(8)}  p90 ${ms(f.p90).padStart(8)}  p99 ${ms(f.p99).padStart(8)}` +
-      `  max ${ms(f.max).padStart(8)}  ${Math.round(f.rps).toString().padStart(5)} req/s` +
-      `  non-200: ${f.failures}` +
-      (f.name.startsWith('bare') ? '' : `  answered via response_url: ${f.answered}/${N}`) +
-      `  CPU: server ${pct(f.serverCpu)}, load loop + simulator ${pct(f.loaderCpu)} of a core`,
-  );
-}
-
-async function main(): Promise<void> {
-  console.log(
-    `/rollback status: ${N} signed slash commands, ${CONCURRENCY} in flight (after ${WARMUP} warm-up), ` +
-      `time to the HTTP 200 of /slack/events; each server in its own process`,
-  );
-  const results: Figures[] = [];
-  results.push(await measure('bot, memory store', 'memory'));
-  report(results.at(-1)!);
-
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const prefix = `bench-ack:${process.pid}-${randomBytes(4).toString('hex')}`;
-  const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let redisUp = true;
-  try {
-    await admin.connect();
-    await admin.ping();
-  } catch (error) {
-    redisUp = false;
-    console.log(`bot, Redis store: skipped, Redis at ${url} does not answer (${String(error)})`);
-  }
-  if (redisUp) {
-    try {
-      results.push(await measure('bot, Redis store', 'redis', { REDIS_URL: url, PREFIX: prefix }));
-      report(results.at(-1)!);
-    } finally {
-      const deleted = await deleteKeysWithPrefix(admin, prefix);
-      console.log(`(deleted the ${deleted} Redis keys under ${prefix}:)`);
-    }
-  }
-  admin.disconnect();
-
-  const bare = await measure('bare Bolt app', 'bare');
-  report(bare);
-  for (const f of results) {
+    const kinds = only('ACK_BENCH_KINDS') ?? ['bare', 'memory', 'redis'];
+    const modules = botModules();
     console.log(
-      `${f.name}: p99 ${(f.p99 / bare.p99).toFixed(1)}x the bare Bolt app's, throughput ${(f.rps / bare.rps).toFixed(2)}x`,
+      `the servers run ${modules.root === 'dist' ? 'the build (dist/), on plain Node' : 'src/ under tsx'}`,
     );
+    servers.push(await startServer('bare', sim, modules, {}));
+    if (kinds.includes('memory'))
+      servers.push(await startServer('memory', sim, modules, { PLAN_DIR: planDir }));
+    if (!kinds.includes('redis')) console.log('bot, Redis: not asked for');
+    else if (redis.up)
+      servers.push(await startServer('redis', sim, modules, { PLAN_DIR: planDir, PREFIX: redis.prefix }));
+    else console.log(`bot, Redis: skipped, Redis at ${REDIS_URL} does not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const server of servers) {
+      const idle = await server.send('usage');
+      console.log(`${NAMES[server.kind]}: idle RSS ${mib(idle.maxRss!)}, JS heap ${mib(idle.peakHeap!)}`);
+    }
+    const buttons = new Map<Kind, FoundButton>();
+    for (const server of servers.filter((s) => s.kind !== 'bare'))
+      buttons.set(server.kind, await setUp(server, sim));
+    // The bare app is sent the same payloads as the memory bot (it reads, verifies and acks them).
+    buttons.set('bare', buttons.get('memory') ?? buttons.get('redis')!);
+
+    const all: Figures[] = [];
+    console.log(
+      `${'journey'.padEnd(7)} ${'in flight'.padStart(9)}  ${'server'.padEnd(12)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}` +
+        ` ${'req/s'.padStart(6)} ${'CPU/req'.padStart(9)}  p99 ratio  req/s ratio  non-200`,
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const journey of JOURNEYS) {
+        for (const inFlight of LEVELS) {
+          let bare: Figures | undefined;
+          for (const server of servers) {
+            const f = await measure(server, sim, buttons.get(server.kind)!, journey, inFlight);
+            all.push(f);
+            if (server.kind === 'bare') bare = f;
+            const ratios =
+              bare === undefined || f === bare
+                ? ''.padStart(22)
+                : `${(f.p99 / bare.p99).toFixed(2).padStart(8)}x ${(f.rps / bare.rps).toFixed(2).padStart(11)}x`;
+            console.log(
+              `${journey.padEnd(7)} ${String(inFlight).padStart(9)}  ${NAMES[f.kind].padEnd(12)} ${ms(f.p50).padStart(9)} ` +
+                `${ms(f.p99).padStart(9)} ${Math.round(f.rps).toString().padStart(6)} ${ms(f.cpuPerRequest).padStart(9)}` +
+                `  ${ratios}  ${f.failures}`,
+            );
+          }
+        }
+      }
+    }
+
+    // Ratios per journey and level (median over rounds), then the worst of them.
+    const ratio = (kind: Kind, pick: (f: Figures) => number): Array<{ key: string; value: number }> =>
+      JOURNEYS.flatMap((journey) =>
+        LEVELS.map((inFlight) => {
+          const of = (k: Kind): Figures[] =>
+            all.filter((f) => f.kind === k && f.journey === journey && f.inFlight === inFlight);
+          const mine = of(kind);
+          const base = of('bare');
+          const values = mine.map((f, i) => pick(f) / pick(base[i]!));
+          return { key: `${journey}@${inFlight}`, value: median(values) };
+        }),
+      );
+    const usages = new Map<Kind, number>();
+    for (const server of servers) {
+      const usage = await server.send('usage');
+      usages.set(server.kind, usage.maxRss!);
+      console.log(
+        `${NAMES[server.kind]}: peak RSS ${mib(usage.maxRss!)}, peak JS heap ${mib(usage.peakHeap!)}`,
+      );
+    }
+    const parts: string[] = [];
+    for (const kind of ['memory', 'redis'] as const) {
+      if (!servers.some((s) => s.kind === kind)) continue;
+      const p99 = ratio(kind, (f) => f.p99).sort((a, b) => b.value - a.value)[0]!;
+      const rps = ratio(kind, (f) => f.rps).sort((a, b) => a.value - b.value)[0]!;
+      const cpu = ratio(kind, (f) => f.cpuPerRequest).sort((a, b) => b.value - a.value)[0]!;
+      parts.push(
+        `${NAMES[kind]}: worst p99 ${p99.value.toFixed(2)}x bare (${p99.key}; target <=1.5x), ` +
+          `worst throughput ${rps.value.toFixed(2)}x (${rps.key}; target >=0.6x), ` +
+          `worst CPU/request ${cpu.value.toFixed(2)}x (${cpu.key}), peak RSS ${mib(usages.get(kind)!)} (target <250 MiB)`,
+      );
+    }
+    const failures = all.reduce((sum, f) => sum + f.failures, 0);
+    summary(
+      'ack-latency',
+      `${parts.join('; ')}; bare Bolt peak RSS ${mib(usages.get('bare')!)}; non-200 ${failures}`,
+    );
+    process.exitCode = failures > 0 ? 1 : 0;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await sim.stop();
+    const deleted = await redis.cleanup();
+    if (redis.up) console.log(`(deleted the ${deleted} Redis keys under ${redis.prefix}:)`);
+    rmSync(planDir, { recursive: true, force: true });
   }
-  const failures = [...results, bare].reduce((sum, f) => sum + f.failures, 0);
-  const unanswered = results.reduce((sum, f) => sum + (N - f.answered), 0);
-  console.log(
-    `SUMMARY ack-latency: ${results
-      .map((f) => `${f.name} p50 ${ms(f.p50)} p99 ${ms(f.p99)} ${Math.round(f.rps)} req/s`)
-      .join('; ')}; bare Bolt p50 ${ms(bare.p50)} p99 ${ms(bare.p99)} ${Math.round(bare.rps)} req/s` +
-      `; non-200 ${failures}, unanswered ${unanswered}`,
-  );
-  process.exitCode = failures > 0 || unanswered > 0 ? 1 : 0;
 }
 
-if (process.argv[2] === 'serve') await serve(process.argv[3] as Kind);
-else await main();
+await main();

@@ -54,6 +54,13 @@ export class SecretMask {
     return this.pattern === null ? text : text.replace(this.pattern, MASK);
   }
 
+  /** Whether any form of any secret occurs in `text` (one pass, nothing copied). */
+  appearsIn(text: string): boolean {
+    if (this.pattern === null) return false;
+    this.pattern.lastIndex = 0;
+    return this.pattern.test(text);
+  }
+
   /**
    * A JSON-like value with every string (keys included) masked: the value itself when it holds no
    * secret (the common case, one pass over its JSON), else a masked copy.
@@ -61,9 +68,7 @@ export class SecretMask {
   value<T>(value: T): T {
     if (this.pattern === null) return value;
     const json = JSON.stringify(value) as string | undefined;
-    if (json === undefined) return value;
-    this.pattern.lastIndex = 0;
-    if (!this.pattern.test(json)) return value;
+    if (json === undefined || !this.appearsIn(json)) return value;
     return this.deep(value) as T;
   }
 

@@ -8,7 +8,7 @@ import { WebClient, type FetchFunction } from '@slack/web-api';
 import { RollbackError } from '../lib/errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
-import { deliverOnce } from './deliver-once.js';
+import { ackOnce, deliverOnce } from './deliver-once.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
 import { registerIncidentActions } from './listeners/incident-actions.js';
@@ -53,6 +53,8 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
         }
       : { receiver: guardedReceiver(options) }),
     logger: boltLogger(options.log),
+    // No listener keeps conversation state; Bolt's default store costs a thrown-away Error per request.
+    convoStore: false,
     deferInitialization: true,
     clientOptions: {
       slackApiUrl: options.apiUrl,
@@ -64,6 +66,10 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     options.log.error({ err: error }, 'unhandled Slack listener error');
     await Promise.resolve();
   });
+  // Every receiver hands its deliveries to processEvent: there the ack becomes one deliverOnce may
+  // send early and the listener's own ack() then leaves alone.
+  const processEvent = app.processEvent.bind(app);
+  app.processEvent = (event) => processEvent(ackOnce(event));
   // First, so that no listener sees a delivery twice.
   app.use(deliverOnce({ store: deps.store, log: options.log }));
   registerRollbackCommand(app, deps);

@@ -6,7 +6,25 @@
 import type { FetchFunction } from '@slack/web-api';
 import type { SecretMask } from '../domain/secret-mask.js';
 
+/**
+ * The text a body's secrets would show in: JSON as it is (a string holding a secret holds it raw or
+ * JSON-escaped, both forms the mask knows), a form decoded. Null when it cannot be told cheaply.
+ */
+function plainText(body: string, contentType: string): string | null {
+  if (contentType.includes('application/json')) return body;
+  if (!contentType.includes('application/x-www-form-urlencoded')) return body;
+  try {
+    return decodeURIComponent(body.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
 function maskBody(body: string, contentType: string, mask: SecretMask): string {
+  // Nearly every body holds no secret: found so in one pass, it is sent as it is, not parsed and
+  // rebuilt (that was a tenth of the cost of a Slack call under load).
+  const plain = plainText(body, contentType);
+  if (plain !== null && !mask.appearsIn(plain)) return body;
   if (contentType.includes('application/json')) {
     try {
       return JSON.stringify(mask.value(JSON.parse(body) as unknown));

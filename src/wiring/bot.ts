@@ -28,6 +28,7 @@ import { planNoticeText } from '../notifiers/templates/index.js';
 import { knownSecrets } from '../config/known-secrets.js';
 import { SecretMask } from '../domain/secret-mask.js';
 import { maskedFetch } from '../slack/masked-fetch.js';
+import { slackTransport } from '../slack/slack-transport.js';
 
 const newRollbackId = (): string => `rb-${randomBytes(3).toString('hex')}`;
 const newIncidentId = (): string => `inc-${randomBytes(3).toString('hex')}`;
@@ -41,7 +42,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const secrets = options.secrets ?? new SecretMask();
   // Its own credentials and its plans' secrets: masked in every output, message and log line.
   secrets.add([...credentialsOf(options), ...knownSecrets(options.env, catalog().plans.values())]);
-  const slackFetch = maskedFetch(secrets);
+  const slackFetch = maskedFetch(secrets, slackTransport({ env: options.env }));
   const { botToken: token, apiUrl, retries } = options.slack;
   const client = slackWebClient({ token, apiUrl, retries, fetch: slackFetch, log });
   const roles = new RoleDirectory({

@@ -7,7 +7,7 @@
 import { Sleeper } from '../../lib/sleeper.js';
 import { assertListable, ttlOf } from '../collections.js';
 import { checkCommit } from '../commit-rules.js';
-import { jsonCopy, toJson } from '../json.js';
+import { jsonCopy, parseJson, toJson } from '../json.js';
 import type {
   AuditEntry,
   Commit,
@@ -42,6 +42,9 @@ interface StoredDoc {
   expiresAt: number | null;
 }
 
+/** What listings filter and sort on, kept beside the record's JSON. */
+type RollbackIndex = Pick<StoredRollback, 'id' | 'service' | 'state' | 'final' | 'createdAt' | 'version'>;
+
 const DEPLOYMENTS_KEPT = 200;
 /** Past this many documents in one collection with a TTL, a write sweeps out the expired ones. */
 const SWEEP_ABOVE = 10_000;
@@ -53,8 +56,12 @@ const deploymentKey = ({ service, environment, version, commit, by, at }: Deploy
 
 export class MemoryStore implements Store {
   private readonly now: () => number;
-  private readonly rollbacks = new Map<string, StoredRollback>();
-  private readonly audit = new Map<string, AuditEntry[]>();
+  /**
+   * Records and audit entries are kept as their JSON, as Redis keeps them: a read parses, and needs
+   * no stringify to copy (a `/rollback status` reads every active record; the copy was its top cost).
+   */
+  private readonly rollbacks = new Map<string, { rollback: RollbackIndex; json: string }>();
+  private readonly audit = new Map<string, string[]>();
   private readonly outbox: OutboxEntry[] = [];
   private nextSeq = 1;
   private readonly timers = new Map<string, { timer: TimerRecord; score: number }>();
@@ -75,11 +82,13 @@ export class MemoryStore implements Store {
     await Promise.resolve();
     checkCommit(commit);
     const { rollback, expectedVersion } = commit;
-    const currentVersion = this.rollbacks.get(rollback.id)?.version ?? 0;
+    const currentVersion = this.rollbacks.get(rollback.id)?.rollback.version ?? 0;
     if (currentVersion !== expectedVersion) return { ok: false, reason: 'version_conflict', currentVersion };
-    this.rollbacks.set(rollback.id, jsonCopy(rollback));
+    const json = toJson(rollback);
+    const { id, service, state, final, createdAt, version } = rollback;
+    this.rollbacks.set(id, { rollback: { id, service, state, final, createdAt, version }, json });
     const audit = this.audit.get(rollback.id) ?? [];
-    audit.push(...jsonCopy(commit.audit));
+    audit.push(...commit.audit.map((entry) => toJson(entry)));
     this.audit.set(rollback.id, audit);
     for (const effect of jsonCopy(commit.effects)) {
       this.outbox.push({ seq: this.nextSeq++, effect, deliveries: 0, deliveredAt: 0 });
@@ -92,26 +101,26 @@ export class MemoryStore implements Store {
 
   async getRollback(id: string): Promise<StoredRollback | null> {
     await Promise.resolve();
-    const rollback = this.rollbacks.get(id);
-    return rollback ? jsonCopy(rollback) : null;
+    const kept = this.rollbacks.get(id);
+    return kept ? (parseJson(kept.json) as StoredRollback) : null;
   }
 
   async listRollbacks(filter: RollbackFilter = {}): Promise<StoredRollback[]> {
     await Promise.resolve();
     const found = [...this.rollbacks.values()]
       .filter(
-        (r) =>
+        ({ rollback: r }) =>
           (filter.service === undefined || r.service === filter.service) &&
           (filter.state === undefined || r.state === filter.state) &&
           !(filter.activeOnly && r.final),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || compareText(b.id, a.id));
-    return jsonCopy(found.slice(0, filter.limit ?? found.length));
+      .sort(({ rollback: a }, { rollback: b }) => b.createdAt - a.createdAt || compareText(b.id, a.id));
+    return found.slice(0, filter.limit ?? found.length).map(({ json }) => parseJson(json) as StoredRollback);
   }
 
   async readAudit(rollbackId: string): Promise<AuditEntry[]> {
     await Promise.resolve();
-    return jsonCopy(this.audit.get(rollbackId) ?? []);
+    return parseJson(`[${(this.audit.get(rollbackId) ?? []).join(',')}]`) as AuditEntry[];
   }
 
   async readEffects(

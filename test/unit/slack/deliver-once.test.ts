@@ -6,7 +6,7 @@ import type { AllMiddlewareArgs, AnyMiddlewareArgs } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../../src/lib/errors.js';
 import { silentLogger } from '../../../src/lib/logging.js';
-import { deliverOnce } from '../../../src/slack/deliver-once.js';
+import { ackOnce, deliverOnce } from '../../../src/slack/deliver-once.js';
 
 function argsFor(body: Record<string, unknown>) {
   const seen = { next: 0, acks: [] as unknown[], responses: [] as unknown[] };
@@ -70,5 +70,48 @@ describe('deliverOnce', () => {
     expect(seen.acks).toHaveLength(1);
     expect(seen.acks[0]).toMatchObject({ response_action: 'update', view: { type: 'modal' } });
     expect(JSON.stringify(seen.acks)).toMatch(/nothing was changed/);
+  });
+
+  it('acks a slash command or a click before it asks the store, and runs it once remembered', async () => {
+    const acksWhenAsked: number[] = [];
+    for (const body of [
+      { trigger_id: 't-4', command: '/rollback', text: 'status' },
+      { trigger_id: 't-5', type: 'block_actions' },
+    ]) {
+      const { args, seen } = argsFor(body);
+      const store = {
+        rememberOnce: (key: string) => {
+          acksWhenAsked.push(seen.acks.length);
+          return storeUp.rememberOnce(key);
+        },
+      };
+      await deliverOnce({ store, log: silentLogger })(args);
+      expect(seen).toMatchObject({ next: 1, acks: [undefined] });
+    }
+    expect(acksWhenAsked).toEqual([1, 1]);
+  });
+
+  it('leaves the ack of a modal submission to its listener (the ack carries the answer)', async () => {
+    const { args, seen } = argsFor({ trigger_id: 't-6', type: 'view_submission' });
+    await deliverOnce({ store: storeUp, log: silentLogger })(args);
+    expect(seen).toMatchObject({ next: 1, acks: [] });
+  });
+});
+
+describe('ackOnce', () => {
+  it('makes a second empty ack a no-op, and lets an ack with a body through to fail as Bolt does', async () => {
+    const sent: unknown[] = [];
+    const event = ackOnce({
+      body: {},
+      ack: (response?: unknown) => {
+        if (sent.length > 0) return Promise.reject(new Error('acked twice'));
+        sent.push(response);
+        return Promise.resolve();
+      },
+    });
+    await event.ack();
+    await event.ack();
+    expect(sent).toEqual([undefined]);
+    await expect(event.ack({ response_action: 'clear' })).rejects.toThrow('acked twice');
   });
 });
