@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import {
   CHANNEL,
+  declareBySlash,
   eventually,
   forRollback,
   PEOPLE,
@@ -31,23 +32,6 @@ afterAll(async () => {
   await redis?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
-
-async function declare(h: BotHarness, service: string): Promise<string> {
-  const command = await h.driver.slashCommand({
-    user: PEOPLE.declarer,
-    channel: CHANNEL,
-    text: `${service} --env production --to v1 --reason "outage test"`,
-    expectResponses: 1,
-  });
-  const answer = command.responses.map((r) => JSON.stringify(r)).join('\n');
-  const id = /rb-[0-9a-f]+/.exec(answer)?.[0];
-  if (!id) throw new Error(`no rollback id in the answer: ${answer}`);
-  await eventually(() => cardOf(h, id), Boolean);
-  return id;
-}
-
-const cardOf = (h: BotHarness, id: string) =>
-  h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id));
 
 const texts = (h: BotHarness): string[] =>
   h.sim
@@ -112,8 +96,8 @@ it('survives Redis going away for 30 s mid-rollback', async () => {
   }));
 
   // One rollback waits for approval (its reminder falls due during the outage), one runs.
-  const waiting = await declare(h, 'payments');
-  const running = await declare(h, 'checkout');
+  const waiting = await declareBySlash(h, 'payments --env production --to v1 --reason "outage test"');
+  const running = await declareBySlash(h, 'checkout --env production --to v1 --reason "outage test"');
   await h.driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(running) });
   await eventually(
     () => readFile(runs, 'utf8').catch(() => ''),

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/lib/logging.js';
 import { decodeButtonValue } from '../../src/slack/blocks/kit.js';
 import { channelTranscript } from '../../src/simulator/index.js';
 import {
+  declareBySlash,
   CHANNEL,
   eventually,
   forRollback,
@@ -83,15 +84,8 @@ async function scenario(
     version: 'v1.5.0',
     at: h.clock.now - 60_000,
   });
-  const command = await h.driver.slashCommand({
-    user: PEOPLE.declarer,
-    channel: CHANNEL,
-    text: 'checkout --env production --to v1.4.1 --reason "slack failing"',
-    expectResponses: 1,
-  });
-  const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
+  const id = await declareBySlash(h, 'checkout --env production --to v1.4.1 --reason "slack failing"');
   const cardOf = () => h.sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id));
-  await eventually(cardOf, Boolean);
   await eventually(
     () => thread(h, cardOf()!.ts).length,
     (n) => n >= 2,

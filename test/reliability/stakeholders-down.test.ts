@@ -12,6 +12,7 @@ import { createSnsPublisher } from '../../src/notifiers/targets/sns/publisher.js
 import type { SlackSimulator } from '../../src/simulator/index.js';
 import { COLLECTIONS } from '../../src/store/collections.js';
 import {
+  declareBySlash,
   CHANNEL,
   eventually,
   forRollback,
@@ -103,13 +104,7 @@ it('status page and SNS down for the whole rollback, bot restarted meanwhile: se
     version: 'v1.5.0',
     at: h.clock.now - 60_000,
   });
-  const command = await h.driver.slashCommand({
-    user: PEOPLE.declarer,
-    channel: CHANNEL,
-    text: 'checkout --reason "stakeholders down"',
-    expectResponses: 1,
-  });
-  const id = /rb-[0-9a-f]+/.exec(JSON.stringify(command.responses))![0];
+  const id = await declareBySlash(h, 'checkout --reason "stakeholders down"');
   await eventually(
     () => thread(h, id).length,
     (n) => n > 0,

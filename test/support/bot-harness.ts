@@ -148,3 +148,21 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * `/rollback <text>` typed by the declarer in the incident channel: the new rollback's id, once its
+ * card is posted. Throws with the bot's answer when it declared nothing.
+ */
+export async function declareBySlash(h: BotHarness, text: string): Promise<string> {
+  const command = await h.driver.slashCommand({
+    user: PEOPLE.declarer,
+    channel: CHANNEL,
+    text,
+    expectResponses: 1,
+  });
+  const answer = JSON.stringify(command.responses);
+  const id = /rb-[0-9a-f]+/.exec(answer)?.[0];
+  if (!id) throw new Error(`no rollback id in the answer: ${answer}`);
+  await eventually(() => h.sim.allMessages().find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
+  return id;
+}
