@@ -9,8 +9,10 @@
  *
  * When Slack is away (limiting the bot, failing), a notice whose thread post failed is retried by the
  * outbox a reclaim later; the rollback's later notices must not overtake it, so they are held back
- * (failed at once, retried after it) until it got through. Only in this process: if another replica
- * retries it, the hold lapses after `HOLD_MS` without news of it.
+ * (failed at once, retried after it). A held notice is owed too: once the first got through, the
+ * outbox redelivers the others in whatever order their retries fall due, so each still waits for
+ * every earlier one owed, not only for the first. Only in this process: if another replica retries
+ * a notice, this one's record of it lapses after `HOLD_MS` without news of it.
  */
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
@@ -28,23 +30,26 @@ export function noticeFanout(deps: {
   log: Logger;
 }): EffectHandler {
   const queue = new KeyedQueue();
-  /** Per rollback, its earliest notice whose thread post failed for a while, and when it last did. */
-  const held = new Map<string, { order: Order; since: number }>();
+  /** Per rollback, its notices not yet in the thread after a retryable failure or a hold. */
+  const owed = new Map<string, Map<string, { order: Order; since: number }>>();
   const thread: EffectHandler = async (effect, context) => {
     const order = orderOf(effect);
-    const hold = held.get(effect.rollbackId);
-    if (hold && Date.now() - hold.since < HOLD_MS && before(hold.order, order)) {
-      throw new NoticeHeldError(effect.rollbackId);
-    }
+    const now = Date.now();
+    const notices = owed.get(effect.rollbackId) ?? new Map<string, { order: Order; since: number }>();
+    for (const [id, notice] of notices) if (now - notice.since >= HOLD_MS) notices.delete(id);
+    const waitsFor = [...notices.values()].some((notice) => before(notice.order, order));
     try {
+      if (waitsFor) throw new NoticeHeldError(effect.rollbackId);
       await deps.thread(effect, context);
     } catch (error) {
-      if (error instanceof RollbackError && error.retryable && (!hold || !before(hold.order, order))) {
-        held.set(effect.rollbackId, { order, since: Date.now() });
+      if (error instanceof RollbackError && error.retryable) {
+        notices.set(effect.id, { order, since: now });
+        owed.set(effect.rollbackId, notices);
       }
       throw error;
     }
-    if (hold && !before(order, hold.order)) held.delete(effect.rollbackId);
+    notices.delete(effect.id);
+    if (notices.size === 0) owed.delete(effect.rollbackId);
   };
   return (effect, context) =>
     queue.run(effect.rollbackId, async () => {

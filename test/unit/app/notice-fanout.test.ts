@@ -131,6 +131,36 @@ describe('noticeFanout', () => {
     expect(posted).toEqual(['rb-2:1:0', 'rb-1:3:0', 'rb-1:4:0']);
   });
 
+  it('a held notice is owed too: the later ones wait for it, whatever order the retries come in', async () => {
+    const posted: string[] = [];
+    let slackAway = true;
+    const handle = noticeFanout({
+      thread: (e) => {
+        if (slackAway) {
+          return Promise.reject(
+            new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
+          );
+        }
+        posted.push(e.id);
+        return Promise.resolve();
+      },
+      stakeholders: () => Promise.resolve(),
+      rollbackOf,
+      after: () => Promise.resolve(),
+      log: silentLogger,
+    });
+    await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
+    await expect(handle(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    slackAway = false;
+    await handle(effect('rb-1', 3, 'authorized'), context);
+    // The outbox's retries fall due out of order: 5 comes back before 4, and waits for it.
+    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    await handle(effect('rb-1', 4, 'step-started'), context);
+    await handle(effect('rb-1', 5, 'step-succeeded'), context);
+    expect(posted).toEqual(['rb-1:3:0', 'rb-1:4:0', 'rb-1:5:0']);
+  });
+
   it('a refusal for good holds nothing back', async () => {
     const posted: string[] = [];
     const handle = noticeFanout({
