@@ -8,6 +8,7 @@ import { WebClient, type FetchFunction } from '@slack/web-api';
 import { RollbackError } from '../lib/errors.js';
 import type { Logger } from 'pino';
 import { boltLogger } from './bolt-logger.js';
+import { slackCallPolicy } from './web-client.js';
 import { ackOnce, deliverOnce } from './deliver-once.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerDeclareView } from './listeners/declare-view.js';
@@ -59,7 +60,7 @@ export async function createSlackApp(options: SlackAppOptions, deps: SlackDepend
     clientOptions: {
       slackApiUrl: options.apiUrl,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      ...(options.retries === undefined ? {} : { retryConfig: { retries: options.retries } }),
+      ...slackCallPolicy(options.retries),
     },
   });
   app.error(async (error) => {
