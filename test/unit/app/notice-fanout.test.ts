@@ -151,11 +151,15 @@ describe('noticeFanout', () => {
     });
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
     await expect(handle(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
-    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(
+      NoticeHeldError,
+    );
     slackAway = false;
     await handle(effect('rb-1', 3, 'authorized'), context);
     // The outbox's retries fall due out of order: 5 comes back before 4, and waits for it.
-    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(
+      NoticeHeldError,
+    );
     await handle(effect('rb-1', 4, 'step-started'), context);
     await handle(effect('rb-1', 5, 'step-succeeded'), context);
     expect(posted).toEqual(['rb-1:3:0', 'rb-1:4:0', 'rb-1:5:0']);
