@@ -9,11 +9,18 @@
  * the incident, and their notices are its replies. This is its one writer: the rollback cards ask it
  * to redraw (`refresh`) and to reply (`reply`) and hand it their cards (`cards`), so the incident's
  * changes and its rollbacks' commits are drawn by the same coalesced publisher, never by two.
+ *
+ * A sync Slack could not take (limiting or not answering the bot, or the store away) is owed: the
+ * incident is noted in the store as behind, and every replica's sweep syncs the incidents behind
+ * every few seconds until one gets through. Nothing else would: an alert group that does not change
+ * is not delivered again for hours, so the thread of an alert that fired during a Slack outage would
+ * never be posted. Noted in the store, it survives a restart and is taken up by any replica.
  */
 import type { Logger } from 'pino';
 import type { IncidentRecords } from '../app/incident-records.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
 import { Coalescer } from '../lib/coalescer.js';
+import { RollbackError } from '../lib/errors.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Deployment, Docs } from '../store/store.js';
@@ -30,6 +37,7 @@ import {
 } from './blocks/incident-messages.js';
 import { CardPublisher, type CardAddress, type ChatApi, type SlackMessage } from './card-publisher.js';
 import type { IncidentMessages } from './rollback-cards.js';
+import { SlackUnavailableError } from './slack-errors.js';
 
 export interface IncidentThreadOptions {
   client: ChatApi;
@@ -46,7 +54,17 @@ export interface IncidentThreadOptions {
   deployments: (service: string, environment: string) => Promise<Deployment[]>;
   now: () => number;
   log: Logger;
+  /** How often the incidents behind are synced again (default 5 s). */
+  sweepMs?: number;
 }
+
+/** An incident whose thread is behind: since when (the first sync that failed). */
+interface Behind {
+  since: number;
+}
+
+/** A thread still behind after this long is given up (logged): the incident is a day old. */
+const BEHIND_MAX_MS = 24 * 60 * 60_000;
 
 /** A one-off reply that turned out to have nothing to say: done, never asked again. */
 const NOTHING = Symbol('nothing to tell');
@@ -54,6 +72,10 @@ const NOTHING = Symbol('nothing to tell');
 export class IncidentThreads implements IncidentMessages {
   private readonly parents: CardPublisher;
   private readonly syncing = new Coalescer();
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private sweeping: Promise<void> | undefined;
+  /** Slack asked the bot to wait (Retry-After) until then: the sweep does not ask sooner. */
+  private quietUntil = 0;
 
   constructor(private readonly options: IncidentThreadOptions) {
     this.parents = new CardPublisher({
@@ -65,11 +87,26 @@ export class IncidentThreads implements IncidentMessages {
     });
   }
 
-  /** Fire and forget: failures are logged, and the next change syncs again. */
+  /** Fire and forget: a sync that failed for a while is owed (the sweep retries it), others logged. */
   announce(incidentId: string): void {
-    this.sync(incidentId).catch((error: unknown) => {
-      this.options.log.warn({ err: error, incident: incidentId }, 'could not update the incident thread');
-    });
+    void this.sync(incidentId).catch((error: unknown) => this.failed(incidentId, error));
+  }
+
+  /** Starts the sweep of the incidents whose thread is behind (the first one at once). */
+  start(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      this.sweep();
+    }, this.options.sweepMs ?? 5_000);
+    this.sweeper.unref();
+    this.sweep();
+  }
+
+  /** Stops the sweep; what is still behind stays noted for the next process. */
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await this.sweeping;
   }
 
   /** Resolves when the thread shows everything stored so far (tests and shutdown wait on it). */
@@ -79,8 +116,76 @@ export class IncidentThreads implements IncidentMessages {
 
   /** Waits for every sync and redraw in flight. */
   async settled(): Promise<void> {
+    await this.sweeping;
     await this.syncing.settled();
     await this.parents.settled();
+  }
+
+  private async failed(incidentId: string, error: unknown): Promise<void> {
+    const { log } = this.options;
+    log.warn({ err: error, incident: incidentId }, 'could not update the incident thread');
+    if (!(error instanceof RollbackError && error.retryable)) return;
+    if (error instanceof SlackUnavailableError && error.retryAfterMs !== undefined) {
+      this.quietUntil = Math.max(this.quietUntil, Date.now() + error.retryAfterMs);
+    }
+    await this.noteBehind(incidentId).catch((noted: unknown) => {
+      log.error({ err: noted, incident: incidentId }, 'could not note the incident thread as behind');
+    });
+  }
+
+  /**
+   * Written again when already noted, so that its version moves: a sweep that read the note before
+   * this failure then leaves it. `since` is kept from the first failure: the give-up time counts from
+   * when the thread fell behind.
+   */
+  private async noteBehind(incidentId: string): Promise<void> {
+    const { store } = this.options;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const noted = await store.getDoc<Behind>(COLLECTIONS.incidentThreadsBehind, incidentId);
+      const since = noted?.value.since ?? Date.now();
+      if (
+        await store.putDoc<Behind>(
+          COLLECTIONS.incidentThreadsBehind,
+          incidentId,
+          { since },
+          noted?.version ?? 0,
+        )
+      )
+        return;
+    }
+  }
+
+  /** One sweep at a time; a tick while one runs is skipped, as is one inside Slack's Retry-After. */
+  private sweep(): void {
+    if (this.sweeping || Date.now() < this.quietUntil) return;
+    this.sweeping = this.syncBehind()
+      .catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'could not read the incident threads behind');
+      })
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+  }
+
+  private async syncBehind(): Promise<void> {
+    const { store, log } = this.options;
+    const behind = await store.listDocs<Behind>(COLLECTIONS.incidentThreadsBehind);
+    for (const { key: incidentId, value, version } of behind) {
+      if (this.sweeper === undefined || Date.now() < this.quietUntil) return;
+      try {
+        await this.sync(incidentId);
+      } catch (error) {
+        const retryable = error instanceof RollbackError && error.retryable;
+        if (retryable && Date.now() - value.since < BEHIND_MAX_MS) {
+          await this.failed(incidentId, error);
+          continue;
+        }
+        log.error({ err: error, incident: incidentId }, 'gave up bringing the incident thread up to date');
+      }
+      // A failure noted since this sweep read it stays (the version moved); the sync covered the rest.
+      const now = await store.getDoc<Behind>(COLLECTIONS.incidentThreadsBehind, incidentId);
+      if (now?.version === version) await store.deleteDoc(COLLECTIONS.incidentThreadsBehind, incidentId);
+    }
   }
 
   /** Posts the incident's message if it is not posted yet; null when there is nothing to post. */

@@ -20,6 +20,7 @@ export const COLLECTIONS = {
   incidentThreads: 'incident-threads',
   incidentThreadClaims: 'incident-threads-claims',
   incidentNotices: 'incident-notices',
+  incidentThreadsBehind: 'incident-threads-behind',
   slackCards: 'slack-cards',
   slackCardClaims: 'slack-cards-claims',
   slackNotices: 'slack-notices',
@@ -116,6 +117,12 @@ export const COLLECTION_INFO: Readonly<Record<Collection, CollectionInfo>> = {
     retention:
       'asked for again at every change of the incident while it is open; one still open and changing ' +
       'after 90 days may see a one-off reply again',
+  },
+  'incident-threads-behind': {
+    owner: 'src/slack/incident-thread.ts',
+    holds: 'incidents whose thread could not be brought up to date (Slack away), since when',
+    ttlMs: null,
+    retention: 'removed once a sync gets through, or given up (logged) after 24 h',
   },
   'slack-cards': {
     owner: 'src/slack/card-publisher.ts',

@@ -58,6 +58,8 @@ export interface BotOptions {
   now?: () => number;
   newId?: () => string;
   leaseTtlMs?: number;
+  /** How often incident threads that Slack could not take are synced again (default 5 s). */
+  incidentSweepMs?: number;
   /** How long a click waits for Slack's user groups before its role counts as unknown (default 5 s). */
   roleLookupWaitMs?: number;
   /** Prometheus metrics served at `/metrics`; a fresh registry when not given. */

@@ -64,6 +64,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     groupMembers,
     now,
     log,
+    incidentSweepMs: options.incidentSweepMs,
   });
   const drills = new DrillRecords(store);
   const freezes = new FreezeService({ store, catalog, rolesOf, now });
@@ -188,6 +189,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     start(port, host = '0.0.0.0') {
       runtime.start();
       stakeholderOutbox.start();
+      threads.start();
       return listen(app, port, host);
     },
     async stop(graceMs = 8_000) {
@@ -198,6 +200,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       // Slack are given up (logged): the process is going away.
       cards.close();
       await cards.settled();
+      await threads.stop();
       await threads.settled();
       // What it has not sent stays in the store: the next process (or another replica) sends it.
       await stakeholderOutbox.stop(Math.min(graceMs, 2_000));

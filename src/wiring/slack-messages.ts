@@ -27,6 +27,8 @@ export function createSlackMessages(deps: {
   groupMembers: GroupMembers;
   now: () => number;
   log: Logger;
+  /** How often incident threads that fell behind are synced again. */
+  incidentSweepMs?: number | undefined;
 }): { drawer: CardDrawer; threads: IncidentThreads; cards: RollbackCards } {
   const { client, store, reads, catalog, now, log } = deps;
   const drawer = new CardDrawer({ reads, catalog, groupMembers: deps.groupMembers, now });
@@ -40,6 +42,7 @@ export function createSlackMessages(deps: {
     deployments: (name, environment) => store.listDeployments(name, environment, DEPLOYMENTS_SHOWN),
     now,
     log,
+    ...(deps.incidentSweepMs === undefined ? {} : { sweepMs: deps.incidentSweepMs }),
   });
   const cards = new RollbackCards({ client, store, reads, drawer, incidentMessages: threads, log });
   return { drawer, threads, cards };

@@ -58,11 +58,18 @@ export async function startBotHarness(
     sim?: SlackSimulator;
     /**
      * Stakeholder targets (SNS publisher, status page API) and how their outbox retries; the logger
-     * and its secret mask; how long a click waits for Slack's user groups.
+     * and its secret mask; how long a click waits for Slack's user groups; how often incident
+     * threads that fell behind are synced again.
      */
     bot?: Pick<
       BotOptions,
-      'sns' | 'statuspage' | 'snsReceiver' | 'secrets' | 'roleLookupWaitMs' | 'stakeholderOutbox'
+      | 'sns'
+      | 'statuspage'
+      | 'snsReceiver'
+      | 'secrets'
+      | 'roleLookupWaitMs'
+      | 'stakeholderOutbox'
+      | 'incidentSweepMs'
     > &
       Partial<Pick<BotOptions, 'log'>>;
   } = {},
