@@ -11,14 +11,16 @@
  * outbox a reclaim later; the rollback's later notices must not overtake it, so they are held back
  * (failed at once, retried after it). A held notice is owed too: once the first got through, the
  * outbox redelivers the others in whatever order their retries fall due, so each still waits for
- * every earlier one owed, not only for the first. Only in this process: if another replica retries
- * a notice, this one's record of it lapses after `HOLD_MS` without news of it.
+ * every earlier one owed, not only for the first. What is owed is kept in the store (`OwedNotices`),
+ * because the replica that retries a notice need not be the one that saw it fail; an entry no
+ * replica tried for `HOLD_MS` lapses (its effect was given up).
  */
 import type { Logger } from 'pino';
 import type { EffectHandler } from '../engine/outbox-worker.js';
 import { RollbackError } from '../lib/errors.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { OutboxEffect, StoredRollback } from '../store/store.js';
+import { noticeBefore, type NoticeOrder, type OwedNotices } from './owed-notices.js';
 
 export function noticeFanout(deps: {
   thread: EffectHandler;
@@ -27,29 +29,26 @@ export function noticeFanout(deps: {
   rollbackOf: (effect: OutboxEffect) => Promise<{ rollback: StoredRollback } | null>;
   /** Runs once the thread was told. */
   after: (rollback: StoredRollback) => Promise<void>;
+  /** The rollback's notices owed to its thread, shared by every replica. */
+  owed: Pick<OwedNotices, 'of' | 'add' | 'settle'>;
   log: Logger;
 }): EffectHandler {
   const queue = new KeyedQueue();
-  /** Per rollback, its notices not yet in the thread after a retryable failure or a hold. */
-  const owed = new Map<string, Map<string, { order: Order; since: number }>>();
   const thread: EffectHandler = async (effect, context) => {
     const order = orderOf(effect);
-    const now = Date.now();
-    const notices = owed.get(effect.rollbackId) ?? new Map<string, { order: Order; since: number }>();
-    for (const [id, notice] of notices) if (now - notice.since >= HOLD_MS) notices.delete(id);
-    const waitsFor = [...notices.values()].some((notice) => before(notice.order, order));
+    const owed = await deps.owed.of(effect.rollbackId, Date.now());
     try {
-      if (waitsFor) throw new NoticeHeldError(effect.rollbackId);
+      if ([...owed.values()].some((earlier) => noticeBefore(earlier, order))) {
+        throw new NoticeHeldError(effect.rollbackId);
+      }
       await deps.thread(effect, context);
     } catch (error) {
       if (error instanceof RollbackError && error.retryable) {
-        notices.set(effect.id, { order, since: now });
-        owed.set(effect.rollbackId, notices);
+        await deps.owed.add(effect.rollbackId, effect.id, order, Date.now());
       }
       throw error;
     }
-    notices.delete(effect.id);
-    if (notices.size === 0) owed.delete(effect.rollbackId);
+    if (owed.has(effect.id)) await deps.owed.settle(effect.rollbackId, effect.id);
   };
   return (effect, context) =>
     queue.run(effect.rollbackId, async () => {
@@ -71,18 +70,13 @@ export function noticeFanout(deps: {
     });
 }
 
-/** How long later notices wait behind a failed one this process hears nothing more of. */
-const HOLD_MS = 60_000;
-
-/** Where a notice stands among its rollback's: its version, then its index in that commit. */
-type Order = readonly [number, number];
+/** How long later notices wait behind an owed one that no replica tries any more. */
+export const HOLD_MS = 60_000;
 
 /** Effect ids are `<rollbackId>:<version>:<index>`. */
-function orderOf(effect: OutboxEffect): Order {
+function orderOf(effect: OutboxEffect): NoticeOrder {
   return [effect.version, Number(effect.id.slice(effect.id.lastIndexOf(':') + 1)) || 0];
 }
-
-const before = (a: Order, b: Order): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
 /** A notice waits for an earlier one of its rollback to reach the thread first: retried later. */
 export class NoticeHeldError extends RollbackError {

@@ -24,6 +24,7 @@ export const COLLECTIONS = {
   slackCards: 'slack-cards',
   slackCardClaims: 'slack-cards-claims',
   slackNotices: 'slack-notices',
+  slackNoticesOwed: 'slack-notices-owed',
   slackPostMortems: 'slack-post-mortems',
   stakeholderPosts: 'stakeholder-posts',
   stakeholderOutbox: 'stakeholder-outbox',
@@ -141,6 +142,12 @@ export const COLLECTION_INFO: Readonly<Record<Collection, CollectionInfo>> = {
     holds: 'once-records of the notices posted in rollback threads, by effect id',
     ttlMs: EFFECT_ONCE_TTL_MS,
     retention: EFFECT_ONCE_WHY,
+  },
+  'slack-notices-owed': {
+    owner: 'src/app/owed-notices.ts',
+    holds: 'per rollback, its notices owed to its thread (Slack was away): later ones wait for them',
+    ttlMs: null,
+    retention: 'kept (one per rollback whose notices Slack failed), emptied as they get through',
   },
   'slack-post-mortems': {
     owner: 'src/slack/notify-handler.ts',

@@ -12,7 +12,8 @@ import { IncidentService } from '../app/incident-service.js';
 import { DrillRecords } from '../app/drill-records.js';
 import { freezeEffectHandler } from '../app/freeze-effect.js';
 import { FreezeService } from '../app/freeze-service.js';
-import { noticeFanout } from '../app/notice-fanout.js';
+import { HOLD_MS, noticeFanout } from '../app/notice-fanout.js';
+import { OwedNotices } from '../app/owed-notices.js';
 import { communicationsOf, recordedVersions, RollbackService } from '../app/rollback-service.js';
 import { RollbackReads } from '../app/rollback-reads.js';
 import { contextOf } from '../app/rollback-view.js';
@@ -136,6 +137,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       }),
       stakeholders,
       rollbackOf: (effect) => reads.record(effect.rollbackId, effect.version),
+      owed: new OwedNotices({ store, lapseMs: HOLD_MS }),
       after: (rollback) =>
         incidents.rollbackNoticed({ ...rollback, incidentId: contextOf(rollback).incidentId }),
       log,

@@ -2,10 +2,13 @@
  * The fan-out of a `notify` effect: stakeholders hear of it even when the thread could not be told
  * (whose error still reaches the outbox, for a retry), stakeholder messages that could not be kept
  * fail the effect too, one rollback's notices are handled one after another while other
- * rollbacks' go on, and a notice waiting for Slack holds its rollback's later notices back.
+ * rollbacks' go on, and a notice waiting for Slack holds its rollback's later notices back, on
+ * whichever replica they come.
  */
 import { describe, expect, it } from 'vitest';
-import { NoticeHeldError, noticeFanout } from '../../../src/app/notice-fanout.js';
+import { HOLD_MS, NoticeHeldError, noticeFanout } from '../../../src/app/notice-fanout.js';
+import { OwedNotices } from '../../../src/app/owed-notices.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { RollbackError } from '../../../src/lib/errors.js';
 import type { EffectHandler } from '../../../src/engine/outbox-worker.js';
 import { silentLogger } from '../../../src/lib/logging.js';
@@ -23,6 +26,8 @@ const effect = (rollbackId: string, n: number, event: string): OutboxEffect => (
 /** The rollback at the effect's version, as the read model would hand it. */
 const rollbackOf = (e: OutboxEffect) =>
   Promise.resolve({ rollback: { id: e.rollbackId, version: e.version } as StoredRollback });
+/** What is owed, kept in a store as every replica would share it. */
+const owedIn = (store: MemoryStore) => new OwedNotices({ store, lapseMs: HOLD_MS });
 const context = { signal: new AbortController().signal, deliveries: 1 };
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -46,6 +51,7 @@ describe('noticeFanout', () => {
         after.push(`${rollback.id}@${rollback.version}`);
         return Promise.resolve();
       },
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     await expect(handle(effect('rb-1', 1, 'declared'), context)).rejects.toThrow('thread_not_found');
@@ -63,6 +69,7 @@ describe('noticeFanout', () => {
         after.push(`${rollback.id}@${rollback.version}`);
         return Promise.resolve();
       },
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     await expect(handle(effect('rb-1', 1, 'resolved'), context)).rejects.toThrow('state store unavailable');
@@ -84,6 +91,7 @@ describe('noticeFanout', () => {
       },
       rollbackOf,
       after: () => Promise.resolve(),
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     // The outbox runs effects concurrently: validation-passed is slow, resolved comes right after.
@@ -118,6 +126,7 @@ describe('noticeFanout', () => {
       stakeholders: () => Promise.resolve(),
       rollbackOf,
       after: () => Promise.resolve(),
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
@@ -147,6 +156,7 @@ describe('noticeFanout', () => {
       stakeholders: () => Promise.resolve(),
       rollbackOf,
       after: () => Promise.resolve(),
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
@@ -165,6 +175,37 @@ describe('noticeFanout', () => {
     expect(posted).toEqual(['rb-1:3:0', 'rb-1:4:0', 'rb-1:5:0']);
   });
 
+  it('another replica holds the later notices too: what is owed is in the store', async () => {
+    const posted: string[] = [];
+    let slackAway = true;
+    const store = new MemoryStore();
+    const replica = () =>
+      noticeFanout({
+        thread: (e) => {
+          if (slackAway) {
+            return Promise.reject(
+              new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
+            );
+          }
+          posted.push(e.id);
+          return Promise.resolve();
+        },
+        stakeholders: () => Promise.resolve(),
+        rollbackOf,
+        after: () => Promise.resolve(),
+        owed: owedIn(store),
+        log: silentLogger,
+      });
+    const [a, b] = [replica(), replica()];
+    await expect(a(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
+    slackAway = false;
+    await expect(b(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
+    // B retries what A saw fail; then A takes the held one.
+    await b(effect('rb-1', 3, 'authorized'), context);
+    await a(effect('rb-1', 4, 'step-started'), context);
+    expect(posted).toEqual(['rb-1:3:0', 'rb-1:4:0']);
+  });
+
   it('a refusal for good holds nothing back', async () => {
     const posted: string[] = [];
     const handle = noticeFanout({
@@ -176,6 +217,7 @@ describe('noticeFanout', () => {
       stakeholders: () => Promise.resolve(),
       rollbackOf,
       after: () => Promise.resolve(),
+      owed: owedIn(new MemoryStore()),
       log: silentLogger,
     });
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('thread_not_found');
