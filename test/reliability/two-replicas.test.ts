@@ -4,43 +4,20 @@
  * storm spread over both; the replica running a step is SIGKILLed in the middle of the step and of
  * the storm. Everything ends with the right history, one thread per incident and one post per notice.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startSlackSimulator, SlackDriver, type SlackSimulator } from '../../src/simulator/index.js';
-import { DEFAULT_REDIS_PREFIX } from '../../src/store/index.js';
-import { createRedisStore, type RedisStore } from '../../src/store/redis/redis-store.js';
+import type { SlackSimulator } from '../../src/simulator/index.js';
 import { alertmanagerPayload, stormPlans, stormService } from '../support/alert-payloads.js';
-import {
-  ALERT_TOKEN,
-  BOT_TOKEN,
-  CHANNEL,
-  eventually,
-  forRollback,
-  PEOPLE,
-  SIGNING_SECRET,
-} from '../support/bot-harness.js';
-import { startBotReplica, type BotReplica } from '../support/bot-replica.js';
-import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.js';
+import { ALERT_TOKEN, CHANNEL, eventually, forRollback, PEOPLE } from '../support/bot-harness.js';
+import { startReplicaPair, type ReplicaPair } from '../support/replica-pair.js';
 
 const SERVICES = 10;
 const WEBHOOKS = 200;
 
-let redis: StandaloneRedis | undefined;
-let sim: SlackSimulator | undefined;
-let proxy: RoundRobinProxy | undefined;
-let store: RedisStore | undefined;
-let dir: string | undefined;
-const replicas: BotReplica[] = [];
+let pair: ReplicaPair | undefined;
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.kill('SIGKILL')));
-  await proxy?.stop();
-  await sim?.stop();
-  await store?.close();
-  await redis?.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await pair?.stop();
 }, 30_000);
 
 /** Sends one webhook as Alertmanager would: again after a 5xx or a broken connection. */
@@ -63,38 +40,17 @@ const threadTexts = (s: SlackSimulator, parentTs: string): string[] =>
   s.replies(CHANNEL, parentTs).map((m) => m.text);
 
 it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-step and mid-storm', async () => {
-  redis = await startStandaloneRedis();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'rollback-bot-replicas-'));
-  const runs = path.join(dir, 'runs');
-  const planFile = path.join(dir, 'plans.yaml');
-  const outagePlans = await readFile('test/fixtures/e2e/outage-plans.yaml', 'utf8');
-  await writeFile(planFile, [outagePlans, ...stormPlans(SERVICES, CHANNEL)].join('\n---\n'));
-  sim = await startSlackSimulator({
-    botToken: BOT_TOKEN,
-    botUserId: 'UBOT',
-    teamId: 'T0E2E',
-    channels: [CHANNEL],
-    users: Object.fromEntries(Object.values(PEOPLE).map((id) => [id, { name: id.toLowerCase() }])),
-    usergroups: { S0ONCALL: [PEOPLE.oncall] },
+  pair = await startReplicaPair({
+    plans: async (dir) => {
+      const planFile = path.join(dir, 'plans.yaml');
+      const outagePlans = await readFile('test/fixtures/e2e/outage-plans.yaml', 'utf8');
+      await writeFile(planFile, [outagePlans, ...stormPlans(SERVICES, CHANNEL)].join('\n---\n'));
+      return planFile;
+    },
+    env: (dir) => ({ OUTAGE_RUNS: path.join(dir, 'runs') }),
   });
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: sim.url,
-    REDIS_URL: redis.url,
-    ROLLBACK_CONFIG: planFile,
-    ALERT_WEBHOOK_TOKEN: ALERT_TOKEN,
-    OUTAGE_RUNS: runs,
-    LOG_LEVEL: 'info',
-  };
-  replicas.push(...(await Promise.all([startBotReplica(env), startBotReplica(env)])));
-  proxy = await startRoundRobinProxy(() => replicas.map((replica) => replica.port));
-  store = await createRedisStore({ url: redis.url, prefix: DEFAULT_REDIS_PREFIX });
-  const driver = new SlackDriver({
-    botUrl: `${proxy.url}/slack/events`,
-    signingSecret: SIGNING_SECRET,
-    simulator: sim,
-  });
+  const { replicas, proxy, sim, store, driver } = pair;
+  const runs = path.join(pair.dir, 'runs');
 
   const declared = await driver.slashCommand({
     user: PEOPLE.declarer,
@@ -104,7 +60,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
   });
   const id = /rb-[0-9a-f]+/.exec(JSON.stringify(declared.responses))?.[0];
   if (!id) throw new Error(`no rollback id in ${JSON.stringify(declared.responses)}`);
-  await eventually(() => sim!.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
+  await eventually(() => sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
   await driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
   await eventually(
     () => readFile(runs, 'utf8').catch(() => ''),
@@ -128,7 +84,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
           [{ name: 'StormAlert', service, fingerprint: `${service}-${n}`, startsAt: started }],
           `storm-${service}`,
         );
-        answers.push(await deliverAlert(proxy!.url, body));
+        answers.push(await deliverAlert(proxy.url, body));
       }
     }),
   );
@@ -141,7 +97,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
 
   // The step the victim ran is reported interrupted by the survivor (after the lease), NOT re-run.
   await eventually(
-    () => store!.getRollback(id),
+    () => store.getRollback(id),
     (rollback) => JSON.stringify(rollback?.snapshot).includes('"status":"interrupted"'),
     30_000,
   );
@@ -157,7 +113,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
     20_000,
   );
   await eventually(
-    () => store!.getRollback(id),
+    () => store.getRollback(id),
     (rollback) => rollback?.state === 'resolved',
     30_000,
   );
@@ -171,7 +127,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
   await eventually(
     () =>
       Array.from({ length: SERVICES }, (_, i) => stormService(i)).map(
-        (service) => sim!.messages(CHANNEL).filter((m) => m.text.startsWith(`Incident: ${service} `)).length,
+        (service) => sim.messages(CHANNEL).filter((m) => m.text.startsWith(`Incident: ${service} `)).length,
       ),
     (counts) => counts.every((count) => count === 1),
     30_000,
@@ -179,7 +135,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
   // Each notice of the rollback was posted once in its thread.
   const card = sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
   const thread = await eventually(
-    () => threadTexts(sim!, card.ts),
+    () => threadTexts(sim, card.ts),
     (texts) => texts.some((text) => text.includes('ROLLBACK COMPLETE')),
   );
   for (const phrase of ['Authorized', 'was interrupted', 'ROLLBACK COMPLETE']) {
