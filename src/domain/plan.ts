@@ -205,3 +205,19 @@ export interface AuthorityPolicy {
 export function strategyNeedsHuman(strategy: StrategySpec): boolean {
   return strategy.steps.some((step) => step.database || DATABASE_EXECUTORS.has(step.uses));
 }
+
+/** Every executor kind the plan names: its steps, checks, watches and after-steps in every strategy. */
+export function executorKindsOf(plan: RollbackPlan): Set<string> {
+  const kinds = new Set<string>();
+  for (const strategy of Object.values(plan.strategies)) {
+    for (const spec of [
+      ...strategy.steps,
+      ...strategy.validate,
+      ...(strategy.watch?.checks ?? []),
+      ...(strategy.after ?? []),
+    ]) {
+      kinds.add(spec.uses);
+    }
+  }
+  return kinds;
+}

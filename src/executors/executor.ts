@@ -100,5 +100,10 @@ export interface Executor<P> {
    * it does for the `${env:...}` values the parameters hold.
    */
   secretsHandedOver?(params: P, env: Readonly<Record<string, string | undefined>>): string[];
+  /**
+   * Loads what `run` needs that is too heavy to load at import (a client library): called once at
+   * start-up, before the workers take steps, when a plan uses this kind.
+   */
+  preload?(): Promise<void>;
   run(ctx: ExecutorContext, params: P): Promise<StepResult>;
 }

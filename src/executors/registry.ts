@@ -25,6 +25,16 @@ export class ExecutorRegistry {
     return [...this.#executors.keys()].sort();
   }
 
+  /** Loads ahead what the executors of these kinds load lazily (`Executor.preload`). */
+  async preload(kinds: Iterable<string>): Promise<void> {
+    const loads: Array<Promise<void>> = [];
+    for (const kind of new Set(kinds)) {
+      const executor = this.#executors.get(kind);
+      if (executor?.preload) loads.push(executor.preload());
+    }
+    await Promise.all(loads);
+  }
+
   /** Problems in a step's `with`, paths relative to it; an unknown kind is one problem at the root. */
   validateParams(kind: string, params: unknown): SchemaProblem[] {
     const executor = this.#executors.get(kind);

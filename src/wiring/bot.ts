@@ -27,6 +27,7 @@ import { RoleDirectory } from '../slack/role-directory.js';
 import { createStakeholders } from '../notifiers/create-stakeholders.js';
 import { planNoticeText } from '../notifiers/templates/index.js';
 import { knownSecrets } from '../config/known-secrets.js';
+import { executorKindsOf } from '../domain/plan.js';
 import { SecretMask } from '../domain/secret-mask.js';
 import { maskedFetch } from '../slack/masked-fetch.js';
 import { slackTransport } from '../slack/slack-transport.js';
@@ -188,7 +189,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     metrics,
     freezes,
     drills,
-    start(port, host = '0.0.0.0') {
+    async start(port, host = '0.0.0.0') {
+      // Before the workers: a library loaded inside a running step would hold its lease up.
+      await options.registry.preload(
+        [...catalog().plans.values()].flatMap((plan) => [...executorKindsOf(plan)]),
+      );
       runtime.start();
       stakeholderOutbox.start();
       threads.start();

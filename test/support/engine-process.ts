@@ -19,6 +19,8 @@ const store = await createRedisStore({
   prefix: process.env['STORE_PREFIX'] ?? 'rollback-bot-test:process',
 });
 const registry = defaultRegistry();
+// As the bot does before its workers start (for the kinds its plans use: here any may come).
+await registry.preload(registry.kinds());
 const runtime = createEngineRuntime({
   store,
   log,

@@ -15,9 +15,9 @@ import {
   type InstanceRefresh,
   type RefreshPreferences,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { AwsError, awsCall } from '../aws-kit.js';
 import type { TargetState } from '../executor.js';
+import type { Ec2 } from './ec2.js';
 import type { AutoscalingParams } from './params.js';
 
 /** The launch template a group names, and the version as it names it (`41`, `$Latest`, `$Default`). */
@@ -77,7 +77,7 @@ export function chooseVersion(
 
 export function autoscalingApi(
   autoscaling: AutoScalingClient,
-  ec2: EC2Client,
+  ec2: Ec2,
   params: AutoscalingParams,
   signal: AbortSignal,
 ) {
@@ -127,8 +127,11 @@ export function autoscalingApi(
     /** One version of the template: a number, `$Latest` or `$Default`, as the number it is. */
     async version(template: GroupTemplate, version: string): Promise<TemplateVersion> {
       const answer = await awsCall('EC2 DescribeLaunchTemplateVersions', signal, (options) =>
-        ec2.send(
-          new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.id, Versions: [version] }),
+        ec2.client.send(
+          new ec2.sdk.DescribeLaunchTemplateVersionsCommand({
+            LaunchTemplateId: template.id,
+            Versions: [version],
+          }),
           options,
         ),
       );
@@ -149,8 +152,8 @@ export function autoscalingApi(
       do {
         const token = nextToken;
         const page = await awsCall('EC2 DescribeLaunchTemplateVersions', signal, (options) =>
-          ec2.send(
-            new DescribeLaunchTemplateVersionsCommand({
+          ec2.client.send(
+            new ec2.sdk.DescribeLaunchTemplateVersionsCommand({
               LaunchTemplateId: template.id,
               MaxVersion: String(max),
               MaxResults: 200,

@@ -14,7 +14,6 @@
 
 // Tested by test/integration/executors/aws-autoscaling.test.ts.
 import { AutoScalingClient, type InstanceRefresh } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import {
   AwsError,
@@ -36,6 +35,7 @@ import {
   type GroupTemplate,
   type TemplateVersion,
 } from './group.js';
+import { loadEc2 } from './ec2.js';
 import { autoscalingParams, type AutoscalingParams } from './params.js';
 
 /**
@@ -97,10 +97,13 @@ export function createAutoscalingExecutor(
   const pollIntervalMs = options.pollIntervalMs ?? 15_000;
 
   // One configuration, so a roleArn is assumed once for both services.
-  const clients = (config: AwsClientConfig) => ({
-    autoscaling: new AutoScalingClient(config),
-    ec2: new EC2Client(awsClientConfigFor(config, EC2, env)),
-  });
+  const clients = async (config: AwsClientConfig) => {
+    const sdk = await loadEc2();
+    return {
+      autoscaling: new AutoScalingClient(config),
+      ec2: { sdk, client: new sdk.EC2Client(awsClientConfigFor(config, EC2, env)) },
+    };
+  };
 
   return {
     kind: 'aws-autoscaling',
@@ -108,13 +111,16 @@ export function createAutoscalingExecutor(
       'Puts an Auto Scaling group back on its previous (or a named) launch template version and waits for an instance refresh.',
     params: autoscalingParams,
     iamActions: AUTOSCALING_IAM_ACTIONS,
+    async preload() {
+      await loadEc2();
+    },
 
     async resolve(ctx, params): Promise<Resolution> {
       const object = asgObject(params);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(resolveTimeoutMs)]);
       const setup = awsClientConfig(AUTO_SCALING, params, { env, rollbackId: ctx.rollback.id, signal });
       if (!setup.ok) return setup;
-      const { autoscaling, ec2 } = clients(setup.config);
+      const { autoscaling, ec2 } = await clients(setup.config);
       try {
         const api = autoscalingApi(autoscaling, ec2, params, signal);
         const group = await api.group();
@@ -139,7 +145,7 @@ export function createAutoscalingExecutor(
         });
       } finally {
         autoscaling.destroy();
-        ec2.destroy();
+        ec2.client.destroy();
       }
     },
 
@@ -149,7 +155,7 @@ export function createAutoscalingExecutor(
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limitMs)]);
       const setup = awsClientConfig(AUTO_SCALING, params, { env, rollbackId: ctx.rollback.id, signal });
       if (!setup.ok) return { outcome: 'failed', error: setup.error };
-      const { autoscaling, ec2 } = clients(setup.config);
+      const { autoscaling, ec2 } = await clients(setup.config);
       const api = autoscalingApi(autoscaling, ec2, params, signal);
       let output: Record<string, unknown> | undefined;
       let refreshId: string | undefined;
@@ -221,7 +227,7 @@ export function createAutoscalingExecutor(
         throw error;
       } finally {
         autoscaling.destroy();
-        ec2.destroy();
+        ec2.client.destroy();
       }
     },
   };
