@@ -12,6 +12,9 @@ const BENCHES = [
   'redis-memory.ts',
   'ack-latency.ts',
   'alert-ingest.ts',
+  'orchestration-overhead.ts',
+  'many-rollbacks.ts',
+  'recovery.ts',
 ];
 
 let failed = 0;

@@ -76,6 +76,18 @@ export interface ViewDelivery extends Delivery {
 
 const EXPECTED_RESPONSES_TIMEOUT_MS = 3_000;
 
+let lastActionMicros = 0;
+
+/**
+ * Slack's `action_ts` for a new action: seconds with six decimals, never the same twice (only a
+ * redelivery repeats one). The bot remembers clicks by it, so two clicks sent within the same
+ * millisecond must not share it, or the second would be taken for a redelivery of the first.
+ */
+function newActionTs(): string {
+  lastActionMicros = Math.max(Date.now() * 1_000, lastActionMicros + 1);
+  return `${Math.floor(lastActionMicros / 1e6)}.${String(lastActionMicros % 1e6).padStart(6, '0')}`;
+}
+
 export class SlackDriver {
   private readonly id: PayloadIdentity;
   private eventCounter = 0;
@@ -114,7 +126,7 @@ export class SlackDriver {
     return { ...delivery, responseUrl: response.url, triggerId, responses };
   }
 
-  /** `actionTs` replays a click exactly (as Slack does when it retries a delivery); default: now. */
+  /** `actionTs` replays a click exactly (as Slack does when it retries a delivery); default: a new one. */
   async click(
     input: ButtonQuery & DeliveryOptions & ResponseWait & { actionTs?: string },
   ): Promise<ClickDelivery> {
@@ -133,7 +145,7 @@ export class SlackDriver {
       button,
       responseUrl: response.url,
       triggerId,
-      actionTs: input.actionTs ?? (Date.now() / 1000).toFixed(6),
+      actionTs: input.actionTs ?? newActionTs(),
       ...(message === undefined
         ? {}
         : {

@@ -160,7 +160,7 @@ export async function eventually<T>(
  * `/rollback <text>` typed by the declarer in the incident channel: the new rollback's id, once its
  * card is posted. Throws with the bot's answer when it declared nothing.
  */
-export async function declareBySlash(h: BotHarness, text: string): Promise<string> {
+export async function declareBySlash(h: Pick<BotHarness, 'driver' | 'sim'>, text: string): Promise<string> {
   const command = await h.driver.slashCommand({
     user: PEOPLE.declarer,
     channel: CHANNEL,

@@ -18,8 +18,16 @@ export interface BotReplica {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startBotReplica(env: Record<string, string>): Promise<BotReplica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * `modules`: where the bot's code comes from, `src` under tsx (the default: no build needed) or the
+ * build in `dist` on plain Node, as `npm start` runs it (bench/kit.ts botModules decides).
+ */
+export async function startBotReplica(
+  env: Record<string, string>,
+  modules: { root: 'dist' | 'src'; nodeArgs: string[] } = { root: 'src', nodeArgs: ['--import', 'tsx'] },
+): Promise<BotReplica> {
+  const main = modules.root === 'dist' ? 'dist/main.js' : 'src/main.ts';
+  const child = spawn(process.execPath, [...modules.nodeArgs, main], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

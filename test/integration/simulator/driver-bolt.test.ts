@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   channelTranscript,
   selectOption,
@@ -16,6 +16,7 @@ const TOKEN = 'xoxb-sim-token';
 interface Seen {
   commands: { text: string; user: string; retryNum?: number; retryReason?: string }[];
   actions: { value?: string; user: string }[];
+  actionTs: string[];
   views: { values: unknown; privateMetadata: string }[];
   events: { type: string; retryNum?: number }[];
 }
@@ -23,7 +24,7 @@ interface Seen {
 let sim: SlackSimulator;
 let app: App;
 let driver: SlackDriver;
-const seen: Seen = { commands: [], actions: [], views: [], events: [] };
+const seen: Seen = { commands: [], actions: [], actionTs: [], views: [], events: [] };
 
 const declareModal = {
   type: 'modal' as const,
@@ -111,6 +112,7 @@ beforeAll(async () => {
   });
   app.action('rollback:approve', async ({ ack, action, body, respond }) => {
     await ack();
+    if ('action_ts' in action) seen.actionTs.push(action.action_ts);
     seen.actions.push({
       user: body.user.id,
       ...('value' in action && action.value !== undefined ? { value: action.value } : {}),
@@ -145,6 +147,7 @@ afterAll(async () => {
 beforeEach(() => {
   seen.commands.length = 0;
   seen.actions.length = 0;
+  seen.actionTs.length = 0;
   seen.views.length = 0;
   seen.events.length = 0;
 });
@@ -201,6 +204,20 @@ describe('SlackDriver against a real Bolt app', () => {
     const card = sim.message('C1', click.button.messageTs)!;
     expect(card.text).toBe('Approved by <@U2>');
     expect(card.versions.map((v) => v.via)).toEqual(['chat.postMessage', 'response_url']);
+  });
+
+  it('clicks sent within the same millisecond carry different action_ts, as Slack gives each action its own', async () => {
+    await driver.slashCommand({ user: 'U1', channel: 'C1', text: 'billing', expectResponses: 1 });
+    // The clock stands still while the clicks are sent: all five fall in one millisecond.
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    const clicks = Array.from({ length: 5 }, () =>
+      driver.click({ user: 'U2', actionId: 'rollback:approve', value: 'rb-1' }),
+    );
+    now.mockRestore();
+    await Promise.all(clicks);
+    expect(seen.actionTs).toHaveLength(5);
+    expect(new Set(seen.actionTs).size).toBe(5);
+    for (const ts of seen.actionTs) expect(ts).toMatch(/^\d{10}\.\d{6}$/);
   });
 
   it('a missing button is an error that lists the buttons there are', async () => {
