@@ -44,10 +44,10 @@ import {
   type ServerKind,
 } from './kit.js';
 
-const N = sized('ACK_BENCH_N', 2_000, 40);
+const N = sized('ACK_BENCH_N', 2_000, 20);
 /** ACK_BENCH_JOURNEYS=status,click and ACK_BENCH_KINDS=bare,memory narrow a run (for profiling). */
 const only = (name: string): string[] | undefined => process.env[name]?.split(',').filter((x) => x !== '');
-const WARMUP = sized('ACK_BENCH_WARMUP', 200, 10);
+const WARMUP = sized('ACK_BENCH_WARMUP', 200, 5);
 const ROUNDS = sized('ACK_BENCH_ROUNDS', 1, 1);
 const LEVELS = [10, 100] as const;
 const ALL_JOURNEYS = ['status', 'help', 'click', 'alert'] as const;
@@ -149,7 +149,7 @@ let alerts = 0;
 /**
  * One alert per webhook, from a pool of 20 per service (a group that keeps firing), each sent with
  * a start of its own: a new episode, merged into the service's open incident, never a redelivery. The
- * incidents stay the size real ones have; bench/alert-to-thread.ts has the storm.
+ * incidents stay the size real ones have; bench/alert-ingest.ts has the storm.
  */
 function alert(): Prepared {
   const n = ++alerts;
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
     const wanted: Array<[Kind, Record<string, string>]> = [['bare', env]];
     if (kinds.includes('memory')) wanted.push(['memory', { ...env, PLAN_DIR: planDir }]);
     if (!kinds.includes('redis')) console.log('bot, Redis: not asked for');
-    else if (redis.up) wanted.push(['redis', { ...env, PLAN_DIR: planDir, PREFIX: redis.prefix }]);
+    else if (redis.up) wanted.push(['redis', { ...env, PLAN_DIR: planDir, REDIS_URL, PREFIX: redis.prefix }]);
     else console.log(`bot, Redis: skipped, Redis at ${REDIS_URL} does not answer`);
     // Started together (start-up is not measured); kept in this order, the bare app first.
     const started = await Promise.allSettled(
@@ -332,7 +332,8 @@ async function main(): Promise<void> {
     );
     for (const outcome of started) if (outcome.status === 'fulfilled') servers.push(outcome.value);
     for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // A second for the servers to settle before their idle RSS is read (a figure smoke does not need).
+    await new Promise((resolve) => setTimeout(resolve, sized('ACK_BENCH_SETTLE_MS', 1_000, 0)));
     for (const server of servers) {
       const idle = await server.send('usage');
       console.log(`${NAMES[server.kind]}: idle RSS ${mib(idle.maxRss!)}, JS heap ${mib(idle.peakHeap!)}`);
