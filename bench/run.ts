@@ -12,6 +12,8 @@ const BENCHES = [
   'redis-memory.ts',
   'ack-latency.ts',
   'alert-ingest.ts',
+  'startup.ts',
+  'alert-to-thread.ts',
 ];
 
 let failed = 0;
