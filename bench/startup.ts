@@ -146,9 +146,20 @@ function planFolder(root: string, count: number): { dir: string; bytes: number }
 // ---------------------------------------------------------------------------------------------
 // The measurements.
 
+/**
+ * Loaded first in every process measured: writes the CPU time it used (user + system) as it exits,
+ * the figure least moved by the other work on the machine.
+ */
+const CPU_PROBE = `data:text/javascript,${encodeURIComponent(
+  "process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write(`\\nbench-cpu-ms ${(u.user + u.system) / 1000}\\n`); });",
+)}`;
+const cpuOf = (output: string): number => Number(/bench-cpu-ms ([\d.]+)/.exec(output)?.[1] ?? Number.NaN);
+
 const modules = botModules();
 const nodeArgs = [
   ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
+  '--import',
+  CPU_PROBE,
   ...modules.nodeArgs,
 ];
 const entry = (path: string): string =>
@@ -156,8 +167,14 @@ const entry = (path: string): string =>
 /** The bot's own environment only: nothing of this process (REDIS_URL, NODE_ENV...) leaks in. */
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
 
+interface Timing {
+  wallMs: number;
+  /** The process's CPU time; the bot's to its exit, which it is told to do as soon as it is ready. */
+  cpuMs: number;
+}
+
 /** Spawn to `/readyz` 200 of the bot on `planDir`; then stops it. Throws when it does not start. */
-async function botReady(sim: SlackSimulator, planDir: string): Promise<number> {
+async function botReady(sim: SlackSimulator, planDir: string): Promise<Timing> {
   const began = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, entry('main')], {
     env: {
@@ -175,6 +192,7 @@ async function botReady(sim: SlackSimulator, planDir: string): Promise<number> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+  let wallMs: number;
   try {
     let port: number | undefined;
     for await (const line of createInterface({ input: child.stdout })) {
@@ -198,17 +216,17 @@ async function botReady(sim: SlackSimulator, planDir: string): Promise<number> {
       30_000,
       2,
     );
-    const took = performance.now() - began;
+    wallMs = performance.now() - began;
     if (!ready) throw new Error(`/readyz did not answer 200 in 30 s:\n${output}`);
-    return took;
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
+  return { wallMs, cpuMs: cpuOf(output) };
 }
 
-/** Wall time of `rollback-bot validate <planDir>`; throws unless it passes with `plans` plans. */
-async function validate(planDir: string, plans: number): Promise<number> {
+/** `rollback-bot validate <planDir>`; throws unless it passes with `plans` plans. */
+async function validate(planDir: string, plans: number): Promise<Timing> {
   const began = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, entry('cli/main'), 'validate', planDir], {
     env: { ...baseEnv, ...SECRET_ENV },
@@ -218,13 +236,13 @@ async function validate(planDir: string, plans: number): Promise<number> {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const took = performance.now() - began;
+  const wallMs = performance.now() - began;
   const expected = `${plans} ${plans === 1 ? 'plan' : 'plans'}, 1 authority policy, 0 communications: 0 errors, 0 warnings`;
   if (code !== 0 || !output.includes(expected))
     throw new Error(
       `validate ${planDir} exited ${String(code)}, expected "${expected}":\n${output.slice(-4_000)}`,
     );
-  return took;
+  return { wallMs, cpuMs: cpuOf(output) };
 }
 
 const median = (values: number[]): number => percentile(ascending(values), 0.5);
@@ -252,30 +270,36 @@ async function main(): Promise<void> {
     console.log(
       `${PLANS} plan files of ${Math.round(bytes / PLANS)} bytes on average (${Math.round(bytes / 1024)} KiB in all)`,
     );
-    const ready = { many: [] as number[], one: [] as number[] };
-    const valid = { many: [] as number[], one: [] as number[] };
+    const ready = { many: [] as Timing[], one: [] as Timing[] };
+    const valid = { many: [] as Timing[], one: [] as Timing[] };
     for (let n = 0; n < WARMUP; n++) {
       await botReady(sim, one);
       await validate(one, 1);
     }
+    const line = (t: Timing): string => `${fmt(t.wallMs)} (CPU ${fmt(t.cpuMs)})`;
     for (let run = 0; run < RUNS; run++) {
       ready.one.push(await botReady(sim, one));
       ready.many.push(await botReady(sim, many));
       valid.one.push(await validate(one, 1));
       valid.many.push(await validate(many, PLANS));
       console.log(
-        `run ${run + 1}: /readyz ${fmt(ready.many.at(-1)!)} with ${PLANS} plans, ${fmt(ready.one.at(-1)!)} with 1; ` +
-          `validate ${fmt(valid.many.at(-1)!)} with ${PLANS} plans, ${fmt(valid.one.at(-1)!)} with 1`,
+        `run ${run + 1}: /readyz ${line(ready.many.at(-1)!)} with ${PLANS} plans, ${line(ready.one.at(-1)!)} with 1; ` +
+          `validate ${line(valid.many.at(-1)!)} with ${PLANS} plans, ${line(valid.one.at(-1)!)} with 1`,
       );
     }
-    const r = { many: median(ready.many), one: median(ready.one) };
-    const v = { many: median(valid.many), one: median(valid.one) };
+    const figures = (name: string, many: Timing[], one: Timing[], target: number): string => {
+      const wall = { many: median(many.map((t) => t.wallMs)), one: median(one.map((t) => t.wallMs)) };
+      const cpu = { many: median(many.map((t) => t.cpuMs)), one: median(one.map((t) => t.cpuMs)) };
+      return (
+        `${name} with ${PLANS} plans ${verdict(wall.many, target)} (CPU ${fmt(cpu.many)}), ` +
+        `with 1 plan ${fmt(wall.one)} (CPU ${fmt(cpu.one)}): the plans add ${fmt(wall.many - wall.one)}, ` +
+        `${(wall.many / wall.one).toFixed(2)}x (CPU ${fmt(cpu.many - cpu.one)}, ${(cpu.many / cpu.one).toFixed(2)}x)`
+      );
+    };
     summary(
       'startup',
-      `bot spawn to /readyz 200 with ${PLANS} plans ${verdict(r.many, READY_TARGET_MS)}, with 1 plan ${fmt(r.one)} ` +
-        `(the plans add ${fmt(r.many - r.one)}, ${(r.many / r.one).toFixed(2)}x); ` +
-        `validate ${PLANS} plans ${verdict(v.many, VALIDATE_TARGET_MS)}, 1 plan ${fmt(v.one)} ` +
-        `(the plans add ${fmt(v.many - v.one)}, ${(v.many / v.one).toFixed(2)}x); median of ${RUNS}`,
+      `${figures('bot spawn to /readyz 200', ready.many, ready.one, READY_TARGET_MS)}; ` +
+        `${figures('validate', valid.many, valid.one, VALIDATE_TARGET_MS)}; median of ${RUNS}`,
     );
   } finally {
     await sim.stop();
