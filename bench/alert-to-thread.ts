@@ -190,6 +190,7 @@ async function main(): Promise<void> {
       `webhook sent -> incident message in Slack: p50 ${ms(p50)}, p90 ${ms(percentile(sorted, 0.9))}, ` +
         `p99 ${ms(p99)}, max ${ms(sorted.at(-1) ?? Number.NaN)}; Slack calls ${sim.calls.length}`,
     );
+    console.log(`the bot: peak RSS ${mib(rss)}, peak JS heap ${mib(usage.peakHeap!)}`);
     summary(
       'alert-to-thread',
       `${RATE} webhooks/s for ${SECONDS} s (sent at ${(total / sendSeconds).toFixed(1)}/s), webhook to incident message ` +
