@@ -130,8 +130,8 @@ ${strategies.join('\n')}
 }
 
 /** A folder with the authority policy and `count` plans, one file each; and the plans' bytes. */
-function planFolder(root: string, count: number): { dir: string; bytes: number } {
-  const dir = join(root, `plans-${count}`);
+function planFolder(root: string, name: string, count: number): { dir: string; bytes: number } {
+  const dir = join(root, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'policy.yaml'), E2E_POLICY);
   let bytes = 0;
@@ -265,8 +265,8 @@ async function main(): Promise<void> {
     usergroups: {},
   });
   try {
-    const { dir: many, bytes } = planFolder(root, PLANS);
-    const { dir: one } = planFolder(root, 1);
+    const { dir: many, bytes } = planFolder(root, 'many', PLANS);
+    const { dir: one } = planFolder(root, 'one', 1);
     console.log(
       `${PLANS} plan files of ${Math.round(bytes / PLANS)} bytes on average (${Math.round(bytes / 1024)} KiB in all)`,
     );
