@@ -19,12 +19,10 @@
  * least moved by other work on the machine), and at the end each server's peak RSS. The targets
  * (issue #19): p99 at most 1.5x bare Bolt's, throughput at least 0.6x, peak RSS under 250 MiB.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { slackSignature, startSlackSimulator, type SlackSimulator } from '../src/simulator/index.js';
 import { findButton, type FoundButton } from '../src/simulator/buttons.js';
@@ -39,14 +37,17 @@ import {
   redisPrefix,
   REDIS_URL,
   sized,
+  startBenchServer,
   summary,
   until,
+  type BenchServer,
+  type ServerKind,
 } from './kit.js';
 
-const N = sized('ACK_BENCH_N', 2_000, 40);
+const N = sized('ACK_BENCH_N', 2_000, 20);
 /** ACK_BENCH_JOURNEYS=status,click and ACK_BENCH_KINDS=bare,memory narrow a run (for profiling). */
 const only = (name: string): string[] | undefined => process.env[name]?.split(',').filter((x) => x !== '');
-const WARMUP = sized('ACK_BENCH_WARMUP', 200, 10);
+const WARMUP = sized('ACK_BENCH_WARMUP', 200, 5);
 const ROUNDS = sized('ACK_BENCH_ROUNDS', 1, 1);
 const LEVELS = [10, 100] as const;
 const ALL_JOURNEYS = ['status', 'help', 'click', 'alert'] as const;
@@ -62,63 +63,11 @@ const ONCALL = 'U0ONCALL1';
 const VIEWER = 'U0VIEWER';
 const ALERT_SERVICES = 10;
 
-type Kind = 'bare' | 'memory' | 'redis';
+type Kind = ServerKind;
 const NAMES: Record<Kind, string> = { bare: 'bare Bolt', memory: 'bot, memory', redis: 'bot, Redis' };
 
 // ---------------------------------------------------------------------------------------------
 // Parent: the simulator, the servers and the load loop.
-
-interface Server {
-  kind: Kind;
-  port: number;
-  send(line: string): Promise<Record<string, number>>;
-  stop(): Promise<void>;
-}
-
-async function startServer(
-  kind: Kind,
-  sim: SlackSimulator,
-  modules: ReturnType<typeof botModules>,
-  env: Record<string, string>,
-): Promise<Server> {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, ...modules.nodeArgs, join(import.meta.dirname, 'ack-server.ts'), kind],
-    {
-      env: {
-        ...process.env,
-        ...env,
-        BOT_ROOT: modules.root,
-        SIM_URL: sim.url,
-        SIGNING_SECRET,
-        BOT_TOKEN,
-        ALERT_TOKEN,
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextJson = async (): Promise<Record<string, number>> => {
-    const next = await lines.next();
-    if (next.done === true) throw new Error(`the ${kind} server ended early (exit ${String(await exited)})`);
-    return JSON.parse(next.value) as Record<string, number>;
-  };
-  const { port } = await nextJson();
-  return {
-    kind,
-    port: port!,
-    send(line) {
-      child.stdin.write(`${line}\n`);
-      return nextJson();
-    },
-    async stop() {
-      child.stdin.write('stop\n');
-      await exited;
-    },
-  };
-}
 
 interface Prepared {
   path: string;
@@ -200,7 +149,7 @@ let alerts = 0;
 /**
  * One alert per webhook, from a pool of 20 per service (a group that keeps firing), each sent with
  * a start of its own: a new episode, merged into the service's open incident, never a redelivery. The
- * incidents stay the size real ones have; bench/alert-to-thread.ts has the storm.
+ * incidents stay the size real ones have; bench/alert-ingest.ts has the storm.
  */
 function alert(): Prepared {
   const n = ++alerts;
@@ -278,7 +227,7 @@ interface Figures {
 }
 
 /** The button the load clicks: Approve on the card of the rollback the server declared. */
-async function setUp(server: Server, sim: SlackSimulator): Promise<FoundButton> {
+async function setUp(server: BenchServer, sim: SlackSimulator): Promise<FoundButton> {
   const before = new Set(sim.allMessages().map((m) => m.ts));
   const declared = await load(server.port, [command(sim, 'demo-service --to v1.4.1 --reason "bench"')], 1);
   if (declared.failures > 0) throw new Error(`${server.kind}: the declaration was refused`);
@@ -313,7 +262,7 @@ function prepare(journey: Journey, count: number, sim: SlackSimulator, button: F
 }
 
 async function measure(
-  server: Server,
+  server: BenchServer,
   sim: SlackSimulator,
   button: FoundButton,
   journey: Journey,
@@ -364,21 +313,27 @@ async function main(): Promise<void> {
   });
   const planDir = planDirectory();
   const redis = await redisPrefix('ack');
-  const servers: Server[] = [];
+  const servers: BenchServer[] = [];
   try {
     const kinds = only('ACK_BENCH_KINDS') ?? ['bare', 'memory', 'redis'];
     const modules = botModules();
     console.log(
       `the servers run ${modules.root === 'dist' ? 'the build (dist/), on plain Node' : 'src/ under tsx'}`,
     );
-    servers.push(await startServer('bare', sim, modules, {}));
-    if (kinds.includes('memory'))
-      servers.push(await startServer('memory', sim, modules, { PLAN_DIR: planDir }));
+    const env = { SIM_URL: sim.url, SIGNING_SECRET, BOT_TOKEN, ALERT_TOKEN };
+    const wanted: Array<[Kind, Record<string, string>]> = [['bare', env]];
+    if (kinds.includes('memory')) wanted.push(['memory', { ...env, PLAN_DIR: planDir }]);
     if (!kinds.includes('redis')) console.log('bot, Redis: not asked for');
-    else if (redis.up)
-      servers.push(await startServer('redis', sim, modules, { PLAN_DIR: planDir, PREFIX: redis.prefix }));
+    else if (redis.up) wanted.push(['redis', { ...env, PLAN_DIR: planDir, REDIS_URL, PREFIX: redis.prefix }]);
     else console.log(`bot, Redis: skipped, Redis at ${REDIS_URL} does not answer`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Started together (start-up is not measured); kept in this order, the bare app first.
+    const started = await Promise.allSettled(
+      wanted.map(([kind, vars]) => startBenchServer(kind, modules, vars)),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') servers.push(outcome.value);
+    for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
+    // A second for the servers to settle before their idle RSS is read (a figure smoke does not need).
+    await new Promise((resolve) => setTimeout(resolve, sized('ACK_BENCH_SETTLE_MS', 1_000, 0)));
     for (const server of servers) {
       const idle = await server.send('usage');
       console.log(`${NAMES[server.kind]}: idle RSS ${mib(idle.maxRss!)}, JS heap ${mib(idle.peakHeap!)}`);

@@ -4,9 +4,11 @@
  * Prints webhooks/s, alerts/s, the latency of the receiver's answer (p50 / p99: the sender waits for
  * it, as the alerts are stored before the 200) and the Slack writes it cost. One process holds the
  * bot, the Slack simulator and the load loop, so figures are for comparing the two stores and runs,
- * not absolute capacity.
+ * not absolute capacity; the peak RSS at the end is of that one process. The latency from a webhook to
+ * its incident's thread, with the bot in a process of its own, is bench/alert-to-thread.ts's.
  *
  *   npx tsx bench/alert-ingest.ts        (REDIS_URL, default redis://127.0.0.1:6379)
+ *   ALERT_BENCH_WEBHOOKS=1000 BENCH_SMOKE=1 (100 webhooks)
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -21,12 +23,13 @@ import { startSlackSimulator } from '../src/simulator/index.js';
 import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
 import { alertmanagerPayload, stormPlanFile, stormService } from '../test/support/alert-payloads.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
+import { mib, sized, summary } from './kit.js';
 
 const SERVICES = 50;
-const WEBHOOKS = Number(process.env.ALERT_BENCH_WEBHOOKS ?? 1_000);
+const WEBHOOKS = sized('ALERT_BENCH_WEBHOOKS', 1_000, 100);
 const PER_WEBHOOK = 10;
 const IN_FLIGHT = 100;
-const STEADY_AFTER = 200;
+const STEADY_AFTER = Math.min(200, Math.floor(WEBHOOKS / 5));
 const TOKEN = 'bench-alert-token';
 const CHANNEL = 'C0INCIDENTS';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,7 +37,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-async function run(kind: 'memory' | 'redis', planFile: string): Promise<void> {
+async function run(kind: 'memory' | 'redis', planFile: string): Promise<string> {
   const prefix = `rollback-bot-bench:alerts:${randomBytes(4).toString('hex')}`;
   const store: Store =
     kind === 'redis' ? await createRedisStore({ url: REDIS_URL, prefix }) : new MemoryStore();
@@ -124,12 +127,26 @@ async function run(kind: 'memory' | 'redis', planFile: string): Promise<void> {
   await bot.stop(1_000);
   await sim.stop();
   await store.close();
+  failures += failed;
+  return (
+    `${kind} ${Math.round((WEBHOOKS * 1000) / elapsed)} webhooks/s, answer p99 ${percentile(latencies, 99).toFixed(1)} ms ` +
+    `(after the first ${STEADY_AFTER}: ${percentile(steady, 99).toFixed(1)} ms), Slack ${posts} posts + ${updates} updates`
+  );
 }
+
+let failures = 0;
 
 const planFile = stormPlanFile(SERVICES, CHANNEL);
 try {
-  await run('memory', planFile);
-  await run('redis', planFile);
+  const memory = await run('memory', planFile);
+  const redis = await run('redis', planFile);
+  summary(
+    'alert-ingest',
+    `${WEBHOOKS} webhooks of ${PER_WEBHOOK} alerts for ${SERVICES} services, ${IN_FLIGHT} in flight: ${memory}; ${redis}; ` +
+      `peak RSS ${mib(process.resourceUsage().maxRSS * 1_024)} (the bot, the Slack simulator and the load in one process); ` +
+      `non-200 ${failures}`,
+  );
+  process.exitCode = failures > 0 ? 1 : 0;
 } finally {
   rmSync(dirname(planFile), { recursive: true, force: true });
 }

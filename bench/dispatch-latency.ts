@@ -6,6 +6,7 @@
  * Measured sequentially (1 in flight) and with 16 rollbacks in parallel. Declarations are not timed.
  *
  *   npx tsx bench/dispatch-latency.ts        (REDIS_URL, default redis://127.0.0.1:6379)
+ *   DISPATCH_BENCH_ROLLBACKS=1112 BENCH_SMOKE=1 (50 rollbacks)
  *
  * Everything is written under a unique prefix and deleted afterwards (SCAN + DEL, never FLUSH).
  */
@@ -20,11 +21,12 @@ import { silentLogger } from '../src/lib/logging.js';
 import { createRedisStore, MemoryStore, type Store } from '../src/store/index.js';
 import { standardPolicy } from '../test/support/domain-fixtures.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
+import { sized, summary } from './kit.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench-dispatch:${process.pid}-${Date.now().toString(36)}`;
 /** Enough rollbacks of 9 accepted events each for at least 10,000 dispatches per run. */
-const ROLLBACKS = 1_112;
+const ROLLBACKS = sized('DISPATCH_BENCH_ROLLBACKS', 1_112, 50);
 const PARALLEL = 16;
 const STEPS = 4;
 
@@ -179,13 +181,14 @@ async function main(): Promise<void> {
     console.log(`cleaned up ${deleted} keys under ${prefix}`);
   }
 
-  console.log(
-    `dispatch-latency: ${figures
+  summary(
+    'dispatch-latency',
+    figures
       .map(
         (f) =>
           `${f.store}/${f.mode} p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms ${Math.round(f.perSecond)}/s`,
       )
-      .join('; ')}`,
+      .join('; '),
   );
 }
 

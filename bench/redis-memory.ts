@@ -5,6 +5,7 @@
  * MEMORY USAGE of what each rollback leaves behind, plus its share of the per-shard indexes.
  *
  *   npx tsx bench/redis-memory.ts            (REDIS_URL, default redis://127.0.0.1:6379)
+ *   MEMORY_BENCH_ROLLBACKS=200 BENCH_SMOKE=1 (20 rollbacks)
  *
  * Everything is written under a unique prefix and deleted afterwards (SCAN + DEL, never FLUSH).
  */
@@ -13,10 +14,11 @@ import { createRedisStore } from '../src/store/redis/redis-store.js';
 import { KeySpace } from '../src/store/redis/keys.js';
 import type { Commit, StoredRollback } from '../src/store/store.js';
 import { deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
+import { sized } from './kit.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `bench-memory:${process.pid}-${Date.now().toString(36)}`;
-const ROLLBACKS = 200;
+const ROLLBACKS = sized('MEMORY_BENCH_ROLLBACKS', 200, 20);
 const STEPS = ['scale-canary', 'argo-abort', 'kubectl-undo', 'wait-rollout', 'flag-off', 'purge-cdn'];
 
 /** A persisted snapshot of the size the rollback machine keeps: plan and policy copies, step states. */

@@ -15,6 +15,8 @@ const BENCHES = [
   'orchestration-overhead.ts',
   'many-rollbacks.ts',
   'recovery.ts',
+  'startup.ts',
+  'alert-to-thread.ts',
 ];
 
 let failed = 0;

@@ -35,6 +35,7 @@ export function readYamlDocuments(
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  const locator = fileLocator(text, position);
   parsed.forEach((doc, index) => {
     // Only the first syntax error of a document: the following ones are nearly always its echoes.
     for (const [severity, list] of [
@@ -65,18 +66,29 @@ export function readYamlDocuments(
       });
       return;
     }
-    documents.push({
-      file,
-      index,
-      data,
-      locate: (path) => {
-        const offset = offsetOf(doc, path);
-        return offset === undefined ? undefined : position(offset);
-      },
-    });
+    documents.push({ file, index, data, locate: locator(index) });
   });
   const empty = parsed.every(isBlank) && problems.length === 0;
   return { documents, problems, empty };
+}
+
+/**
+ * `locate` for each document of a file, from the file's text parsed again at its first problem. The
+ * first parse's syntax trees are not kept for the few documents that have a problem: holding every
+ * tree until the last cross-check made loading 500 plans spend half as long again in the garbage
+ * collector (bench/startup.ts). One parse per file, however many of its documents have problems.
+ */
+function fileLocator(
+  text: string,
+  position: (offset: number) => Position,
+): (index: number) => SourceDocument['locate'] {
+  let trees: Document.Parsed[] | undefined;
+  return (index) => (path) => {
+    trees ??= parseAllDocuments(text, { uniqueKeys: true });
+    const doc = trees[index];
+    const offset = doc === undefined ? undefined : offsetOf(doc, path);
+    return offset === undefined ? undefined : position(offset);
+  };
 }
 
 /** A document with nothing in it, as a trailing `---` or a file of comments makes. */
