@@ -20,8 +20,8 @@
  * renewal (a third of the lease in). Each repeat uses a service of its own; the process started
  * after one kill is the one the next repeat runs on.
  *
- *   npx tsx bench/recovery.ts   (REDIS_URL, default redis://127.0.0.1:6379; the bot writes under the
- *   default prefix `rollback-bot:` there, so the bench refuses to run where keys under it exist)
+ *   npx tsx bench/recovery.ts   (starts a Redis of its own, `redis-server` on PATH: the bot as
+ *   shipped writes under the fixed prefix `rollback-bot:`)
  */
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -38,8 +38,8 @@ import {
   SIGNING_SECRET,
 } from '../test/support/bot-harness.js';
 import { startBotReplica, type BotReplica } from '../test/support/bot-replica.js';
-import { countKeysWithPrefix, deleteKeysWithPrefix } from '../test/support/redis-cleanup.js';
-import { ascending, botModules, ms, percentile, REDIS_URL, sized, summary, until } from './kit.js';
+import { startStandaloneRedis } from '../test/support/redis-servers.js';
+import { ascending, botModules, ms, percentile, sized, summary, until } from './kit.js';
 import { httpPlanFile, startStepTarget } from './step-target.js';
 
 const REPEATS = sized('RECOVERY_BENCH_REPEATS', 5, 1);
@@ -77,25 +77,11 @@ async function readyAt(port: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await admin.connect();
-  } catch {
-    admin.disconnect();
-    console.log(`Redis at ${REDIS_URL} does not answer: the bot of this bench needs it`);
-    process.exitCode = 1;
-    return;
-  }
-  const existing = await countKeysWithPrefix(admin, DEFAULT_REDIS_PREFIX);
-  if (existing > 0) {
-    console.log(
-      `${existing} keys under ${DEFAULT_REDIS_PREFIX}: in ${REDIS_URL}: the bot as shipped writes there; ` +
-        'point REDIS_URL at a database of its own (redis://host:6379/N) or delete them',
-    );
-    await admin.quit();
-    process.exitCode = 1;
-    return;
-  }
+  // A Redis of its own: the bot as shipped writes under the fixed prefix `rollback-bot:`, which
+  // must not meet a real bot's data (or another bench's) in the machine's Redis.
+  const redis = await startStandaloneRedis();
+  const REDIS_URL = redis.url;
+  const admin = new Redis(REDIS_URL);
   const keys = new KeySpace(DEFAULT_REDIS_PREFIX, 16);
   const target = await startStepTarget(() => Number.POSITIVE_INFINITY);
   const plans = httpPlanFile(
@@ -228,9 +214,8 @@ async function main(): Promise<void> {
     await sim.stop();
     await target.stop();
     plans.remove();
-    const deleted = await deleteKeysWithPrefix(admin, DEFAULT_REDIS_PREFIX);
-    console.log(`(deleted the ${deleted} Redis keys under ${DEFAULT_REDIS_PREFIX}:)`);
     await admin.quit();
+    await redis.destroy();
   }
 }
 
