@@ -135,7 +135,7 @@ export class RedisStore implements Store {
     );
     const [written, version] = asArray(reply, 'commit');
     if (asInteger(written, 'commit') === 1) {
-      if (commit.effects.length > 0) this.outbox.wake();
+      if (commit.effects.length > 0) this.outbox.wake(shard);
       return { ok: true };
     }
     return { ok: false, reason: 'version_conflict', currentVersion: asInteger(version, 'version') };
@@ -198,6 +198,11 @@ export class RedisStore implements Store {
   ): Promise<EffectDelivery[]> {
     await this.available();
     return this.outbox.reclaim(consumer, options.minIdleMs, options.count);
+  }
+
+  async keepEffect(consumer: string, delivery: EffectDelivery): Promise<void> {
+    await this.available();
+    return this.outbox.keep(consumer, delivery.receipt);
   }
 
   async ackEffect(delivery: EffectDelivery): Promise<void> {
