@@ -20,6 +20,11 @@ export interface EffectContext {
   signal: AbortSignal;
   /** 1 on the first delivery; more means an earlier attempt failed or its worker died. */
   deliveries: number;
+  /**
+   * Says the effect is still being carried out (a long step calls it with each lease renewal), so
+   * that no other worker takes it over as a dead worker's.
+   */
+  keepAlive: () => Promise<void>;
 }
 
 export type EffectHandler = (effect: OutboxEffect, context: EffectContext) => Promise<void>;
@@ -137,7 +142,11 @@ export class OutboxWorker {
       return;
     }
     try {
-      await handler(effect, { signal: this.abortRunning.signal, deliveries: delivery.deliveries });
+      await handler(effect, {
+        signal: this.abortRunning.signal,
+        deliveries: delivery.deliveries,
+        keepAlive: () => store.keepEffect(this.options.consumer, delivery),
+      });
       await store.ackEffect(delivery);
     } catch (error) {
       const age = (this.options.now ?? Date.now)() - effect.createdAt;

@@ -24,7 +24,7 @@ import { afterStepWanted } from '../domain/rollback-after.js';
 import type { PersistedRollback } from '../domain/rollback-machine.js';
 import type { StepPhase } from '../domain/rollback-types.js';
 import type { StepTarget } from '../domain/step-target.js';
-import { StoreUnavailableError } from '../lib/errors.js';
+import { RollbackError, StoreUnavailableError } from '../lib/errors.js';
 import type { Leases, OutboxEffect, RollbackReader, StoredRollback } from '../store/store.js';
 import type { Engine } from './engine.js';
 import type { EffectContext, EffectHandler } from './outbox-worker.js';
@@ -84,6 +84,8 @@ export interface StepRunnerOptions {
 const stepLease = (rollbackId: string): string => `step:${rollbackId}`;
 
 /** How often a held step outcome is offered to a store that went away: soon, then every 2 s. */
+/** How often a held step lease is tried again while its holder may be dead. */
+const LEASE_POLL_MS = 250;
 const OUTAGE_RETRY_MIN_MS = 250;
 const OUTAGE_RETRY_MAX_MS = 2_000;
 
@@ -134,11 +136,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
     const reports = REPORTS[phase ?? 'steps'];
     const rollbackId = effect.rollbackId;
     const lease = stepLease(rollbackId);
-    if ((await store.acquireLease(lease, owner, leaseTtlMs)) === null) {
-      throw new Error(
-        `step lease of ${rollbackId} is held by ${(await store.leaseHolder(lease)) ?? 'nobody'}`,
-      );
-    }
+    await takeLease(lease, rollbackId, context.signal);
     try {
       const step = { step: index, attempt };
       // Nobody approved a target for a step after resolution: its executor reads its object itself.
@@ -189,7 +187,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
         snapshot: started.rollback.snapshot,
         ...(phase === undefined ? {} : { phase }),
       };
-      const outcome = await runWithLease(lease, work, context.signal, (signal) =>
+      const outcome = await runWithLease(lease, work, context, (signal) =>
         options.performStep(target === undefined ? work : { ...work, target }, signal),
       );
       if (outcome === 'lost' || outcome === 'aborted') {
@@ -260,6 +258,27 @@ export function createStepHandlers(options: StepRunnerOptions): {
   }
 
   /**
+   * Takes the step's lease. Held, it is waited for up to one lease time: the effect came back
+   * because its worker stopped saying it runs it (`keepAlive`), so that worker is most likely dead
+   * and its lease lapses within that time; waiting a whole reclaim more for the next delivery
+   * added up to 10 s to a crash's recovery (bench/recovery.ts). Still held after that, its holder
+   * lives: the effect is retried later (retryable: never given up while somebody runs the step).
+   */
+  async function takeLease(lease: string, rollbackId: string, shutdown: AbortSignal): Promise<void> {
+    const deadline = Date.now() + leaseTtlMs;
+    for (;;) {
+      if ((await store.acquireLease(lease, owner, leaseTtlMs)) !== null) return;
+      if (Date.now() >= deadline || shutdown.aborted) break;
+      await sleepUnless(shutdown, Math.min(LEASE_POLL_MS, leaseTtlMs / 4));
+    }
+    throw new RollbackError({
+      code: 'step_lease_held',
+      userMessage: `the step of ${rollbackId} is run by ${(await store.leaseHolder(lease)) ?? 'another worker'}; it will be looked at again`,
+      retryable: true,
+    });
+  }
+
+  /**
    * Runs `work` while renewing the lease; a lost lease, a shutdown, or the rollback no longer
    * wanting the step (a cancel or abort, or a new rollback calling off the steps after resolution,
    * handled by any replica: each heartbeat looks) aborts the work.
@@ -267,9 +286,10 @@ export function createStepHandlers(options: StepRunnerOptions): {
   async function runWithLease<T>(
     lease: string,
     step: StepWork,
-    shutdown: AbortSignal,
+    effect: Pick<EffectContext, 'signal' | 'keepAlive'>,
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T | 'lost' | 'aborted'> {
+    const shutdown = effect.signal;
     const { rollbackId } = step;
     const controller = new AbortController();
     running.set(lease, controller);
@@ -291,6 +311,10 @@ export function createStepHandlers(options: StepRunnerOptions): {
             log.warn({ err: error, lease }, 'lease renewal failed');
           },
         );
+        // The effect stays with this worker while the step runs: only a dead worker's is taken over.
+        effect.keepAlive().catch((error: unknown) => {
+          log.warn({ err: error, lease }, 'could not keep the step effect');
+        });
         void store.getRollback(rollbackId).then(
           (rollback) => {
             if (rollback && !stillWanted(rollback, step) && !controller.signal.aborted) {

@@ -152,6 +152,12 @@ export interface Outbox {
   reclaimEffects(consumer: string, options: { minIdleMs: number; count: number }): Promise<EffectDelivery[]>;
   /** Removes the effect for good; acknowledging twice, or after another consumer reclaimed it, is harmless. */
   ackEffect(delivery: EffectDelivery): Promise<void>;
+  /**
+   * Keeps a delivered effect with `consumer`: its idle time starts again, and its delivery count
+   * stays. A worker still carrying an effect out (a long step) says so, so that `reclaimEffects`
+   * only ever takes over the effects of a worker that stopped.
+   */
+  keepEffect(consumer: string, delivery: EffectDelivery): Promise<void>;
 }
 
 /** Deadlines committed with transitions (the timer poller). */

@@ -53,7 +53,7 @@ describe('step cancel across replicas', () => {
         payload: { kind: 'runStep', stepIndex: 0, attempt: 1 },
         createdAt: T0 + MINUTE,
       },
-      { signal: new AbortController().signal, deliveries: 1 },
+      { signal: new AbortController().signal, deliveries: 1, keepAlive: () => Promise.resolve() },
     );
     await waitFor(store, 'rb-far', (r) => JSON.stringify(r.snapshot).includes('"running"'));
 

@@ -150,6 +150,12 @@ export class MemoryStore implements Store {
       .map((entry) => this.deliver(entry));
   }
 
+  async keepEffect(_consumer: string, delivery: EffectDelivery): Promise<void> {
+    await Promise.resolve();
+    const entry = this.outbox.find((e) => `m/${e.seq}` === delivery.receipt);
+    if (entry) entry.deliveredAt = this.now();
+  }
+
   async ackEffect(delivery: EffectDelivery): Promise<void> {
     await Promise.resolve();
     const index = this.outbox.findIndex((entry) => `m/${entry.seq}` === delivery.receipt);

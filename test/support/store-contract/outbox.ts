@@ -57,6 +57,22 @@ export function describeOutboxContract(store: GetStore): void {
       expect(await store().readEffects('fresh', { count: 10 })).toEqual([]);
     });
 
+    it('leaves a kept effect with its worker, its delivery count unchanged, until it is kept no more', async () => {
+      const id = newId();
+      await emit(id, 1);
+      const [running] = await store().readEffects('long-step', { count: 1 });
+      for (let beat = 0; beat < 3; beat += 1) {
+        await sleep(IDLE_MS / 2);
+        await store().keepEffect('long-step', running!);
+      }
+      // Longer than the idle time since it was read, but kept meanwhile: not a dead worker's.
+      expect(await store().reclaimEffects('rescuer', { minIdleMs: IDLE_MS, count: 10 })).toEqual([]);
+      await sleep(IDLE_MS + 50);
+      const [reclaimed] = await store().reclaimEffects('rescuer', { minIdleMs: IDLE_MS, count: 10 });
+      expect(reclaimed?.effect.id).toBe(`${id}:1:0`);
+      expect(reclaimed?.deliveries).toBe(2);
+    });
+
     it('never delivers an acknowledged effect again', async () => {
       const id = newId();
       await emit(id, 2);

@@ -28,7 +28,7 @@ const rollbackOf = (e: OutboxEffect) =>
   Promise.resolve({ rollback: { id: e.rollbackId, version: e.version } as StoredRollback });
 /** What is owed, kept in a store as every replica would share it. */
 const owedIn = (store: MemoryStore) => new OwedNotices({ store, lapseMs: HOLD_MS });
-const context = { signal: new AbortController().signal, deliveries: 1 };
+const context = { signal: new AbortController().signal, deliveries: 1, keepAlive: () => Promise.resolve() };
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

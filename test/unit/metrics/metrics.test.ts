@@ -159,7 +159,11 @@ describe('metrics', () => {
       freeze: () => Promise.resolve(),
     });
     const effect = { id: 'e', rollbackId: 'rb', version: 1, kind: 'notify', payload: {}, createdAt: 0 };
-    const context = { signal: new AbortController().signal, deliveries: 1 };
+    const context = {
+      signal: new AbortController().signal,
+      deliveries: 1,
+      keepAlive: () => Promise.resolve(),
+    };
     await expect(handlers['notify']!(effect, context)).rejects.toThrow('slack down');
     await handlers['freeze']!(effect, context);
     expect(await value(metrics, 'rollback_bot_effect_handler_failures_total')).toBe(

@@ -72,7 +72,11 @@ async function setUp(run: RecordingDriver) {
       payload: { event, reason: ctx.outcome?.reason ?? '', at: ctx.lastEventAt, by: 'system' },
       createdAt: ctx.lastEventAt,
     };
-    return handler(effect, { signal: new AbortController().signal, deliveries: 1 });
+    return handler(effect, {
+      signal: new AbortController().signal,
+      deliveries: 1,
+      keepAlive: () => Promise.resolve(),
+    });
   };
   const postMortems = () => posted.filter((p) => p.text.startsWith('Post-mortem draft'));
   return { deliver, posted, postMortems };
@@ -162,7 +166,11 @@ async function deliverNotice(
     payload,
     createdAt: T0,
   };
-  await handler(effect, { signal: new AbortController().signal, deliveries: 1 });
+  await handler(effect, {
+    signal: new AbortController().signal,
+    deliveries: 1,
+    keepAlive: () => Promise.resolve(),
+  });
   const reply = posted.find((p) => p.thread_ts !== undefined)!;
   return { text: reply.text, blocks: JSON.stringify(reply.blocks) };
 }
