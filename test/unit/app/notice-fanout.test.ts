@@ -30,6 +30,32 @@ const rollbackOf = (e: OutboxEffect) =>
 const owedIn = (store: MemoryStore) => new OwedNotices({ store, lapseMs: HOLD_MS });
 const context = { signal: new AbortController().signal, deliveries: 1, keepAlive: () => Promise.resolve() };
 
+/** A Slack thread that refuses every post (retryable) until `back()`, then records what it posts. */
+function flakySlack() {
+  const slack = { away: true, posted: [] as string[] };
+  const thread: EffectHandler = (e) => {
+    if (slack.away) {
+      return Promise.reject(
+        new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
+      );
+    }
+    slack.posted.push(e.id);
+    return Promise.resolve();
+  };
+  return { thread, posted: slack.posted, back: () => (slack.away = false) };
+}
+
+/** The fan-out over `thread`, telling no stakeholders, its owed notices in `store`. */
+const fanout = (thread: EffectHandler, store = new MemoryStore()) =>
+  noticeFanout({
+    thread,
+    stakeholders: () => Promise.resolve(),
+    rollbackOf,
+    after: () => Promise.resolve(),
+    owed: owedIn(store),
+    log: silentLogger,
+  });
+
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
@@ -111,26 +137,11 @@ describe('noticeFanout', () => {
   });
 
   it('holds a rollback’s later notices behind one waiting for Slack, until it got through', async () => {
-    const posted: string[] = [];
-    let slackAway = true;
-    const handle = noticeFanout({
-      thread: (e) => {
-        if (slackAway) {
-          return Promise.reject(
-            new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
-          );
-        }
-        posted.push(e.id);
-        return Promise.resolve();
-      },
-      stakeholders: () => Promise.resolve(),
-      rollbackOf,
-      after: () => Promise.resolve(),
-      owed: owedIn(new MemoryStore()),
-      log: silentLogger,
-    });
+    const slack = flakySlack();
+    const posted = slack.posted;
+    const handle = fanout(slack.thread);
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
-    slackAway = false;
+    slack.back();
     // Slack is back, but the later notices of rb-1 wait for the one that failed; rb-2 does not.
     await expect(handle(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
     await handle(effect('rb-2', 1, 'declared'), context);
@@ -141,30 +152,15 @@ describe('noticeFanout', () => {
   });
 
   it('a held notice is owed too: the later ones wait for it, whatever order the retries come in', async () => {
-    const posted: string[] = [];
-    let slackAway = true;
-    const handle = noticeFanout({
-      thread: (e) => {
-        if (slackAway) {
-          return Promise.reject(
-            new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
-          );
-        }
-        posted.push(e.id);
-        return Promise.resolve();
-      },
-      stakeholders: () => Promise.resolve(),
-      rollbackOf,
-      after: () => Promise.resolve(),
-      owed: owedIn(new MemoryStore()),
-      log: silentLogger,
-    });
+    const slack = flakySlack();
+    const posted = slack.posted;
+    const handle = fanout(slack.thread);
     await expect(handle(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
     await expect(handle(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
     await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(
       NoticeHeldError,
     );
-    slackAway = false;
+    slack.back();
     await handle(effect('rb-1', 3, 'authorized'), context);
     // The outbox's retries fall due out of order: 5 comes back before 4, and waits for it.
     await expect(handle(effect('rb-1', 5, 'step-succeeded'), context)).rejects.toBeInstanceOf(
@@ -176,29 +172,12 @@ describe('noticeFanout', () => {
   });
 
   it('another replica holds the later notices too: what is owed is in the store', async () => {
-    const posted: string[] = [];
-    let slackAway = true;
+    const slack = flakySlack();
+    const posted = slack.posted;
     const store = new MemoryStore();
-    const replica = () =>
-      noticeFanout({
-        thread: (e) => {
-          if (slackAway) {
-            return Promise.reject(
-              new RollbackError({ code: 'slack_unavailable', userMessage: 'Slack is away', retryable: true }),
-            );
-          }
-          posted.push(e.id);
-          return Promise.resolve();
-        },
-        stakeholders: () => Promise.resolve(),
-        rollbackOf,
-        after: () => Promise.resolve(),
-        owed: owedIn(store),
-        log: silentLogger,
-      });
-    const [a, b] = [replica(), replica()];
+    const [a, b] = [fanout(slack.thread, store), fanout(slack.thread, store)];
     await expect(a(effect('rb-1', 3, 'authorized'), context)).rejects.toThrow('Slack is away');
-    slackAway = false;
+    slack.back();
     await expect(b(effect('rb-1', 4, 'step-started'), context)).rejects.toBeInstanceOf(NoticeHeldError);
     // B retries what A saw fail; then A takes the held one.
     await b(effect('rb-1', 3, 'authorized'), context);
