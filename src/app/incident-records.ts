@@ -5,6 +5,7 @@
  * calls another to reach an incident. Whoever must hear of a change (the thread) subscribes.
  */
 import type { Incident } from '../domain/incident.js';
+import { changeDoc } from '../store/change-doc.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { Docs } from '../store/store.js';
 
@@ -50,14 +51,13 @@ export class IncidentRecords {
     incidentId: string,
     change: (incident: Incident) => Incident | null,
   ): Promise<Incident | null> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
-      const stored = await this.store.getDoc<Incident>(INCIDENTS, incidentId);
-      if (!stored) return null;
-      const next = change(stored.value);
-      if (next === null) return stored.value;
-      if (await this.store.putDoc(INCIDENTS, incidentId, next, stored.version)) return next;
-    }
-    throw new Error(`incident ${incidentId} kept changing under ${MAX_CONFLICT_RETRIES} writes`);
+    return changeDoc<Incident>(
+      this.store,
+      INCIDENTS,
+      incidentId,
+      (current) => (current === null ? null : change(current)),
+      MAX_CONFLICT_RETRIES,
+    );
   }
 
   /** Records that a rollback belongs to the incident (a declaration joins the open incident). */

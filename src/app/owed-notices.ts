@@ -6,6 +6,7 @@
  * owed. One document per rollback, written with its version (two replicas never lose each other's
  * entry); read once per notice.
  */
+import { changeDoc } from '../store/change-doc.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { Docs } from '../store/store.js';
 
@@ -58,13 +59,9 @@ export class OwedNotices {
   }
 
   private async change(rollbackId: string, edit: (notices: Owed['notices']) => boolean): Promise<void> {
-    const { store } = this.options;
-    for (;;) {
-      const owed = await store.getDoc<Owed>(COLLECTIONS.slackNoticesOwed, rollbackId);
-      const notices = { ...owed?.value.notices };
-      if (!edit(notices)) return;
-      if (await store.putDoc<Owed>(COLLECTIONS.slackNoticesOwed, rollbackId, { notices }, owed?.version ?? 0))
-        return;
-    }
+    await changeDoc<Owed>(this.options.store, COLLECTIONS.slackNoticesOwed, rollbackId, (current) => {
+      const notices = { ...current?.notices };
+      return edit(notices) ? { notices } : null;
+    });
   }
 }

@@ -21,6 +21,7 @@ import type { IncidentRecords } from '../app/incident-records.js';
 import { markAnnounced, type Incident } from '../domain/incident.js';
 import { Coalescer } from '../lib/coalescer.js';
 import { RollbackError } from '../lib/errors.js';
+import { changeDoc } from '../store/change-doc.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Deployment, Docs } from '../store/store.js';
@@ -139,20 +140,9 @@ export class IncidentThreads implements IncidentMessages {
    * when the thread fell behind.
    */
   private async noteBehind(incidentId: string): Promise<void> {
-    const { store } = this.options;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const noted = await store.getDoc<Behind>(COLLECTIONS.incidentThreadsBehind, incidentId);
-      const since = noted?.value.since ?? Date.now();
-      if (
-        await store.putDoc<Behind>(
-          COLLECTIONS.incidentThreadsBehind,
-          incidentId,
-          { since },
-          noted?.version ?? 0,
-        )
-      )
-        return;
-    }
+    await changeDoc<Behind>(this.options.store, COLLECTIONS.incidentThreadsBehind, incidentId, (noted) => ({
+      since: noted?.since ?? Date.now(),
+    }));
   }
 
   /** One sweep at a time; a tick while one runs is skipped, as is one inside Slack's Retry-After. */
