@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { RollbackPlan } from '../domain/plan.js';
+import { changeDoc } from '../store/change-doc.js';
 import { COLLECTIONS } from '../store/collections.js';
 import type { Docs } from '../store/store.js';
 
@@ -48,13 +49,16 @@ export class DrillRecords {
    */
   async record(record: DrillRecord): Promise<void> {
     const key = drillKey(record.service, record.strategy);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.store.getDoc<unknown>(COLLECTIONS.drills, key);
-      const existing = current === null ? null : parseRecord(current.value);
-      if (existing !== null && existing.at >= record.at) return;
-      if (await this.store.putDoc(COLLECTIONS.drills, key, record, current?.version ?? 0)) return;
-    }
-    throw new Error(`could not record the drill ${record.rollbackId}: the record kept changing`);
+    await changeDoc<unknown>(
+      this.store,
+      COLLECTIONS.drills,
+      key,
+      (current) => {
+        const existing = current === null ? null : parseRecord(current);
+        return existing !== null && existing.at >= record.at ? null : record;
+      },
+      5,
+    );
   }
 
   async last(service: string, strategy: string): Promise<DrillRecord | null> {

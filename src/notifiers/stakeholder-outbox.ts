@@ -36,6 +36,7 @@ import { formatDuration } from '../domain/duration.js';
 import type { Logger } from '../lib/logging.js';
 import { Sleeper } from '../lib/sleeper.js';
 import { escapeMrkdwn } from '../slack/blocks/text.js';
+import { changeDoc } from '../store/change-doc.js';
 import { COLLECTIONS } from '../store/collections.js';
 import { doOnce } from '../store/once.js';
 import type { Docs, Leases } from '../store/store.js';
@@ -484,15 +485,17 @@ export class StakeholderOutbox {
 
   /** Read, change, write guarded by the version; `change` returning undefined writes nothing. */
   private async change(lane: string, change: (doc: LaneDoc | undefined) => LaneDoc | undefined) {
-    for (let attempt = 1; attempt <= WRITE_TRIES; attempt += 1) {
-      const current = await this.store.getDoc<unknown>(COLLECTION, lane);
-      const parsed = current === null ? undefined : laneDoc.safeParse(current.value);
-      if (parsed && !parsed.success) throw new Error(`stakeholder lane ${lane} is unreadable`);
-      const next = change(parsed?.data);
-      if (next === undefined) return;
-      if (await this.store.putDoc(COLLECTION, lane, next, current?.version ?? 0)) return;
-    }
-    throw new Error(`stakeholder lane ${lane} kept changing under us`);
+    await changeDoc<unknown>(
+      this.store,
+      COLLECTION,
+      lane,
+      (current) => {
+        const parsed = current === null ? undefined : laneDoc.safeParse(current);
+        if (parsed && !parsed.success) throw new Error(`stakeholder lane ${lane} is unreadable`);
+        return change(parsed?.data) ?? null;
+      },
+      WRITE_TRIES,
+    );
   }
 }
 

@@ -6,6 +6,7 @@
  * document's version and merged again on a conflict.
  */
 import { z } from 'zod';
+import { changeDoc } from '../../../store/change-doc.js';
 import { COLLECTIONS } from '../../../store/collections.js';
 import type { Docs, VersionedDoc } from '../../../store/store.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from './api.js';
@@ -38,14 +39,7 @@ export class StatuspageIncidents {
 
   async read(rollbackId: string): Promise<VersionedDoc<IncidentDoc> | null> {
     const doc = await this.store.getDoc<unknown>(COLLECTION, rollbackId);
-    if (!doc) return null;
-    const parsed = incidentDoc.safeParse(doc.value);
-    // A document this version cannot read starts afresh (keeping its version, so the write succeeds)
-    // rather than blocking every later update.
-    return {
-      version: doc.version,
-      value: parsed.success ? parsed.data : { pageId: '', rank: 0, applied: [] },
-    };
+    return doc ? { version: doc.version, value: readable(doc.value) } : null;
   }
 
   /** Claims the creation of the incident for `effectId` (again, if the claim is already its own). */
@@ -103,15 +97,27 @@ export class StatuspageIncidents {
     pageId: string,
     change: (doc: IncidentDoc) => IncidentDoc | undefined,
   ): Promise<void> {
-    for (let attempt = 1; attempt <= WRITE_TRIES; attempt += 1) {
-      const current = await this.read(rollbackId);
-      const base: IncidentDoc = current
-        ? { ...current.value, pageId: current.value.pageId || pageId }
-        : { pageId, rank: 0, applied: [] };
-      const next = change(base);
-      if (next === undefined) return;
-      if (await this.store.putDoc(COLLECTION, rollbackId, next, current?.version ?? 0)) return;
-    }
-    throw new Error(`statuspage incident document of ${rollbackId} kept changing under us`);
+    await changeDoc<unknown>(
+      this.store,
+      COLLECTION,
+      rollbackId,
+      (stored) => {
+        const current = stored === null ? null : readable(stored);
+        const base: IncidentDoc = current
+          ? { ...current, pageId: current.pageId || pageId }
+          : { pageId, rank: 0, applied: [] };
+        return change(base) ?? null;
+      },
+      WRITE_TRIES,
+    );
   }
+}
+
+/**
+ * A document this version cannot read starts afresh (written over at its version) rather than
+ * blocking every later update.
+ */
+function readable(value: unknown): IncidentDoc {
+  const parsed = incidentDoc.safeParse(value);
+  return parsed.success ? parsed.data : { pageId: '', rank: 0, applied: [] };
 }
