@@ -140,15 +140,21 @@ export function createStepHandlers(options: StepRunnerOptions): {
     try {
       const step = { step: index, attempt };
       // Nobody approved a target for a step after resolution: its executor reads its object itself.
-      const decision: TargetDecision = phase === 'after' ? {} : await decideTarget(rollbackId, index);
+      const { decision, read } =
+        phase === 'after' ? { decision: {}, read: undefined } : await decideTarget(rollbackId, index);
       const target = 'target' in decision ? decision.target : undefined;
-      const started = await engine.dispatch(rollbackId, {
-        type: reports.started,
-        ...step,
-        ...(target === undefined ? {} : { target }),
-        at: now(),
-        by: 'system',
-      });
+      // Decided on the record just read (a round trip less per step); a stale one is read again.
+      const started = await engine.dispatch(
+        rollbackId,
+        {
+          type: reports.started,
+          ...step,
+          ...(target === undefined ? {} : { target }),
+          at: now(),
+          by: 'system',
+        },
+        read,
+      );
       if (!started.ok) {
         // Started before by a worker that is gone (its lease lapsed, we hold it now) or already over.
         const interrupted = await engine.dispatch(rollbackId, {
@@ -204,7 +210,13 @@ export function createStepHandlers(options: StepRunnerOptions): {
               // A conflict asks a human to decide about a step; after resolution nobody is asked.
               ...(outcome.conflict === true && phase === undefined ? { conflict: true } : {}),
             };
-      await reportWhenStoreAnswers(rollbackId, lease, { ...event, at: now(), by: 'system' }, context.signal);
+      await reportWhenStoreAnswers(
+        rollbackId,
+        lease,
+        { ...event, at: now(), by: 'system' },
+        context.signal,
+        started.rollback,
+      );
     } finally {
       await store.releaseLease(lease, owner).catch((error: unknown) => {
         // It lapses by itself (the store is away, or it was taken back).
@@ -224,6 +236,8 @@ export function createStepHandlers(options: StepRunnerOptions): {
     lease: string,
     event: { type: string; at: number; by: string },
     shutdown: AbortSignal,
+    /** The record as the step started: decided on first (the engine reads again if it is stale). */
+    known: StoredRollback,
   ): Promise<void> {
     let waitMs = 0;
     for (;;) {
@@ -232,7 +246,7 @@ export function createStepHandlers(options: StepRunnerOptions): {
           log.warn({ rollbackId, lease }, 'another worker took the step over during the store outage');
           return;
         }
-        await engine.dispatch(rollbackId, event);
+        await engine.dispatch(rollbackId, event, waitMs === 0 ? known : undefined);
         if (waitMs > 0) log.info({ rollbackId, event: event.type }, 'step outcome reported after the outage');
         return;
       } catch (error) {
@@ -245,15 +259,22 @@ export function createStepHandlers(options: StepRunnerOptions): {
     }
   }
 
-  async function decideTarget(rollbackId: string, index: number): Promise<TargetDecision> {
-    if (!options.targetFor) return {};
+  /** The step's target, and the record it was decided on (the step's start is decided on it too). */
+  async function decideTarget(
+    rollbackId: string,
+    index: number,
+  ): Promise<{ decision: TargetDecision; read: StoredRollback | undefined }> {
     const rollback = await store.getRollback(rollbackId);
-    if (!rollback) return {};
+    const read = rollback ?? undefined;
+    if (!options.targetFor || !rollback) return { decision: {}, read };
     try {
-      return await options.targetFor(rollbackId, index, rollback.snapshot);
+      return { decision: await options.targetFor(rollbackId, index, rollback.snapshot), read };
     } catch (error) {
       log.warn({ err: error, rollbackId, index }, 'could not read the step target');
-      return { error: `the step's target could not be read: ${String(error)}; nothing was changed` };
+      return {
+        decision: { error: `the step's target could not be read: ${String(error)}; nothing was changed` },
+        read,
+      };
     }
   }
 
