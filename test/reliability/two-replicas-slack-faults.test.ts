@@ -7,7 +7,7 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { CHANNEL, eventually, forRollback, PEOPLE } from '../support/bot-harness.js';
+import { declareBySlash, CHANNEL, eventually, forRollback, PEOPLE } from '../support/bot-harness.js';
 import { startReplicaPair, type ReplicaPair } from '../support/replica-pair.js';
 
 const LIMITED_MS = 20_000;
@@ -40,14 +40,7 @@ it('Slack limits both replicas during a rollback: each notice once and in order,
     env: (dir) => ({ OUTAGE_RUNS: path.join(dir, 'runs') }),
   });
   const { sim, store, driver, replicas } = pair;
-  const declared = await driver.slashCommand({
-    user: PEOPLE.declarer,
-    channel: CHANNEL,
-    text: 'checkout --env production --to v1 --reason "slack failing"',
-    expectResponses: 1,
-  });
-  const id = /rb-[0-9a-f]+/.exec(JSON.stringify(declared.responses))?.[0];
-  if (!id) throw new Error(`no rollback id in ${JSON.stringify(declared.responses)}`);
+  const id = await declareBySlash(pair, 'checkout --env production --to v1 --reason "slack failing"');
   const cardOf = () => sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id));
   await eventually(
     () => (cardOf() ? sim.replies(CHANNEL, cardOf()!.ts).length : 0),

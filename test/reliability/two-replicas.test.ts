@@ -9,7 +9,14 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { SlackSimulator } from '../../src/simulator/index.js';
 import { alertmanagerPayload, stormPlans, stormService } from '../support/alert-payloads.js';
-import { ALERT_TOKEN, CHANNEL, eventually, forRollback, PEOPLE } from '../support/bot-harness.js';
+import {
+  declareBySlash,
+  ALERT_TOKEN,
+  CHANNEL,
+  eventually,
+  forRollback,
+  PEOPLE,
+} from '../support/bot-harness.js';
 import { startReplicaPair, type ReplicaPair } from '../support/replica-pair.js';
 
 const SERVICES = 10;
@@ -52,15 +59,7 @@ it('spreads work over two replicas and loses nothing when one is SIGKILLed mid-s
   const { replicas, proxy, sim, store, driver } = pair;
   const runs = path.join(pair.dir, 'runs');
 
-  const declared = await driver.slashCommand({
-    user: PEOPLE.declarer,
-    channel: CHANNEL,
-    text: 'checkout --env production --to v1 --reason "replica test"',
-    expectResponses: 1,
-  });
-  const id = /rb-[0-9a-f]+/.exec(JSON.stringify(declared.responses))?.[0];
-  if (!id) throw new Error(`no rollback id in ${JSON.stringify(declared.responses)}`);
-  await eventually(() => sim.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), Boolean);
+  const id = await declareBySlash(pair, 'checkout --env production --to v1 --reason "replica test"');
   await driver.click({ user: PEOPLE.oncall, actionId: 'rollback:approve', value: forRollback(id) });
   await eventually(
     () => readFile(runs, 'utf8').catch(() => ''),
